@@ -1,0 +1,347 @@
+"""
+The daemon's settings, read from the command line and the environment.
+
+Every setting is described once, in L{OPTIONS}: its name, how its text is
+parsed and checked, and its help. The C{twistd awsemu} options and the
+C{AWSEMU_*} environment variables are both generated from that table, so a
+new setting is one L{Option} entry plus one L{Config} attribute (which
+holds its default).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.testing import MemoryReactor
+from twisted.python.filepath import FilePath
+
+from awsemu.services import SERVICE_FACTORIES
+
+KNOWN_SERVICES: tuple[str, ...] = tuple(SERVICE_FACTORIES)
+
+_BARE_PORT = re.compile(r"[0-9]+")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+_HEAP = re.compile(r"[0-9]+[kKmMgG]?")
+
+
+class ConfigError(ValueError):
+    """A setting's value cannot be used; the message says why, on one line."""
+
+
+@attrs.frozen
+class Config:
+    """
+    What the daemon was asked to do, already parsed and checked.
+
+    L{config_from_options} builds one from text; code that has values in
+    hand (tests, mostly) constructs it directly.
+
+    @ivar port: A Twisted server endpoint description to listen on.
+    @ivar data_dir: Where state is kept, or C{None} to keep it in memory only.
+    @ivar services: The services to serve, by their endpoint prefix.
+    @ivar region: The region assumed for requests that do not name one.
+    @ivar cache_dir: Where downloaded tools (DynamoDB Local) are kept, or
+        C{None} for the user's cache directory.
+    @ivar dynamodb_local: The DynamoDB Local to run (a jar or its
+        directory), or C{None} for the one installed in the cache.
+    @ivar java: The java executable that runs DynamoDB Local.
+    @ivar dynamodb_start: C{eager} to start DynamoDB Local with the daemon,
+        C{lazy} to start it on the first DynamoDB request.
+    @ivar dynamodb_heap: DynamoDB Local's maximum heap (C{-Xmx}), or
+        C{None} for the JVM's default.
+    @ivar lambda_executor: How Lambda runs functions: C{docker}, C{process}
+        (local Python processes) or C{auto} (Docker when an engine answers).
+    @ivar lambda_image: Images overriding the default image of a runtime,
+        as C{(runtime, image)} pairs.
+    @ivar lambda_network: The Docker network mode of Lambda containers.
+    @ivar lambda_keep_alive: Seconds an idle execution environment is kept warm.
+    @ivar lambda_max_environments: The most environments one function
+        version runs at once; more concurrent invocations wait.
+    @ivar lambda_retry_delay: Seconds between retries of a failed C{Event} invocation.
+    @ivar lambda_python: The Python (with awslambdaric) the process executor runs.
+    """
+
+    port: str = "tcp:4566"
+    data_dir: FilePath[str] | None = None
+    services: tuple[str, ...] = KNOWN_SERVICES
+    region: str = "us-east-1"
+    cache_dir: FilePath[str] | None = None
+    dynamodb_local: FilePath[str] | None = None
+    java: str = "java"
+    dynamodb_start: str = "eager"
+    dynamodb_heap: str | None = None
+    lambda_executor: str = "auto"
+    lambda_image: tuple[tuple[str, str], ...] = ()
+    lambda_network: str = "host"
+    lambda_keep_alive: float = 600.0
+    lambda_max_environments: int = 20
+    lambda_retry_delay: float = 60.0
+    lambda_python: str = sys.executable
+
+
+def parse_port(text: str) -> str:
+    """
+    Accept a Twisted server endpoint description such as
+    C{tcp:4566:interface=127.0.0.1} or C{systemd:domain=INET:index=0}; a
+    bare number is a TCP port.
+
+    The description is checked by building its endpoint against a
+    L{MemoryReactor}: building an endpoint listens on nothing, and it runs
+    Twisted's own parser for the endpoint type (plugins included), so what
+    is accepted here is what the daemon can build at startup. The real
+    reactor is not used because twistd has not installed it yet when it
+    parses options.
+    """
+    description = f"tcp:{text}" if _BARE_PORT.fullmatch(text) else text
+    try:
+        serverFromString(MemoryReactor(), description)
+    except Exception as e:
+        # Each endpoint type's parser reports bad arguments with whatever
+        # exception converting them raised (ValueError, TypeError, KeyError,
+        # IndexError for a missing systemd socket, OSError for an unreadable
+        # certificate...), so any of them means the description is unusable.
+        raise ConfigError(
+            f"{description!r} is not a usable server endpoint ({type(e).__name__}: {e})"
+        ) from e
+    return description
+
+
+def parse_data_dir(text: str) -> FilePath[str]:
+    """
+    Accept a directory to keep state in.
+
+    Only something other than a directory in the way is rejected: a missing
+    directory can still be created when the daemon starts.
+    """
+    if not text:
+        raise ConfigError("the data directory must not be empty")
+    path = FilePath(text)
+    if path.exists() and not path.isdir():
+        raise ConfigError(f"{path.path!r} exists and is not a directory")
+    return path
+
+
+def parse_services(text: str) -> tuple[str, ...]:
+    """
+    Accept a comma-separated list of known service names, such as
+    C{s3,dynamodb}, keeping the first occurrence of each.
+    """
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    unknown = [name for name in names if name not in KNOWN_SERVICES]
+    if unknown:
+        raise ConfigError(
+            f"unknown service {', '.join(unknown)} (known: {', '.join(KNOWN_SERVICES)})"
+        )
+    if not names:
+        raise ConfigError(f"no service named (known: {', '.join(KNOWN_SERVICES)})")
+    return names
+
+
+def parse_region(text: str) -> str:
+    """Accept a name shaped like an AWS region's, such as C{eu-west-1}."""
+    if not _REGION.fullmatch(text):
+        raise ConfigError(f"{text!r} is not an AWS region name such as us-east-1")
+    return text
+
+
+def parse_path(text: str) -> FilePath[str]:
+    """Accept a file or directory path; whether it is usable is checked where it is used."""
+    if not text:
+        raise ConfigError("the path must not be empty")
+    return FilePath(text)
+
+
+def parse_nonempty(text: str) -> str:
+    """Accept any text but the empty one, such as a program's name."""
+    if not text:
+        raise ConfigError("the value must not be empty")
+    return text
+
+
+def parse_start(text: str) -> str:
+    """Accept C{eager} or C{lazy}."""
+    if text not in ("eager", "lazy"):
+        raise ConfigError(f"{text!r} is neither eager nor lazy")
+    return text
+
+
+def parse_heap(text: str) -> str:
+    """Accept a JVM memory size such as C{512m} or C{2g}."""
+    if not _HEAP.fullmatch(text):
+        raise ConfigError(f"{text!r} is not a JVM memory size such as 512m or 2g")
+    return text
+
+
+def parse_executor(text: str) -> str:
+    """Accept C{auto}, C{docker} or C{process}."""
+    if text not in ("auto", "docker", "process"):
+        raise ConfigError(f"{text!r} is not one of auto, docker, process")
+    return text
+
+
+def parse_images(text: str) -> tuple[tuple[str, str], ...]:
+    """Accept comma-separated C{RUNTIME=IMAGE} pairs, such as C{python3.12=my/python:3.12}."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        runtime, _, image = item.partition("=")
+        if not runtime or not image:
+            raise ConfigError(f"{item!r} is not RUNTIME=IMAGE")
+        pairs.append((runtime, image))
+    return tuple(pairs)
+
+
+def parse_seconds(text: str) -> float:
+    """Accept a positive number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"{text!r} is not a positive number of seconds")
+    return seconds
+
+
+def parse_count(text: str) -> int:
+    """Accept a positive whole number."""
+    if not _BARE_PORT.fullmatch(text) or int(text) == 0:
+        raise ConfigError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _show(value: object) -> str:
+    """Write a default value the way a user would type it."""
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return ",".join("=".join(item) if isinstance(item, tuple) else str(item) for item in value)
+    return str(value)
+
+
+@attrs.frozen
+class Option:
+    """
+    One setting: C{--NAME} on the command line, C{AWSEMU_NAME} (upper case,
+    dashes as underscores) in the environment, and the L{Config} attribute
+    named like the option with dashes as underscores, which gives its default.
+
+    @ivar parse: Turns the text given for the option into the L{Config}
+        value, raising L{ConfigError} if it cannot.
+    """
+
+    name: str
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def attribute(self) -> str:
+        """The L{Config} attribute this option sets."""
+        return self.name.replace("-", "_")
+
+    @property
+    def environment_variable(self) -> str:
+        """The environment variable read when the option is not given."""
+        return "AWSEMU_" + self.attribute.upper()
+
+    @property
+    def default(self) -> object:
+        """The value used when neither the option nor its variable is given."""
+        return attrs.fields_dict(Config)[self.attribute].default
+
+    def describe(self) -> str:
+        """The option's help, with where else it can be set and its default."""
+        return f"{self.help} [env: {self.environment_variable}] [default: {_show(self.default)}]"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "port",
+        parse_port,
+        "Server endpoint to listen on, e.g. tcp:4566:interface=127.0.0.1; a number is a TCP port.",
+    ),
+    Option(
+        "data-dir",
+        parse_data_dir,
+        "Directory to keep state in; without one, nothing is written to disk.",
+    ),
+    Option("services", parse_services, "Comma-separated services to serve."),
+    Option("region", parse_region, "Region assumed for requests that do not name one."),
+    Option(
+        "cache-dir",
+        parse_data_dir,
+        "Directory of downloaded tools such as DynamoDB Local; none means"
+        " $XDG_CACHE_HOME/awsemu or ~/.cache/awsemu.",
+    ),
+    Option(
+        "dynamodb-local",
+        parse_path,
+        "DynamoDB Local to run (its jar or directory); none means the one"
+        " `awsemu install dynamodb-local` put in the cache directory.",
+    ),
+    Option("java", parse_nonempty, "Java executable that runs DynamoDB Local."),
+    Option(
+        "dynamodb-start",
+        parse_start,
+        "eager: start DynamoDB Local with the daemon; lazy: on the first DynamoDB request.",
+    ),
+    Option("dynamodb-heap", parse_heap, "Maximum heap of DynamoDB Local's JVM, e.g. 512m."),
+    Option(
+        "lambda-executor",
+        parse_executor,
+        "How Lambda functions run: docker, process (local Python processes, Python"
+        " runtimes only) or auto (docker when an engine answers).",
+    ),
+    Option(
+        "lambda-image",
+        parse_images,
+        "Images to run runtimes in instead of public.ecr.aws/lambda/<runtime>, as"
+        " RUNTIME=IMAGE,... (e.g. python3.12=awsemu/lambda-python:3.12).",
+    ),
+    Option("lambda-network", parse_nonempty, "Docker network mode of Lambda containers."),
+    Option("lambda-keep-alive", parse_seconds, "Seconds an idle Lambda environment stays warm."),
+    Option(
+        "lambda-max-environments",
+        parse_count,
+        "Most environments one function version runs at once; more invocations wait.",
+    ),
+    Option(
+        "lambda-retry-delay",
+        parse_seconds,
+        "Seconds between the retries of a failed Event invocation (AWS: about 60).",
+    ),
+    Option(
+        "lambda-python",
+        parse_nonempty,
+        "Python interpreter (with awslambdaric installed) of the process executor.",
+    ),
+)
+
+
+def config_from_options(given: Mapping[str, str | None], environ: Mapping[str, str]) -> Config:
+    """
+    Build the L{Config} from the command line and the environment.
+
+    @param given: The text of each option by name, C{None} (or absent) for
+        an option not given on the command line.
+    @param environ: The process environment, consulted for options not
+        given. An empty variable counts as unset, since container tools
+        commonly define variables blank rather than leave them out.
+
+    @raise ConfigError: naming the option or variable whose value is bad.
+    """
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        source, text = f"--{option.name}", given.get(option.name)
+        if text is None:
+            source = option.environment_variable
+            text = environ.get(source) or None
+        if text is not None:
+            try:
+                values[option.attribute] = option.parse(text)
+            except ConfigError as e:
+                raise ConfigError(f"{source}: {e}") from e
+    return Config(**values)

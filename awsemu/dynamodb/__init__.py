@@ -1,0 +1,119 @@
+"""
+DynamoDB and DynamoDB Streams, served by a supervised DynamoDB Local JVM
+behind the gateway (see L{awsemu.dynamodb.proxy} for what the proxy
+changes on the way, and L{awsemu.dynamodb.supervisor} for how the JVM is
+kept running).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
+from twisted.web.client import HTTPConnectionPool
+
+from awsemu.config import Config
+from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
+from awsemu.dynamodb.proxy import DynamoDBProxy, LoopbackEndpoints, list_tables_probe
+from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervised, Supervisor, Unavailable
+from awsemu.gateway.context import RequestContext
+from awsemu.gateway.services import ServiceState
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.shared import SharedObjects
+
+PERSISTENT_CONNECTIONS = 32
+"""Idle connections kept open to DynamoDB Local: enough for the gateway's concurrency."""
+
+
+@attrs.define(eq=False)
+class DynamoDBService(Service):
+    """
+    The DynamoDB backend the gateway calls, and the service that owns what
+    it runs on: the JVM's supervisor (if DynamoDB Local can run) and the
+    connection pool to it, both ended when the daemon stops.
+    """
+
+    proxy: DynamoDBProxy
+    supervisor: Supervisor | None
+    pool: HTTPConnectionPool
+    name: str = "dynamodb"
+
+    def state(self) -> ServiceState:
+        return self.proxy.state()
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        return await self.proxy.handle(context, request)
+
+    def error_response(
+        self, context: RequestContext, request: HttpRequest, error: ServiceError
+    ) -> HttpResponse:
+        return self.proxy.error_response(context, request, error)
+
+    def whenReady(self) -> Deferred[int]:
+        """Fires with DynamoDB Local's port once it answers."""
+        return self.proxy.supervised.whenReady()
+
+    def startService(self) -> None:
+        super().startService()
+        if self.supervisor is not None:
+            self.supervisor.startService()
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        return Deferred.fromCoroutine(self._stop())
+
+    async def _stop(self) -> None:
+        await self.pool.closeCachedConnections()
+        if self.supervisor is not None:
+            await self.supervisor.stopService()
+
+
+def jvm_command(config: Config, cache_dir: Path) -> JvmCommand | Unavailable:
+    """How to run DynamoDB Local as ``config`` says, or why it cannot run and the fix."""
+    location = Path(config.dynamodb_local.path) if config.dynamodb_local else cache_dir
+    dynamodb_local = find_dynamodb_local(location)
+    if dynamodb_local is None:
+        if config.dynamodb_local:
+            return Unavailable(f"No DynamoDB Local at {location}: fix --dynamodb-local")
+        return Unavailable(
+            f"DynamoDB Local is not installed: run `{INSTALL_COMMAND}`, then restart awsemu"
+        )
+    java = shutil.which(config.java)
+    if java is None:
+        return Unavailable(
+            f"Java ({config.java}) is not installed: install a Java 17 runtime"
+            " (apt-get install openjdk-17-jre-headless) or pass --java PATH"
+        )
+    db_path = None if config.data_dir is None else Path(config.data_dir.path) / "dynamodb"
+    return JvmCommand(java, dynamodb_local, db_path, config.dynamodb_heap)
+
+
+def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
+    """The DynamoDB backend of a daemon configured by ``config``."""
+    from twisted.web.client import Agent
+
+    pool = HTTPConnectionPool(reactor, persistent=True)
+    pool.maxPersistentPerHost = PERSISTENT_CONNECTIONS
+    agent = Agent.usingEndpointFactory(reactor, LoopbackEndpoints(reactor), pool=pool)
+    cache_dir = Path(config.cache_dir.path) if config.cache_dir else default_cache_dir(os.environ)
+    command = jvm_command(config, cache_dir)
+    supervised: Supervised
+    if isinstance(command, Unavailable):
+        supervisor, supervised = None, command
+    else:
+        supervisor = supervised = Supervisor(
+            command=command,
+            clock=reactor,
+            spawn=reactor.spawnProcess,
+            probe=list_tables_probe(agent),
+            pid_files=PidFiles(command.db_path or cache_dir),
+            environment=dict(os.environ),
+            lazy=config.dynamodb_start == "lazy",
+        )
+    return DynamoDBService(DynamoDBProxy(supervised, agent, reactor), supervisor, pool)

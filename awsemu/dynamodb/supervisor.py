@@ -1,0 +1,373 @@
+"""
+Running DynamoDB Local: one JVM, started with the daemon (or on first use),
+restarted with a doubling back-off when it dies, and never left behind.
+
+The L{Supervisor} is a Twisted service: C{startService} ends any JVM a
+killed daemon orphaned and starts a new one; C{stopService} returns a
+Deferred that fires only once the JVM has exited (SIGTERM, then SIGKILL).
+Each JVM's pid is written to a pid file named after the daemon's own pid,
+so a daemon finds the JVMs of daemons that died without stopping theirs,
+and leaves alone those of daemons still running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Final, Protocol
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.defer import CancelledError, Deferred, fail, succeed
+from twisted.internet.interfaces import IDelayedCall, IProcessTransport, IReactorTime
+from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.task import deferLater
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from awsemu.dynamodb.installer import JAR_NAME, DynamoDBLocal
+from awsemu.gateway.services import RUNNING, ServiceState
+
+STARTUP_LINE: Final = b"Initializing DynamoDB Local"
+"""What DynamoDB Local prints first once its options are parsed; it listens shortly after."""
+
+OUTPUT_LINES_KEPT: Final = 20
+"""Lines of the JVM's output kept to say why it died."""
+
+
+@attrs.frozen
+class JvmCommand:
+    """How to run DynamoDB Local: which java, which jar, where its tables live."""
+
+    java: str
+    dynamodb_local: DynamoDBLocal
+    db_path: Path | None = None
+    """The directory of its database files; None keeps everything in memory."""
+    heap: str | None = None
+    """The JVM's maximum heap (``-Xmx``), such as ``512m``; None leaves the JVM's default."""
+
+    def argv(self, port: int) -> list[str]:
+        """The command line of a JVM listening on ``port``."""
+        storage = ["-inMemory"] if self.db_path is None else ["-dbPath", str(self.db_path)]
+        return [
+            self.java,
+            *([f"-Xmx{self.heap}"] if self.heap else []),
+            f"-Djava.library.path={self.dynamodb_local.library_path}",
+            "-jar",
+            str(self.dynamodb_local.jar),
+            "-port",
+            str(port),
+            "-disableTelemetry",
+            *storage,
+        ]
+
+
+class DynamoDBLocalProtocol(ProcessProtocol):
+    """
+    One JVM's pipes: C{started} fires when its startup line is seen,
+    C{ended} when it has exited (with why, in words), and C{output} keeps its last
+    lines for the log.
+    """
+
+    def __init__(self) -> None:
+        self.started: Deferred[None] = Deferred()
+        self.ended: Deferred[str] = Deferred()
+        self.output: deque[str] = deque(maxlen=OUTPUT_LINES_KEPT)
+        self._partial = {1: b"", 2: b""}
+
+    def childDataReceived(self, childFD: int, data: bytes) -> None:
+        *lines, self._partial[childFD] = (self._partial.get(childFD, b"") + data).split(b"\n")
+        for line in lines:
+            if not self.started.called and line.startswith(STARTUP_LINE):
+                self.started.callback(None)
+            self.output.append(line.decode("utf-8", "replace").rstrip())
+
+    def processEnded(self, reason: Failure) -> None:
+        if not self.started.called:
+            self.started.errback(reason)
+        self.ended.callback(reason.getErrorMessage())
+
+
+Spawn = Callable[[ProcessProtocol, str, Sequence[str], Mapping[str, str], str], IProcessTransport]
+"""Starts a process: (protocol, executable, argv, environment, working directory)."""
+
+Probe = Callable[[int], Awaitable[bool]]
+"""Whether DynamoDB Local on a port answers requests (a ListTables that succeeds)."""
+
+
+def free_loopback_port() -> int:
+    """A TCP port free on the loopback interface right now, for the next JVM to take."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Processes(Protocol):
+    """The processes of the machine, as the orphan search needs them."""
+
+    def alive(self, pid: int) -> bool: ...
+
+    def command_line(self, pid: int) -> str: ...
+
+    def kill(self, pid: int) -> None: ...
+
+
+@attrs.frozen
+class ProcessTable:
+    """The operating system's processes."""
+
+    def alive(self, pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def command_line(self, pid: int) -> str:
+        try:
+            return (
+                Path(f"/proc/{pid}/cmdline")
+                .read_bytes()
+                .replace(b"\0", b" ")
+                .decode(errors="replace")
+            )
+        except OSError:
+            return ""
+
+    def kill(self, pid: int) -> None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@attrs.frozen
+class PidFiles:
+    """
+    ``dynamodb-local.<daemon pid>.pid`` files in ``directory``, each holding
+    the pid of the JVM that daemon runs.
+    """
+
+    directory: Path
+    processes: Processes = ProcessTable()
+
+    def write(self, daemon_pid: int, jvm_pid: int) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._path(daemon_pid).write_text(f"{jvm_pid}\n")
+
+    def remove(self, daemon_pid: int) -> None:
+        self._path(daemon_pid).unlink(missing_ok=True)
+
+    def _path(self, daemon_pid: int) -> Path:
+        return self.directory / f"dynamodb-local.{daemon_pid}.pid"
+
+    def end_orphans(self, daemon_pid: int) -> list[int]:
+        """
+        Kill the JVMs of daemons that are gone (or whose pid this daemon now
+        has), when the pid still names a DynamoDB Local, and forget their
+        pid files; return the pids killed.
+        """
+        killed = []
+        for path in self.directory.glob("dynamodb-local.*.pid"):
+            owner = path.name.split(".")[1]
+            if owner.isdigit() and int(owner) != daemon_pid and self.processes.alive(int(owner)):
+                continue
+            text = path.read_text().strip()
+            if text.isdigit() and JAR_NAME in self.processes.command_line(int(text)):
+                self.processes.kill(int(text))
+                killed.append(int(text))
+            path.unlink(missing_ok=True)
+        return killed
+
+
+class Supervised(Protocol):
+    """What the proxy needs of whatever runs DynamoDB Local."""
+
+    def state(self) -> ServiceState: ...
+
+    def whenReady(self) -> Deferred[int]:
+        """Fires with the port DynamoDB Local answers on, once it does."""
+
+
+class CannotRun(Exception):
+    """DynamoDB Local cannot run here; the message says how to fix that, on one line."""
+
+
+@attrs.define
+class Unavailable:
+    """DynamoDB Local cannot run here (no jar, no java): ``reason`` says how to fix it."""
+
+    reason: str
+
+    def state(self) -> ServiceState:
+        return ServiceState("error", self.reason)
+
+    def whenReady(self) -> Deferred[int]:
+        return fail(CannotRun(self.reason))
+
+
+@attrs.define(eq=False)
+class Supervisor(Service):
+    """
+    Keeps one DynamoDB Local JVM running while the service runs.
+
+    ``lazy`` delays the first JVM until something asks for it through
+    L{whenReady}. A JVM that exits is restarted after ``initial_delay``
+    seconds, doubling up to ``max_delay`` while it keeps dying; a JVM that
+    ran for ``stable_after`` seconds before dying starts the count afresh.
+    """
+
+    command: JvmCommand
+    clock: IReactorTime
+    spawn: Spawn
+    probe: Probe
+    pid_files: PidFiles
+    environment: Mapping[str, str]
+    daemon_pid: int = attrs.field(factory=os.getpid)
+    free_port: Callable[[], int] = free_loopback_port
+    lazy: bool = False
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+    start_timeout: float = 60.0
+    probe_interval: float = 0.05
+    stop_timeout: float = 10.0
+    name: str = "dynamodb-local"
+
+    _log: Logger = attrs.field(factory=Logger, init=False)
+    _process: IProcessTransport | None = attrs.field(default=None, init=False)
+    _protocol: DynamoDBLocalProtocol | None = attrs.field(default=None, init=False)
+    _pid: int | None = attrs.field(default=None, init=False)
+    _spawned_at: float = attrs.field(default=0.0, init=False)
+    _port: int | None = attrs.field(default=None, init=False)
+    _waiters: list[Deferred[int]] = attrs.field(factory=list, init=False)
+    _delay: float = attrs.field(
+        default=attrs.Factory(lambda self: self.initial_delay, takes_self=True), init=False
+    )
+    _restart: IDelayedCall | None = attrs.field(default=None, init=False)
+    _hung: IDelayedCall | None = attrs.field(default=None, init=False)
+    _problem: str | None = attrs.field(default=None, init=False)
+
+    def state(self) -> ServiceState:
+        if self._port is not None:
+            return RUNNING
+        if self._restart is not None:
+            return ServiceState("error", self._problem)
+        if self._process is None and self.lazy and self.running:
+            return ServiceState("available", "DynamoDB Local starts on the first request")
+        return ServiceState("starting", self._problem)
+
+    def startService(self) -> None:
+        super().startService()
+        for pid in self.pid_files.end_orphans(self.daemon_pid):
+            self._log.warn(
+                "Killed DynamoDB Local (pid {pid}) orphaned by a previous daemon", pid=pid
+            )
+        if not self.lazy:
+            self._spawn()
+
+    def whenReady(self) -> Deferred[int]:
+        if self._port is not None:
+            return succeed(self._port)
+        waiter: Deferred[int] = Deferred(self._waiters.remove)
+        self._waiters.append(waiter)
+        if self.running and self._process is None and self._restart is None:
+            self._spawn()
+        return waiter
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        for call in (self._restart, self._hung):
+            if call is not None and call.active():
+                call.cancel()
+        self._restart = None
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.errback(CancelledError("DynamoDB Local is stopping"))
+        return Deferred.fromCoroutine(self._stop_process())
+
+    async def _stop_process(self) -> None:
+        process, protocol = self._process, self._protocol
+        if process is None or protocol is None:
+            return
+        process.signalProcess("TERM")
+        kill = self.clock.callLater(self.stop_timeout, process.signalProcess, "KILL")
+        await protocol.ended
+        self._log.info("Stopped DynamoDB Local (pid {pid})", pid=self._pid)
+        if kill.active():
+            kill.cancel()
+        else:
+            self._log.warn(
+                "DynamoDB Local ignored SIGTERM for {timeout}s: killed", timeout=self.stop_timeout
+            )
+
+    def _spawn(self) -> None:
+        port = self.free_port()
+        protocol = DynamoDBLocalProtocol()
+        argv = self.command.argv(port)
+        directory = str(self.command.dynamodb_local.directory)
+        if self.command.db_path is not None:
+            self.command.db_path.mkdir(parents=True, exist_ok=True)
+        self._restart = None
+        self._protocol = protocol
+        self._spawned_at = self.clock.seconds()
+        self._process = self.spawn(protocol, argv[0], argv, self.environment, directory)
+        pid = self._pid = self._process.pid
+        if pid is not None:
+            self.pid_files.write(self.daemon_pid, pid)
+        self._log.info("Started DynamoDB Local (pid {pid}) on port {port}", pid=pid, port=port)
+        self._hung = self.clock.callLater(self.start_timeout, self._kill_hung, protocol)
+        protocol.ended.addCallback(self._ended, protocol)
+        ready = Deferred.fromCoroutine(self._become_ready(protocol, port))
+        ready.addErrback(lambda _: None)  # It ended before it was ready: _ended restarts it.
+
+    async def _become_ready(self, protocol: DynamoDBLocalProtocol, port: int) -> None:
+        await protocol.started
+        while not protocol.ended.called and not await self.probe(port):
+            await deferLater(self.clock, self.probe_interval)
+        if protocol is not self._protocol or protocol.ended.called:
+            return
+        if self._hung is not None and self._hung.active():
+            self._hung.cancel()
+        self._port, self._problem = port, None
+        self._log.info("DynamoDB Local is ready on port {port}", port=port)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.callback(port)
+
+    def _kill_hung(self, protocol: DynamoDBLocalProtocol) -> None:
+        if protocol is self._protocol and self._process is not None:
+            self._problem = (
+                f"DynamoDB Local did not answer within {self.start_timeout:g}s of starting"
+            )
+            self._log.error("{problem}: killing it", problem=self._problem)
+            self._process.signalProcess("KILL")
+
+    def _ended(self, reason: str, protocol: DynamoDBLocalProtocol) -> None:
+        pid = self._pid
+        self._process, self._protocol, self._port = None, None, None
+        self.pid_files.remove(self.daemon_pid)
+        if self._hung is not None and self._hung.active():
+            self._hung.cancel()
+        if not self.running:
+            return
+        if self.clock.seconds() - self._spawned_at >= self.stable_after:
+            self._delay = self.initial_delay
+        delay, self._delay = self._delay, min(self._delay * 2, self.max_delay)
+        self._problem = f"DynamoDB Local exited ({reason}); restarting in {delay:g}s"
+        self._log.error(
+            "DynamoDB Local (pid {pid}) exited: {why}; restarting in {delay}s."
+            " Its last output:\n{output}",
+            pid=pid,
+            why=reason,
+            delay=delay,
+            output="\n".join(protocol.output),
+        )
+        self._restart = self.clock.callLater(delay, self._spawn)

@@ -1,0 +1,1 @@
+"""The one port: which service owns a request, the request context, health and the Klein root."""

@@ -1,0 +1,166 @@
+"""
+Who is calling, and which call this is: the per-request values every
+service needs (account, region, request id), read from the request's
+signature before any protocol parsing.
+
+awsemu does not check signatures, but it does honour what they say: the
+credential picks the account (so one emulator can hold several accounts)
+and the SigV4 scope picks the region, exactly as AWS would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from base64 import b64encode
+from collections.abc import Callable, Mapping
+from typing import Final
+
+import attrs
+
+from awsemu.protocol.http import HttpRequest
+
+DEFAULT_ACCOUNT_ID: Final = "000000000000"
+"""The account of any caller whose access key names no account (LocalStack's default)."""
+
+Random = Callable[[int], bytes]
+"""A source of ``n`` random bytes: ``os.urandom``, or a fixed one in tests."""
+
+AccountForKey = Callable[[str], str | None]
+"""Finds the account owning an access key id (IAM-created keys), or None."""
+
+_SIGV4_AUTHORIZATION: Final = re.compile(r"AWS4-HMAC-SHA256\s.*?\bCredential=([^,\s]+)")
+_SIGV2_AUTHORIZATION: Final = re.compile(r"AWS ([^:\s]+):")
+_ACCOUNT_ID: Final = re.compile(r"[0-9]{12}")
+
+_HOST_ID_BYTES: Final = 57
+"""Random bytes in S3's ``x-amz-id-2``: 57 bytes are 76 base64 characters, AWS's usual length."""
+
+
+@attrs.frozen
+class CredentialScope:
+    """
+    What a SigV4 credential (``AKID/20250101/us-east-1/s3/aws4_request``)
+    says about the call: who signed it, for which region and service.
+    """
+
+    access_key_id: str
+    region: str
+    service: str
+
+
+def credential_scope(request: HttpRequest) -> CredentialScope | None:
+    """
+    The SigV4 credential scope of ``request``, from its ``Authorization``
+    header or, for presigned URLs, its ``X-Amz-Credential`` query parameter;
+    None if the request is unsigned, SigV2-signed or malformed.
+    """
+    match = _SIGV4_AUTHORIZATION.match(request.headers.get("authorization") or "")
+    credential = request.query_value("X-Amz-Credential") if match is None else match.group(1)
+    if credential is None:
+        return None
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+        return None
+    return CredentialScope(access_key_id=parts[0], region=parts[2], service=parts[3])
+
+
+def _sigv2_access_key_id(request: HttpRequest) -> str | None:
+    """
+    The access key id of a SigV2 request (``Authorization: AWS AKID:sig``,
+    or a presigned URL's ``AWSAccessKeyId``), which older S3 clients still send.
+    """
+    match = _SIGV2_AUTHORIZATION.match(request.headers.get("authorization") or "")
+    return request.query_value("AWSAccessKeyId") if match is None else match.group(1)
+
+
+def no_known_keys(access_key_id: str) -> str | None:
+    """The account lookup to use until IAM keeps access keys: no key names an account."""
+    return None
+
+
+def _account_id(access_key_id: str | None, account_for_key: AccountForKey) -> str:
+    """
+    A 12-digit access key id is taken as the account id itself (LocalStack's
+    convention, so tests can pick an account just by choosing credentials);
+    otherwise the account owning the key, or the default account.
+    """
+    if access_key_id is None:
+        return DEFAULT_ACCOUNT_ID
+    if _ACCOUNT_ID.fullmatch(access_key_id):
+        return access_key_id
+    return account_for_key(access_key_id) or DEFAULT_ACCOUNT_ID
+
+
+def _s3_ids(random: Random) -> tuple[str, str | None]:
+    """S3's ids: 16 uppercase hex characters, and a base64 ``x-amz-id-2`` host id."""
+    raw = random(8 + _HOST_ID_BYTES)
+    return raw[:8].hex().upper(), b64encode(raw[8:]).decode("ascii")
+
+
+def _uuid_ids(random: Random) -> tuple[str, str | None]:
+    """Every other service's id: a UUID4 (``x-amzn-RequestId``), and no host id."""
+    hexed = random(16).hex()
+    variant = "89ab"[int(hexed[16], 16) & 3]
+    return (
+        f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{variant}{hexed[17:20]}-{hexed[20:32]}",
+        None,
+    )
+
+
+_REQUEST_IDS: Final[Mapping[str, Callable[[Random], tuple[str, str | None]]]] = {"s3": _s3_ids}
+"""How each service makes request ids, for those that differ from the UUID4 norm."""
+
+
+@attrs.define(on_setattr=attrs.setters.frozen)
+class RequestContext:
+    """
+    The facts about one request that every layer below the gateway needs.
+
+    All of them are known on arrival except ``operation``, which the
+    protocol layer fills in once it has matched the request to an
+    operation; it is therefore the only attribute that may be assigned.
+    ``host_id`` is S3's ``x-amz-id-2`` and None for every other service.
+    ``started`` is a reading of the gateway's clock, in seconds.
+    """
+
+    request_id: str
+    account_id: str
+    region: str
+    service: str
+    access_key_id: str | None
+    started: float
+    host_id: str | None = None
+    operation: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
+
+
+def new_context(
+    request: HttpRequest,
+    service: str,
+    default_region: str,
+    now: float,
+    random: Random = os.urandom,
+    account_for_key: AccountForKey = no_known_keys,
+) -> RequestContext:
+    """
+    The context of ``request``, which the routing table gave to ``service``.
+
+    The region is the SigV4 scope's (SigV2 and unsigned requests carry none,
+    so they get ``default_region``). ``now`` and ``random`` are injected so
+    timings and request ids are reproducible in tests.
+    """
+    scope = credential_scope(request)
+    if scope is None:
+        access_key_id, region = _sigv2_access_key_id(request), default_region
+    else:
+        access_key_id, region = scope.access_key_id, scope.region
+    request_id, host_id = _REQUEST_IDS.get(service, _uuid_ids)(random)
+    return RequestContext(
+        request_id=request_id,
+        account_id=_account_id(access_key_id, account_for_key),
+        region=region,
+        service=service,
+        access_key_id=access_key_id,
+        started=now,
+        host_id=host_id,
+    )

@@ -1,0 +1,150 @@
+"""
+What the gateway needs of a service, and the one implementation every
+model-driven service shares: find the operation, parse it, run the
+provider's method, render the result or the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+from twisted.logger import Logger
+
+from awsemu.gateway.context import RequestContext
+from awsemu.protocol.codec import Codec, codec_for
+from awsemu.protocol.errors import ServiceError, internal_failure, not_implemented
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+Params = dict[str, Any]
+ProviderMethod = Callable[[RequestContext, Params], Awaitable[Mapping[str, Any]]]
+
+
+@attrs.frozen
+class ServiceState:
+    """A service's health: ``starting``, ``running`` or ``error`` (with why)."""
+
+    status: str
+    reason: str | None = None
+
+
+RUNNING = ServiceState("running")
+
+
+@runtime_checkable
+class ServiceBackend(Protocol):
+    """A service the gateway can hand requests to."""
+
+    @property
+    def name(self) -> str: ...
+
+    def state(self) -> ServiceState: ...
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse: ...
+
+    def error_response(
+        self, context: RequestContext, request: HttpRequest, error: ServiceError
+    ) -> HttpResponse:
+        """``error`` in this service's protocol, for failures outside ``handle``."""
+
+
+@runtime_checkable
+class DataPlaneBackend(ServiceBackend, Protocol):
+    """
+    A service that also answers calls of its users' own endpoints: Lambda
+    function URLs, deployed API Gateway stages. ``resource_id`` is what the
+    routing table found (the URL id, the REST API id).
+    """
+
+    async def handle_data_plane(
+        self, context: RequestContext, request: HttpRequest, resource_id: str
+    ) -> HttpResponse: ...
+
+
+def _method_name(operation_name: str) -> str:
+    """``GetCallerIdentity`` → ``get_caller_identity``: providers use Python names."""
+    from botocore import xform_name
+
+    return str(xform_name(operation_name))
+
+
+@attrs.define
+class ModelService:
+    """
+    A service whose wire format botocore's model describes. Its provider
+    is any object with ``async def <snake_case_operation>(context, params)``
+    methods returning the operation's output; an operation without a method
+    answers AWS's ``NotImplemented`` in the service's own protocol.
+    """
+
+    name: str
+    provider: object
+    model_name: str | None = None
+    codec_factory: Callable[[str], Codec] = codec_for
+    _log: Logger = attrs.field(factory=Logger, init=False)
+    _methods: dict[str, ProviderMethod | None] = attrs.field(factory=dict, init=False)
+    _codec: Codec | None = attrs.field(default=None, init=False)
+
+    @property
+    def codec(self) -> Codec:
+        """The service's codec, built (and its model loaded) on the first request."""
+        if self._codec is None:
+            self._codec = self.codec_factory(self.model_name or self.name)
+        return self._codec
+
+    def state(self) -> ServiceState:
+        return RUNNING
+
+    def _method(self, operation_name: str) -> ProviderMethod | None:
+        try:
+            return self._methods[operation_name]
+        except KeyError:
+            method = getattr(self.provider, _method_name(operation_name), None)
+            self._methods[operation_name] = method
+            return method
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        codec = self.codec
+        operation = None
+        try:
+            operation = codec.find_operation(request)
+            context.operation = operation.name
+            method = self._method(operation.name)
+            if method is None:
+                raise not_implemented(self.name, operation.name)
+            params = codec.parse_request(operation, request)
+            output = await method(context, params)
+            return codec.serialize_response(
+                operation, output, context.request_id, host_id=context.host_id or ""
+            )
+        except ServiceError as error:
+            return self._render_error(codec, context, request, operation, error)
+        except Exception:
+            self._log.failure(
+                "{service}.{operation} failed", service=self.name, operation=context.operation
+            )
+            return self._render_error(
+                codec, context, request, operation, internal_failure(codec.protocol)
+            )
+
+    def error_response(
+        self, context: RequestContext, request: HttpRequest, error: ServiceError
+    ) -> HttpResponse:
+        return self._render_error(self.codec, context, request, None, error)
+
+    def _render_error(
+        self,
+        codec: Codec,
+        context: RequestContext,
+        request: HttpRequest,
+        operation: Any,
+        error: ServiceError,
+    ) -> HttpResponse:
+        return codec.serialize_error(
+            error,
+            operation,
+            context.request_id,
+            head=request.method == "HEAD",
+            host_id=context.host_id or "",
+        )

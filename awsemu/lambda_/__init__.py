@@ -1,0 +1,111 @@
+"""
+Lambda: functions, versions, aliases and layers (the control plane), and
+their invocation in execution environments run as containers (Docker) or
+as local Python processes, each served its own Runtime API.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from awsemu.config import Config
+from awsemu.lambda_.executors import Executor
+from awsemu.lambda_.service import LambdaService
+from awsemu.shared import SharedObjects
+
+_TCP_PORT = re.compile(r"tcp:(?:port=)?([0-9]+)(?::.*?interface=([^:]+))?")
+
+
+def endpoint_url(config: Config) -> str:
+    """
+    The daemon's address as functions reach it (``AWS_ENDPOINT_URL``): the
+    interface and port it listens on, loopback when it listens on all.
+    """
+    found = _TCP_PORT.match(config.port)
+    if found is None:
+        return "http://127.0.0.1:4566"
+    host = found.group(2) or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{found.group(1)}"
+
+
+async def choose_executor(config: Config, reactor: Any, threads: Any) -> Executor:
+    """
+    The executor ``--lambda-executor`` asks for; ``auto`` is Docker when an
+    engine answers, else local processes.
+    """
+    from awsemu.lambda_.executors.process import ProcessExecutor
+
+    if config.lambda_executor != "process":
+        from awsemu.lambda_.executors.docker import connect
+
+        try:
+            return await connect(config, reactor, threads)
+        except Exception:
+            if config.lambda_executor == "docker":
+                raise
+    return ProcessExecutor(reactor, config.lambda_python)
+
+
+def make_service(config: Config, reactor: Any, shared: SharedObjects) -> LambdaService:
+    """
+    The Lambda backend. Under ``--data-dir`` functions are kept in
+    ``<data-dir>/lambda`` and unpacked code is cached there; otherwise code is
+    unpacked in a temporary directory removed when the daemon stops.
+    Function logs go to the daemon's log store (CloudWatch Logs serves it);
+    ``S3Bucket``/``S3Key`` code is read through S3's provider when S3 is served.
+    """
+    from twisted.python.threadpool import ThreadPool
+
+    from awsemu.gateway.services import ModelService
+    from awsemu.lambda_.functions import FunctionStore
+    from awsemu.lambda_.invocations import EventQueue
+    from awsemu.lambda_.invoker import Environments
+    from awsemu.lambda_.provider import LambdaProvider
+    from awsemu.lambda_.runtime_api import listen
+    from awsemu.logs import open_store
+
+    threads = ThreadPool(minthreads=0, maxthreads=8, name="awsemu-lambda")
+    scratch: Path | None
+    if config.data_dir is None:
+        store = FunctionStore.open(None)
+        work = scratch = Path(tempfile.gettempdir()) / f"awsemu-lambda-{os.getpid()}-{id(store)}"
+    else:
+        root = config.data_dir.child("lambda")
+        store = FunctionStore.open(root)
+        work, scratch = Path(root.child("unpacked").path), None
+    url = endpoint_url(config)
+    environments = Environments(
+        reactor,
+        reactor,
+        functools.partial(listen, reactor),
+        shared.obtain(open_store),
+        store,
+        threads,
+        work,
+        url,
+        config.lambda_max_environments,
+        config.lambda_keep_alive,
+    )
+    events = EventQueue(reactor, config.lambda_retry_delay)
+    provider = LambdaProvider(store, reactor, environments, events, url)
+    if "s3" in config.services:
+        from awsemu import s3
+        from awsemu.lambda_.s3code import S3CodeSource
+
+        provider.code_source = S3CodeSource(shared.obtain(s3.core).provider)
+    return LambdaService(
+        ModelService("lambda", provider),
+        provider,
+        environments,
+        events,
+        threads,
+        lambda: choose_executor(config, reactor, threads),
+        scratch,
+    )

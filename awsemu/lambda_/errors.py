@@ -1,0 +1,79 @@
+"""
+Lambda's errors, worded as AWS words them, so that SDK error handling and
+snapshot tests written against AWS behave the same here.
+"""
+
+from __future__ import annotations
+
+from awsemu.protocol.errors import ServiceError
+
+
+def function_not_found(arn: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", f"Function not found: {arn}", 404)
+
+
+def function_exists(name: str) -> ServiceError:
+    return ServiceError("ResourceConflictException", f"Function already exist: {name}", 409)
+
+
+def not_found(message: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", message, 404)
+
+
+def conflict(message: str) -> ServiceError:
+    return ServiceError("ResourceConflictException", message, 409)
+
+
+def invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValueException", message, 400)
+
+
+def unzippable() -> ServiceError:
+    return invalid(
+        "Could not unzip uploaded file. Please check your file, then try to upload again."
+    )
+
+
+def too_large(limit: int, operation: str) -> ServiceError:
+    return ServiceError(
+        "RequestTooLargeException",
+        f"Request must be smaller than {limit} bytes for the {operation} operation",
+        413,
+    )
+
+
+def precondition_failed() -> ServiceError:
+    return ServiceError(
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction"
+        "/GetAlias API to retrieve the latest Revision Id",
+        412,
+    )
+
+
+def throttled() -> ServiceError:
+    return ServiceError(
+        "TooManyRequestsException",
+        "Rate Exceeded.",
+        429,
+        fields={"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+    )
+
+
+def unsupported_runtime(runtime: str, executor: str) -> ServiceError:
+    return ServiceError(
+        "InvalidRuntimeException",
+        f"The runtime {runtime} is not supported by awsemu's {executor} executor;"
+        " run the daemon with a Docker engine (--lambda-executor docker) for it.",
+        502,
+        sender_fault=False,
+    )
+
+
+def environment_failed(reason: str) -> ServiceError:
+    return ServiceError(
+        "ServiceException",
+        f"awsemu could not start an execution environment: {reason}",
+        500,
+        sender_fault=False,
+    )

@@ -1,0 +1,225 @@
+"""
+Environments as Docker containers of the runtime's image (by default AWS's
+``public.ecr.aws/lambda/<runtime>`` images, whose entrypoint runs the
+runtime client against ``AWS_LAMBDA_RUNTIME_API`` when it is set), with
+the unpacked code mounted read-only at ``/var/task`` and layers at ``/opt``.
+
+The Docker SDK blocks, so every call to it runs in the service's thread
+pool; the reactor only sees Deferreds and output handed over with
+``callFromThread``. Containers carry the label ``awsemu=lambda`` and their
+daemon's identity, so a daemon that was killed leaves containers the next
+one recognises as orphans and removes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, TypeVar
+
+import attrs
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
+
+from awsemu.config import Config
+from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
+
+LABEL: Final = "awsemu"
+OWNER_LABEL: Final = "awsemu.owner"
+T = TypeVar("T")
+
+
+def default_image(runtime: str) -> str:
+    """AWS's image of a runtime: ``python3.12`` → ``public.ecr.aws/lambda/python:3.12``."""
+    if runtime.startswith("provided."):
+        return f"public.ecr.aws/lambda/provided:{runtime.removeprefix('provided.')}"
+    if runtime.startswith("nodejs"):
+        return f"public.ecr.aws/lambda/nodejs:{runtime.removeprefix('nodejs').removesuffix('.x')}"
+    return f"public.ecr.aws/lambda/python:{runtime.removeprefix('python')}"
+
+
+def owner() -> str:
+    """This daemon, as container labels name it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(label: str) -> bool:
+    """Whether the daemon a container's owner label names still runs (on this host)."""
+    host, _, pid = label.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@attrs.define(eq=False)
+class _Container:
+    """A running environment's container: its end, and how to remove it."""
+
+    executor: DockerExecutor
+    container: Any
+    ended: Deferred[str] = attrs.field(factory=Deferred)
+    _stopping: Deferred[None] | None = None
+
+    def stop(self) -> Deferred[None]:
+        if self._stopping is None:
+            self._stopping = self.executor.blocking(self.container.remove, force=True)
+        return self._stopping
+
+
+@attrs.define
+class DockerExecutor:
+    """
+    See the module docstring. ``threads`` runs the Docker calls;
+    ``streams`` follows containers' output, a thread for each container's
+    life, so that warm containers never starve the calls that start new ones.
+    ``images`` overrides the default image per runtime; with a network mode
+    other than ``host`` the Runtime API listens on every interface and
+    containers reach it through ``host.docker.internal``.
+    """
+
+    reactor: IReactorFromThreads
+    threads: ThreadPool
+    streams: ThreadPool
+    client: Any
+    images: Mapping[str, str]
+    network: str = "host"
+    identity: str = attrs.field(factory=owner)
+    name: str = "docker"
+    log_settle: float = 0.05
+    _log: Logger = attrs.field(factory=Logger)
+
+    @property
+    def runtime_interface(self) -> str:
+        return "127.0.0.1" if self.network == "host" else "0.0.0.0"
+
+    def blocking(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
+        """``call`` in the thread pool, its result back on the reactor."""
+        return deferToThreadPool(self.reactor, self.threads, call, *args, **kwargs)
+
+    def check(self, runtime: str | None, image: str | None) -> None:
+        """Every runtime has an image; a missing one is reported when it is run."""
+
+    def image(self, spec: EnvironmentSpec) -> str:
+        if spec.image is not None:
+            return spec.image
+        assert spec.runtime is not None
+        return self.images.get(spec.runtime) or default_image(spec.runtime)
+
+    def _variables(self, spec: EnvironmentSpec) -> dict[str, str]:
+        variables = {**spec.variables, "LAMBDA_TASK_ROOT": "/var/task"}
+        if self.network != "host":
+            for name in ("AWS_LAMBDA_RUNTIME_API", "AWS_ENDPOINT_URL"):
+                variables[name] = variables[name].replace("127.0.0.1", "host.docker.internal")
+        return variables
+
+    def _run(self, spec: EnvironmentSpec) -> Any:
+        """Create and start the container (blocking)."""
+        volumes = {}
+        if spec.code is not None:
+            volumes[spec.code] = {"bind": "/var/task", "mode": "ro"}
+        if spec.layers is not None:
+            volumes[spec.layers] = {"bind": "/opt", "mode": "ro"}
+        options: dict[str, Any] = {}
+        if spec.entry_point:
+            options["entrypoint"] = list(spec.entry_point)
+        if spec.working_directory:
+            options["working_dir"] = spec.working_directory
+        if self.network != "host":
+            options["extra_hosts"] = {"host.docker.internal": "host-gateway"}
+        command = list(spec.command) if spec.image is not None else [spec.handler]
+        return self.client.containers.run(
+            self.image(spec),
+            command or None,
+            detach=True,
+            environment=self._variables(spec),
+            volumes=volumes,
+            network_mode=self.network,
+            labels={
+                LABEL: "lambda",
+                OWNER_LABEL: self.identity,
+                "awsemu.function": spec.function_name,
+                "awsemu.environment": spec.environment_id,
+            },
+            name=f"awsemu-lambda-{spec.environment_id[:12]}",
+            **options,
+        )
+
+    def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
+        async def start() -> Handle:
+            container = await self.blocking(self._run, spec)
+            handle = _Container(self, container)
+            following = deferToThreadPool(
+                self.reactor, self.streams, self._follow, container, output
+            )
+            following.addErrback(self._lost).addCallback(handle.ended.callback)
+            return handle
+
+        return Deferred.fromCoroutine(start())
+
+    def _follow(self, container: Any, output: Output) -> str:
+        """Hand the container's output to the reactor until it ends; how it ended (blocking)."""
+        from docker.errors import APIError, NotFound
+
+        try:
+            for chunk in container.attach(stdout=True, stderr=True, stream=True, logs=True):
+                self.reactor.callFromThread(output, chunk)
+            status = container.wait()["StatusCode"]
+        except (NotFound, APIError):
+            return "signal: killed"
+        return f"exit status {status}"
+
+    def _lost(self, reason: Failure) -> str:
+        """The container's output stream broke: take the environment for dead."""
+        self._log.failure("lost a Lambda container", reason)
+        return "signal: killed"
+
+    def _orphans(self) -> Iterable[Any]:
+        found = self.client.containers.list(all=True, filters={"label": LABEL})
+        return [c for c in found if not _alive(c.labels.get(OWNER_LABEL, ""))]
+
+    def remove_orphans(self) -> Deferred[None]:
+        def remove() -> None:
+            for container in self._orphans():
+                container.remove(force=True)
+
+        return self.blocking(remove)
+
+    def close(self) -> Deferred[None]:
+        """Close the client, then stop the stream threads (joined in a worker thread)."""
+
+        def close() -> None:
+            self.client.close()
+            self.streams.stop()
+
+        return self.blocking(close)
+
+
+async def connect(config: Config, reactor: Any, threads: ThreadPool) -> DockerExecutor:
+    """
+    A Docker executor, if an engine answers (``DOCKER_HOST`` or the local
+    socket); raises otherwise.
+    """
+    import docker
+
+    def client() -> Any:
+        found = docker.from_env()
+        found.ping()
+        return found
+
+    found = await deferToThreadPool(reactor, threads, client)
+    streams = ThreadPool(minthreads=0, maxthreads=1024, name="awsemu-lambda-docker-output")
+    streams.start()
+    return DockerExecutor(
+        reactor, threads, streams, found, dict(config.lambda_image), config.lambda_network
+    )

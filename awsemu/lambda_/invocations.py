@@ -1,0 +1,166 @@
+"""
+One invocation's data and outcome, the error documents Lambda itself
+produces (timeouts, crashes, oversize responses), the log lines it writes
+around each invocation, and the queue behind ``Event`` invokes.
+"""
+
+from __future__ import annotations
+
+import json
+from base64 import b64encode
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+
+MAX_PAYLOAD: Final = 6 * 1024 * 1024
+"""Lambda's limit on a synchronous request and on a function's response."""
+MAX_EVENT_PAYLOAD: Final = 256 * 1024
+"""Lambda's limit on an ``Event`` invocation's payload."""
+MAX_RESPONSE: Final = MAX_PAYLOAD + 100
+"""What the Runtime API accepts from a runtime: AWS's own figure (6291556) in its error."""
+TAIL_BYTES: Final = 4096
+
+UNHANDLED: Final = "Unhandled"
+
+
+@attrs.frozen
+class Invocation:
+    """
+    An invocation as the Runtime API hands it to a runtime: the headers of
+    ``/next`` come from these fields. ``tail`` says the caller wants the
+    invocation's log (``LogType=Tail``), which is worth waiting a moment for.
+    """
+
+    request_id: str
+    payload: bytes
+    function_arn: str
+    deadline_ms: int
+    trace_id: str
+    client_context: str | None = None
+    cognito_identity: str | None = None
+    tail: bool = False
+
+
+@attrs.frozen
+class Outcome:
+    """
+    What an invocation gave: the response payload, ``Unhandled`` when it is
+    an error document, and the invocation's log (platform lines included).
+    """
+
+    payload: bytes
+    function_error: str | None = None
+    log: str = ""
+
+    @property
+    def tail(self) -> str:
+        """``X-Amz-Log-Result``: the base64 of the log's last 4 KB."""
+        return b64encode(self.log.encode("utf-8")[-TAIL_BYTES:]).decode("ascii")
+
+
+def error_document(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+
+
+def timed_out(request_id: str, timeout: int) -> bytes:
+    return json.dumps(
+        {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": f"RequestId: {request_id} Error: Task timed out after"
+            f" {timeout:.2f} seconds",
+        }
+    ).encode()
+
+
+def exited(request_id: str, status: str) -> bytes:
+    return error_document(
+        "Runtime.ExitError",
+        f"RequestId: {request_id} Error: Runtime exited with error: {status}",
+    )
+
+
+def response_too_large() -> bytes:
+    return error_document(
+        "Function.ResponseSizeTooLarge",
+        f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes).",
+    )
+
+
+def start_line(request_id: str, version: str) -> str:
+    return f"START RequestId: {request_id} Version: {version}\n"
+
+
+def end_lines(
+    request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None, status: str
+) -> str:
+    """``END`` and ``REPORT``, laid out as Lambda writes them (tab-separated fields)."""
+    report = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {max(1, int(duration_ms + 0.999))} ms",
+        f"Memory Size: {memory_mb} MB",
+        f"Max Memory Used: {memory_mb} MB",
+    ]
+    if init_ms is not None:
+        report.append(f"Init Duration: {init_ms:.2f} ms")
+    if status:
+        report.append(f"Status: {status}")
+    return f"END RequestId: {request_id}\n" + "\t".join(report) + "\t\n"
+
+
+Invoke = Callable[[], Deferred[Outcome]]
+
+
+@attrs.define
+class EventQueue:
+    """
+    ``Event`` invocations: accepted at once, run in the background, and on
+    a function error retried up to ``MaximumRetryAttempts`` times (AWS's
+    default: two) with a delay between attempts, unless the event has grown
+    older than ``MaximumEventAgeInSeconds``. ``retry_delay`` is AWS's one
+    minute by default; tests shorten it.
+    """
+
+    clock: IReactorTime
+    retry_delay: float = 60.0
+    _log: Logger = attrs.field(factory=Logger, init=False)
+    _timers: set[IDelayedCall] = attrs.field(factory=set, init=False)
+
+    def submit(self, invoke: Invoke, settings: Mapping[str, Any]) -> None:
+        """Run ``invoke`` now and retry it as ``settings`` (the event invoke config) say."""
+        retries = settings.get("MaximumRetryAttempts", 2)
+        max_age = settings.get("MaximumEventAgeInSeconds", 6 * 3600)
+        self._attempt(invoke, retries, self.clock.seconds() + max_age)
+
+    def _attempt(self, invoke: Invoke, retries: int, expires: float) -> None:
+        attempt = invoke()
+
+        def done(outcome: Outcome) -> None:
+            if outcome.function_error is None or retries <= 0:
+                return
+            if self.clock.seconds() + self.retry_delay > expires:
+                self._log.info("event dropped: older than its maximum age")
+                return
+            timer: IDelayedCall
+
+            def again() -> None:
+                self._timers.discard(timer)
+                self._attempt(invoke, retries - 1, expires)
+
+            timer = self.clock.callLater(self.retry_delay, again)
+            self._timers.add(timer)
+
+        def failed(reason: Any) -> None:
+            self._log.failure("event invocation failed", reason)
+
+        attempt.addCallbacks(done, failed)
+
+    def stop(self) -> None:
+        """Forget the retries not yet due: the daemon is stopping."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()

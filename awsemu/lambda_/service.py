@@ -1,0 +1,114 @@
+"""
+The Lambda backend the gateway talks to: the model-driven API
+(``ModelService`` over ``LambdaProvider``), the ``Code.Location``
+downloads, and the lifetime of everything Lambda owns outside the reactor:
+execution environments, the thread pool that unpacks code and drives the
+Docker SDK, and the scratch directory packages are unpacked in.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+
+from awsemu.gateway.context import RequestContext
+from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.lambda_.executors import Executor
+from awsemu.lambda_.invocations import EventQueue
+from awsemu.lambda_.invoker import Environments
+from awsemu.lambda_.provider import CODE_PATH, LambdaProvider
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+ChooseExecutor = Callable[[], Awaitable[Executor]]
+
+
+@attrs.define(slots=False, eq=False)
+class LambdaService(Service):
+    """
+    See the module docstring. ``choose_executor`` runs at start (it may ask
+    a Docker engine); ``scratch`` is removed at stop when it is a temporary
+    directory (None: it is a cache under ``--data-dir``, kept).
+    """
+
+    model: ModelService
+    provider: LambdaProvider
+    environments: Environments
+    events: EventQueue
+    threads: ThreadPool
+    choose_executor: ChooseExecutor
+    scratch: Path | None = None
+    name: str = "lambda"
+    _state: ServiceState = ServiceState("starting")
+    _executor: Executor | None = None
+    _log: Logger = attrs.field(factory=Logger)
+
+    def state(self) -> ServiceState:
+        return self._state
+
+    def startService(self) -> None:
+        super().startService()
+        self.threads.start()
+        Deferred.fromCoroutine(self._start())
+
+    async def _start(self) -> None:
+        try:
+            executor = await self.choose_executor()
+            await executor.remove_orphans()
+        except Exception as e:
+            self._log.failure("Lambda cannot run functions")
+            self._state = ServiceState("error", f"Lambda cannot run functions: {e}")
+            return
+        self._executor = executor
+        self.environments.use(executor)
+        self._state = RUNNING
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        return Deferred.fromCoroutine(self._stop())
+
+    async def _stop(self) -> None:
+        self.events.stop()
+        await self.environments.shutdown()
+        if self._executor is not None:
+            await self._executor.close()
+        scratch = self.scratch
+        if scratch is not None:
+            await deferToThreadPool(
+                self.environments.reactor, self.threads, shutil.rmtree, scratch, True
+            )
+        self.threads.stop()
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and request.path.startswith(CODE_PATH):
+            package = self.provider.package(request.path)
+            if package is not None:
+                return HttpResponse(200, [("Content-Type", "application/zip")], package)
+            return self.error_response(
+                context,
+                request,
+                ServiceError("AccessDenied", "The code package does not exist.", 403),
+            )
+        return await self.model.handle(context, request)
+
+    async def handle_data_plane(
+        self, context: RequestContext, request: HttpRequest, resource_id: str
+    ) -> HttpResponse:
+        """
+        A function URL call (the gateway's data-plane route for
+        ``<url-id>.lambda-url.<region>.localhost``).
+        """
+        return await self.provider.invoke_url(request, resource_id)
+
+    def error_response(
+        self, context: RequestContext, request: HttpRequest, error: ServiceError
+    ) -> HttpResponse:
+        return self.model.error_response(context, request, error)

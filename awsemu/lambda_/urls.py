@@ -1,0 +1,112 @@
+"""
+Function URLs' data plane: a request as the payload 2.0 event the
+function receives, and the function's answer as the HTTP response, mapped
+the way AWS maps it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from base64 import b64decode, b64encode
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+
+
+def new_url_id(new_id: Callable[[], str]) -> str:
+    """A URL id: 32 lowercase letters and digits, like AWS's."""
+    return (new_id().replace("-", "") + new_id().replace("-", ""))[:32].lower()
+
+
+def function_url(url_id: str, region: str, endpoint_url: str) -> str:
+    """The URL as this daemon serves it: ``http://<id>.lambda-url.<region>.localhost:<port>/``."""
+    port = urlsplit(endpoint_url).port
+    suffix = "" if port is None else f":{port}"
+    return f"http://{url_id}.lambda-url.{region}.localhost{suffix}/"
+
+
+def _is_text(content_type: str) -> bool:
+    return not content_type or content_type.startswith(_TEXT_TYPES)
+
+
+def event(request: HttpRequest, url_id: str, account_id: str, request_id: str, now: float) -> bytes:
+    """The payload 2.0 event of ``request``."""
+    headers = {name: request.headers[name] for name in request.headers}
+    query: dict[str, str] = {}
+    for key, value in request.query:
+        query[key] = f"{query[key]},{value}" if key in query else value
+    body = request.read_body()
+    document: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.path,
+        "rawQueryString": urlencode(request.query),
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": url_id,
+            "domainName": request.host,
+            "domainPrefix": url_id,
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if "cookie" in headers:
+        document["cookies"] = [c.strip() for c in headers.pop("cookie").split(";")]
+    if query:
+        document["queryStringParameters"] = query
+    if body:
+        if _is_text(headers.get("content-type", "")):
+            document["body"] = body.decode("utf-8", "replace")
+        else:
+            document["body"] = b64encode(body).decode("ascii")
+            document["isBase64Encoded"] = True
+    return json.dumps(document).encode()
+
+
+def response(payload: bytes) -> HttpResponse:
+    """
+    The function's result as HTTP: a ``{"statusCode", "headers", "body",
+    "cookies", "isBase64Encoded"}`` object as it says, anything else as a
+    200 JSON body (AWS's inference for payload 2.0).
+    """
+    try:
+        result = json.loads(payload)
+    except ValueError:
+        return internal_error()
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return HttpResponse(200, [("Content-Type", "application/json")], payload)
+    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+    headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ()]
+    body = result.get("body") or ""
+    raw = b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpResponse(int(result["statusCode"]), headers, raw)
+
+
+def internal_error() -> HttpResponse:
+    """What a function URL answers when the function fails or answers nonsense."""
+    return HttpResponse(502, [("Content-Type", "application/json")], b'{"Message":null}')
+
+
+def not_found() -> HttpResponse:
+    return HttpResponse(
+        404, [("Content-Type", "application/json")], b'{"Message":"Function URL not found"}'
+    )

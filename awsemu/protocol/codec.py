@@ -1,0 +1,707 @@
+"""
+One codec per botocore protocol: it finds the operation a request names,
+parses the request into botocore's parameter form, and renders results
+and errors exactly as the service's protocol lays them out.
+
+Providers only see Python values (``str``, ``int``, ``datetime``,
+``bytes``, lists, dicts) keyed by the model's member names; everything
+about the wire lives here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import unquote
+from xml.sax.saxutils import escape
+
+import attrs
+
+from awsemu.protocol import jsonshapes, values, xmlshapes
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.protocol.model import load_service_model
+from awsemu.protocol.router import RestRouter, _compile_path
+from awsemu.protocol.values import WireValueError
+
+Params = dict[str, Any]
+
+
+class Codec:
+    """What every protocol codec offers the gateway; see the module docstring."""
+
+    protocol: str
+    #: The error code AWS uses when a parameter's value does not fit its type.
+    invalid_parameter_code = "ValidationException"
+    #: The error code AWS uses when a required member is missing.
+    missing_parameter_code = "ValidationException"
+    #: For REST protocols: operations that share a wire signature with a winner.
+    shadowed: Mapping[str, str] = {}
+
+    def __init__(self, service_model: Any) -> None:
+        self.service_model = service_model
+        self._error_shapes = {
+            shape.metadata.get("error", {}).get("code", shape.name): shape
+            for shape in service_model.error_shapes
+        }
+
+    def find_operation(self, request: HttpRequest) -> Any:
+        """The ``OperationModel`` the request names; a ``ServiceError`` if none."""
+        raise NotImplementedError
+
+    def parse_request(self, operation: Any, request: HttpRequest) -> Params:
+        """The operation's input parameters as botocore's client would have passed them."""
+        shape = operation.input_shape
+        if shape is None:
+            return {}
+        try:
+            params = self._parse(operation, shape, request)
+        except WireValueError as e:
+            raise ServiceError(self.invalid_parameter_code, str(e)) from e
+        missing = [name for name in shape.required_members if name not in params]
+        if missing:
+            raise self._missing(shape, missing)
+        return params
+
+    def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
+        raise NotImplementedError
+
+    def _missing(self, shape: Any, missing: list[str]) -> ServiceError:
+        details = "; ".join(
+            f"Value null at '{_lower_first(shape.members[name].serialization.get('name', name))}' "
+            "failed to satisfy constraint: Member must not be null"
+            for name in missing
+        )
+        count = len(missing)
+        noun = "error" if count == 1 else "errors"
+        return ServiceError(
+            self.missing_parameter_code, f"{count} validation {noun} detected: {details}"
+        )
+
+    def serialize_response(
+        self, operation: Any, output: Mapping[str, Any], request_id: str, host_id: str = ""
+    ) -> HttpResponse:
+        """The HTTP response for a provider's result."""
+        response = self._response(operation, output, request_id)
+        response.headers[:0] = self._id_headers(request_id, host_id)
+        return response
+
+    def _response(self, operation: Any, output: Mapping[str, Any], request_id: str) -> HttpResponse:
+        raise NotImplementedError
+
+    def _id_headers(self, request_id: str, host_id: str) -> list[tuple[str, str]]:
+        """The headers that carry the request id, as this protocol's services name them."""
+        return [("x-amzn-RequestId", request_id)]
+
+    def serialize_error(
+        self,
+        error: ServiceError,
+        operation: Any | None,
+        request_id: str,
+        *,
+        head: bool = False,
+        host_id: str = "",
+    ) -> HttpResponse:
+        """The HTTP response for ``error``, in this protocol's exact error shape."""
+        response = self._error_response(error, request_id, host_id)
+        response.headers[:0] = self._id_headers(request_id, host_id)
+        if head:
+            response.body = b""
+        return response
+
+    def _error_response(self, error: ServiceError, request_id: str, host_id: str) -> HttpResponse:
+        raise NotImplementedError
+
+    def unknown_operation(self, request: HttpRequest) -> ServiceError:
+        """The error for a request that names no operation of this service."""
+        return ServiceError(
+            "UnknownOperationException",
+            f"Unknown operation {request.method} {request.path}",
+            status=404,
+        )
+
+    def _json_error_document(self, error: ServiceError) -> dict[str, Any]:
+        """An error's JSON body, laid out like the modeled error shape when there is one."""
+        message_key = "message"
+        document: dict[str, Any] = {}
+        shape = self._error_shapes.get(error.code)
+        if shape is not None:
+            for name, member in shape.members.items():
+                wire_name = member.serialization.get("name", name)
+                if name.lower() == "message":
+                    message_key = wire_name
+                elif name == "Type" and member.type_name == "string":
+                    document["Type"] = "User" if error.sender_fault else "Service"
+        document[message_key] = error.message
+        document.update(error.fields)
+        return document
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _xml_fields(fields: Mapping[str, object]) -> str:
+    return "".join(f"<{name}>{escape(str(value))}</{name}>" for name, value in fields.items())
+
+
+class QueryCodec(Codec):
+    """The ``query`` protocol (IAM, STS): form parameters in, ``<XResponse>`` XML out."""
+
+    protocol = "query"
+    invalid_parameter_code = "InvalidParameterValue"
+    missing_parameter_code = "ValidationError"
+
+    def __init__(self, service_model: Any) -> None:
+        super().__init__(service_model)
+        self._namespace = service_model.metadata.get("xmlNamespace", "")
+        self._operations = set(service_model.operation_names)
+
+    def find_operation(self, request: HttpRequest) -> Any:
+        action = request.form().get("Action")
+        if not action:
+            raise ServiceError("MissingAction", "Missing Action")
+        if action not in self._operations:
+            raise ServiceError(
+                "InvalidAction", f"The action {action} is not valid for this web service."
+            )
+        return self.service_model.operation_model(action)
+
+    def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
+        fields = request.form()
+        present = set(fields)
+        for key in fields:
+            parts = key.split(".")
+            for end in range(1, len(parts)):
+                present.add(".".join(parts[:end]))
+        parsed = _QueryReader(fields, present).structure(shape, "")
+        return parsed
+
+    def _response(self, operation: Any, output: Mapping[str, Any], request_id: str) -> HttpResponse:
+        name = operation.name
+        out = [f'<{name}Response xmlns="{self._namespace}">']
+        shape = operation.output_shape
+        if shape is not None:
+            wrapper = shape.serialization.get("resultWrapper")
+            if wrapper:
+                xmlshapes.encode_structure(shape, output, wrapper, out)
+            else:
+                body: list[str] = []
+                xmlshapes.encode_structure(shape, output, "_", body)
+                out.extend(body[1:-1])
+        out.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>")
+        out.append(f"</{name}Response>")
+        return HttpResponse(200, [("Content-Type", "text/xml")], "".join(out).encode())
+
+    def _error_response(self, error: ServiceError, request_id: str, host_id: str) -> HttpResponse:
+        fault = "Sender" if error.sender_fault else "Receiver"
+        body = (
+            f'<ErrorResponse xmlns="{self._namespace}"><Error><Type>{fault}</Type>'
+            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+            f"{_xml_fields(error.fields)}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return HttpResponse(
+            error.status,
+            [("Content-Type", "text/xml")],
+            body.encode(),
+        )
+
+
+class _QueryReader:
+    """Reads a shape back out of flat query keys such as ``Tags.member.1.Key``."""
+
+    def __init__(self, fields: dict[str, str], present: set[str]) -> None:
+        self.fields = fields
+        self.present = present
+
+    def value(self, shape: Any, key: str) -> Any:
+        kind = shape.type_name
+        if kind == "structure":
+            return self.structure(shape, key)
+        if kind == "list":
+            return self.list(shape, key)
+        if kind == "map":
+            return self.map(shape, key)
+        try:
+            return xmlshapes.decode_scalar(shape, self.fields[key])
+        except WireValueError as e:
+            raise WireValueError(f"{key}: {e}") from e
+
+    def structure(self, shape: Any, prefix: str) -> Params:
+        parsed: Params = {}
+        for name, member in shape.members.items():
+            wire_name = member.serialization.get("name", name)
+            key = f"{prefix}.{wire_name}" if prefix else wire_name
+            if key in self.present:
+                parsed[name] = self.value(member, key)
+        return parsed
+
+    def list(self, shape: Any, key: str) -> list[Any]:
+        member = shape.member
+        if shape.serialization.get("flattened"):
+            member_name = member.serialization.get("name")
+            item_prefix = (
+                key
+                if member_name is None
+                else f"{key.rpartition('.')[0]}.{member_name}".lstrip(".")
+            )
+        else:
+            item_prefix = f"{key}.{member.serialization.get('name', 'member')}"
+        items = []
+        index = 1
+        while f"{item_prefix}.{index}" in self.present:
+            items.append(self.value(member, f"{item_prefix}.{index}"))
+            index += 1
+        return items
+
+    def map(self, shape: Any, key: str) -> dict[Any, Any]:
+        entry_prefix = key if shape.serialization.get("flattened") else f"{key}.entry"
+        key_name = shape.key.serialization.get("name", "key")
+        value_name = shape.value.serialization.get("name", "value")
+        parsed = {}
+        index = 1
+        while f"{entry_prefix}.{index}" in self.present:
+            entry = f"{entry_prefix}.{index}"
+            map_key = self.value(shape.key, f"{entry}.{key_name}")
+            parsed[map_key] = (
+                self.value(shape.value, f"{entry}.{value_name}")
+                if f"{entry}.{value_name}" in self.present
+                else None
+            )
+            index += 1
+        return parsed
+
+
+class JsonCodec(Codec):
+    """The ``json`` protocol (CloudWatch Logs): ``X-Amz-Target`` names the operation."""
+
+    protocol = "json"
+    invalid_parameter_code = "SerializationException"
+
+    def __init__(self, service_model: Any) -> None:
+        super().__init__(service_model)
+        self._target_prefix = service_model.metadata["targetPrefix"]
+        self._content_type = (
+            f"application/x-amz-json-{service_model.metadata.get('jsonVersion', '1.0')}"
+        )
+        self._operations = set(service_model.operation_names)
+
+    def find_operation(self, request: HttpRequest) -> Any:
+        target = request.headers.get("x-amz-target") or ""
+        prefix, _, name = target.partition(".")
+        if prefix != self._target_prefix or name not in self._operations:
+            raise self.unknown_operation(request)
+        return self.service_model.operation_model(name)
+
+    def unknown_operation(self, request: HttpRequest) -> ServiceError:
+        return ServiceError("UnknownOperationException", "", status=400)
+
+    def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
+        document = _json_body(request)
+        return jsonshapes.decode_structure(shape, document)
+
+    def _response(self, operation: Any, output: Mapping[str, Any], request_id: str) -> HttpResponse:
+        shape = operation.output_shape
+        document = {} if shape is None else jsonshapes.encode_structure(shape, output)
+        return HttpResponse(
+            200,
+            [("Content-Type", self._content_type)],
+            json.dumps(document, separators=(",", ":")).encode(),
+        )
+
+    def _error_response(self, error: ServiceError, request_id: str, host_id: str) -> HttpResponse:
+        document = {"__type": error.code, **self._json_error_document(error)}
+        return HttpResponse(
+            error.status,
+            [("Content-Type", self._content_type)],
+            json.dumps(document, separators=(",", ":")).encode(),
+        )
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    raw = request.read_body()
+    if not raw.strip():
+        return {}
+    try:
+        document = json.loads(raw)
+    except ValueError as e:
+        raise WireValueError(f"malformed JSON: {e}") from e
+    if not isinstance(document, dict):
+        raise WireValueError("the request body must be a JSON object")
+    return document
+
+
+def _split_header_list(value: str) -> list[str]:
+    """A comma-separated header list, with botocore's double-quote escaping undone."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if quoted and char == "\\" and index + 1 < len(value):
+            current.append(value[index + 1])
+            index += 1
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    items.append("".join(current).strip())
+    return items
+
+
+def _quote_header_item(value: str) -> str:
+    if '"' in value or "," in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value
+
+
+class RestCodec(Codec):
+    """
+    ``rest-json`` and ``rest-xml``: members in the URI, query string,
+    headers and status code; the rest in a JSON or XML body, or a raw
+    payload.
+    """
+
+    def __init__(self, service_model: Any) -> None:
+        super().__init__(service_model)
+        self.router = RestRouter.from_model(service_model)
+        self.shadowed = self.router.shadowed
+        self._paths: dict[str, tuple[re.Pattern[str], tuple[tuple[str, str, bool], ...]]] = {}
+        self._template_query: dict[str, frozenset[str]] = {}
+        for name in service_model.operation_names:
+            path, _, query = service_model.operation_model(name).http["requestUri"].partition("?")
+            regex, labels = _compile_path(path)
+            self._paths[name] = (re.compile(regex), labels)
+            self._template_query[name] = frozenset(
+                part.partition("=")[0] for part in query.split("&") if part
+            )
+
+    def find_operation(self, request: HttpRequest) -> Any:
+        found = self.router.match(request)
+        if found is None:
+            raise self.unknown_operation(request)
+        return found[0]
+
+    def _labels(self, operation: Any, request: HttpRequest) -> dict[str, str]:
+        regex, labels = self._paths[operation.name]
+        found = regex.match(request.path)
+        if found is None:
+            raise self.unknown_operation(request)
+        return {label: unquote(found.group(group)) for group, label, _ in labels}
+
+    def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
+        params: Params = {}
+        labels = self._labels(operation, request)
+        query = request.query
+        # The template's own keys (``?mode=import``) are not parameters.
+        claimed_query = set(self._template_query[operation.name])
+        query_map: tuple[str, Any] | None = None
+        for name, member in shape.members.items():
+            serialization = member.serialization
+            location = serialization.get("location")
+            wire_name = serialization.get("name", name)
+            if location == "uri":
+                if wire_name in labels:
+                    params[name] = xmlshapes.decode_scalar(member, labels[wire_name])
+            elif location == "querystring":
+                if member.type_name == "map":
+                    query_map = (name, member)
+                    continue
+                claimed_query.add(wire_name)
+                found = [value for key, value in query if key == wire_name]
+                if not found:
+                    continue
+                if member.type_name == "list":
+                    params[name] = [xmlshapes.decode_scalar(member.member, v) for v in found]
+                else:
+                    params[name] = xmlshapes.decode_scalar(member, found[0])
+            elif location == "header":
+                header = request.headers.get(wire_name)
+                if header is not None:
+                    params[name] = self._header_value(member, header)
+            elif location == "headers":
+                prefix = wire_name.lower()
+                mapped = {
+                    header[len(prefix) :]: request.headers[header]
+                    for header in request.headers
+                    if header.startswith(prefix)
+                }
+                if mapped:
+                    params[name] = mapped
+        if query_map is not None:
+            self._parse_query_map(params, query_map, query, claimed_query)
+        payload = shape.serialization.get("payload")
+        if payload is not None:
+            member = shape.members[payload]
+            if member.type_name == "blob" and member.serialization.get("streaming"):
+                request.body.seek(0)
+                params[payload] = request.body
+            elif member.type_name in ("blob", "string"):
+                raw = request.read_body()
+                if raw:
+                    params[payload] = raw if member.type_name == "blob" else raw.decode("utf-8")
+            else:
+                raw = request.read_body()
+                if raw.strip():
+                    params[payload] = self._decode_body(member, raw)
+        elif any("location" not in m.serialization for m in shape.members.values()):
+            raw = request.read_body()
+            if raw.strip():
+                params.update(self._decode_body(shape, raw))
+        return params
+
+    def _parse_query_map(
+        self,
+        params: Params,
+        query_map: tuple[str, Any],
+        query: list[tuple[str, str]],
+        claimed: set[str],
+    ) -> None:
+        name, member = query_map
+        mapped: dict[str, Any] = {}
+        multi = member.value.type_name == "list"
+        for key, value in query:
+            if key in claimed:
+                continue
+            if multi:
+                mapped.setdefault(key, []).append(value)
+            else:
+                mapped.setdefault(key, value)
+        if mapped:
+            params[name] = mapped
+
+    def _header_value(self, shape: Any, text: str) -> Any:
+        kind = shape.type_name
+        if kind == "list":
+            return [self._header_value(shape.member, item) for item in _split_header_list(text)]
+        if kind == "string" and shape.serialization.get("jsonvalue"):
+            try:
+                return json.loads(values.decode_base64(text))
+            except ValueError as e:
+                raise WireValueError(f"malformed JSON header value: {e}") from e
+        return xmlshapes.decode_scalar(shape, text)
+
+    def _decode_body(self, shape: Any, raw: bytes) -> Any:
+        raise NotImplementedError
+
+    def _response(self, operation: Any, output: Mapping[str, Any], request_id: str) -> HttpResponse:
+        shape = operation.output_shape
+        response = HttpResponse(operation.http.get("responseCode", 200))
+        if shape is None:
+            return response
+        for name, member in shape.members.items():
+            value = output.get(name)
+            if value is None:
+                continue
+            serialization = member.serialization
+            location = serialization.get("location")
+            if location == "statusCode":
+                response.status = int(value)
+            elif location == "header":
+                if member.type_name == "list" and not value:
+                    continue
+                response.headers.append(
+                    (serialization.get("name", name), self._header_text(member, value))
+                )
+            elif location == "headers":
+                prefix = serialization.get("name", name)
+                response.headers.extend((prefix + key, str(item)) for key, item in value.items())
+        payload = shape.serialization.get("payload")
+        if payload is not None:
+            self._render_payload(operation, shape.members[payload], output.get(payload), response)
+        elif any(
+            "location" not in member.serialization and output.get(name) is not None
+            for name, member in shape.members.items()
+        ) or self._always_has_body(shape):
+            body, content_type = self._encode_body(operation, shape, output)
+            response.body = body
+            response.headers.append(("Content-Type", content_type))
+        return response
+
+    def _always_has_body(self, shape: Any) -> bool:
+        return False
+
+    def _render_payload(
+        self, operation: Any, member: Any, value: Any, response: HttpResponse
+    ) -> None:
+        if value is None:
+            return
+        if member.type_name == "blob":
+            if isinstance(value, bytes | bytearray | str):
+                response.body = value.encode() if isinstance(value, str) else bytes(value)
+            else:
+                response.body = value
+        elif member.type_name == "string":
+            response.body = value.encode("utf-8")
+        else:
+            body, content_type = self._encode_payload(member, value)
+            response.body = body
+            response.headers.append(("Content-Type", content_type))
+
+    def _header_text(self, shape: Any, value: Any) -> str:
+        kind = shape.type_name
+        if kind == "list":
+            if shape.member.type_name == "string":
+                return ",".join(_quote_header_item(item) for item in value)
+            return ",".join(self._header_text(shape.member, item) for item in value)
+        if kind == "string" and shape.serialization.get("jsonvalue"):
+            return values.encode_base64(json.dumps(value, separators=(",", ":")))
+        return xmlshapes.scalar_text(shape, value, values.RFC822)
+
+    def _encode_body(
+        self, operation: Any, shape: Any, output: Mapping[str, Any]
+    ) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+    def _encode_payload(self, member: Any, value: Any) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+
+class RestJsonCodec(RestCodec):
+    """``rest-json`` (Lambda, API Gateway)."""
+
+    protocol = "rest-json"
+    invalid_parameter_code = "SerializationException"
+
+    def _decode_body(self, shape: Any, raw: bytes) -> Any:
+        try:
+            document = json.loads(raw)
+        except ValueError as e:
+            raise WireValueError(f"malformed JSON: {e}") from e
+        return jsonshapes.decode_value(shape, document)
+
+    def _encode_body(
+        self, operation: Any, shape: Any, output: Mapping[str, Any]
+    ) -> tuple[bytes, str]:
+        document = jsonshapes.encode_structure(shape, output)
+        return json.dumps(document, separators=(",", ":")).encode(), "application/json"
+
+    def _encode_payload(self, member: Any, value: Any) -> tuple[bytes, str]:
+        document = jsonshapes.encode_value(member, value)
+        return json.dumps(document, separators=(",", ":")).encode(), "application/json"
+
+    def _error_response(self, error: ServiceError, request_id: str, host_id: str) -> HttpResponse:
+        headers = [("x-amzn-ErrorType", error.code), ("Content-Type", "application/json")]
+        shape = self._error_shapes.get(error.code)
+        if shape is not None:
+            # Members the error shape binds to headers (``Retry-After``) go there.
+            fields = dict(error.fields)
+            for name, member in shape.members.items():
+                if member.serialization.get("location") != "header":
+                    continue
+                wire_name = member.serialization.get("name", name)
+                for key in (name, wire_name):
+                    if key in fields:
+                        headers.append((wire_name, str(fields.pop(key))))
+            error = attrs.evolve(error, fields=fields)
+        return HttpResponse(
+            error.status,
+            headers,
+            json.dumps(self._json_error_document(error), separators=(",", ":")).encode(),
+        )
+
+
+class RestXmlCodec(RestCodec):
+    """
+    ``rest-xml`` (S3). AWS names the root element of each response, which
+    botocore's model does not record: the service passes ``root_names``
+    (operation → element); the default is ``<Operation>Result``.
+    """
+
+    protocol = "rest-xml"
+    invalid_parameter_code = "InvalidArgument"
+    missing_parameter_code = "InvalidRequest"
+
+    def __init__(
+        self, service_model: Any, namespace: str = "", root_names: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(service_model)
+        self.namespace = namespace
+        self.root_names = dict(root_names or {})
+
+    def unknown_operation(self, request: HttpRequest) -> ServiceError:
+        return ServiceError(
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            status=405,
+            fields={
+                "Method": request.method,
+                "ResourceType": "OBJECT" if request.path.count("/") > 1 else "BUCKET",
+            },
+        )
+
+    def _decode_body(self, shape: Any, raw: bytes) -> Any:
+        try:
+            root = xmlshapes.parse_document(raw)
+        except WireValueError as e:
+            raise ServiceError(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate "
+                "against our published schema",
+            ) from e
+        if shape.type_name == "structure":
+            return xmlshapes.decode_structure(shape, root)
+        return xmlshapes.decode_value(shape, root)
+
+    def _namespace_attribute(self, shape: Any) -> str:
+        if self.namespace and "xmlNamespace" not in shape.serialization:
+            return f' xmlns="{self.namespace}"'
+        return ""
+
+    def _encode_body(
+        self, operation: Any, shape: Any, output: Mapping[str, Any]
+    ) -> tuple[bytes, str]:
+        name = (
+            self.root_names.get(operation.name)
+            or shape.serialization.get("name")
+            or f"{operation.name}Result"
+        )
+        out = [xmlshapes.XML_DECLARATION]
+        xmlshapes.encode_structure(shape, output, name, out, self._namespace_attribute(shape))
+        return "".join(out).encode("utf-8"), "application/xml"
+
+    def _encode_payload(self, member: Any, value: Any) -> tuple[bytes, str]:
+        name = member.serialization.get("name", member.name)
+        out = [xmlshapes.XML_DECLARATION]
+        xmlshapes.encode_value(member, value, name, out, self._namespace_attribute(member))
+        return "".join(out).encode("utf-8"), "application/xml"
+
+    def _id_headers(self, request_id: str, host_id: str) -> list[tuple[str, str]]:
+        return [("x-amz-request-id", request_id), ("x-amz-id-2", host_id)]
+
+    def _error_response(self, error: ServiceError, request_id: str, host_id: str) -> HttpResponse:
+        body = (
+            f"{xmlshapes.XML_DECLARATION}<Error><Code>{escape(error.code)}</Code>"
+            f"<Message>{escape(error.message)}</Message>{_xml_fields(error.fields)}"
+            f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+        )
+        return HttpResponse(
+            error.status, [("Content-Type", "application/xml")], body.encode("utf-8")
+        )
+
+
+_CODECS: dict[str, Callable[[Any], Codec]] = {
+    "query": QueryCodec,
+    "json": JsonCodec,
+    "rest-json": RestJsonCodec,
+    "rest-xml": RestXmlCodec,
+}
+
+
+def make_codec(service_model: Any) -> Codec:
+    """A codec for the model's protocol with default options."""
+    return _CODECS[service_model.metadata["protocol"]](service_model)
+
+
+@functools.cache
+def codec_for(service_name: str) -> Codec:
+    """The default codec of ``service_name``, built (and its model loaded) on first use."""
+    return make_codec(load_service_model(service_name))

@@ -1,0 +1,64 @@
+"""S3: buckets and objects, in memory or under ``--data-dir``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from twisted.python.threadpool import ThreadPool
+
+from awsemu.config import Config
+from awsemu.s3.provider import S3Provider
+from awsemu.s3.service import S3Service
+from awsemu.shared import SharedObjects
+
+
+@attrs.frozen
+class S3Core:
+    """
+    What other services may use of S3: its provider (Lambda reads function
+    code through it), and the thread pool its disk store works in (None for
+    the memory store).
+    """
+
+    provider: S3Provider
+    pool: ThreadPool | None
+
+
+def core(config: Config, reactor: Any) -> S3Core:
+    """S3's provider over a memory store, or a disk store under ``--data-dir``."""
+    from awsemu.s3.disk import DiskBlobs, SqliteJournal, referenced_blobs
+    from awsemu.s3.store import MemoryBlobs, Store
+
+    pool: ThreadPool | None = None
+    if config.data_dir is None:
+        store = Store(MemoryBlobs())
+    else:
+        root = config.data_dir.child("s3")
+        if not root.isdir():
+            root.makedirs()
+        pool = ThreadPool(minthreads=0, maxthreads=4, name="awsemu-s3-disk")
+        blobs = DiskBlobs(root.child("blobs"), reactor, pool)
+        store = Store.open(blobs, SqliteJournal.open(root.child("metadata.sqlite")))
+        blobs.sweep(
+            referenced_blobs(
+                (
+                    v
+                    for bucket in store.buckets.values()
+                    for vs in bucket.versions.values()
+                    for v in vs
+                ),
+                store.uploads.values(),
+            )
+        )
+    return S3Core(S3Provider(store, reactor), pool)
+
+
+def make_service(config: Config, reactor: Any, shared: SharedObjects) -> S3Service:
+    """The S3 backend, with the daemon's shared S3 core."""
+    from awsemu.gateway.services import ModelService
+    from awsemu.s3.codec import make_codec
+
+    s3 = shared.obtain(core)
+    model = ModelService("s3", s3.provider, codec_factory=lambda name: make_codec())
+    return S3Service(model, s3.provider, reactor, pool=s3.pool)

@@ -1,0 +1,209 @@
+"""
+S3's errors, with AWS's exact codes, statuses, messages and the extra
+elements AWS puts in each, in one place so providers never spell one out.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from awsemu.protocol.errors import ServiceError
+
+
+def no_such_bucket(bucket: str) -> ServiceError:
+    return ServiceError(
+        "NoSuchBucket", "The specified bucket does not exist", 404, fields={"BucketName": bucket}
+    )
+
+
+def no_such_key(key: str) -> ServiceError:
+    return ServiceError("NoSuchKey", "The specified key does not exist.", 404, fields={"Key": key})
+
+
+def no_such_version(key: str, version_id: str) -> ServiceError:
+    return ServiceError(
+        "NoSuchVersion",
+        "The specified version does not exist.",
+        404,
+        fields={"Key": key, "VersionId": version_id},
+    )
+
+
+def no_such_upload(upload_id: str) -> ServiceError:
+    return ServiceError(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+        "have been aborted or completed.",
+        404,
+        fields={"UploadId": upload_id},
+    )
+
+
+def invalid_bucket_name(bucket: str) -> ServiceError:
+    return ServiceError(
+        "InvalidBucketName", "The specified bucket is not valid.", fields={"BucketName": bucket}
+    )
+
+
+def bucket_already_exists(bucket: str) -> ServiceError:
+    return ServiceError(
+        "BucketAlreadyExists",
+        "The requested bucket name is not available. The bucket namespace is shared by all users "
+        "of the system. Please select a different name and try again.",
+        409,
+        fields={"BucketName": bucket},
+    )
+
+
+def bucket_already_owned_by_you(bucket: str) -> ServiceError:
+    return ServiceError(
+        "BucketAlreadyOwnedByYou",
+        "Your previous request to create the named bucket succeeded and you already own it.",
+        409,
+        fields={"BucketName": bucket},
+    )
+
+
+def bucket_not_empty(bucket: str) -> ServiceError:
+    return ServiceError(
+        "BucketNotEmpty",
+        "The bucket you tried to delete is not empty",
+        409,
+        fields={"BucketName": bucket},
+    )
+
+
+def illegal_location_constraint(region: str, constraint: str | None) -> ServiceError:
+    if constraint is None:
+        message = (
+            "The unspecified location constraint is incompatible for the region specific endpoint "
+            "this request was sent to."
+        )
+    else:
+        message = (
+            f"The {constraint} location constraint is incompatible for the region specific "
+            "endpoint this request was sent to."
+        )
+    return ServiceError("IllegalLocationConstraintException", message)
+
+
+def invalid_location_constraint(constraint: str) -> ServiceError:
+    return ServiceError(
+        "InvalidLocationConstraint",
+        "The specified location-constraint is not valid",
+        fields={"LocationConstraint": constraint},
+    )
+
+
+def invalid_argument(message: str, name: str, value: object) -> ServiceError:
+    return ServiceError(
+        "InvalidArgument", message, fields={"ArgumentName": name, "ArgumentValue": value}
+    )
+
+
+def invalid_request(message: str) -> ServiceError:
+    return ServiceError("InvalidRequest", message)
+
+
+def malformed_xml() -> ServiceError:
+    return ServiceError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    )
+
+
+def precondition_failed(condition: str) -> ServiceError:
+    return ServiceError(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        412,
+        fields={"Condition": condition},
+    )
+
+
+def not_modified() -> ServiceError:
+    """304: rendered without a body, which is what botocore expects of it."""
+    return ServiceError("NotModified", "Not Modified", 304)
+
+
+def invalid_range(requested: str, size: int) -> ServiceError:
+    return ServiceError(
+        "InvalidRange",
+        "The requested range is not satisfiable",
+        416,
+        fields={"RangeRequested": requested, "ActualObjectSize": size},
+    )
+
+
+def invalid_digest(content_md5: str) -> ServiceError:
+    return ServiceError(
+        "InvalidDigest",
+        "The Content-MD5 you specified was invalid.",
+        fields={"Content-MD5": content_md5},
+    )
+
+
+def bad_digest(expected: str, calculated: str) -> ServiceError:
+    return ServiceError(
+        "BadDigest",
+        "The Content-MD5 you specified did not match what we received.",
+        fields={"ExpectedDigest": expected, "CalculatedDigest": calculated},
+    )
+
+
+def checksum_mismatch(algorithm: str) -> ServiceError:
+    return ServiceError(
+        "BadDigest", f"The {algorithm} you specified did not match the calculated checksum."
+    )
+
+
+def invalid_checksum_value(algorithm: str) -> ServiceError:
+    return invalid_request(f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.")
+
+
+def entity_too_small(size: int) -> ServiceError:
+    return ServiceError(
+        "EntityTooSmall",
+        "Your proposed upload is smaller than the minimum allowed size",
+        fields={"ProposedSize": size, "MinSizeAllowed": MIN_PART_SIZE},
+    )
+
+
+def invalid_part(upload_id: str, part_number: int, etag: str) -> ServiceError:
+    return ServiceError(
+        "InvalidPart",
+        "One or more of the specified parts could not be found.  The part may not have been "
+        "uploaded, or the specified entity tag may not have matched the part's entity tag.",
+        fields={"UploadId": upload_id, "PartNumber": part_number, "ETag": etag},
+    )
+
+
+def invalid_part_order(upload_id: str) -> ServiceError:
+    return ServiceError(
+        "InvalidPartOrder",
+        "The list of parts was not in ascending order. The parts list must be specified in order "
+        "by part number.",
+        fields={"UploadId": upload_id},
+    )
+
+
+def access_denied(message: str = "Access Denied", **fields: object) -> ServiceError:
+    return ServiceError("AccessDenied", message, 403, fields=fields)
+
+
+def signature_does_not_match() -> ServiceError:
+    return ServiceError(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check "
+        "your key and signing method.",
+        403,
+    )
+
+
+def missing_configuration(code: str, message: str, bucket: str) -> ServiceError:
+    """A bucket sub-resource read before it was ever put: ``NoSuchTagSet``..."""
+    return ServiceError(code, message, 404, fields={"BucketName": bucket})
+
+
+MIN_PART_SIZE: Final = 5 * 1024 * 1024
+"""The smallest size S3 accepts for a multipart upload's part, the last excepted."""

@@ -1,0 +1,222 @@
+"""
+Browser POST uploads (what boto3's ``generate_presigned_post`` prepares):
+a ``multipart/form-data`` form whose base64 policy document lists the
+conditions every field must meet; the object is stored through the
+provider's PutObject, and the answer follows ``success_action_*``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
+from io import BytesIO
+from typing import Any, Final
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+
+from awsemu.gateway.context import RequestContext
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.s3 import errors
+from awsemu.s3.codec import NAMESPACE
+from awsemu.s3.presign import SecretLookup
+from awsemu.s3.provider import S3Provider
+
+#: Form fields that need no policy condition.
+_UNCONDITIONED: Final = frozenset(
+    {"file", "policy", "x-amz-signature", "signature", "awsaccesskeyid"}
+)
+
+#: Form field → PutObject member, for the fields that set object attributes.
+_MEMBERS: Final = {
+    "content-type": "ContentType",
+    "content-encoding": "ContentEncoding",
+    "content-disposition": "ContentDisposition",
+    "cache-control": "CacheControl",
+    "acl": "ACL",
+    "x-amz-storage-class": "StorageClass",
+    "x-amz-server-side-encryption": "ServerSideEncryption",
+    "x-amz-website-redirect-location": "WebsiteRedirectLocation",
+    "x-amz-checksum-crc32": "ChecksumCRC32",
+    "x-amz-checksum-sha256": "ChecksumSHA256",
+}
+
+
+def is_form_upload(request: HttpRequest) -> bool:
+    """A POST to a bucket itself with a form body."""
+    return (
+        request.method == "POST"
+        and request.path.strip("/").count("/") == 0
+        and (request.headers.get("content-type") or "").lower().startswith("multipart/form-data")
+    )
+
+
+def _policy_failed(detail: str) -> ServiceError:
+    return errors.access_denied(f"Invalid according to Policy: {detail}")
+
+
+def parse_form(request: HttpRequest) -> tuple[dict[str, str], bytes, str | None]:
+    """The form's text fields (names lowercased), the file's content and file name."""
+    head = f"Content-Type: {request.headers.get('content-type')}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.read_body())
+    fields: dict[str, str] = {}
+    content: bytes | None = None
+    filename: str | None = None
+    for part in message.iter_parts():
+        assert isinstance(part, Message)
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if name.lower() == "file":
+            content = data
+            found = part.get_filename()
+            filename = found if isinstance(found, str) else None
+            break
+        fields[name.lower()] = data.decode("utf-8")
+    if content is None:
+        raise errors.invalid_argument(
+            "POST requires exactly one file upload per request.", "file", 0
+        )
+    return fields, content, filename
+
+
+def _check_policy(fields: dict[str, str], bucket: str, size: int, now: float) -> None:
+    encoded = fields.get("policy")
+    if encoded is None:
+        return
+    try:
+        policy = json.loads(base64.b64decode(encoded))
+        expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")).timestamp()
+    except (ValueError, KeyError, TypeError):
+        raise errors.invalid_argument("Invalid Policy: Invalid JSON.", "policy", encoded) from None
+    if now > expiration:
+        raise _policy_failed("Policy expired.")
+    values = {**fields, "bucket": bucket}
+    conditioned = set()
+    for condition in policy.get("conditions", []):
+        if isinstance(condition, dict):
+            for name, expected in condition.items():
+                conditioned.add(name.lower())
+                if values.get(name.lower()) != expected:
+                    raise _policy_failed(
+                        f'Policy Condition failed: ["eq", "${name}", "{expected}"]'
+                    )
+            continue
+        operator, target, expected = (str(condition[0]).lower(), condition[1], condition[2])
+        if operator == "content-length-range":
+            if size > int(expected):
+                raise ServiceError(
+                    "EntityTooLarge",
+                    "Your proposed upload exceeds the maximum allowed size",
+                    fields={"ProposedSize": size, "MaxSizeAllowed": int(expected)},
+                )
+            if size < int(target):
+                raise ServiceError(
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed size",
+                    fields={"ProposedSize": size, "MinSizeAllowed": int(target)},
+                )
+            continue
+        name = str(target).lstrip("$").lower()
+        conditioned.add(name)
+        value = values.get(name, "")
+        if (operator == "eq" and value != expected) or (
+            operator == "starts-with" and not value.startswith(expected)
+        ):
+            raise _policy_failed(
+                f'Policy Condition failed: ["{operator}", "{target}", "{expected}"]'
+            )
+    extra = [
+        name
+        for name in fields
+        if name not in conditioned
+        and name not in _UNCONDITIONED
+        and not name.startswith("x-ignore-")
+    ]
+    if extra:
+        raise _policy_failed(f"Extra input fields: {extra[0]}")
+
+
+def _check_signature(fields: dict[str, str], secrets: SecretLookup) -> None:
+    policy = fields.get("policy")
+    if policy is None:
+        return
+    if "x-amz-signature" in fields:
+        credential = fields.get("x-amz-credential", "").split("/")
+        secret = secrets(credential[0]) if len(credential) == 5 else None
+        if secret is None:
+            return
+        key = ("AWS4" + secret).encode()
+        for part in credential[1:5]:
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        expected = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
+        given = fields["x-amz-signature"]
+    else:
+        secret = secrets(fields.get("awsaccesskeyid", ""))
+        if secret is None:
+            return
+        expected = base64.b64encode(
+            hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()
+        ).decode()
+        given = fields.get("signature", "")
+    if not hmac.compare_digest(expected, given):
+        raise errors.signature_does_not_match()
+
+
+async def upload(
+    provider: S3Provider,
+    context: RequestContext,
+    request: HttpRequest,
+    now: float,
+    secrets: SecretLookup,
+) -> HttpResponse:
+    """Store the form's file as PutObject would; answer as ``success_action_*`` asks."""
+    bucket = request.path.strip("/")
+    provider.store.bucket(bucket)
+    fields, content, filename = parse_form(request)
+    if "key" not in fields:
+        raise errors.invalid_argument(
+            "Bucket POST must contain a field named 'key'.  If it is specified, please check "
+            "the order of the fields.",
+            "key",
+            "",
+        )
+    key = fields["key"].replace("${filename}", filename or "")
+    _check_policy(fields, bucket, len(content), now)
+    _check_signature(fields, secrets)
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": BytesIO(content)}
+    params.update({member: fields[name] for name, member in _MEMBERS.items() if name in fields})
+    metadata = {
+        name[len("x-amz-meta-") :]: value
+        for name, value in fields.items()
+        if name.startswith("x-amz-meta-")
+    }
+    if metadata:
+        params["Metadata"] = metadata
+    output = await provider.put_object(context, params)
+    etag: str = output["ETag"]
+    location = f"http://{request.headers.get('host') or 'localhost'}/{bucket}/{key}"
+    headers = [("ETag", etag), ("Location", location)]
+    redirect = fields.get("success_action_redirect") or fields.get("redirect")
+    if redirect:
+        separator = "&" if "?" in redirect else "?"
+        query = urlencode({"bucket": bucket, "key": key, "etag": etag})
+        return HttpResponse(303, [("Location", f"{redirect}{separator}{query}"), ("ETag", etag)])
+    status = fields.get("success_action_status")
+    if status == "201":
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse xmlns="{NAMESPACE}">'
+            f"<Location>{escape(location)}"
+            f"</Location><Bucket>{escape(bucket)}</Bucket><Key>{escape(key)}</Key><ETag>{escape(etag)}</ETag>"
+            "</PostResponse>"
+        )
+        return HttpResponse(201, [*headers, ("Content-Type", "application/xml")], body.encode())
+    return HttpResponse(200 if status == "200" else 204, headers)

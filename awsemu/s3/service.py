@@ -1,0 +1,104 @@
+"""
+The S3 backend the gateway talks to: the model-driven operations
+(``ModelService`` over ``S3Provider``) wrapped with what lives outside
+botocore's model — CORS preflights and headers, browser POST uploads,
+presigned-URL checks and aws-chunked decoding — and the thread pool that
+disk work runs in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+from awsemu.gateway.context import RequestContext
+from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.s3 import chunked, cors, post, presign
+from awsemu.s3.provider import S3Provider
+from awsemu.s3.store import Bucket
+
+
+def _bucket_name(request: HttpRequest) -> str | None:
+    """The bucket a (path-style) request addresses, if any."""
+    name = request.path.lstrip("/").partition("/")[0]
+    return name or None
+
+
+@attrs.define(slots=False, eq=False)
+class S3Service(Service):
+    """
+    See the module docstring. ``reactor`` dates requests and, with
+    ``pool`` (None for the memory store, which never blocks on disk), runs
+    aws-chunked decoding off the reactor thread: a large body is copied
+    from one file to another there.
+    """
+
+    model: ModelService
+    provider: S3Provider
+    reactor: Any
+    secrets: presign.SecretLookup = presign.no_secrets
+    pool: ThreadPool | None = None
+    name: str = "s3"
+
+    def state(self) -> ServiceState:
+        return RUNNING
+
+    def startService(self) -> None:
+        super().startService()
+        if self.pool is not None:
+            self.pool.start()
+
+    def stopService(self) -> Any:
+        if self.pool is not None:
+            self.pool.stop()
+        return super().stopService()
+
+    def _bucket(self, request: HttpRequest) -> Bucket | None:
+        name = _bucket_name(request)
+        return None if name is None else self.provider.store.buckets.get(name)
+
+    def _cors_rules(self, request: HttpRequest) -> list[dict[str, Any]] | None:
+        bucket = self._bucket(request)
+        if bucket is None or "cors" not in bucket.config:
+            return None
+        rules: list[dict[str, Any]] = bucket.config["cors"].get("CORSRules", [])
+        return rules
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        try:
+            if request.method == "OPTIONS":
+                return cors.preflight(self._cors_rules(request), request)
+            if post.is_form_upload(request):
+                response = await post.upload(
+                    self.provider, context, request, self.reactor.seconds(), self.secrets
+                )
+                cors.decorate(self._cors_rules(request), request, response)
+                return response
+            presign.check(request, self.reactor.seconds(), self.secrets, _bucket_name(request))
+            if chunked.is_aws_chunked(request):
+                request = await self._decode(request)
+        except ServiceError as error:
+            response = self.error_response(context, request, error)
+        else:
+            response = await self.model.handle(context, request)
+        cors.decorate(self._cors_rules(request), request, response)
+        return response
+
+    async def _decode(self, request: HttpRequest) -> HttpRequest:
+        if self.pool is None:
+            return chunked.decode_request(request)
+        decoded: HttpRequest = await deferToThreadPool(
+            self.reactor, self.pool, chunked.decode_request, request
+        )
+        return decoded
+
+    def error_response(
+        self, context: RequestContext, request: HttpRequest, error: ServiceError
+    ) -> HttpResponse:
+        return self.model.error_response(context, request, error)

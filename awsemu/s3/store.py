@@ -1,0 +1,350 @@
+"""
+What S3 keeps: buckets, object versions and multipart uploads, indexed in
+memory for the reactor thread, with every change written through to a
+``Journal`` (nothing, or SQLite under ``--data-dir``) and object bodies
+kept by a ``Blobs`` store (memory, or files).
+
+All methods run on the reactor thread; only ``Blobs`` moves work to
+threads. Blobs are named by random ids, never by keys, so no key can name
+a path.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO, Protocol
+
+import attrs
+from twisted.internet.defer import Deferred, succeed
+
+from awsemu.s3 import errors
+from awsemu.s3.checksums import BodyDigests
+
+Document = dict[str, Any]
+"""A sub-resource or ACL as botocore's parameters spell it."""
+
+
+def _parts(items: Iterable[Part | Document]) -> list[Part]:
+    return [item if isinstance(item, Part) else Part(**item) for item in items]
+
+
+@attrs.define
+class Part:
+    """One uploaded part, or one part of a completed multipart object."""
+
+    number: int
+    etag: str
+    size: int
+    last_modified: float
+    blob: str | None = None
+    checksums: dict[str, str] = attrs.Factory(dict)
+
+
+@attrs.define
+class ObjectVersion:
+    """
+    One version of a key: its body's blob and everything S3 returns about
+    it. Unversioned buckets hold only ``version_id="null"`` versions.
+    ``headers`` are the stored ``Content-*``/``Cache-Control``/``Expires``
+    values by botocore member name.
+    """
+
+    key: str
+    version_id: str
+    last_modified: float
+    owner: str
+    etag: str = ""
+    size: int = 0
+    blob: str | None = None
+    delete_marker: bool = False
+    metadata: dict[str, str] = attrs.Factory(dict)
+    headers: dict[str, Any] = attrs.Factory(dict)
+    storage_class: str = "STANDARD"
+    checksums: dict[str, str] = attrs.Factory(dict)
+    checksum_type: str | None = None
+    parts: list[Part] = attrs.field(factory=list, converter=_parts)
+    tags: dict[str, str] = attrs.Factory(dict)
+    encryption: dict[str, Any] = attrs.Factory(dict)
+    acl: Document | None = None
+
+
+@attrs.define
+class Upload:
+    """A multipart upload in progress; ``settings`` are CreateMultipartUpload's parameters."""
+
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    owner: str
+    settings: dict[str, Any]
+    parts: list[Part] = attrs.field(factory=list, converter=_parts)
+
+    def part(self, number: int) -> Part | None:
+        for part in self.parts:
+            if part.number == number:
+                return part
+        return None
+
+    def add_part(self, part: Part) -> Part | None:
+        """Keep ``part``; the part it replaces (same number), if any."""
+        old = self.part(part.number)
+        if old is not None:
+            self.parts.remove(old)
+        bisect.insort(self.parts, part, key=lambda p: p.number)
+        return old
+
+
+@attrs.define
+class Bucket:
+    """
+    A bucket: its owner, region, versioning state and stored sub-resources
+    (``config``, by sub-resource name), and its versions by key (newest
+    first) with the keys kept sorted for listing.
+    """
+
+    name: str
+    owner: str
+    region: str
+    created: float
+    versioning: str | None = None
+    config: dict[str, Any] = attrs.Factory(dict)
+    versions: dict[str, list[ObjectVersion]] = attrs.field(factory=dict, eq=False, repr=False)
+    keys: list[str] = attrs.field(factory=list, eq=False, repr=False)
+
+    def document(self) -> Document:
+        """What the journal keeps of the bucket itself (versions are kept apart)."""
+        return attrs.asdict(self, filter=lambda a, _: a.name not in ("versions", "keys"))
+
+    def current(self, key: str) -> ObjectVersion | None:
+        """The key's current version (possibly a delete marker), or None."""
+        versions = self.versions.get(key)
+        return versions[0] if versions else None
+
+    def live(self, key: str) -> ObjectVersion | None:
+        """The key's current version unless it is a delete marker."""
+        current = self.current(key)
+        return None if current is None or current.delete_marker else current
+
+    def version(self, key: str, version_id: str) -> ObjectVersion | None:
+        for version in self.versions.get(key, ()):
+            if version.version_id == version_id:
+                return version
+        return None
+
+    def keys_from(self, start: str, prefix: str = "") -> Iterator[str]:
+        """Keys ``>= start`` (and ``>= prefix``) that begin with ``prefix``, in order."""
+        index = bisect.bisect_left(self.keys, max(start, prefix))
+        keys = self.keys
+        while index < len(keys):
+            key = keys[index]
+            if not key.startswith(prefix):
+                return
+            yield key
+            index += 1
+
+    def is_empty(self) -> bool:
+        return not self.keys
+
+
+class Blobs(Protocol):
+    """Where object bodies live: in memory, or as files under the data dir."""
+
+    def write(self, source: BinaryIO, digests: BodyDigests) -> Deferred[str]:
+        """Copy ``source`` to a new blob, feeding ``digests``; its id once it is durable."""
+
+    def concat(self, blob_ids: list[str], digests: BodyDigests) -> Deferred[str]:
+        """A new blob holding the given blobs one after the other."""
+
+    def read(self, blob_id: str, start: int, length: int) -> bytes | BinaryIO:
+        """``length`` bytes of the blob from ``start``, as bytes or a file to stream."""
+
+    def delete(self, blob_id: str) -> None:
+        """Forget the blob; it is unreferenced."""
+
+
+class Journal(Protocol):
+    """Durable record of the store's metadata; every call is one committed change."""
+
+    def load(self) -> tuple[list[Bucket], list[tuple[str, ObjectVersion]], list[Upload]]:
+        """Everything recorded: buckets, (bucket, version) oldest first, uploads."""
+
+    def save_bucket(self, bucket: Bucket) -> None: ...
+
+    def delete_bucket(self, name: str) -> None: ...
+
+    def save_version(self, bucket: str, version: ObjectVersion, fresh: bool) -> None:
+        """Record ``version``: as the key's newest if ``fresh``, else changed in place."""
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None: ...
+
+    def save_upload(self, upload: Upload) -> None: ...
+
+    def delete_upload(self, upload_id: str) -> None: ...
+
+
+class NoJournal:
+    """The journal of a store kept in memory only."""
+
+    def load(self) -> tuple[list[Bucket], list[tuple[str, ObjectVersion]], list[Upload]]:
+        return [], [], []
+
+    def save_bucket(self, bucket: Bucket) -> None:
+        pass
+
+    def delete_bucket(self, name: str) -> None:
+        pass
+
+    def save_version(self, bucket: str, version: ObjectVersion, fresh: bool) -> None:
+        pass
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        pass
+
+    def save_upload(self, upload: Upload) -> None:
+        pass
+
+    def delete_upload(self, upload_id: str) -> None:
+        pass
+
+
+@attrs.define
+class Store:
+    """The S3 state of every account: bucket names are global, as in AWS."""
+
+    blobs: Blobs
+    journal: Journal = attrs.Factory(NoJournal)
+    buckets: dict[str, Bucket] = attrs.Factory(dict)
+    uploads: dict[str, Upload] = attrs.Factory(dict)
+
+    @classmethod
+    def open(cls, blobs: Blobs, journal: Journal) -> Store:
+        """A store holding what ``journal`` recorded."""
+        store = cls(blobs, journal)
+        buckets, versions, uploads = journal.load()
+        store.buckets = {bucket.name: bucket for bucket in buckets}
+        for bucket_name, version in versions:
+            bucket = store.buckets[bucket_name]
+            if version.key not in bucket.versions:
+                bucket.versions[version.key] = []
+                bucket.keys.append(version.key)
+            bucket.versions[version.key].insert(0, version)
+        for bucket in store.buckets.values():
+            bucket.keys.sort()
+        store.uploads = {upload.upload_id: upload for upload in uploads}
+        return store
+
+    def bucket(self, name: str) -> Bucket:
+        try:
+            return self.buckets[name]
+        except KeyError:
+            raise errors.no_such_bucket(name) from None
+
+    def add_bucket(self, bucket: Bucket) -> None:
+        self.journal.save_bucket(bucket)
+        self.buckets[bucket.name] = bucket
+
+    def save_bucket(self, bucket: Bucket) -> None:
+        """Record a change to the bucket's own settings."""
+        self.journal.save_bucket(bucket)
+
+    def remove_bucket(self, bucket: Bucket) -> None:
+        self.journal.delete_bucket(bucket.name)
+        del self.buckets[bucket.name]
+        for upload in [u for u in self.uploads.values() if u.bucket == bucket.name]:
+            self.remove_upload(upload)
+
+    def put_version(self, bucket: Bucket, version: ObjectVersion) -> None:
+        """
+        Make ``version`` the key's current version. A ``null`` version
+        replaces the previous ``null`` one (unversioned and suspended buckets).
+        """
+        versions = bucket.versions.get(version.key)
+        if versions is None:
+            versions = bucket.versions[version.key] = []
+            bisect.insort(bucket.keys, version.key)
+        self.journal.save_version(bucket.name, version, fresh=True)
+        if version.version_id == "null":
+            for old in [v for v in versions if v.version_id == "null"]:
+                versions.remove(old)
+                self._forget_body(old)
+        versions.insert(0, version)
+
+    def save_version(self, bucket: Bucket, version: ObjectVersion) -> None:
+        """Record a change to an existing version's tags or ACL, in place."""
+        self.journal.save_version(bucket.name, version, fresh=False)
+
+    def remove_version(self, bucket: Bucket, version: ObjectVersion) -> None:
+        versions = bucket.versions[version.key]
+        self.journal.delete_version(bucket.name, version.key, version.version_id)
+        versions.remove(version)
+        if not versions:
+            del bucket.versions[version.key]
+            del bucket.keys[bisect.bisect_left(bucket.keys, version.key)]
+        self._forget_body(version)
+
+    def _forget_body(self, version: ObjectVersion) -> None:
+        if version.blob is not None:
+            self.blobs.delete(version.blob)
+
+    def upload(self, upload_id: str) -> Upload:
+        try:
+            return self.uploads[upload_id]
+        except KeyError:
+            raise errors.no_such_upload(upload_id) from None
+
+    def add_upload(self, upload: Upload) -> None:
+        self.journal.save_upload(upload)
+        self.uploads[upload.upload_id] = upload
+
+    def add_part(self, upload: Upload, part: Part) -> None:
+        old = upload.add_part(part)
+        self.journal.save_upload(upload)
+        if old is not None and old.blob is not None:
+            self.blobs.delete(old.blob)
+
+    def remove_upload(self, upload: Upload, keep: Iterable[str] = ()) -> None:
+        """Forget ``upload`` and its parts' blobs, except those in ``keep``."""
+        self.journal.delete_upload(upload.upload_id)
+        del self.uploads[upload.upload_id]
+        kept = set(keep)
+        for part in upload.parts:
+            if part.blob is not None and part.blob not in kept:
+                self.blobs.delete(part.blob)
+
+
+def new_id() -> str:
+    """A fresh random id (blobs, uploads, versions): unguessable, path-safe."""
+    return uuid.uuid4().hex
+
+
+@attrs.define
+class MemoryBlobs:
+    """Bodies kept as bytes: the default, for a daemon without ``--data-dir``."""
+
+    _blobs: dict[str, bytes] = attrs.Factory(dict)
+
+    def write(self, source: BinaryIO, digests: BodyDigests) -> Deferred[str]:
+        data = source.read()
+        digests.update(data)
+        blob_id = new_id()
+        self._blobs[blob_id] = data
+        return succeed(blob_id)
+
+    def concat(self, blob_ids: list[str], digests: BodyDigests) -> Deferred[str]:
+        data = b"".join(self._blobs[blob_id] for blob_id in blob_ids)
+        digests.update(data)
+        blob_id = new_id()
+        self._blobs[blob_id] = data
+        return succeed(blob_id)
+
+    def read(self, blob_id: str, start: int, length: int) -> bytes | BinaryIO:
+        data = self._blobs[blob_id]
+        if start == 0 and length == len(data):
+            return data
+        return data[start : start + length]
+
+    def delete(self, blob_id: str) -> None:
+        self._blobs.pop(blob_id, None)

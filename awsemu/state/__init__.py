@@ -1,0 +1,1 @@
+"""What every store shares: --data-dir persistence and AWS-shaped ids."""

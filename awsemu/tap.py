@@ -1,0 +1,64 @@
+"""
+The C{twistd awsemu} command line and the service it starts.
+
+twistd imports this module just to print C{--help}, so importing it must
+stay cheap and must not choose a reactor: the daemon, and with it every
+service, is imported only by L{makeService}.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from twisted.application.service import IService
+from twisted.python import usage
+
+from awsemu.config import OPTIONS, Config, ConfigError, config_from_options
+
+
+class Options(usage.Options):
+    """
+    One C{--option} for each entry of L{OPTIONS}.
+
+    Every option defaults to C{None}, so that L{postOptions} can tell an
+    option left out, which falls back to its C{AWSEMU_*} variable, from one
+    given; the real defaults live in L{Config}.
+
+    @ivar config: The parsed settings, once options have been parsed.
+    """
+
+    synopsis = "[options]"
+    optParameters = [[option.name, None, None, option.describe()] for option in OPTIONS]
+
+    config: Config
+
+    def __init__(self, environ: Mapping[str, str] = os.environ) -> None:
+        """
+        @param environ: The environment to read C{AWSEMU_*} variables
+            from; twistd constructs this class with no arguments, hence the
+            process environment by default.
+        """
+        super().__init__()
+        self._environ = environ
+
+    def postOptions(self) -> None:
+        """Build L{config}, reporting a bad value as a usage error rather than a traceback."""
+        try:
+            self.config = config_from_options(self, self._environ)
+        except ConfigError as e:
+            raise usage.UsageError(str(e)) from e
+
+
+def makeService(options: Options) -> IService:
+    """
+    Build the daemon's root service for twistd.
+
+    This is the one place the global reactor is fetched: by now twistd has
+    installed the reactor it was asked for.
+    """
+    from twisted.internet import reactor
+
+    from awsemu.daemon import make_root_service
+
+    return make_root_service(options.config, reactor)

@@ -1,0 +1,179 @@
+"""
+How much the gateway adds to DynamoDB Local, and how soon DynamoDB answers.
+
+Starts ``twistd -n awsemu --services dynamodb`` on a free port, times the
+first successful ListTables from the moment the daemon process starts, then
+sends the same GetItem and PutItem requests straight to the daemon's
+DynamoDB Local and through the daemon, over one keep-alive connection each,
+and prints:
+
+- latency percentiles both ways, and the p50 the gateway adds;
+- the daemon's CPU time per proxied request (utime+stime from
+  ``/proc/<pid>/stat`` around the run), which is what the gateway costs the
+  machine whatever the client.
+
+The client is a bare ``http.client`` connection sending pre-built requests
+(boto3 would cost more client CPU than the server under test spends).
+
+Usage: python bench/dynamodb.py [--requests N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # awsemu from this tree, when it is not installed.
+TICKS = os.sysconf("SC_CLK_TCK")
+TABLE = "Bench"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class Client:
+    """One keep-alive connection sending DynamoDB requests as account 111111111111."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, operation: str, document: dict[str, object]) -> tuple[int, bytes]:
+        body = json.dumps(document).encode()
+        self.connection.request(
+            "POST",
+            "/",
+            body,
+            {
+                "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+                "Content-Type": "application/x-amz-json-1.0",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=111111111111/20250101/us-east-1/"
+                "dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            },
+        )
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
+def latencies(client: Client, operation: str, document: dict[str, object], n: int) -> list[float]:
+    """Seconds each of ``n`` calls took."""
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        status, body = client.call(operation, document)
+        times.append(time.perf_counter() - started)
+        if status != 200:
+            raise RuntimeError(f"{operation} failed: {status} {body!r}")
+    return times
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    return sorted(values)[int(fraction * (len(values) - 1))]
+
+
+def start_daemon(log: Path) -> tuple[subprocess.Popen[bytes], int, float]:
+    """The daemon, its port, and seconds from its start to a successful ListTables."""
+    port = free_port()
+    started = time.perf_counter()
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n"]
+        + ["--pidfile=", f"--logfile={log}", "awsemu", "--services", "dynamodb"]
+        + ["--port", f"tcp:{port}:interface=127.0.0.1"],
+        cwd=ROOT,
+    )
+    while True:
+        try:
+            if Client(port).call("ListTables", {})[0] == 200:
+                return daemon, port, time.perf_counter() - started
+        except OSError:
+            pass
+        if daemon.poll() is not None or time.perf_counter() - started > 60:
+            raise RuntimeError(f"the daemon did not answer; see {log}")
+        time.sleep(0.01)
+
+
+def jvm_of(daemon_pid: int) -> tuple[int, int]:
+    """The pid and port of the daemon's DynamoDB Local, from its pid file and command line."""
+    from awsemu.dynamodb.installer import default_cache_dir
+
+    pid = int((default_cache_dir(os.environ) / f"dynamodb-local.{daemon_pid}.pid").read_text())
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return pid, int(argv[argv.index(b"-port") + 1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    n = parser.parse_args().requests
+    with tempfile.TemporaryDirectory() as directory:
+        daemon, port, first_answer = start_daemon(Path(directory) / "daemon.log")
+        try:
+            run(daemon, port, first_answer, n)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(30)
+
+
+def run(daemon: subprocess.Popen[bytes], port: int, first_answer: float, n: int) -> None:
+    jvm_pid, jvm_port = jvm_of(daemon.pid)
+    print(f"daemon start to first successful ListTables: {first_answer * 1000:.0f} ms")
+    proxied, direct = Client(port), Client(jvm_port)
+    for client in (proxied, direct):
+        client.call(
+            "CreateTable",
+            {
+                "TableName": TABLE,
+                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        )
+    item = {"k": {"S": "key"}, "v": {"S": "x" * 100}, "n": {"N": "42"}}
+    operations: dict[str, dict[str, object]] = {
+        "PutItem": {"TableName": TABLE, "Item": item},
+        "GetItem": {"TableName": TABLE, "Key": {"k": {"S": "key"}}},
+    }
+    print(f"{n} requests each way, one keep-alive connection, sequential")
+    print(
+        f"{'operation':10} {'path':8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}"
+        f" {'daemon CPU/req µs':>18} {'JVM CPU/req µs':>15}"
+    )
+    for operation, document in operations.items():
+        p50s = {}
+        for path, client in (("direct", direct), ("gateway", proxied)):
+            latencies(client, operation, document, min(n, 500))  # warm-up (JIT, pools)
+            daemon_cpu, jvm_cpu = cpu_seconds(daemon.pid), cpu_seconds(jvm_pid)
+            times = latencies(client, operation, document, n)
+            daemon_cpu = cpu_seconds(daemon.pid) - daemon_cpu
+            jvm_cpu = cpu_seconds(jvm_pid) - jvm_cpu
+            p50s[path] = statistics.median(times)
+            print(
+                f"{operation:10} {path:8} {p50s[path] * 1000:8.3f}"
+                f" {percentile(times, 0.9) * 1000:8.3f} {percentile(times, 0.99) * 1000:8.3f}"
+                f" {daemon_cpu / n * 1e6:18.0f} {jvm_cpu / n * 1e6:15.0f}"
+            )
+        print(f"{operation:10} added p50: {(p50s['gateway'] - p50s['direct']) * 1000:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

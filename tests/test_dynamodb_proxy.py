@@ -1,0 +1,331 @@
+"""Tests for L{awsemu.dynamodb.proxy}, against a fake DynamoDB Local (treq's in-memory agent)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any, cast
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+from treq.testing import RequestTraversalAgent
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.http_headers import Headers as TwistedHeaders
+from twisted.web.iweb import IAgent, IBodyProducer, IRequest, IResponse
+from twisted.web.resource import Resource
+from zope.interface import implementer
+
+from awsemu.dynamodb.proxy import (
+    LOCAL_ARN_PREFIX,
+    READY_TIMEOUT,
+    DynamoDBProxy,
+    arn_prefix,
+    list_tables_probe,
+    rewrite_arns,
+    to_public,
+)
+from awsemu.dynamodb.supervisor import Unavailable
+from awsemu.gateway.context import RequestContext
+from awsemu.gateway.services import RUNNING, ServiceState
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+LOCAL = "arn:aws:dynamodb:ddblocal:000000000000:"
+PUBLIC = "arn:aws:dynamodb:eu-west-1:111111111111:"
+S = "S"
+
+
+class FakeDynamoDBLocal(Resource):
+    """Answers every request with the next canned response, recording what it received."""
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[tuple[dict[bytes, list[bytes]], bytes]] = []
+        self.requests: list[tuple[bytes, bytes]] = []
+        self.responses: list[tuple[int, dict[str, str], bytes]] = []
+
+    def render(self, request: IRequest) -> bytes:
+        self.requests.append((request.method, request.uri))
+        headers = dict(request.requestHeaders.getAllRawHeaders())
+        self.received.append(({k.lower(): v for k, v in headers.items()}, request.content.read()))
+        status, response_headers, body = self.responses.pop(0)
+        request.setResponseCode(status)
+        for name, value in response_headers.items():
+            request.setHeader(name, value)
+        return body
+
+
+@attrs.define
+class FakeSupervised:
+    """Ready on a port, or never (a Deferred that waits until cancelled)."""
+
+    port: int | None = 8000
+
+    def state(self) -> ServiceState:
+        return RUNNING if self.port else ServiceState("starting", "DynamoDB Local exited")
+
+    def whenReady(self) -> Deferred[int]:
+        return Deferred() if self.port is None else succeed(self.port)
+
+
+@implementer(IAgent)
+class RefusingAgent:
+    """An HTTP agent whose connections are refused: the JVM just died."""
+
+    def request(
+        self,
+        method: bytes,
+        uri: bytes,
+        headers: TwistedHeaders | None = None,
+        bodyProducer: IBodyProducer | None = None,
+    ) -> Deferred[IResponse]:
+        return fail(ConnectionRefusedError())
+
+
+def context() -> RequestContext:
+    return RequestContext(
+        request_id="req-1",
+        account_id="111111111111",
+        region="eu-west-1",
+        service="dynamodb",
+        access_key_id="111111111111",
+        started=0.0,
+    )
+
+
+def dynamodb_request(target: str, document: dict[str, Any]) -> HttpRequest:
+    return HttpRequest.from_uri(
+        "POST",
+        "/",
+        [
+            ("Host", "localhost:4566"),
+            ("X-Amz-Target", target),
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("Authorization", "AWS4-HMAC-SHA256 Credential=111111111111/20250101/eu-west-1/..."),
+            ("X-Amz-Security-Token", "token"),
+            ("Accept-Encoding", "gzip"),
+        ],
+        json.dumps(document, separators=(",", ":")).encode(),
+    )
+
+
+def crc(body: bytes) -> str:
+    return str(zlib.crc32(body))
+
+
+class ProxyTests(SynchronousTestCase):
+    """L{DynamoDBProxy.handle} forwards requests and rewrites what must be."""
+
+    def setUp(self) -> None:
+        self.local = FakeDynamoDBLocal()
+        self.clock = MemoryReactorClock()
+        self.supervised = FakeSupervised()
+        self.proxy = DynamoDBProxy(self.supervised, RequestTraversalAgent(self.local), self.clock)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        return self.successResultOf(Deferred.fromCoroutine(self.proxy.handle(context(), request)))
+
+    def answer(self, status: int, body: bytes, **headers: str) -> None:
+        self.local.responses.append(
+            (status, {"Content-Type": "application/x-amz-json-1.0", **headers}, body)
+        )
+
+    def test_forwarded(self) -> None:
+        """
+        The body and headers are passed on, except that the credential names
+        the caller's account and region and hop-by-hop headers are dropped;
+        the response comes back with the gateway's request id.
+        """
+        body = b'{"TableNames":["t"]}'
+        self.answer(200, body, **{"x-amz-crc32": crc(body), "x-amzn-RequestId": "local"})
+        response = self.handle(dynamodb_request("DynamoDB_20120810.ListTables", {}))
+        headers, received = self.local.received[0]
+        self.assertEqual(received, b"{}")
+        self.assertEqual(headers[b"x-amz-target"], [b"DynamoDB_20120810.ListTables"])
+        self.assertEqual(
+            headers[b"authorization"],
+            [
+                b"AWS4-HMAC-SHA256 Credential=111111111111/20120810/eu-west-1/dynamodb/"
+                b"aws4_request, SignedHeaders=host, Signature=0"
+            ],
+        )
+        self.assertNotIn(b"x-amz-security-token", headers)
+        self.assertEqual(headers[b"host"], [b"127.0.0.1:8000"])
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.body, body)
+        self.assertEqual(response.header("x-amz-crc32"), crc(body))
+        self.assertEqual(response.header("x-amzn-RequestId"), "req-1")
+        self.assertEqual(
+            [name.lower() for name, _ in response.headers],
+            ["x-amzn-requestid", "content-type", "x-amz-crc32"],
+        )
+
+    def test_response_arns(self) -> None:
+        """ARNs in responses get the caller's region and account, and a new checksum."""
+        local = json.dumps(
+            {
+                "TableDescription": {
+                    "TableArn": LOCAL + "table/t",
+                    "LatestStreamArn": LOCAL + "table/t/stream/1",
+                    "GlobalSecondaryIndexes": [{"IndexArn": LOCAL + "table/t/index/g"}],
+                }
+            }
+        ).encode()
+        self.answer(200, local, **{"x-amz-crc32": crc(local)})
+        response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeTable", {}))
+        expected = local.replace(LOCAL.encode(), PUBLIC.encode())
+        self.assertEqual(response.body, expected)
+        self.assertEqual(response.header("x-amz-crc32"), crc(expected))
+
+    def test_method_and_path(self) -> None:
+        """The method, path and query are those of the request."""
+        self.answer(200, b"{}")
+        request = dynamodb_request("DynamoDB_20120810.ListTables", {})
+        request.method, request.path, request.query = "PUT", "/x/y", [("a", "b c")]
+        self.assertEqual(self.handle(request).status, 200)
+        self.assertEqual(self.local.requests, [(b"PUT", b"/x/y?a=b+c")])
+
+    def test_stream_record_region(self) -> None:
+        """Stream records name the caller's region."""
+        local = json.dumps(
+            {
+                "Records": [
+                    {"awsRegion": "ddblocal", "dynamodb": {"NewImage": {"r": {S: "ddblocal"}}}}
+                ]
+            }
+        ).encode()
+        self.answer(200, local)
+        response = self.handle(dynamodb_request("DynamoDBStreams_20120810.GetRecords", {}))
+        self.assertEqual(
+            json.loads(cast(bytes, response.body)),
+            {
+                "Records": [
+                    {"awsRegion": "eu-west-1", "dynamodb": {"NewImage": {"r": {S: "ddblocal"}}}}
+                ]
+            },
+        )
+
+    def test_item_data_untouched(self) -> None:
+        """Item data holding DynamoDB Local's ARN prefix is returned as it is."""
+        body = json.dumps(
+            {"Item": {"TableArn": {"S": LOCAL + "table/t"}, "k": {"L": [{"S": LOCAL}]}}}
+        ).encode()
+        self.answer(200, body, **{"x-amz-crc32": crc(body)})
+        response = self.handle(dynamodb_request("DynamoDB_20120810.GetItem", {}))
+        self.assertEqual((response.body, response.header("x-amz-crc32")), (body, crc(body)))
+
+    def test_request_arns(self) -> None:
+        """ARNs and shard iterators in requests are turned back into DynamoDB Local's."""
+        self.answer(200, b"{}")
+        self.answer(200, b"{}")
+        self.handle(
+            dynamodb_request(
+                "DynamoDB_20120810.TagResource",
+                {"ResourceArn": PUBLIC + "table/t", "Tags": [{"Key": "a", "Value": PUBLIC}]},
+            )
+        )
+        self.handle(
+            dynamodb_request(
+                "DynamoDBStreams_20120810.GetRecords",
+                {"ShardIterator": PUBLIC + "table/t/stream/1|1|x"},
+            )
+        )
+        self.assertEqual(
+            [json.loads(body) for _, body in self.local.received],
+            [
+                {"ResourceArn": LOCAL + "table/t", "Tags": [{"Key": "a", "Value": PUBLIC}]},
+                {"ShardIterator": LOCAL + "table/t/stream/1|1|x"},
+            ],
+        )
+
+    def test_errors_unchanged(self) -> None:
+        """DynamoDB Local's errors pass through: status, type and message."""
+        body = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                "Message": "Requested resource not found: " + LOCAL + "table/t",
+            }
+        ).encode()
+        self.answer(400, body)
+        response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeTable", {}))
+        self.assertEqual((response.status, response.body), (400, body))
+        self.assertIsNone(response.header("x-amz-crc32"))
+
+    def test_not_ready(self) -> None:
+        """A request waits for DynamoDB Local, then gets a 503 DynamoDB would send."""
+        self.supervised.port = None
+        handled = Deferred.fromCoroutine(
+            self.proxy.handle(context(), dynamodb_request("DynamoDB_20120810.ListTables", {}))
+        )
+        self.clock.advance(READY_TIMEOUT - 1)
+        self.assertNoResult(handled)
+        self.clock.advance(1)
+        response = self.successResultOf(handled)
+        self.assertEqual(response.status, 503)
+        self.assertEqual(
+            json.loads(response.body),  # type: ignore[arg-type]
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#ServiceUnavailable",
+                "message": "DynamoDB Local is not ready: DynamoDB Local exited. Retry the request.",
+            },
+        )
+
+    def test_unavailable(self) -> None:
+        """Without DynamoDB Local, requests fail at once with the fix."""
+        self.proxy.supervised = Unavailable("DynamoDB Local is not installed: run `x`")
+        response = self.handle(dynamodb_request("DynamoDB_20120810.ListTables", {}))
+        self.assertEqual(response.status, 500)
+        self.assertEqual(
+            json.loads(response.body),  # type: ignore[arg-type]
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                "message": "DynamoDB Local is not installed: run `x`",
+            },
+        )
+        self.assertEqual(self.proxy.state().status, "error")
+
+    def test_connection_lost(self) -> None:
+        """A JVM that dies under a request gives a 500 botocore retries."""
+        self.proxy.agent = RefusingAgent()
+        response = self.handle(dynamodb_request("DynamoDB_20120810.ListTables", {}))
+        self.assertEqual(response.status, 500)
+        self.assertIn(b"InternalServerError", cast(bytes, response.body))
+
+
+class ProbeTests(SynchronousTestCase):
+    def test_probe(self) -> None:
+        """The probe is a ListTables that must succeed."""
+        local = FakeDynamoDBLocal()
+        probe = list_tables_probe(RequestTraversalAgent(local))
+        local.responses = [(200, {}, b"{}"), (500, {}, b"{}")]
+        self.assertTrue(self.successResultOf(probe(8000)))
+        self.assertFalse(self.successResultOf(probe(8000)))
+        self.assertEqual(local.received[0][0][b"x-amz-target"], [b"DynamoDB_20120810.ListTables"])
+
+
+class RewriteTests(SynchronousTestCase):
+    """L{rewrite_arns} changes ARN members only."""
+
+    @given(st.text())
+    def test_item_strings_untouched(self, text: str) -> None:
+        """No item attribute's text, whatever it holds, is ever changed."""
+        for value in (text, LOCAL + text, f'","TableArn":"{LOCAL}', '","awsRegion":"ddblocal'):
+            body = json.dumps({"Item": {"TableArn": {"S": value}, value: {"S": value}}}).encode()
+            self.assertEqual(to_public(body, "eu-west-1", "111111111111"), body)
+            public = arn_prefix("eu-west-1", "111111111111")
+            self.assertEqual(
+                rewrite_arns(body.replace(LOCAL_ARN_PREFIX, public), public, b"x"),
+                body.replace(LOCAL_ARN_PREFIX, public),
+            )
+
+    def test_spaces(self) -> None:
+        """JSON with spaces around the colon is rewritten too."""
+        self.assertEqual(
+            rewrite_arns(b'{"StreamArn" : "' + LOCAL_ARN_PREFIX + b'x"}', LOCAL_ARN_PREFIX, b"P:"),
+            b'{"StreamArn" : "P:x"}',
+        )

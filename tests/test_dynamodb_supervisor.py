@@ -1,0 +1,344 @@
+"""Tests for L{awsemu.dynamodb.supervisor}, on a fake clock with fake processes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import cast
+
+import attrs
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.error import ProcessDone, ProcessTerminated
+from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.testing import MemoryReactorClock
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from awsemu.dynamodb.installer import DynamoDBLocal
+from awsemu.dynamodb.supervisor import (
+    CannotRun,
+    DynamoDBLocalProtocol,
+    JvmCommand,
+    PidFiles,
+    Spawn,
+    Supervisor,
+    Unavailable,
+)
+
+DAEMON_PID = 4242
+
+
+@attrs.define
+class FakeProcess:
+    """A spawned process: records the signals sent to it."""
+
+    protocol: ProcessProtocol
+    argv: Sequence[str]
+    environment: Mapping[str, str]
+    directory: str
+    pid: int
+    signals: list[str] = attrs.Factory(list)
+
+    def signalProcess(self, name: str) -> None:
+        self.signals.append(name)
+
+    def print(self, line: bytes) -> None:
+        self.protocol.childDataReceived(1, line + b"\n")
+
+    def exit(self, code: int = 1) -> None:
+        reason = ProcessDone(0) if code == 0 else ProcessTerminated(code)
+        self.protocol.processEnded(Failure(reason))
+
+
+@attrs.define
+class FakeSpawner:
+    processes: list[FakeProcess] = attrs.Factory(list)
+
+    def __call__(
+        self,
+        protocol: ProcessProtocol,
+        executable: str,
+        argv: Sequence[str],
+        environment: Mapping[str, str],
+        directory: str,
+    ) -> FakeProcess:
+        process = FakeProcess(protocol, argv, environment, directory, 1000 + len(self.processes))
+        self.processes.append(process)
+        return process
+
+    @property
+    def last(self) -> FakeProcess:
+        return self.processes[-1]
+
+
+@attrs.define
+class FakeProcessTable:
+    """Processes by pid, with their command lines; killing one removes it."""
+
+    running: dict[int, str] = attrs.Factory(dict)
+    killed: list[int] = attrs.Factory(list)
+
+    def alive(self, pid: int) -> bool:
+        return pid in self.running
+
+    def command_line(self, pid: int) -> str:
+        return self.running.get(pid, "")
+
+    def kill(self, pid: int) -> None:
+        self.killed.append(pid)
+        self.running.pop(pid, None)
+
+
+class SupervisorTests(SynchronousTestCase):
+    """L{Supervisor} starts, watches, restarts and stops the JVM."""
+
+    def setUp(self) -> None:
+        self.clock = MemoryReactorClock()
+        self.spawner = FakeSpawner()
+        self.answers: list[bool] = []
+        self.probed: list[int] = []
+        self.directory = Path(self.mktemp())
+        self.jar = self.directory / "ddb" / "DynamoDBLocal.jar"
+
+    def probe(self, port: int) -> Deferred[bool]:
+        self.probed.append(port)
+        return succeed(self.answers.pop(0) if self.answers else True)
+
+    def supervisor(self, **kwargs: object) -> Supervisor:
+        ports = iter(range(9000, 9100))
+        return Supervisor(
+            command=JvmCommand("/usr/bin/java", DynamoDBLocal(self.jar), heap="256m"),
+            clock=self.clock,
+            spawn=cast(Spawn, self.spawner),
+            probe=self.probe,
+            pid_files=PidFiles(self.directory, FakeProcessTable()),
+            environment={"PATH": "/usr/bin"},
+            daemon_pid=DAEMON_PID,
+            free_port=lambda: next(ports),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def start_ready(self, supervisor: Supervisor) -> FakeProcess:
+        supervisor.startService()
+        self.spawner.last.print(b"Initializing DynamoDB Local with the following configuration:")
+        return self.spawner.last
+
+    def pid_file(self) -> Path:
+        return self.directory / f"dynamodb-local.{DAEMON_PID}.pid"
+
+    def test_spawn(self) -> None:
+        """Starting the service runs java on the jar, from its directory, on a free port."""
+        supervisor = self.supervisor()
+        supervisor.startService()
+        process = self.spawner.last
+        self.assertEqual(
+            process.argv,
+            [
+                "/usr/bin/java",
+                "-Xmx256m",
+                f"-Djava.library.path={self.jar.parent / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(self.jar),
+                "-port",
+                "9000",
+                "-disableTelemetry",
+                "-inMemory",
+            ],
+        )
+        self.assertEqual(process.directory, str(self.jar.parent))
+        self.assertEqual(process.environment, {"PATH": "/usr/bin"})
+        self.assertEqual(self.pid_file().read_text(), "1000\n")
+        self.assertEqual(supervisor.state().status, "starting")
+
+    def test_db_path(self) -> None:
+        """With a database directory, the JVM keeps its tables there, and it is created."""
+        db_path = self.directory / "data" / "dynamodb"
+        command = JvmCommand("java", DynamoDBLocal(self.jar), db_path)
+        self.assertEqual(command.argv(1)[-2:], ["-dbPath", str(db_path)])
+        supervisor = attrs.evolve(self.supervisor(), command=command)
+        supervisor.startService()
+        self.assertTrue(db_path.is_dir())
+
+    def test_ready_after_startup_line_and_probe(self) -> None:
+        """
+        Requests waiting for readiness are answered once the startup line
+        was printed and a probe succeeded, which is retried until it does.
+        """
+        supervisor = self.supervisor()
+        supervisor.startService()
+        waiting = supervisor.whenReady()
+        self.assertEqual(self.probed, [])
+        self.answers = [False, False]
+        self.spawner.last.print(b"Initializing DynamoDB Local with the following configuration:")
+        self.assertEqual(self.probed, [9000])
+        self.assertNoResult(waiting)
+        self.clock.advance(supervisor.probe_interval)
+        self.clock.advance(supervisor.probe_interval)
+        self.assertEqual(self.successResultOf(waiting), 9000)
+        self.assertEqual(self.successResultOf(supervisor.whenReady()), 9000)
+        self.assertEqual(supervisor.state().status, "running")
+
+    def test_partial_lines(self) -> None:
+        """The startup line is recognised even when it arrives in pieces."""
+        protocol = DynamoDBLocalProtocol()
+        protocol.childDataReceived(1, b"Initializing Dyn")
+        self.assertNoResult(protocol.started)
+        protocol.childDataReceived(1, b"amoDB Local with\nPort: 1\n")
+        self.successResultOf(protocol.started)
+        self.assertEqual(list(protocol.output), ["Initializing DynamoDB Local with", "Port: 1"])
+
+    def test_restart_with_back_off(self) -> None:
+        """A JVM that dies is restarted after a delay that doubles each time it dies again."""
+        supervisor = self.supervisor()
+        self.start_ready(supervisor)
+        self.spawner.last.exit(137)
+        state = supervisor.state()
+        self.assertEqual(state.status, "error")
+        self.assertIn("exit code 137", state.reason or "")
+        self.assertFalse(self.pid_file().exists())
+        waiting = supervisor.whenReady()
+        delays = []
+        for _ in range(8):
+            spawned = len(self.spawner.processes)
+            elapsed = 0.0
+            while len(self.spawner.processes) == spawned:
+                self.clock.advance(0.25)
+                elapsed += 0.25
+            delays.append(elapsed)
+            self.assertEqual(supervisor.state().status, "starting")
+            self.spawner.last.exit(1)
+        self.assertEqual(delays, [0.5, 1, 2, 4, 8, 16, 30, 30])
+        self.assertNoResult(waiting)
+        self.clock.advance(30)
+        self.spawner.last.print(b"Initializing DynamoDB Local")
+        self.assertEqual(self.successResultOf(waiting), 9009)
+
+    def test_stable_run_resets_back_off(self) -> None:
+        """A JVM that ran long enough before dying is restarted after the initial delay."""
+        supervisor = self.supervisor()
+        self.start_ready(supervisor).exit(1)
+        self.clock.advance(0.5)
+        self.spawner.last.exit(1)
+        self.clock.advance(1)
+        self.clock.advance(supervisor.stable_after)
+        self.spawner.last.exit(1)
+        self.clock.advance(0.5)
+        self.assertEqual(len(self.spawner.processes), 4)
+
+    def test_hung_start_killed(self) -> None:
+        """A JVM that does not answer within the start timeout is killed (then restarted)."""
+        supervisor = self.supervisor()
+        supervisor.startService()
+        self.clock.advance(supervisor.start_timeout)
+        self.assertEqual(self.spawner.last.signals, ["KILL"])
+        self.assertIn("did not answer", supervisor.state().reason or "")
+
+    def test_stop(self) -> None:
+        """Stopping sends SIGTERM and fires only once the JVM has exited."""
+        supervisor = self.supervisor()
+        process = self.start_ready(supervisor)
+        stopped = supervisor.stopService()
+        self.assertEqual(process.signals, ["TERM"])
+        self.assertNoResult(stopped)
+        process.exit(0)
+        self.successResultOf(stopped)
+        self.assertFalse(self.pid_file().exists())
+        self.clock.advance(100)
+        self.assertEqual(len(self.spawner.processes), 1)
+        self.assertEqual(process.signals, ["TERM"])
+
+    def test_stop_timeout(self) -> None:
+        """A JVM that ignores SIGTERM gets SIGKILL after the stop timeout."""
+        supervisor = self.supervisor()
+        process = self.start_ready(supervisor)
+        stopped = supervisor.stopService()
+        self.clock.advance(supervisor.stop_timeout)
+        self.assertEqual(process.signals, ["TERM", "KILL"])
+        self.assertNoResult(stopped)
+        process.exit(137)
+        self.successResultOf(stopped)
+
+    def test_stop_while_restarting(self) -> None:
+        """Stopping during a back-off cancels the restart and fails those waiting."""
+        supervisor = self.supervisor()
+        self.start_ready(supervisor).exit(1)
+        waiting = supervisor.whenReady()
+        self.successResultOf(supervisor.stopService())
+        self.failureResultOf(waiting)
+        self.clock.advance(100)
+        self.assertEqual(len(self.spawner.processes), 1)
+
+    def test_lazy(self) -> None:
+        """A lazy supervisor starts the JVM only when first asked for it."""
+        supervisor = self.supervisor(lazy=True)
+        supervisor.startService()
+        self.assertEqual(self.spawner.processes, [])
+        self.assertEqual(supervisor.state().status, "available")
+        waiting = supervisor.whenReady()
+        self.assertEqual(len(self.spawner.processes), 1)
+        self.spawner.last.print(b"Initializing DynamoDB Local")
+        self.assertEqual(self.successResultOf(waiting), 9000)
+
+    def test_cancelled_waiter_forgotten(self) -> None:
+        """A request that stops waiting (it timed out) is not answered later."""
+        supervisor = self.supervisor()
+        supervisor.startService()
+        waiting = supervisor.whenReady()
+        waiting.cancel()
+        self.failureResultOf(waiting)
+        self.spawner.last.print(b"Initializing DynamoDB Local")
+        self.assertEqual(supervisor.state().status, "running")
+
+    def test_orphans_ended_at_start(self) -> None:
+        """Starting kills the JVM of a daemon that died without stopping it."""
+        supervisor = self.supervisor()
+        table = supervisor.pid_files.processes
+        assert isinstance(table, FakeProcessTable)
+        table.running[77] = "java -jar /x/DynamoDBLocal.jar -port 1"
+        supervisor.pid_files.write(12, 77)
+        supervisor.startService()
+        self.assertEqual(table.killed, [77])
+        self.assertEqual(self.pid_file().read_text(), "1000\n")
+        self.assertFalse((self.directory / "dynamodb-local.12.pid").exists())
+
+
+class PidFilesTests(SynchronousTestCase):
+    """L{PidFiles.end_orphans} kills only what is orphaned and is DynamoDB Local."""
+
+    def setUp(self) -> None:
+        self.table = FakeProcessTable()
+        self.pid_files = PidFiles(Path(self.mktemp()), self.table)
+
+    def test_owner_alive(self) -> None:
+        """The JVM of a daemon still running is left alone."""
+        self.table.running.update({12: "twistd", 77: "java -jar DynamoDBLocal.jar"})
+        self.pid_files.write(12, 77)
+        self.assertEqual(self.pid_files.end_orphans(DAEMON_PID), [])
+        self.assertEqual(self.table.killed, [])
+
+    def test_pid_reused(self) -> None:
+        """A pid now used by some other program is not killed, and its file is forgotten."""
+        self.table.running[77] = "vim"
+        self.pid_files.write(12, 77)
+        self.assertEqual(self.pid_files.end_orphans(DAEMON_PID), [])
+        self.assertEqual(list(self.pid_files.directory.iterdir()), [])
+
+    def test_own_pid(self) -> None:
+        """A file named for this daemon's pid is a previous daemon's (pids are reused)."""
+        self.table.running.update({DAEMON_PID: "twistd", 77: "java -jar DynamoDBLocal.jar"})
+        self.pid_files.write(DAEMON_PID, 77)
+        self.assertEqual(self.pid_files.end_orphans(DAEMON_PID), [77])
+
+    def test_no_directory(self) -> None:
+        """Nothing to do before any pid file was written."""
+        self.assertEqual(self.pid_files.end_orphans(DAEMON_PID), [])
+
+
+class UnavailableTests(SynchronousTestCase):
+    def test_reports_fix(self) -> None:
+        """The health says how to fix it, and requests fail at once with the fix."""
+        unavailable = Unavailable("run `awsemu install dynamodb-local`")
+        self.assertEqual(unavailable.state().status, "error")
+        self.assertEqual(unavailable.state().reason, "run `awsemu install dynamodb-local`")
+        failure = self.failureResultOf(unavailable.whenReady(), CannotRun)
+        self.assertEqual(str(failure.value), "run `awsemu install dynamodb-local`")

@@ -1,0 +1,241 @@
+"""
+The gateway over real sockets: health, dispatch to a service, AWS-shaped
+errors for everything that goes wrong, and one log line per request.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import treq
+from treq.client import HTTPClient
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
+from twisted.trial.unittest import TestCase
+from twisted.web.client import Agent, HTTPConnectionPool
+from zope.interface import implementer
+
+from awsemu import __version__
+from awsemu.daemon import GatewaySite
+from awsemu.gateway.app import Gateway
+from awsemu.gateway.context import RequestContext
+from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.sts.provider import StsProvider
+
+SIGNED_STS = (
+    "AWS4-HMAC-SHA256 Credential=123456789012/20250101/eu-west-1/sts/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+)
+FORM: dict[bytes | str, bytes | str] = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class FlakyProvider(StsProvider):
+    """An STS whose GetCallerIdentity fails once with a bug, then works."""
+
+    failed = False
+
+    async def get_caller_identity(
+        self, context: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("provider bug")
+        return await super().get_caller_identity(context, params)
+
+
+class NoOperations:
+    """A provider that implements nothing."""
+
+
+@implementer(ILogObserver)
+class Events(list[LogEvent]):
+    def __call__(self, event: LogEvent) -> None:
+        self.append(event)
+
+
+class GatewayTests(TestCase):
+    def setUp(self) -> None:
+        self.serve(StsProvider())
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        self.http = HTTPClient(Agent(reactor, pool=pool))
+        self.events = Events()
+        globalLogPublisher.addObserver(self.events)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events)
+
+    def serve(self, provider: object) -> None:
+        """Listen on a free loopback port with a gateway serving STS from ``provider``."""
+        gateway = Gateway({"sts": ModelService("sts", provider)}, "us-east-1", reactor)
+        site = GatewaySite(gateway.resource(), reactor=reactor, parsePOSTFormSubmission=False)
+        port: IListeningPort = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
+        self.addCleanup(port.stopListening)
+        self.url = f"http://127.0.0.1:{port.getHost().port}"  # type: ignore[attr-defined]
+
+    async def post(self, body: str, **headers: bytes | str) -> tuple[Any, bytes]:
+        sent: dict[bytes | str, bytes | str] = dict(FORM)
+        sent.update(headers)
+        response = await self.http.post(self.url + "/", data=body.encode(), headers=sent)
+        return response, await treq.content(response)
+
+    def test_health(self) -> Deferred[None]:
+        """Both health URLs give each service's state and the version."""
+
+        async def check() -> None:
+            for path in ("/_awsemu/health", "/_localstack/health"):
+                response = await self.http.get(self.url + path)
+                self.assertEqual(response.code, 200)
+                self.assertEqual(
+                    response.headers.getRawHeaders("content-type"), ["application/json"]
+                )
+                document = json.loads(await treq.content(response))
+                self.assertEqual(
+                    document,
+                    {"services": {"sts": "running"}, "edition": "awsemu", "version": __version__},
+                )
+
+        return Deferred.fromCoroutine(check())
+
+    def test_dispatch(self) -> Deferred[None]:
+        """A signed STS call reaches the provider with the account its key names."""
+
+        async def check() -> None:
+            response, body = await self.post(
+                "Action=GetCallerIdentity&Version=2011-06-15", Authorization=SIGNED_STS
+            )
+            self.assertEqual(response.code, 200)
+            request_id = response.headers.getRawHeaders("x-amzn-requestid")[0]
+            self.assertIn(b"<Account>123456789012</Account>", body)
+            self.assertIn(f"<RequestId>{request_id}</RequestId>".encode(), body)
+            (line,) = [e for e in self.events if e.get("service") == "sts"]
+            self.assertEqual(line["operation"], "GetCallerIdentity")
+            self.assertEqual(line["status"], 200)
+            self.assertRegex(line["line"], r"^sts GetCallerIdentity 200 \d+\.\dms$")
+
+        return Deferred.fromCoroutine(check())
+
+    def test_unknown_action(self) -> Deferred[None]:
+        """An action the model does not know is the query protocol's InvalidAction."""
+
+        async def check() -> None:
+            response, body = await self.post(
+                "Action=Nope&Version=2011-06-15", Authorization=SIGNED_STS
+            )
+            self.assertEqual(response.code, 400)
+            self.assertIn(b"<Code>InvalidAction</Code>", body)
+            self.assertIn(b"<Type>Sender</Type>", body)
+
+        return Deferred.fromCoroutine(check())
+
+    def test_not_implemented(self) -> Deferred[None]:
+        """An operation the model knows but the provider lacks is a 501 NotImplemented."""
+
+        async def check() -> None:
+            self.serve(NoOperations())
+            response, body = await self.post(
+                "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::1:role/r&RoleSessionName=s",
+                Authorization=SIGNED_STS,
+            )
+            self.assertEqual(response.code, 501)
+            self.assertIn(b"<Code>NotImplemented</Code>", body)
+            self.assertIn(b"<Type>Receiver</Type>", body)
+
+        return Deferred.fromCoroutine(check())
+
+    def test_provider_failure(self) -> Deferred[None]:
+        """A provider's exception is a logged 500 InternalFailure; the next request is served."""
+
+        async def check() -> None:
+            self.serve(FlakyProvider())
+            response, body = await self.post(
+                "Action=GetCallerIdentity&Version=2011-06-15", Authorization=SIGNED_STS
+            )
+            self.assertEqual(response.code, 500)
+            self.assertIn(b"<Code>InternalFailure</Code>", body)
+            self.assertNotIn(b"Traceback", body)
+            self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+            response, _ = await self.post(
+                "Action=GetCallerIdentity&Version=2011-06-15", Authorization=SIGNED_STS
+            )
+            self.assertEqual(response.code, 200)
+
+        return Deferred.fromCoroutine(check())
+
+    def test_service_not_enabled(self) -> Deferred[None]:
+        """
+        A request for a service that is not enabled gets that service's own
+        error shape: S3's XML error with its two ids, and no redirect or
+        slash merging on the way.
+        """
+
+        async def check() -> None:
+            response = await self.http.get(self.url + "/bucket//key/", allow_redirects=False)
+            body = await treq.content(response)
+            self.assertEqual(response.code, 501)
+            request_id = response.headers.getRawHeaders("x-amz-request-id")[0]
+            self.assertRegex(request_id, "^[0-9A-F]{16}$")
+            host_id = response.headers.getRawHeaders("x-amz-id-2")[0]
+            self.assertTrue(body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>'))
+            self.assertIn(b"<Code>NotImplemented</Code>", body)
+            self.assertIn(
+                f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId>".encode(), body
+            )
+
+            response = await self.http.head(self.url + "/bucket")
+            self.assertEqual(response.code, 501)
+            self.assertEqual(await treq.content(response), b"")
+
+            json_headers: dict[bytes | str, bytes | str] = {
+                "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+                "Content-Type": "application/x-amz-json-1.1",
+            }
+            response = await self.http.post(self.url + "/", data=b"{}", headers=json_headers)
+            self.assertEqual(response.code, 501)
+            document = json.loads(await treq.content(response))
+            self.assertEqual(document["__type"], "NotImplemented")
+            self.assertIn("logs", document["message"])
+
+        return Deferred.fromCoroutine(check())
+
+
+class BrokenBackend:
+    """A backend whose handle() itself raises: the gateway's last line of defence."""
+
+    name = "sts"
+
+    def state(self) -> ServiceState:
+        return RUNNING
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        raise RuntimeError("backend bug")
+
+    def error_response(
+        self, context: RequestContext, request: HttpRequest, error: ServiceError
+    ) -> HttpResponse:
+        return ModelService("sts", object()).error_response(context, request, error)
+
+
+class BrokenBackendTests(TestCase):
+    def test_backend_failure(self) -> Deferred[None]:
+        """An exception escaping a backend is a logged, AWS-shaped 500, not a hung connection."""
+        gateway = Gateway({"sts": BrokenBackend()}, "us-east-1", reactor)
+        site = GatewaySite(gateway.resource(), reactor=reactor, parsePOSTFormSubmission=False)
+        port: IListeningPort = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
+        self.addCleanup(port.stopListening)
+        http = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+
+        async def check() -> None:
+            response = await http.post(
+                f"http://127.0.0.1:{port.getHost().port}/",  # type: ignore[attr-defined]
+                data=b"Action=GetCallerIdentity&Version=2011-06-15",
+                headers=dict(FORM),
+            )
+            body = await treq.content(response)
+            self.assertEqual(response.code, 500)
+            self.assertIn(b"<Code>InternalFailure</Code>", body)
+            self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+        return Deferred.fromCoroutine(check())

@@ -1,0 +1,345 @@
+"""
+Lambda's control plane through boto3 against a real daemon: functions,
+versions, aliases, permissions, tags, settings and layers, and the errors
+AWS gives.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from twisted.internet.defer import Deferred
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase
+
+from awsemu.config import Config
+from awsemu.daemon import make_backend
+from awsemu.gateway.context import new_context
+from awsemu.lambda_.service import LambdaService
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import Headers, HttpRequest
+from awsemu.shared import SharedObjects
+from tests.lambda_support import PACKAGE, ROLE, LambdaDaemon, LambdaTestCase, zipped
+
+
+class ErrorsMixin:
+    def assertError(self, call: Any, code: str, status: int, **params: Any) -> str:
+        with self.assertRaises(ClientError) as raised:  # type: ignore[attr-defined]
+            call(**params)
+        error = raised.exception.response
+        self.assertEqual(  # type: ignore[attr-defined]
+            (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]), (code, status)
+        )
+        message: str = error["Error"]["Message"]
+        return message
+
+
+class FunctionTests(ErrorsMixin, LambdaTestCase):
+    def test_create_get_delete(self) -> None:
+        name = self.name()
+        created = self.client.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.echo",
+            Code={"ZipFile": PACKAGE},
+            Environment={"Variables": {"A": "1"}},
+            Timeout=7,
+            MemorySize=256,
+            Description="d",
+            Tags={"team": "x"},
+            Architectures=["arm64"],
+        )
+        self.assertEqual(created["State"], "Pending")
+        self.assertEqual(
+            created["FunctionArn"], f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        )
+        self.client.get_waiter("function_active_v2").wait(FunctionName=name)
+        found = self.client.get_function(FunctionName=name)
+        config = found["Configuration"]
+        self.assertEqual(
+            (config["State"], config["Timeout"], config["MemorySize"], config["Architectures"]),
+            ("Active", 7, 256, ["arm64"]),
+        )
+        self.assertEqual(config["Environment"], {"Variables": {"A": "1"}})
+        self.assertEqual(found["Tags"], {"team": "x"})
+        with urllib.request.urlopen(found["Code"]["Location"]) as download:
+            self.assertEqual(download.read(), PACKAGE)
+        self.assertEqual(
+            self.client.get_function_configuration(FunctionName=name)["CodeSize"], len(PACKAGE)
+        )
+        self.client.delete_function(FunctionName=name)
+        message = self.assertError(
+            self.client.get_function, "ResourceNotFoundException", 404, FunctionName=name
+        )
+        self.assertEqual(
+            message, f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        )
+
+    def test_create_errors(self) -> None:
+        name = self.create()
+        message = self.assertError(
+            self.client.create_function,
+            "ResourceConflictException",
+            409,
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.echo",
+            Code={"ZipFile": PACKAGE},
+        )
+        self.assertEqual(message, f"Function already exist: {name}")
+        good = dict(Runtime="python3.12", Role=ROLE, Handler="app.echo", Code={"ZipFile": PACKAGE})
+        for bad in (
+            {"Runtime": "python2.7"},
+            {"Role": "not-a-role"},
+            {"Handler": "has space"},
+            {"Code": {"ZipFile": b"not a zip"}},
+            {"Environment": {"Variables": {"AWS_REGION": "x"}}},
+        ):
+            self.assertError(
+                self.client.create_function,
+                "InvalidParameterValueException",
+                400,
+                FunctionName=self.name(),
+                **{**good, **bad},
+            )
+
+    def test_list_functions_pages(self) -> None:
+        names = sorted(self.create() for _ in range(3))
+        seen: list[str] = []
+        marker: dict[str, str] = {}
+        while True:
+            page = self.client.list_functions(MaxItems=2, **marker)
+            seen += [f["FunctionName"] for f in page["Functions"]]
+            if "NextMarker" not in page:
+                break
+            marker = {"Marker": page["NextMarker"]}
+        self.assertEqual([n for n in seen if n in names], names)
+
+    def test_update_code_and_configuration(self) -> None:
+        name = self.create()
+        other = zipped({"app.py": "def echo(e, c):\n    return 2\n"})
+        updated = self.client.update_function_code(FunctionName=name, ZipFile=other)
+        self.assertEqual(updated["LastUpdateStatus"], "InProgress")
+        self.client.get_waiter("function_updated_v2").wait(FunctionName=name)
+        self.assertEqual(
+            self.client.get_function_configuration(FunctionName=name)["CodeSize"], len(other)
+        )
+        updated = self.client.update_function_configuration(
+            FunctionName=name, Timeout=9, Environment={"Variables": {"B": "2"}}
+        )
+        self.assertEqual((updated["Timeout"], updated["Environment"]["Variables"]), (9, {"B": "2"}))
+        self.assertError(
+            self.client.update_function_configuration,
+            "PreconditionFailedException",
+            412,
+            FunctionName=name,
+            RevisionId="nope",
+            Timeout=3,
+        )
+
+    def test_versions_and_aliases(self) -> None:
+        name = self.create(Publish=True)
+        self.client.update_function_configuration(FunctionName=name, Description="two")
+        second = self.client.publish_version(FunctionName=name)
+        self.assertEqual(second["Version"], "2")
+        self.assertEqual(self.client.publish_version(FunctionName=name)["Version"], "2")
+        versions = self.client.list_versions_by_function(FunctionName=name)["Versions"]
+        self.assertEqual([v["Version"] for v in versions], ["$LATEST", "1", "2"])
+        alias = self.client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+        self.assertTrue(alias["AliasArn"].endswith(f":{name}:live"))
+        self.assertEqual(
+            self.client.get_function_configuration(FunctionName=name, Qualifier="live")["Version"],
+            "1",
+        )
+        self.assertEqual(
+            self.client.get_function(FunctionName=f"{name}:2")["Configuration"]["Description"],
+            "two",
+        )
+        self.client.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
+        self.assertEqual(
+            self.client.get_alias(FunctionName=name, Name="live")["FunctionVersion"], "2"
+        )
+        self.assertEqual(
+            [a["Name"] for a in self.client.list_aliases(FunctionName=name)["Aliases"]], ["live"]
+        )
+        self.assertError(
+            self.client.get_function,
+            "ResourceNotFoundException",
+            404,
+            FunctionName=name,
+            Qualifier="9",
+        )
+        self.client.delete_alias(FunctionName=name, Name="live")
+        self.client.delete_function(FunctionName=name, Qualifier="1")
+        versions = self.client.list_versions_by_function(FunctionName=name)["Versions"]
+        self.assertEqual([v["Version"] for v in versions], ["$LATEST", "2"])
+
+    def test_permissions(self) -> None:
+        name = self.create()
+        self.assertError(
+            self.client.get_policy, "ResourceNotFoundException", 404, FunctionName=name
+        )
+        self.client.add_permission(
+            FunctionName=name,
+            StatementId="s3",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn="arn:aws:s3:::bucket",
+        )
+        self.assertError(
+            self.client.add_permission,
+            "ResourceConflictException",
+            409,
+            FunctionName=name,
+            StatementId="s3",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+        )
+        policy = json.loads(self.client.get_policy(FunctionName=name)["Policy"])
+        statement = policy["Statement"][0]
+        self.assertEqual(statement["Principal"], {"Service": "s3.amazonaws.com"})
+        self.assertEqual(
+            statement["Condition"], {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::bucket"}}
+        )
+        self.client.remove_permission(FunctionName=name, StatementId="s3")
+        self.assertError(
+            self.client.remove_permission,
+            "ResourceNotFoundException",
+            404,
+            FunctionName=name,
+            StatementId="s3",
+        )
+
+    def test_tags_concurrency_event_config(self) -> None:
+        name = self.create()
+        arn = self.client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        self.client.tag_resource(Resource=arn, Tags={"a": "1", "b": "2"})
+        self.client.untag_resource(Resource=arn, TagKeys=["a"])
+        self.assertEqual(self.client.list_tags(Resource=arn)["Tags"], {"b": "2"})
+        self.assertNotIn(
+            "ReservedConcurrentExecutions", self.client.get_function_concurrency(FunctionName=name)
+        )
+        self.client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=5)
+        self.assertEqual(
+            self.client.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"],
+            5,
+        )
+        self.client.delete_function_concurrency(FunctionName=name)
+        self.client.put_function_event_invoke_config(
+            FunctionName=name, MaximumRetryAttempts=1, MaximumEventAgeInSeconds=100
+        )
+        found = self.client.get_function_event_invoke_config(FunctionName=name)
+        self.assertEqual(
+            (found["MaximumRetryAttempts"], found["MaximumEventAgeInSeconds"]), (1, 100)
+        )
+        settings = self.client.get_account_settings()
+        self.assertEqual(settings["AccountLimit"]["ConcurrentExecutions"], 1000)
+
+    def test_layers(self) -> None:
+        layer = zipped({"python/layered.py": "VALUE = 'from a layer'\n"})
+        published = self.client.publish_layer_version(
+            LayerName="deps", Content={"ZipFile": layer}, CompatibleRuntimes=["python3.12"]
+        )
+        number = published["Version"]
+        found = self.client.get_layer_version(LayerName="deps", VersionNumber=number)
+        with urllib.request.urlopen(found["Content"]["Location"]) as download:
+            self.assertEqual(download.read(), layer)
+        self.assertIn("deps", [entry["LayerName"] for entry in self.client.list_layers()["Layers"]])
+        name = self.create(Layers=[published["LayerVersionArn"]])
+        config = self.client.get_function_configuration(FunctionName=name)
+        self.assertEqual(config["Layers"][0]["CodeSize"], len(layer))
+        self.client.delete_layer_version(LayerName="deps", VersionNumber=number)
+        self.assertError(
+            self.client.get_layer_version,
+            "ResourceNotFoundException",
+            404,
+            LayerName="deps",
+            VersionNumber=number,
+        )
+
+    def test_accounts_are_apart(self) -> None:
+        name = self.create()
+        stranger = boto3.client(
+            "lambda",
+            endpoint_url=self.daemon.url,
+            region_name="us-east-1",
+            aws_access_key_id="111111111111",
+            aws_secret_access_key="x",
+        )
+        self.assertError(stranger.get_function, "ResourceNotFoundException", 404, FunctionName=name)
+
+
+class S3CodeTests(SynchronousTestCase):
+    """
+    Code from S3, with the backends built in-process as the daemon builds
+    them: Lambda reads through the S3 provider the S3 backend serves.
+    """
+
+    def test_code_from_s3(self) -> None:
+        config = Config(services=("s3", "logs", "lambda"))
+        reactor = MemoryReactorClock()
+        shared = SharedObjects(config, reactor)
+        backends = {name: make_backend(name, shared) for name in config.services}
+        service = backends["lambda"]
+        assert isinstance(service, LambdaService)
+        context = new_context(
+            HttpRequest.from_uri("GET", "/", Headers(), io.BytesIO()), "lambda", "us-east-1", 0
+        )
+        s3 = backends["s3"].provider  # type: ignore[attr-defined]
+
+        def run(coroutine: Any) -> Any:
+            return self.successResultOf(Deferred.fromCoroutine(coroutine))
+
+        run(s3.create_bucket(context, {"Bucket": "code"}))
+        run(
+            s3.put_object(
+                context, {"Bucket": "code", "Key": "app.zip", "Body": io.BytesIO(PACKAGE)}
+            )
+        )
+        params = dict(Runtime="python3.12", Role=ROLE, Handler="app.echo")
+        created = run(
+            service.provider.create_function(
+                context,
+                {"FunctionName": "f", "Code": {"S3Bucket": "code", "S3Key": "app.zip"}, **params},
+            )
+        )
+        self.assertEqual(created["CodeSize"], len(PACKAGE))
+        failure = self.failureResultOf(
+            Deferred.fromCoroutine(
+                service.provider.create_function(
+                    context,
+                    {"FunctionName": "g", "Code": {"S3Bucket": "code", "S3Key": "nope"}, **params},
+                )
+            ),
+            ServiceError,
+        )
+        self.assertEqual(failure.value.code, "InvalidParameterValueException")
+        self.assertIn("S3 Error Code: NoSuchKey", failure.value.message)
+
+
+class PersistenceTests(LambdaTestCase):
+    def test_functions_survive_a_restart(self) -> None:
+        daemon = LambdaDaemon("--lambda-executor", "process").start()
+        self.addCleanup(daemon.remove)
+        client = daemon.client()
+        client.create_function(
+            FunctionName="kept",
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.echo",
+            Code={"ZipFile": PACKAGE},
+            Publish=True,
+        )
+        daemon.stop()
+        daemon.start()
+        client = daemon.client()
+        found = client.get_function(FunctionName="kept", Qualifier="1")
+        with urllib.request.urlopen(found["Code"]["Location"]) as download:
+            self.assertEqual(download.read(), PACKAGE)

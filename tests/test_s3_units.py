@@ -1,0 +1,171 @@
+"""Unit tests of S3's pure parts: aws-chunked decoding, checksums, conditions, listing, store."""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from datetime import UTC, datetime
+from io import BytesIO
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest
+from awsemu.s3 import checksums, chunked, listing
+from awsemu.s3.conditions import Conditions, byte_range
+from awsemu.s3.configs import CONFIGURATIONS
+from awsemu.s3.provider import parse_copy_source, valid_bucket_name
+from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
+
+
+def framed(*chunks: bytes, trailers: bytes = b"") -> bytes:
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks)
+    return body + b"0\r\n" + trailers + b"\r\n"
+
+
+class ChunkedTests(SynchronousTestCase):
+    def test_trailer_becomes_header(self) -> None:
+        """The framing is removed, the checksum trailer becomes a header, aws-chunked is dropped."""
+        crc = checksums.encode(zlib.crc32(b"hello world").to_bytes(4, "big"))
+        request = HttpRequest.from_uri(
+            "PUT",
+            "/b/k",
+            [
+                ("Content-Encoding", "aws-chunked, gzip"),
+                ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-trailer", "x-amz-checksum-crc32"),
+                ("x-amz-decoded-content-length", "11"),
+            ],
+            framed(b"hello ", b"world", trailers=f"x-amz-checksum-crc32:{crc}\r\n".encode()),
+        )
+        self.assertTrue(chunked.is_aws_chunked(request))
+        decoded = chunked.decode_request(request)
+        self.assertEqual(decoded.read_body(), b"hello world")
+        self.assertEqual(decoded.headers["x-amz-checksum-crc32"], crc)
+        self.assertEqual(decoded.headers["content-encoding"], "gzip")
+        self.assertEqual(decoded.headers["content-length"], "11")
+        self.assertNotIn("x-amz-trailer", decoded.headers)
+
+    def test_malformed(self) -> None:
+        """Truncated or mis-sized framing is IncompleteBody, as is a wrong decoded length."""
+        for body in (b"5\r\nhel", b"zz\r\n", b"5\r\nhello", b"3\r\nhello\r\n0\r\n\r\n"):
+            with self.assertRaises(ServiceError) as raised:
+                chunked.decode_body(BytesIO(body), BytesIO())
+            self.assertEqual(raised.exception.code, "IncompleteBody")
+        request = HttpRequest.from_uri(
+            "PUT",
+            "/b/k",
+            [
+                ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "4"),
+            ],
+            framed(b"abc"),
+        )
+        self.assertRaises(ServiceError, chunked.decode_request, request)
+
+
+class ChecksumTests(SynchronousTestCase):
+    def test_check_values(self) -> None:
+        """The CRC catalogue's check values for "123456789"."""
+        expected = {"CRC32": "cbf43926", "CRC32C": "e3069283", "CRC64NVME": "ae8b14860a799888"}
+        for name, value in expected.items():
+            digest = checksums.ALGORITHMS[name]()
+            digest.update(b"1234")
+            digest.update(b"56789")
+            self.assertEqual(digest.digest().hex(), value)
+
+    def test_composite(self) -> None:
+        parts = [checksums.encode(zlib.crc32(p).to_bytes(4, "big")) for p in (b"a", b"b")]
+        raw = b"".join(base64.b64decode(p) for p in parts)
+        self.assertEqual(
+            checksums.composite("CRC32", parts),
+            checksums.encode(zlib.crc32(raw).to_bytes(4, "big")) + "-2",
+        )
+
+
+class ConditionTests(SynchronousTestCase):
+    def test_ranges(self) -> None:
+        self.assertEqual(byte_range("bytes=0-0", 10), (0, 1))
+        self.assertEqual(byte_range("bytes=-20", 10), (0, 10))
+        self.assertIsNone(byte_range("bytes=5-2", 10))
+        self.assertIsNone(byte_range("items=0-1", 10))
+        self.assertIsNone(byte_range(None, 10))
+        for header in ("bytes=10-", "bytes=-0"):
+            self.assertRaises(ServiceError, byte_range, header, 10)
+
+    def test_whole_seconds(self) -> None:
+        """Last-Modified has whole seconds, so a date in the same second is not "modified since"."""
+        since = datetime.fromtimestamp(100, UTC)
+        with self.assertRaises(ServiceError) as raised:
+            Conditions(None, None, since, None).check('"e"', 100.7)
+        self.assertEqual(raised.exception.status, 304)
+        Conditions(None, None, since, None).check('"e"', 101.0)
+
+    def test_copy_source_not_modified_fails(self) -> None:
+        conditions = Conditions.of_copy_source({"CopySourceIfNoneMatch": '"e"'})
+        with self.assertRaises(ServiceError) as raised:
+            conditions.check('"e"', 0.0, not_modified_fails=True)
+        self.assertEqual(
+            (raised.exception.status, raised.exception.fields["Condition"]),
+            (412, "x-amz-copy-source-If-None-Match"),
+        )
+
+
+class ListingWalkTests(SynchronousTestCase):
+    def bucket(self, *keys: str) -> Bucket:
+        store = Store(MemoryBlobs())
+        bucket = Bucket("b", "000000000000", "us-east-1", 0.0)
+        store.add_bucket(bucket)
+        for key in keys:
+            store.put_version(bucket, ObjectVersion(key, "null", 0.0, "000000000000"))
+        return bucket
+
+    def test_marker_on_common_prefix(self) -> None:
+        """Resuming after a common prefix skips every key under it."""
+        bucket = self.bucket("a/1", "a/2", "b")
+        first = listing.walk(bucket, delimiter="/", max_keys=1)
+        self.assertEqual((first.prefixes, first.truncated, first.last), (["a/"], True, "a/"))
+        second = listing.walk(bucket, delimiter="/", after="a/", max_keys=1)
+        self.assertEqual((second.keys, second.truncated), (["b"], False))
+
+    def test_replacing_keeps_one_null_version(self) -> None:
+        bucket = self.bucket("k", "k")
+        self.assertEqual(len(bucket.versions["k"]), 1)
+        self.assertEqual(bucket.keys, ["k"])
+
+
+class RulesTests(SynchronousTestCase):
+    def test_bucket_names(self) -> None:
+        for name in ("abc", "my.bucket-1", "a" * 63):
+            self.assertTrue(valid_bucket_name(name), name)
+        for name in (
+            "ab",
+            "a" * 64,
+            "A-b",
+            "a_b",
+            "a..b",
+            "a.-b",
+            "1.2.3.4",
+            "xn--a",
+            "b-s3alias",
+            "-ab",
+        ):
+            self.assertFalse(valid_bucket_name(name), name)
+
+    def test_copy_source(self) -> None:
+        self.assertEqual(parse_copy_source("/b/a%20key%2Bx?versionId=v1"), ("b", "a key+x", "v1"))
+        self.assertEqual(parse_copy_source("b/dir/k"), ("b", "dir/k", None))
+        self.assertRaises(ServiceError, parse_copy_source, "only-bucket")
+
+    def test_configurations_match_the_model(self) -> None:
+        """Each row's operations and members exist in botocore's model as the table says."""
+        from awsemu.s3.codec import make_codec
+
+        model = make_codec().service_model
+        for row in CONFIGURATIONS:
+            put = model.operation_model(row.put)
+            self.assertEqual(put.input_shape.serialization.get("payload"), row.member, row.name)
+            get = model.operation_model(row.get)
+            self.assertEqual(get.output_shape.serialization.get("payload"), row.payload, row.name)
+            if row.delete is not None:
+                model.operation_model(row.delete)

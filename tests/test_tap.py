@@ -1,0 +1,79 @@
+"""Tests for L{awsemu.tap}, the C{twistd awsemu} command line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from twisted.python.filepath import FilePath
+from twisted.python.usage import UsageError
+from twisted.trial.unittest import SynchronousTestCase
+
+from awsemu.config import Config
+from awsemu.tap import Options
+
+
+def parse(argv: list[str], environ: Mapping[str, str] | None = None) -> Config:
+    """Parse C{argv} as twistd would, in C{environ}, and return the resulting config."""
+    options = Options(environ={} if environ is None else environ)
+    options.parseOptions(argv)
+    return options.config
+
+
+class OptionsTests(SynchronousTestCase):
+    """L{Options} builds a L{Config} from the command line and the environment."""
+
+    def test_defaults(self) -> None:
+        """Without options or variables, the config has its defaults."""
+        self.assertEqual(parse([]), Config())
+
+    def test_every_option(self) -> None:
+        """Each option sets its setting."""
+        data = FilePath(self.mktemp())
+        config = parse(
+            [
+                "--port=tcp:4566:interface=127.0.0.1",
+                f"--data-dir={data.path}",
+                "--services=sts",
+                "--region=eu-west-1",
+            ]
+        )
+        self.assertEqual(
+            config,
+            Config(
+                port="tcp:4566:interface=127.0.0.1",
+                data_dir=data,
+                services=("sts",),
+                region="eu-west-1",
+            ),
+        )
+
+    def test_bare_port(self) -> None:
+        """A bare port number means TCP."""
+        self.assertEqual(parse(["--port", "8000"]).port, "tcp:8000")
+
+    def test_environment(self) -> None:
+        """An option not given is read from its variable."""
+        config = parse([], {"AWSEMU_PORT": "8000", "AWSEMU_REGION": "eu-west-1"})
+        self.assertEqual((config.port, config.region), ("tcp:8000", "eu-west-1"))
+
+    def test_option_wins(self) -> None:
+        """An option given overrides its variable."""
+        self.assertEqual(parse(["--port", "9000"], {"AWSEMU_PORT": "8000"}).port, "tcp:9000")
+
+    def test_bad_values(self) -> None:
+        """
+        A bad value, from an option or a variable, is a usage error whose
+        one-line message names where the value came from.
+        """
+        a_file = FilePath(self.mktemp())
+        a_file.setContent(b"")
+        for argv, environ, prefix in [
+            (["--services", "sts,ec2"], {}, "--services: unknown service ec2"),
+            (["--region", "moon-1"], {}, "--region: 'moon-1' is not an AWS region"),
+            (["--port", "tcp:notaport"], {}, "--port: 'tcp:notaport' is not a usable"),
+            ([], {"AWSEMU_DATA_DIR": a_file.path}, f"AWSEMU_DATA_DIR: {a_file.path!r} exists"),
+        ]:
+            e = self.assertRaises(UsageError, parse, argv, environ)
+            message = str(e)
+            self.assertTrue(message.startswith(prefix), message)
+            self.assertNotIn("\n", message)
