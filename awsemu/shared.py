@@ -32,8 +32,20 @@ class SharedObjects:
 
     def obtain(self, build: Callable[[Config, Any], T]) -> T:
         """The object ``build(config, reactor)`` makes, made once for this daemon."""
+        return self._once(build, lambda: build(self.config, self.reactor))
+
+    def assemble(self, build: Callable[[SharedObjects], T]) -> T:
+        """
+        The object ``build(shared)`` makes, made once for this daemon: for
+        objects made of other shared objects (Lambda's core holds the log
+        store and reads code through S3's core; Lambda and API Gateway both
+        invoke functions through it).
+        """
+        return self._once(build, lambda: build(self))
+
+    def _once(self, key: Callable[..., T], make: Callable[[], T]) -> T:
         try:
-            found: T = self._built[build]
+            found: T = self._built[key]
         except KeyError:
-            found = self._built[build] = build(self.config, self.reactor)
+            found = self._built[key] = make()
         return found

@@ -13,8 +13,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import attrs
+from twisted.python.threadpool import ThreadPool
+
 from awsemu.config import Config
 from awsemu.lambda_.executors import Executor
+from awsemu.lambda_.invocations import EventQueue
+from awsemu.lambda_.invoker import Environments
+from awsemu.lambda_.provider import LambdaProvider
 from awsemu.lambda_.service import LambdaService
 from awsemu.shared import SharedObjects
 
@@ -53,24 +59,35 @@ async def choose_executor(config: Config, reactor: Any, threads: Any) -> Executo
     return ProcessExecutor(reactor, config.lambda_python)
 
 
-def make_service(config: Config, reactor: Any, shared: SharedObjects) -> LambdaService:
+@attrs.frozen
+class LambdaCore:
     """
-    The Lambda backend. Under ``--data-dir`` functions are kept in
-    ``<data-dir>/lambda`` and unpacked code is cached there; otherwise code is
-    unpacked in a temporary directory removed when the daemon stops.
-    Function logs go to the daemon's log store (CloudWatch Logs serves it);
-    ``S3Bucket``/``S3Key`` code is read through S3's provider when S3 is served.
+    What Lambda is made of, shared by the services that use it: API Gateway
+    invokes functions through ``provider`` (Lambda's API), while the
+    ``LambdaService`` owns the lifetime of the rest. Under ``--data-dir``
+    functions are kept in ``<data-dir>/lambda`` and unpacked code is cached
+    there; otherwise code is unpacked in ``scratch``, a temporary directory
+    removed when the daemon stops.
     """
-    from twisted.python.threadpool import ThreadPool
 
-    from awsemu.gateway.services import ModelService
+    provider: LambdaProvider
+    environments: Environments
+    events: EventQueue
+    threads: ThreadPool
+    scratch: Path | None
+
+
+def core(shared: SharedObjects) -> LambdaCore:
+    """
+    Lambda's core for the daemon of ``shared``. Function logs go to the
+    daemon's log store (CloudWatch Logs serves it); ``S3Bucket``/``S3Key``
+    code is read through S3's provider when S3 is served.
+    """
     from awsemu.lambda_.functions import FunctionStore
-    from awsemu.lambda_.invocations import EventQueue
-    from awsemu.lambda_.invoker import Environments
-    from awsemu.lambda_.provider import LambdaProvider
     from awsemu.lambda_.runtime_api import listen
     from awsemu.logs import open_store
 
+    config, reactor = shared.config, shared.reactor
     threads = ThreadPool(minthreads=0, maxthreads=8, name="awsemu-lambda")
     scratch: Path | None
     if config.data_dir is None:
@@ -100,12 +117,20 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> LambdaS
         from awsemu.lambda_.s3code import S3CodeSource
 
         provider.code_source = S3CodeSource(shared.obtain(s3.core).provider)
+    return LambdaCore(provider, environments, events, threads, scratch)
+
+
+def make_service(config: Config, reactor: Any, shared: SharedObjects) -> LambdaService:
+    """The Lambda backend over the daemon's shared Lambda core."""
+    from awsemu.gateway.services import ModelService
+
+    lambda_ = shared.assemble(core)
     return LambdaService(
-        ModelService("lambda", provider),
-        provider,
-        environments,
-        events,
-        threads,
-        lambda: choose_executor(config, reactor, threads),
-        scratch,
+        ModelService("lambda", lambda_.provider),
+        lambda_.provider,
+        lambda_.environments,
+        lambda_.events,
+        lambda_.threads,
+        lambda: choose_executor(config, reactor, lambda_.threads),
+        lambda_.scratch,
     )

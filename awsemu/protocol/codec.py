@@ -363,6 +363,53 @@ def _quote_header_item(value: str) -> str:
     return value
 
 
+Located = tuple[str, Any, str]
+"""A member's name, its shape and its name on the wire (label, query key, header)."""
+
+
+@attrs.frozen
+class _Layout:
+    """
+    Where a structure's members travel in a REST request or response,
+    worked out once per shape: walking botocore's member dictionaries on
+    every request costs more than the rest of parsing a small one.
+    """
+
+    uri: tuple[Located, ...]
+    query: tuple[Located, ...]
+    query_map: Located | None
+    headers: tuple[Located, ...]
+    header_maps: tuple[Located, ...]
+    status: str | None
+    payload: tuple[str, Any] | None
+    body: frozenset[str]
+    by_name: dict[str, tuple[str | None, Any, str]]
+
+    @classmethod
+    def of(cls, shape: Any) -> _Layout:
+        located: dict[str | None, list[Located]] = {}
+        by_name: dict[str, tuple[str | None, Any, str]] = {}
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            wire_name = member.serialization.get("name", name)
+            if location == "querystring" and member.type_name == "map":
+                location = "querymap"
+            located.setdefault(location, []).append((name, member, wire_name))
+            by_name[name] = (location, member, wire_name)
+        payload = shape.serialization.get("payload")
+        return cls(
+            uri=tuple(located.get("uri", ())),
+            query=tuple(located.get("querystring", ())),
+            query_map=next(iter(located.get("querymap", ())), None),
+            headers=tuple(located.get("header", ())),
+            header_maps=tuple(located.get("headers", ())),
+            status=next((name for name, _, _ in located.get("statusCode", ())), None),
+            payload=None if payload is None else (payload, shape.members[payload]),
+            body=frozenset(name for name, _, _ in located.get(None, ())),
+            by_name=by_name,
+        )
+
+
 class RestCodec(Codec):
     """
     ``rest-json`` and ``rest-xml``: members in the URI, query string,
@@ -374,6 +421,7 @@ class RestCodec(Codec):
         super().__init__(service_model)
         self.router = RestRouter.from_model(service_model)
         self.shadowed = self.router.shadowed
+        self._layouts: dict[str, _Layout] = {}
         self._paths: dict[str, tuple[re.Pattern[str], tuple[tuple[str, str, bool], ...]]] = {}
         self._template_query: dict[str, frozenset[str]] = {}
         for name in service_model.operation_names:
@@ -390,6 +438,12 @@ class RestCodec(Codec):
             raise self.unknown_operation(request)
         return found[0]
 
+    def _layout(self, shape: Any) -> _Layout:
+        layout = self._layouts.get(shape.name)
+        if layout is None:
+            layout = self._layouts[shape.name] = _Layout.of(shape)
+        return layout
+
     def _labels(self, operation: Any, request: HttpRequest) -> dict[str, str]:
         regex, labels = self._paths[operation.name]
         found = regex.match(request.path)
@@ -399,22 +453,16 @@ class RestCodec(Codec):
 
     def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
         params: Params = {}
+        layout = self._layout(shape)
         labels = self._labels(operation, request)
+        for name, member, wire_name in layout.uri:
+            if wire_name in labels:
+                params[name] = xmlshapes.decode_scalar(member, labels[wire_name])
         query = request.query
-        # The template's own keys (``?mode=import``) are not parameters.
-        claimed_query = set(self._template_query[operation.name])
-        query_map: tuple[str, Any] | None = None
-        for name, member in shape.members.items():
-            serialization = member.serialization
-            location = serialization.get("location")
-            wire_name = serialization.get("name", name)
-            if location == "uri":
-                if wire_name in labels:
-                    params[name] = xmlshapes.decode_scalar(member, labels[wire_name])
-            elif location == "querystring":
-                if member.type_name == "map":
-                    query_map = (name, member)
-                    continue
+        if query:
+            # The template's own keys (``?mode=import``) are not parameters.
+            claimed_query = set(self._template_query[operation.name])
+            for name, member, wire_name in layout.query:
                 claimed_query.add(wire_name)
                 found = [value for key, value in query if key == wire_name]
                 if not found:
@@ -423,24 +471,24 @@ class RestCodec(Codec):
                     params[name] = [xmlshapes.decode_scalar(member.member, v) for v in found]
                 else:
                     params[name] = xmlshapes.decode_scalar(member, found[0])
-            elif location == "header":
-                header = request.headers.get(wire_name)
-                if header is not None:
-                    params[name] = self._header_value(member, header)
-            elif location == "headers":
-                prefix = wire_name.lower()
-                mapped = {
-                    header[len(prefix) :]: request.headers[header]
-                    for header in request.headers
-                    if header.startswith(prefix)
-                }
-                if mapped:
-                    params[name] = mapped
-        if query_map is not None:
-            self._parse_query_map(params, query_map, query, claimed_query)
-        payload = shape.serialization.get("payload")
-        if payload is not None:
-            member = shape.members[payload]
+            if layout.query_map is not None:
+                self._parse_query_map(params, layout.query_map, query, claimed_query)
+        headers = request.headers
+        for name, member, wire_name in layout.headers:
+            header = headers.get(wire_name)
+            if header is not None:
+                params[name] = self._header_value(member, header)
+        for name, _, wire_name in layout.header_maps:
+            prefix = wire_name.lower()
+            mapped = {
+                header[len(prefix) :]: headers[header]
+                for header in headers
+                if header.startswith(prefix)
+            }
+            if mapped:
+                params[name] = mapped
+        if layout.payload is not None:
+            payload, member = layout.payload
             if member.type_name == "blob" and member.serialization.get("streaming"):
                 request.body.seek(0)
                 params[payload] = request.body
@@ -452,7 +500,7 @@ class RestCodec(Codec):
                 raw = request.read_body()
                 if raw.strip():
                     params[payload] = self._decode_body(member, raw)
-        elif any("location" not in m.serialization for m in shape.members.values()):
+        elif layout.body:
             raw = request.read_body()
             if raw.strip():
                 params.update(self._decode_body(shape, raw))
@@ -461,11 +509,11 @@ class RestCodec(Codec):
     def _parse_query_map(
         self,
         params: Params,
-        query_map: tuple[str, Any],
+        query_map: Located,
         query: list[tuple[str, str]],
         claimed: set[str],
     ) -> None:
-        name, member = query_map
+        name, member, _ = query_map
         mapped: dict[str, Any] = {}
         multi = member.value.type_name == "list"
         for key, value in query:
@@ -497,30 +545,26 @@ class RestCodec(Codec):
         response = HttpResponse(operation.http.get("responseCode", 200))
         if shape is None:
             return response
-        for name, member in shape.members.items():
-            value = output.get(name)
-            if value is None:
+        layout = self._layout(shape)
+        has_body = False
+        for name, value in output.items():
+            if value is None or name not in layout.by_name:
                 continue
-            serialization = member.serialization
-            location = serialization.get("location")
-            if location == "statusCode":
+            location, member, wire_name = layout.by_name[name]
+            if location is None:
+                has_body = True
+            elif location == "statusCode":
                 response.status = int(value)
             elif location == "header":
                 if member.type_name == "list" and not value:
                     continue
-                response.headers.append(
-                    (serialization.get("name", name), self._header_text(member, value))
-                )
+                response.headers.append((wire_name, self._header_text(member, value)))
             elif location == "headers":
-                prefix = serialization.get("name", name)
-                response.headers.extend((prefix + key, str(item)) for key, item in value.items())
-        payload = shape.serialization.get("payload")
-        if payload is not None:
-            self._render_payload(operation, shape.members[payload], output.get(payload), response)
-        elif any(
-            "location" not in member.serialization and output.get(name) is not None
-            for name, member in shape.members.items()
-        ) or self._always_has_body(shape):
+                response.headers.extend((wire_name + key, str(item)) for key, item in value.items())
+        if layout.payload is not None:
+            payload, member = layout.payload
+            self._render_payload(operation, member, output.get(payload), response)
+        elif has_body or self._always_has_body(shape):
             body, content_type = self._encode_body(operation, shape, output)
             response.body = body
             response.headers.append(("Content-Type", content_type))

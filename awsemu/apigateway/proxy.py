@@ -1,0 +1,229 @@
+"""
+Lambda proxy integrations (``AWS_PROXY``): a call as the REST API's
+payload 1.0 event, field for field as AWS builds it (fields AWS sends as
+null are present as null), and the function's answer as the HTTP
+response, with AWS's rules for what a valid answer is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from base64 import b64decode, b64encode
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+
+from awsemu.apigateway.matching import Match
+from awsemu.apigateway.store import DeployedStage
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+Document = dict[str, Any]
+
+_IDENTITY_FIELDS: Final = (
+    "cognitoIdentityPoolId",
+    "accountId",
+    "cognitoIdentityId",
+    "caller",
+    "principalOrgId",
+    "accessKey",
+    "cognitoAuthenticationType",
+    "cognitoAuthenticationProvider",
+    "userArn",
+    "user",
+)
+"""``requestContext.identity`` members that are null for an unauthenticated call."""
+
+_RESPONSE_FIELDS: Final = frozenset(
+    {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+)
+"""The members a proxy response may have: any other makes it malformed, as in AWS."""
+
+
+def json_response(status: int, document: object, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
+    """An answer of API Gateway's own (errors), JSON as it writes them."""
+    body = json.dumps(document, separators=(",", ":")).encode()
+    return HttpResponse(status, [("Content-Type", "application/json"), *headers], body)
+
+
+def is_binary(content_type: str | None, binary_media_types: Iterable[str]) -> bool:
+    """Whether a body of ``content_type`` is binary for an API (``image/*``, ``*/*`` match)."""
+    if not content_type:
+        return False
+    media = content_type.partition(";")[0].strip().lower()
+    kind = media.partition("/")[0]
+    for declared in binary_media_types:
+        declared = declared.lower()
+        if declared in (media, "*/*", f"{kind}/*"):
+            return True
+    return False
+
+
+@attrs.frozen
+class Call:
+    """
+    One call of a deployed stage, with what the data plane learned about
+    it: ``path`` is the resource path part (after the stage), raw;
+    ``domain_name`` the Host without port; ``now`` the request time.
+    """
+
+    request: HttpRequest
+    deployed: DeployedStage
+    path: str
+    domain_name: str
+    request_id: str
+    extended_request_id: str
+    now: float
+
+    @property
+    def stage_name(self) -> str:
+        name: str = self.deployed.stage["stageName"]
+        return name
+
+    def headers(self) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+        """``headers`` and ``multiValueHeaders`` (null when the call had none)."""
+        headers = {name: self.request.headers[name] for name in self.request.headers}
+        if not headers:
+            return None, None
+        return headers, {name: [value] for name, value in headers.items()}
+
+    def query(self) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+        """``queryStringParameters`` (last value wins) and the multi-valued form."""
+        if not self.request.query:
+            return None, None
+        multi: dict[str, list[str]] = {}
+        for key, value in self.request.query:
+            multi.setdefault(key, []).append(value)
+        return {key: values[-1] for key, values in multi.items()}, multi
+
+    def request_context(self, match: Match, authorizer: Document | None) -> Document:
+        """The event's ``requestContext``."""
+        request = self.request
+        document: Document = {
+            "accountId": self.deployed.account,
+            "apiId": self.deployed.api["id"],
+            "deploymentId": self.deployed.stage["deploymentId"],
+            "domainName": self.domain_name,
+            "domainPrefix": self.domain_name.partition(".")[0],
+            "extendedRequestId": self.extended_request_id,
+            "httpMethod": request.method,
+            "identity": {
+                **dict.fromkeys(_IDENTITY_FIELDS),
+                "sourceIp": request.remote or "127.0.0.1",
+                "userAgent": request.headers.get("user-agent"),
+            },
+            "path": f"/{self.stage_name}{self.path}",
+            "protocol": "HTTP/1.1",
+            "requestId": self.request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(self.now)),
+            "requestTimeEpoch": int(self.now * 1000),
+            "resourceId": match.resource["id"],
+            "resourcePath": match.resource["path"],
+            "stage": self.stage_name,
+        }
+        if authorizer is not None:
+            document["authorizer"] = authorizer
+        return document
+
+    def fields(self, match: Match) -> Document:
+        """What the proxy event and a REQUEST authorizer's event share."""
+        headers, multi_headers = self.headers()
+        query, multi_query = self.query()
+        return {
+            "resource": match.resource["path"],
+            "path": "/" + "/".join(_decoded(self.path)),
+            "httpMethod": self.request.method,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": query,
+            "multiValueQueryStringParameters": multi_query,
+            "pathParameters": match.path_parameters or None,
+            "stageVariables": self.deployed.stage.get("variables") or None,
+        }
+
+    def event(self, match: Match, authorizer: Document | None) -> bytes:
+        """The payload 1.0 event of the call."""
+        body = self.request.read_body()
+        binary = is_binary(
+            self.request.headers.get("content-type"),
+            self.deployed.api.get("binaryMediaTypes", ()),
+        )
+        document = self.fields(match)
+        document["requestContext"] = self.request_context(match, authorizer)
+        if not body:
+            document["body"] = None
+        elif binary:
+            document["body"] = b64encode(body).decode("ascii")
+        else:
+            document["body"] = body.decode("utf-8", "replace")
+        document["isBase64Encoded"] = binary and bool(body)
+        return json.dumps(document).encode()
+
+
+def _decoded(path: str) -> list[str]:
+    from awsemu.apigateway.matching import split_path
+
+    return split_path(path)
+
+
+class MalformedResponse(ValueError):
+    """The function's answer is not a valid proxy response."""
+
+
+def _header_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise MalformedResponse(f"header value {value!r}")
+
+
+def _status(value: object) -> int:
+    if isinstance(value, bool):
+        raise MalformedResponse("statusCode")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise MalformedResponse("statusCode")
+
+
+def proxy_response(payload: bytes) -> HttpResponse:
+    """
+    The HTTP response a proxy function's ``payload`` describes; raises
+    ``MalformedResponse`` where AWS answers 502. ``multiValueHeaders``
+    follow ``headers`` (AWS sends both), and a body is decoded from base64
+    when ``isBase64Encoded`` says so.
+    """
+    try:
+        result = json.loads(payload)
+    except ValueError as e:
+        raise MalformedResponse("not JSON") from e
+    if not isinstance(result, dict) or not result.keys() <= _RESPONSE_FIELDS:
+        raise MalformedResponse("not a proxy response object")
+    status = _status(result.get("statusCode", 200))
+    headers = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    if not isinstance(headers, Mapping) or not isinstance(multi, Mapping):
+        raise MalformedResponse("headers")
+    pairs = [(str(name), _header_value(value)) for name, value in headers.items()]
+    for name, values in multi.items():
+        if not isinstance(values, list):
+            raise MalformedResponse("multiValueHeaders")
+        pairs += [(str(name), _header_value(value)) for value in values]
+    body = result.get("body")
+    if body is None:
+        raw = b""
+    elif not isinstance(body, str):
+        raise MalformedResponse("body")
+    elif result.get("isBase64Encoded"):
+        try:
+            raw = b64decode(body, validate=True)
+        except ValueError as e:
+            raise MalformedResponse("body is not base64") from e
+    else:
+        raw = body.encode("utf-8")
+    if not any(name.lower() == "content-type" for name, _ in pairs):
+        pairs.append(("Content-Type", "application/json"))
+    return HttpResponse(status, pairs, raw)
