@@ -13,7 +13,7 @@ from twisted.application.service import IService, MultiService
 from twisted.web.server import Site
 
 from awsemu.config import Config
-from awsemu.gateway.app import Gateway
+from awsemu.gateway.app import Gateway, GatewayRequest
 from awsemu.gateway.context import AccountForKey, no_known_keys
 from awsemu.gateway.services import ServiceBackend
 from awsemu.services import SERVICE_FACTORIES
@@ -33,6 +33,16 @@ class GatewaySite(Site):
 
     def log(self, request: Any) -> None:
         """No access log: see the class docstring."""
+
+
+def gateway_site(gateway: Gateway, reactor: Any) -> GatewaySite:
+    """The HTTP factory that serves ``gateway``."""
+    return GatewaySite(
+        gateway.resource(),
+        requestFactory=GatewayRequest,
+        reactor=reactor,
+        parsePOSTFormSubmission=False,
+    )
 
 
 def make_backend(name: str, shared: SharedObjects) -> ServiceBackend:
@@ -70,6 +80,6 @@ def make_root_service(config: Config, reactor: Any) -> MultiService:
         if IService.providedBy(backend):
             IService(backend).setServiceParent(root)
     gateway = Gateway(backends, config.region, reactor, account_for_key=account_lookup(shared))
-    site = GatewaySite(gateway.resource(), reactor=reactor, parsePOSTFormSubmission=False)
+    site = gateway_site(gateway, reactor)
     strports.service(config.port, site, reactor=reactor).setServiceParent(root)
     return root

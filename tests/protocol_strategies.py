@@ -231,6 +231,8 @@ def _value(
     if kind not in ("structure", "list", "map"):
         return _scalar(shape, walk.wire, place)
     inner, recursive = walk.enter(shape)
+    if shape.serialization.get("eventstream"):
+        return st.lists(_event(shape, inner), max_size=_MAX_ITEMS)
     if kind == "structure":
         return _structure(shape, inner, lambda name: Place.BODY, recursive=recursive)
     if recursive:
@@ -250,6 +252,34 @@ def _value(
     else:
         keys = _value(shape.key, inner, Place.BODY)
     return st.dictionaries(keys, values, max_size=_MAX_ITEMS)
+
+
+def _event(stream: Shape, walk: _Walk) -> st.SearchStrategy[dict[str, Any]]:
+    """
+    One event of an event stream, ``{EventName: members}`` as botocore
+    yields it. A modeled exception ends a stream with an error rather than
+    an event, so streams are generated without them. An event's payload
+    member is always present: its message always has a payload, which
+    botocore reads into the member even when empty.
+    """
+    choices = []
+    for name, event in stream.members.items():
+        if event.metadata.get("exception"):
+            continue
+        payload = [m for m, s in event.members.items() if s.serialization.get("eventpayload")]
+        if payload:
+            member = event.members[payload[0]]
+            members = st.fixed_dictionaries(
+                {
+                    payload[0]: _carried(
+                        _value(member, walk, Place.BODY), member, walk.wire, Place.BODY
+                    )
+                }
+            )
+        else:
+            members = _structure(event, walk, lambda name: Place.BODY)
+        choices.append(_tagged(name, members))
+    return st.one_of(*choices)
 
 
 #: Places always filled: botocore cannot build a request without its URI
@@ -299,11 +329,8 @@ def _structure(
 
 def wire_members(shape: Shape, wire: Wire) -> list[str]:
     """
-    The members of ``shape`` that travel on their own. Event streams do
-    not: they appear only in the output of SelectObjectContent,
-    InvokeWithResponseStream, StartLiveTail and GetLogObject, and their
-    framing is the streaming layer's business, not the codec's. Nor does
-    a flattened list that shares its XML element with a scalar member
+    The members of ``shape`` that travel on their own: all but a
+    flattened list that shares its XML element with a scalar member
     (S3's deprecated notification configurations have both ``Event`` and
     ``Events`` as ``<Event>``): the scalar stands for both.
     """
@@ -315,8 +342,7 @@ def wire_members(shape: Shape, wire: Wire) -> list[str]:
     return [
         name
         for name, member in shape.members.items()
-        if not member.serialization.get("eventstream")
-        and not (
+        if not (
             wire.xml
             and member.type_name == "list"
             and member.serialization.get("flattened")
@@ -453,7 +479,8 @@ def normalize(
     """
     ``params`` in a form where every difference left is a codec bug.
 
-    * Streaming bodies (file objects) are read to bytes.
+    * Streaming bodies (file objects) are read to bytes; event streams to
+      their list of events, an empty one standing for none.
     * Timestamps become whole multiples of their wire precision since the
       epoch (``timestamp_unit``); a naive datetime fails here on purpose.
     * Empty values are dropped where the wire cannot tell them from absent
@@ -498,6 +525,16 @@ def _normal(value: Any, shape: Shape, wire: Wire, place: Place) -> Any:
     kind = shape.type_name
     if hasattr(value, "read"):
         value = value.read()
+    if shape.serialization.get("eventstream"):
+        # botocore's EventStream, or the generated list: events in order.
+        # botocore makes a stream of every response, so no events at all
+        # is the same as no stream.
+        events = [
+            {name: _members(members, shape.members[name], wire, lambda _: Place.BODY)}
+            for event in value
+            for name, members in event.items()
+        ]
+        return events or _ABSENT
     if kind == "structure" and isinstance(value, Mapping):
         value = _members(value, shape, wire, lambda name: Place.BODY)
     elif kind == "list" and isinstance(value, list):

@@ -213,3 +213,32 @@ class HeaderBoundErrorMemberTests(SynchronousTestCase):
         response = codec.serialize_error(error, None, "rid")
         self.assertEqual(response.header("Retry-After"), "3")
         self.assertNotIn(b"retryAfterSeconds", body(response))
+
+
+class EventStreamTests(SynchronousTestCase):
+    def test_s3_select(self) -> None:
+        """An event-stream payload is framed so botocore yields the same events, in order."""
+        from tests.protocol_strategies import parse_response
+
+        codec = codec_for("s3")
+        operation = codec.service_model.operation_model("SelectObjectContent")
+        events = [
+            {"Records": {"Payload": b"a,b\n"}},
+            {"Stats": {"Details": {"BytesScanned": 10, "BytesReturned": 4}}},
+            {"End": {}},
+        ]
+        response = codec.serialize_response(operation, {"Payload": events}, "rid")
+        self.assertEqual(response.header("Content-Type"), "application/vnd.amazon.eventstream")
+        parsed = parse_response(operation, response)
+        self.assertEqual(list(parsed["Payload"]), events)
+
+    def test_json_initial_response(self) -> None:
+        """In the ``json`` protocol the stream opens with the ``initial-response`` event."""
+        from tests.protocol_strategies import parse_response
+
+        codec = codec_for("logs")
+        operation = codec.service_model.operation_model("StartLiveTail")
+        events = [{"sessionStart": {"sessionId": "s", "logGroupIdentifiers": ["g"]}}]
+        response = codec.serialize_response(operation, {"responseStream": events}, "rid")
+        parsed = parse_response(operation, response)
+        self.assertEqual(list(parsed["responseStream"]), events)

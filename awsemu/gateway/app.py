@@ -67,12 +67,14 @@ def http_request(request: IRequest) -> HttpRequest:
     )
     body: BinaryIO = request.content
     body.seek(0)
+    client = request.getClientAddress()
     return HttpRequest.from_uri(
         _text(request.method),
         _text(request.uri),
         headers,
         body,
         host=headers.get("host") or "",
+        remote=getattr(client, "host", ""),
     )
 
 
@@ -96,6 +98,20 @@ class SpelledHeaders(TwistedHeaders):
     def getAllRawHeaders(self) -> Iterator[tuple[bytes, Sequence[bytes]]]:
         for name, values in super().getAllRawHeaders():
             yield self._spellings.get(name.lower(), name), values
+
+
+class GatewayRequest(Request):
+    """
+    The requests the gateway serves: response headers keep the spelling
+    services give them, and no ``Content-Type`` is made up for a response
+    that has none (Twisted's default is ``text/html``; AWS sends none).
+    """
+
+    defaultContentType = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.responseHeaders = SpelledHeaders()
 
 
 #: Paths of the daemon's own endpoints, which the Klein application serves.
@@ -262,11 +278,7 @@ class Gateway:
 
     async def _write(self, request: IRequest, response: HttpResponse) -> None:
         request.setResponseCode(response.status)
-        headers = SpelledHeaders()
-        for name, values in request.responseHeaders.getAllRawHeaders():
-            if name.lower() != b"content-type":
-                headers.setRawHeaders(name, values)
-        request.responseHeaders = headers
+        headers = request.responseHeaders
         for name, value in response.headers:
             headers.addRawHeader(_raw(name), _raw(value))
         body = response.body

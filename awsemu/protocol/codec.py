@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 import attrs
 
-from awsemu.protocol import jsonshapes, values, xmlshapes
+from awsemu.protocol import eventstream, jsonshapes, values, xmlshapes
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.protocol.model import load_service_model
@@ -305,6 +305,16 @@ class JsonCodec(Codec):
 
     def _response(self, operation: Any, output: Mapping[str, Any], request_id: str) -> HttpResponse:
         shape = operation.output_shape
+        stream_name = None if shape is None else shape.event_stream_name
+        if stream_name:
+            # The other members travel in the stream's first event.
+            rest = {name: value for name, value in output.items() if name != stream_name}
+            first, _ = _json_event_body(shape, rest, "")
+            body = eventstream.initial_response(first, "application/json")
+            body += eventstream.encode_events(
+                shape.members[stream_name], output.get(stream_name) or (), _json_event_body
+            )
+            return HttpResponse(200, [("Content-Type", eventstream.CONTENT_TYPE)], body)
         document = {} if shape is None else jsonshapes.encode_structure(shape, output)
         return HttpResponse(
             200,
@@ -319,6 +329,19 @@ class JsonCodec(Codec):
             [("Content-Type", self._content_type)],
             json.dumps(document, separators=(",", ":")).encode(),
         )
+
+
+def _json_event_body(shape: Any, value: Mapping[str, Any], name: str) -> tuple[bytes, str]:
+    """An event (or event payload) structure as JSON."""
+    document = jsonshapes.encode_value(shape, value)
+    return json.dumps(document, separators=(",", ":")).encode(), "application/json"
+
+
+def _xml_event_body(shape: Any, value: Mapping[str, Any], name: str) -> tuple[bytes, str]:
+    """An event (or event payload) structure as an XML element named ``name``."""
+    out: list[str] = []
+    xmlshapes.encode_value(shape, value, name, out)
+    return "".join(out).encode("utf-8"), "text/xml"
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
@@ -573,12 +596,21 @@ class RestCodec(Codec):
     def _always_has_body(self, shape: Any) -> bool:
         return False
 
+    #: How events of an event-stream payload are written.
+    _event_body: staticmethod[[Any, Mapping[str, Any], str], tuple[bytes, str]] = staticmethod(
+        _json_event_body
+    )
+
     def _render_payload(
         self, operation: Any, member: Any, value: Any, response: HttpResponse
     ) -> None:
         if value is None:
             return
-        if member.type_name == "blob":
+        if member.serialization.get("eventstream"):
+            response.body = eventstream.encode_events(member, value, self._event_body)
+            if response.header("Content-Type") is None:
+                response.headers.append(("Content-Type", eventstream.CONTENT_TYPE))
+        elif member.type_name == "blob":
             if isinstance(value, bytes | bytearray | str):
                 response.body = value.encode() if isinstance(value, str) else bytes(value)
             else:
@@ -662,6 +694,7 @@ class RestXmlCodec(RestCodec):
 
     protocol = "rest-xml"
     invalid_parameter_code = "InvalidArgument"
+    _event_body = staticmethod(_xml_event_body)
     missing_parameter_code = "InvalidRequest"
 
     def __init__(

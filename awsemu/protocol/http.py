@@ -62,6 +62,8 @@ class HttpRequest:
     ``("uploads", "")``). ``body`` is a readable file positioned at the
     start: large uploads are spooled to disk by ``twisted.web`` and must
     not be read into memory by anything but the operation that wants them.
+    ``remote`` is the client's IP address, when known (API Gateway passes
+    it to functions as ``sourceIp``).
     """
 
     method: str
@@ -70,6 +72,7 @@ class HttpRequest:
     headers: Headers = attrs.Factory(Headers)
     body: BinaryIO = attrs.Factory(BytesIO)
     host: str = ""
+    remote: str = ""
     _form: dict[str, str] | None = attrs.field(default=None, init=False, repr=False, eq=False)
 
     @classmethod
@@ -80,6 +83,7 @@ class HttpRequest:
         headers: Headers | Iterable[tuple[str, str]] = (),
         body: bytes | BinaryIO = b"",
         host: str = "",
+        remote: str = "",
     ) -> HttpRequest:
         """Build a request from a raw request-target such as ``/b/k?uploads``."""
         path, _, query = uri.partition("?")
@@ -90,6 +94,7 @@ class HttpRequest:
             headers=headers if isinstance(headers, Headers) else Headers(headers),
             body=BytesIO(body) if isinstance(body, bytes) else body,
             host=host,
+            remote=remote,
         )
 
     def query_value(self, name: str) -> str | None:
