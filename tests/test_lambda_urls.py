@@ -98,12 +98,14 @@ class Answering:
 
 
 class UrlDataPlaneTests(SynchronousTestCase):
-    def call(self, answer: Answering, request: HttpRequest) -> Any:
+    def call(
+        self, answer: Answering, request: HttpRequest, cors: dict[str, Any] | None = None
+    ) -> Any:
         clock = MemoryReactorClock()
         store = FunctionStore.open(None)
         config = {"FunctionName": "f", "Version": "$LATEST", "RevisionId": "r", "Timeout": 3}
         function = Function("f", Version(config, None))
-        function.url_configs[""] = {"_UrlId": "abc"}
+        function.url_configs[""] = {"_UrlId": "abc", "Cors": cors or {}}
         store.in_scope(("000000000000", "us-east-1"))["f"] = function
         provider = LambdaProvider(store, clock, answer, EventQueue(clock), "http://127.0.0.1:4566")
         return self.successResultOf(Deferred.fromCoroutine(provider.invoke_url(request, "abc")))
@@ -150,3 +152,68 @@ class UrlDataPlaneTests(SynchronousTestCase):
     def test_function_error(self) -> None:
         response = self.call(Answering(b"{}", "Unhandled"), self.request())
         self.assertEqual(response.status, 502)
+
+    def cors_request(self, method: str, **headers: str) -> HttpRequest:
+        pairs = [(name.replace("_", "-"), value) for name, value in headers.items()]
+        return HttpRequest.from_uri(method, "/", Headers(pairs), io.BytesIO(), host="abc")
+
+    CORS = {
+        "AllowOrigins": ["https://app.example"],
+        "AllowMethods": ["GET", "POST"],
+        "AllowHeaders": ["x-token"],
+        "ExposeHeaders": ["x-total"],
+        "AllowCredentials": True,
+        "MaxAge": 60,
+    }
+
+    def test_cors_preflight(self) -> None:
+        """With CORS configured, Lambda answers preflights itself, without the function."""
+        answer = Answering(b"{}")
+        allowed = self.call(
+            answer,
+            self.cors_request(
+                "OPTIONS", Origin="https://app.example", Access_Control_Request_Method="POST"
+            ),
+            self.CORS,
+        )
+        self.assertEqual(allowed.status, 200)
+        self.assertEqual(
+            dict(allowed.headers),
+            {
+                "Access-Control-Allow-Origin": "https://app.example",
+                "Access-Control-Allow-Credentials": "true",
+                "Access-Control-Expose-Headers": "x-total",
+                "Access-Control-Allow-Methods": "GET,POST",
+                "Access-Control-Allow-Headers": "x-token",
+                "Access-Control-Max-Age": "60",
+            },
+        )
+        refused = self.call(
+            answer,
+            self.cors_request(
+                "OPTIONS", Origin="https://evil.example", Access_Control_Request_Method="POST"
+            ),
+            self.CORS,
+        )
+        self.assertEqual((refused.status, refused.headers), (200, []))
+        self.assertEqual(answer.events, [])
+
+    def test_cors_headers(self) -> None:
+        """A call from an allowed origin gets the CORS headers; another origin gets none."""
+        allowed = self.call(
+            Answering(b"{}"), self.cors_request("GET", Origin="https://app.example"), self.CORS
+        )
+        self.assertIn(("Access-Control-Allow-Origin", "https://app.example"), allowed.headers)
+        other = self.call(
+            Answering(b"{}"), self.cors_request("GET", Origin="https://evil.example"), self.CORS
+        )
+        self.assertFalse(any(name.startswith("Access-Control") for name, _ in other.headers))
+
+    def test_options_without_cors(self) -> None:
+        """Without a CORS configuration an OPTIONS request reaches the function."""
+        answer = Answering(b"{}")
+        self.call(
+            answer,
+            self.cors_request("OPTIONS", Origin="https://a", Access_Control_Request_Method="GET"),
+        )
+        self.assertEqual(len(answer.events), 1)

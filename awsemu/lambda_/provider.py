@@ -1085,6 +1085,23 @@ class LambdaProvider:
         version = function.version(qualifier or None)
         if version is None:
             return urls.not_found()
+        cors = function.url_configs[qualifier].get("Cors") or {}
+        answer = urls.preflight(cors, request)
+        if answer is not None:
+            return answer
+        response = await self._call_url(request, url_id, scope, function, version, qualifier)
+        urls.decorate(cors, request, response)
+        return response
+
+    async def _call_url(
+        self,
+        request: HttpRequest,
+        url_id: str,
+        scope: Scope,
+        function: Function,
+        version: Version,
+        qualifier: str,
+    ) -> HttpResponse:
         request_id = self.new_id()
         event = urls.event(request, url_id, scope[0], request_id, self.clock.seconds())
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from base64 import b64decode, b64encode
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -110,3 +110,47 @@ def not_found() -> HttpResponse:
     return HttpResponse(
         404, [("Content-Type", "application/json")], b'{"Message":"Function URL not found"}'
     )
+
+
+def _allowed(patterns: Sequence[str], value: str) -> bool:
+    return "*" in patterns or value.lower() in (pattern.lower() for pattern in patterns)
+
+
+def preflight(cors: Mapping[str, Any], request: HttpRequest) -> HttpResponse | None:
+    """
+    The answer to a CORS preflight, which Lambda gives itself (the function
+    is not invoked) when the URL has a CORS configuration; None when the
+    request is no preflight or the URL has none.
+    """
+    origin = request.headers.get("origin")
+    method = request.headers.get("access-control-request-method")
+    if not cors or request.method != "OPTIONS" or origin is None or method is None:
+        return None
+    headers: list[tuple[str, str]] = []
+    if _allowed(cors.get("AllowOrigins") or (), origin) and _allowed(
+        cors.get("AllowMethods") or (), method
+    ):
+        headers = _origin_headers(cors, origin)
+        headers.append(("Access-Control-Allow-Methods", ",".join(cors["AllowMethods"])))
+        if cors.get("AllowHeaders"):
+            headers.append(("Access-Control-Allow-Headers", ",".join(cors["AllowHeaders"])))
+        if cors.get("MaxAge") is not None:
+            headers.append(("Access-Control-Max-Age", str(cors["MaxAge"])))
+    return HttpResponse(200, headers)
+
+
+def decorate(cors: Mapping[str, Any], request: HttpRequest, response: HttpResponse) -> None:
+    """Add the CORS headers for an allowed ``Origin`` to a function's response."""
+    origin = request.headers.get("origin")
+    if cors and origin is not None and _allowed(cors.get("AllowOrigins") or (), origin):
+        response.headers.extend(_origin_headers(cors, origin))
+
+
+def _origin_headers(cors: Mapping[str, Any], origin: str) -> list[tuple[str, str]]:
+    allowed = "*" if "*" in (cors.get("AllowOrigins") or ()) else origin
+    headers = [("Access-Control-Allow-Origin", allowed)]
+    if cors.get("AllowCredentials"):
+        headers.append(("Access-Control-Allow-Credentials", "true"))
+    if cors.get("ExposeHeaders"):
+        headers.append(("Access-Control-Expose-Headers", ",".join(cors["ExposeHeaders"])))
+    return headers
