@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -85,3 +86,23 @@ def wait_until(deadline: float, attempt: Callable[[], bool]) -> float:
             pass
         time.sleep(0.005)
     raise TimeoutError("the daemon did not answer")
+
+
+def wait_running(port: int, service: str) -> None:
+    """Wait until the daemon's health says ``service`` is running."""
+    marker = f'"{service}": "running"'.encode()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_awsemu/health") as answer:
+                if marker in answer.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{service} did not start")
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]

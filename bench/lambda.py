@@ -17,12 +17,11 @@ import os
 import statistics
 import sys
 import time
-import urllib.request
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _daemon import daemon  # noqa: E402
+from _daemon import daemon, percentile, wait_running  # noqa: E402
 
 IMAGE = os.environ.get("AWSEMU_LAMBDA_IMAGE", "awsemu/lambda-python:3.11")
 ROLE = "arn:aws:iam::000000000000:role/bench"
@@ -37,31 +36,13 @@ def package() -> bytes:
     return buffer.getvalue()
 
 
-def wait_running(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_awsemu/health") as answer:
-                if b'"lambda": "running"' in answer.read():
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("Lambda did not start")
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
 def bench(executor: str) -> None:
     import boto3
 
     arguments = ["--services", "lambda", "--lambda-executor", executor]
     arguments += ["--lambda-image", f"python3.11={IMAGE}"]
     with daemon(arguments) as (_, port):
-        wait_running(port)
+        wait_running(port, "lambda")
         client = boto3.client(
             "lambda",
             endpoint_url=f"http://127.0.0.1:{port}",

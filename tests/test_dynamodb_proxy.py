@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from io import BytesIO
 from typing import Any, cast
 
 import attrs
@@ -29,6 +30,7 @@ from awsemu.dynamodb.proxy import (
     to_public,
 )
 from awsemu.dynamodb.supervisor import Unavailable
+from awsemu.dynamodb.tags import TagStore
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import RUNNING, ServiceState
 from awsemu.protocol.http import HttpRequest, HttpResponse
@@ -225,8 +227,8 @@ class ProxyTests(SynchronousTestCase):
         self.answer(200, b"{}")
         self.handle(
             dynamodb_request(
-                "DynamoDB_20120810.TagResource",
-                {"ResourceArn": PUBLIC + "table/t", "Tags": [{"Key": "a", "Value": PUBLIC}]},
+                "DynamoDB_20120810.PutResourcePolicy",
+                {"ResourceArn": PUBLIC + "table/t", "Policy": PUBLIC},
             )
         )
         self.handle(
@@ -238,7 +240,7 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(
             [json.loads(body) for _, body in self.local.received],
             [
-                {"ResourceArn": LOCAL + "table/t", "Tags": [{"Key": "a", "Value": PUBLIC}]},
+                {"ResourceArn": LOCAL + "table/t", "Policy": PUBLIC},
                 {"ShardIterator": LOCAL + "table/t/stream/1|1|x"},
             ],
         )
@@ -295,6 +297,205 @@ class ProxyTests(SynchronousTestCase):
         response = self.handle(dynamodb_request("DynamoDB_20120810.ListTables", {}))
         self.assertEqual(response.status, 500)
         self.assertIn(b"InternalServerError", cast(bytes, response.body))
+
+
+def table(member: str = "Table") -> bytes:
+    """DynamoDB Local's description of table C{t} in ``member``."""
+    description = {"TableArn": LOCAL + "table/t", "TableName": "t", "CreationDateTime": 2.5}
+    return json.dumps({member: description}).encode()
+
+
+NOT_FOUND = json.dumps(
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+        "Message": "Cannot do operations on a non-existent table",
+    }
+).encode()
+
+
+class TaggingTests(SynchronousTestCase):
+    """
+    The tagging operations are answered by the proxy from its tag store,
+    after a C{DescribeTable} forwarded to DynamoDB Local.
+    """
+
+    def setUp(self) -> None:
+        self.local = FakeDynamoDBLocal()
+        self.tags = TagStore()
+        self.proxy = DynamoDBProxy(
+            FakeSupervised(), RequestTraversalAgent(self.local), MemoryReactorClock(), self.tags
+        )
+
+    def handle(self, target: str, document: dict[str, Any]) -> HttpResponse:
+        request = dynamodb_request("DynamoDB_20120810." + target, document)
+        return self.successResultOf(Deferred.fromCoroutine(self.proxy.handle(context(), request)))
+
+    def answer(self, status: int, body: bytes) -> None:
+        self.local.responses.append((status, {"Content-Type": "application/x-amz-json-1.0"}, body))
+
+    def assertError(self, response: HttpResponse, status: int, code: str, message: str) -> None:
+        self.assertEqual(response.status, status)
+        self.assertEqual(
+            json.loads(cast(bytes, response.body)),
+            {"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": message},
+        )
+
+    def test_tag_list_untag(self) -> None:
+        """
+        Tags are added, listed by key and removed; each request asks DynamoDB
+        Local whether the table exists, in the caller's database, by name.
+        """
+        arn = PUBLIC + "table/t"
+        for _ in range(3):
+            self.answer(200, table())
+        tags = [{"Key": "team", "Value": "a"}, {"Key": "cost", "Value": ""}]
+        tagged = self.handle("TagResource", {"ResourceArn": arn, "Tags": tags})
+        self.assertEqual((tagged.status, tagged.body), (200, b"{}"))
+        self.assertEqual(
+            [(name.lower(), value) for name, value in tagged.headers],
+            [
+                ("x-amzn-requestid", "req-1"),
+                ("content-type", "application/x-amz-json-1.0"),
+                ("x-amz-crc32", crc(b"{}")),
+            ],
+        )
+        listed = self.handle("ListTagsOfResource", {"ResourceArn": arn})
+        self.assertEqual(
+            json.loads(cast(bytes, listed.body)),
+            {"Tags": [{"Key": "cost", "Value": ""}, {"Key": "team", "Value": "a"}]},
+        )
+        self.assertEqual(listed.header("x-amz-crc32"), crc(cast(bytes, listed.body)))
+        self.handle("UntagResource", {"ResourceArn": arn, "TagKeys": ["team", "absent"]})
+        self.assertEqual(self.tags.tags(arn, 2.5), {"cost": ""})
+        headers, body = self.local.received[0]
+        self.assertEqual(headers[b"x-amz-target"], [b"DynamoDB_20120810.DescribeTable"])
+        self.assertTrue(
+            headers[b"authorization"][0].startswith(b"AWS4-HMAC-SHA256 Credential=111111111111/")
+        )
+        self.assertEqual(json.loads(body), {"TableName": "t"})
+
+    def test_other_table(self) -> None:
+        """
+        Tags of an earlier table of the same name (gone without a
+        C{DeleteTable}, as when an in-memory DynamoDB Local restarts) are not
+        the new table's.
+        """
+        arn = PUBLIC + "table/t"
+        self.tags.tag(arn, 1.5, {"old": "yes"})
+        self.answer(200, table())
+        listed = self.handle("ListTagsOfResource", {"ResourceArn": arn})
+        self.assertEqual(json.loads(cast(bytes, listed.body)), {"Tags": []})
+        self.answer(200, table())
+        self.handle("TagResource", {"ResourceArn": arn, "Tags": [{"Key": "new", "Value": ""}]})
+        self.assertEqual(self.tags.tables, {arn: {"CreationDateTime": 2.5, "Tags": {"new": ""}}})
+
+    def test_invalid_tag_keys(self) -> None:
+        """C{TagKeys} must be a list of strings."""
+        self.answer(200, table())
+        response = self.handle("UntagResource", {"ResourceArn": PUBLIC + "table/t"})
+        self.assertEqual(response.status, 400)
+        self.assertIn(b"#ValidationException", cast(bytes, response.body))
+
+    def test_missing_table(self) -> None:
+        """A table DynamoDB Local does not know is AWS's C{ResourceNotFoundException}."""
+        self.answer(400, NOT_FOUND)
+        response = self.handle("ListTagsOfResource", {"ResourceArn": PUBLIC + "table/gone"})
+        self.assertError(
+            response,
+            400,
+            "ResourceNotFoundException",
+            f"Requested resource not found: ResourceArn: {PUBLIC}table/gone not found",
+        )
+
+    def test_describe_failed(self) -> None:
+        """Any other answer of DynamoDB Local to the C{DescribeTable} is passed on."""
+        self.answer(500, b'{"__type":"x#InternalFailure"}')
+        response = self.handle("ListTagsOfResource", {"ResourceArn": PUBLIC + "table/t"})
+        self.assertEqual((response.status, response.body), (500, b'{"__type":"x#InternalFailure"}'))
+
+    def test_not_a_table(self) -> None:
+        """
+        Only tables of the caller's region can be tagged; another account's
+        are denied; nothing is asked of DynamoDB Local.
+        """
+        for arn in (
+            PUBLIC + "table/t/index/i",
+            PUBLIC + "table/t/stream/2020-01-01T00:00:00.000",
+            PUBLIC + "backup/b",
+            "arn:aws:dynamodb:us-east-1:111111111111:table/t",
+            "arn:aws:s3:::bucket",
+            "table/t",
+            None,
+        ):
+            response = self.handle("TagResource", {"ResourceArn": arn, "Tags": []})
+            self.assertEqual(response.status, 400, arn)
+            self.assertIn(b"#ValidationException", cast(bytes, response.body))
+        self.assertError(
+            self.handle("UntagResource", {"ResourceArn": "arn:aws:dynamodb:eu-west-1:2:table/t"}),
+            400,
+            "AccessDeniedException",
+            "User: arn:aws:iam::111111111111:root is not authorized to perform:"
+            " dynamodb:UntagResource on resource: arn:aws:dynamodb:eu-west-1:2:table/t",
+        )
+        self.assertEqual(self.local.received, [])
+
+    def test_invalid_tags(self) -> None:
+        """Tags DynamoDB refuses are a C{ValidationException}, and change nothing."""
+        arn = PUBLIC + "table/t"
+        self.answer(200, table())
+        response = self.handle(
+            "TagResource", {"ResourceArn": arn, "Tags": [{"Key": "aws:x", "Value": ""}]}
+        )
+        self.assertError(
+            response,
+            400,
+            "ValidationException",
+            "Tag keys starting with 'aws:' are reserved: aws:x",
+        )
+        self.assertEqual(self.tags.tables, {})
+
+    def test_not_json(self) -> None:
+        """A tagging request that is not a JSON object is a C{SerializationException}."""
+        request = dynamodb_request("DynamoDB_20120810.TagResource", {})
+        request.body = BytesIO(b"[")
+        response = self.successResultOf(
+            Deferred.fromCoroutine(self.proxy.handle(context(), request))
+        )
+        self.assertError(
+            response, 400, "SerializationException", "The request body is not a JSON object"
+        )
+
+    def test_create_and_delete_table(self) -> None:
+        """
+        C{CreateTable}'s tags are kept once DynamoDB Local made the table,
+        under its public ARN, and dropped once it deleted it.
+        """
+        arn = PUBLIC + "table/t"
+        self.answer(200, table("TableDescription"))
+        created = self.handle(
+            "CreateTable", {"TableName": "t", "Tags": [{"Key": "team", "Value": "a"}]}
+        )
+        self.assertEqual(created.status, 200)
+        self.assertEqual(self.tags.tags(arn, 2.5), {"team": "a"})
+        self.answer(400, b'{"__type":"x#ResourceInUseException"}')
+        again = self.handle("CreateTable", {"TableName": "t", "Tags": [{"Key": "b", "Value": ""}]})
+        self.assertEqual(again.status, 400)
+        self.assertEqual(self.tags.tags(arn, 2.5), {"team": "a"})
+        self.answer(200, table("TableDescription"))
+        self.assertEqual(self.handle("DeleteTable", {"TableName": "t"}).status, 200)
+        self.assertEqual(self.tags.tables, {})
+
+    def test_create_table_invalid_tags(self) -> None:
+        """A C{CreateTable} with tags DynamoDB refuses makes no table."""
+        tags = [{"Key": str(n), "Value": ""} for n in range(51)]
+        response = self.handle("CreateTable", {"TableName": "t", "Tags": tags})
+        self.assertError(
+            response,
+            400,
+            "ValidationException",
+            "The number of tags on the resource would exceed the limit of 50",
+        )
+        self.assertEqual(self.local.received, [])
 
 
 class ProbeTests(SynchronousTestCase):

@@ -3,6 +3,10 @@ Lambda proxy integrations (``AWS_PROXY``): a call as the REST API's
 payload 1.0 event, field for field as AWS builds it (fields AWS sends as
 null are present as null), and the function's answer as the HTTP
 response, with AWS's rules for what a valid answer is.
+
+Two differences remain, both from how the gateway hands requests over:
+header names arrive lowercased, and a header sent several times arrives
+as one comma-joined value (so ``multiValueHeaders`` has one value each).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any, Final
 
 import attrs
 
-from awsemu.apigateway.matching import Match
+from awsemu.apigateway.matching import Match, split_path
 from awsemu.apigateway.store import DeployedStage
 from awsemu.protocol.http import HttpRequest, HttpResponse
 
@@ -41,7 +45,9 @@ _RESPONSE_FIELDS: Final = frozenset(
 """The members a proxy response may have: any other makes it malformed, as in AWS."""
 
 
-def json_response(status: int, document: object, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
+def json_response(
+    status: int, document: object, headers: Sequence[tuple[str, str]] = ()
+) -> HttpResponse:
     """An answer of API Gateway's own (errors), JSON as it writes them."""
     body = json.dumps(document, separators=(",", ":")).encode()
     return HttpResponse(status, [("Content-Type", "application/json"), *headers], body)
@@ -81,11 +87,20 @@ class Call:
         name: str = self.deployed.stage["stageName"]
         return name
 
-    def headers(self) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
-        """``headers`` and ``multiValueHeaders`` (null when the call had none)."""
-        headers = {name: self.request.headers[name] for name in self.request.headers}
-        if not headers:
-            return None, None
+    def headers(self) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """
+        ``headers`` and ``multiValueHeaders``: the call's, and the
+        ``X-Forwarded-*`` headers API Gateway adds (WSGI adapters read the
+        scheme and port from them).
+        """
+        request = self.request
+        headers = {name: request.headers[name] for name in request.headers}
+        client = request.remote or "127.0.0.1"
+        forwarded = headers.pop("x-forwarded-for", None)
+        _, _, port = request.host.rpartition(":")
+        headers["X-Forwarded-For"] = client if forwarded is None else f"{forwarded}, {client}"
+        headers["X-Forwarded-Port"] = port if port.isdigit() else "80"
+        headers["X-Forwarded-Proto"] = "http"
         return headers, {name: [value] for name, value in headers.items()}
 
     def query(self) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
@@ -132,7 +147,7 @@ class Call:
         query, multi_query = self.query()
         return {
             "resource": match.resource["path"],
-            "path": "/" + "/".join(_decoded(self.path)),
+            "path": "/" + "/".join(split_path(self.path)),
             "httpMethod": self.request.method,
             "headers": headers,
             "multiValueHeaders": multi_headers,
@@ -161,12 +176,6 @@ class Call:
         return json.dumps(document).encode()
 
 
-def _decoded(path: str) -> list[str]:
-    from awsemu.apigateway.matching import split_path
-
-    return split_path(path)
-
-
 class MalformedResponse(ValueError):
     """The function's answer is not a valid proxy response."""
 
@@ -192,9 +201,9 @@ def _status(value: object) -> int:
 def proxy_response(payload: bytes) -> HttpResponse:
     """
     The HTTP response a proxy function's ``payload`` describes; raises
-    ``MalformedResponse`` where AWS answers 502. ``multiValueHeaders``
-    follow ``headers`` (AWS sends both), and a body is decoded from base64
-    when ``isBase64Encoded`` says so.
+    ``MalformedResponse`` where AWS answers 502. ``headers`` and
+    ``multiValueHeaders`` are merged (several ``Set-Cookie`` come from the
+    latter), and a body is decoded from base64 when ``isBase64Encoded`` says so.
     """
     try:
         result = json.loads(payload)
@@ -207,11 +216,17 @@ def proxy_response(payload: bytes) -> HttpResponse:
     multi = result.get("multiValueHeaders") or {}
     if not isinstance(headers, Mapping) or not isinstance(multi, Mapping):
         raise MalformedResponse("headers")
-    pairs = [(str(name), _header_value(value)) for name, value in headers.items()]
+    pairs: list[tuple[str, str]] = []
     for name, values in multi.items():
         if not isinstance(values, list):
             raise MalformedResponse("multiValueHeaders")
         pairs += [(str(name), _header_value(value)) for value in values]
+    # AWS merges the two; a pair given in both appears once.
+    pairs += [
+        pair
+        for pair in ((str(name), _header_value(value)) for name, value in headers.items())
+        if pair not in pairs
+    ]
     body = result.get("body")
     if body is None:
         raw = b""

@@ -21,6 +21,7 @@ from awsemu.config import Config
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
 from awsemu.dynamodb.proxy import DynamoDBProxy, LoopbackEndpoints, list_tables_probe
 from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervised, Supervisor, Unavailable
+from awsemu.dynamodb.tags import TagStore
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.errors import ServiceError
@@ -94,6 +95,15 @@ def jvm_command(config: Config, cache_dir: Path) -> JvmCommand | Unavailable:
     return JvmCommand(java, dynamodb_local, db_path, config.dynamodb_heap)
 
 
+def tag_store(config: Config) -> TagStore:
+    """The daemon's table tags: in memory, or ``<data-dir>/dynamodb/tags.json``."""
+    if config.data_dir is None:
+        return TagStore()
+    from awsemu.state.jsonfile import JsonFile
+
+    return TagStore.open(JsonFile(config.data_dir.child("dynamodb").child("tags.json")))
+
+
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
     from twisted.web.client import Agent
@@ -116,4 +126,5 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoD
             environment=dict(os.environ),
             lazy=config.dynamodb_start == "lazy",
         )
-    return DynamoDBService(DynamoDBProxy(supervised, agent, reactor), supervisor, pool)
+    proxy = DynamoDBProxy(supervised, agent, reactor, tag_store(config))
+    return DynamoDBService(proxy, supervisor, pool)

@@ -19,6 +19,13 @@ emulator of several accounts and regions put right:
   look like a member. Stream records' ``awsRegion`` gets the same
   treatment. A body with nothing to rewrite is passed on as is;
   one that was rewritten gets a new ``x-amz-crc32``, which botocore checks.
+- Tags. DynamoDB Local has no tagging operations and ignores
+  ``CreateTable``'s ``Tags``: the proxy answers ``TagResource``,
+  ``UntagResource`` and ``ListTagsOfResource`` itself from a
+  L{TagStore}, once a forwarded ``DescribeTable`` has shown that the
+  table exists, and keeps ``CreateTable``'s tags and drops
+  ``DeleteTable``'s. Only those two of the forwarded operations have their
+  bodies parsed: item operations are passed on unread.
 
 Errors from DynamoDB Local pass through unchanged. When DynamoDB Local
 cannot answer (still starting, restarting, not installed), the error is
@@ -28,10 +35,11 @@ DynamoDB's own shape, with a 5xx status botocore retries.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import zlib
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final, cast
 from urllib.parse import urlencode
 
 import attrs
@@ -46,6 +54,7 @@ from twisted.web.iweb import IAgent, IAgentEndpointFactory, IBodyProducer, IResp
 from zope.interface import implementer
 
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
+from awsemu.dynamodb.tags import InvalidTags, TagStore, parse_tags
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.codec import codec_for
@@ -59,6 +68,19 @@ READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
 
 ERROR_TYPE_PREFIX: Final = "com.amazonaws.dynamodb.v20120810#"
+
+JSON_CONTENT_TYPE: Final = "application/x-amz-json-1.0"
+
+_CREATE_TABLE: Final = "DynamoDB_20120810.CreateTable"
+_DELETE_TABLE: Final = "DynamoDB_20120810.DeleteTable"
+_TAG_RESOURCE: Final = "DynamoDB_20120810.TagResource"
+_UNTAG_RESOURCE: Final = "DynamoDB_20120810.UntagResource"
+_TAGGING: Final = frozenset(
+    {_TAG_RESOURCE, _UNTAG_RESOURCE, "DynamoDB_20120810.ListTagsOfResource"}
+)
+"""The operations answered here from the tag store: DynamoDB Local has none of them."""
+
+_NOT_FOUND: Final = b"#ResourceNotFoundException"
 
 _NOT_FORWARDED: Final = frozenset(
     {
@@ -143,12 +165,87 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
+def _client_error(code: str, message: str) -> ServiceError:
+    """DynamoDB's error ``code``: a 400, the caller's fault."""
+    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
+
+
+def _document(body: bytes) -> dict[str, Any]:
+    """A request's JSON object, for the few operations that are looked into here."""
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise _client_error("SerializationException", "The request body is not a JSON object")
+    return document
+
+
+def _described_table(response: HttpResponse, member: str) -> tuple[str, float]:
+    """
+    The ARN and creation time of the table a successful response describes
+    in ``member`` (C{TableDescription} or, for C{DescribeTable}, C{Table}).
+    """
+    table = json.loads(cast(bytes, response.body))[member]
+    return table["TableArn"], table["CreationDateTime"]
+
+
+def _tag_keys(keys: Any) -> list[str]:
+    """An C{UntagResource}'s C{TagKeys}, if they are a list of strings."""
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise _client_error(
+            "ValidationException",
+            "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint:"
+            " Member must be a list of strings",
+        )
+    return keys
+
+
+def _describe_table(name: str) -> HttpRequest:
+    """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
+    return HttpRequest.from_uri(
+        "POST",
+        "/",
+        [
+            ("X-Amz-Target", "DynamoDB_20120810.DescribeTable"),
+            ("Content-Type", JSON_CONTENT_TYPE),
+        ],
+        json.dumps({"TableName": name}).encode(),
+    )
+
+
+def _table_arn(arn: Any, context: RequestContext) -> tuple[str, str]:
+    """
+    ``arn`` and the name of the table it names, if it is a table of the
+    caller's account and region: the only resources DynamoDB tags. As in
+    AWS, another account's table is a matter of permission, not validity.
+    """
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
+        raise _client_error("ValidationException", f"Invalid ResourceArn provided as input {arn}")
+    if parts[4] != context.account_id:
+        raise _client_error(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{context.account_id}:root is not authorized to perform:"
+            f" dynamodb:{context.operation} on resource: {arn}",
+        )
+    kind, _, name = parts[5].partition("/")
+    if parts[3] != context.region or kind != "table" or not name or "/" in name:
+        raise _client_error(
+            "ValidationException",
+            f"Invalid ResourceArn provided as input {arn}: only tables of"
+            f" {context.region} can be tagged here",
+        )
+    return arn, name
+
+
 @attrs.define
 class DynamoDBProxy:
     """
-    The DynamoDB service as the gateway sees it: every request forwarded to
-    the DynamoDB Local that ``supervised`` runs, through ``agent`` (an
-    L{Agent} on a persistent connection pool).
+    The DynamoDB service as the gateway sees it: every request but the
+    tagging ones forwarded to the DynamoDB Local that ``supervised`` runs,
+    through ``agent`` (an L{Agent} on a persistent connection pool); tables'
+    tags kept in ``tags``.
 
     ``agent`` is used directly rather than through treq: treq wraps every
     request in cookie, redirect and gzip agents and parses its URL with
@@ -160,6 +257,7 @@ class DynamoDBProxy:
     supervised: Supervised
     agent: IAgent
     clock: IReactorTime
+    tags: TagStore = attrs.field(factory=TagStore)
     ready_timeout: float = READY_TIMEOUT
     _log: Logger = attrs.field(factory=Logger, init=False)
 
@@ -170,9 +268,31 @@ class DynamoDBProxy:
         target = request.headers.get("x-amz-target") or ""
         context.operation = target.rpartition(".")[2] or None
         try:
-            port = await self._ready()
+            if target in _TAGGING:
+                return await self._tagging(context, target, _document(request.read_body()))
+            body = request.read_body()
+            if target == _CREATE_TABLE:
+                return await self._create_table(context, request, body)
+            response = await self._forward(context, request, body)
+        except InvalidTags as e:
+            return self.error_response(
+                context, request, _client_error("ValidationException", str(e))
+            )
         except ServiceError as error:
             return self.error_response(context, request, error)
+        if target == _DELETE_TABLE and response.status == 200:
+            self.tags.forget(_described_table(response, "TableDescription")[0])
+        return response
+
+    async def _forward(
+        self, context: RequestContext, request: HttpRequest, body: bytes
+    ) -> HttpResponse:
+        """
+        DynamoDB Local's answer to ``request`` with ``body``, in the
+        caller's database, with ARNs made public; L{ServiceError} if it
+        cannot answer.
+        """
+        port = await self._ready()
         headers = TwistedHeaders()
         for name, value in request.headers.items():
             raw_name = name.encode("latin-1")
@@ -181,9 +301,7 @@ class DynamoDBProxy:
         headers.addRawHeader(
             b"Authorization", local_authorization(context.account_id, context.region)
         )
-        body = rewrite_arns(
-            request.read_body(), arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX
-        )
+        body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)
         try:
             response = await self.agent.request(
                 request.method.encode("ascii"),
@@ -194,21 +312,70 @@ class DynamoDBProxy:
             body = await readBody(response)
         except Exception as e:
             self._log.warn(
-                "DynamoDB Local failed to answer {operation}: {e}", operation=target, e=e
+                "DynamoDB Local failed to answer {operation}: {e}",
+                operation=request.headers.get("x-amz-target"),
+                e=e,
             )
-            return self.error_response(
-                context,
-                request,
-                _error(
-                    "InternalServerError",
-                    f"DynamoDB Local failed to answer ({type(e).__name__}). Retry the request.",
-                    500,
-                ),
-            )
+            raise _error(
+                "InternalServerError",
+                f"DynamoDB Local failed to answer ({type(e).__name__}). Retry the request.",
+                500,
+            ) from e
         if response.code < 400:
             public_body = to_public(body, context.region, context.account_id)
             return self._response(context, response, public_body, body)
         return self._response(context, response, body, body)
+
+    async def _create_table(
+        self, context: RequestContext, request: HttpRequest, body: bytes
+    ) -> HttpResponse:
+        """
+        Forward a C{CreateTable}, then keep its C{Tags}, which DynamoDB Local
+        ignores; tags it would refuse are refused before any table is made.
+        """
+        tags = _document(body).get("Tags")
+        parsed = {} if tags is None else parse_tags(tags)
+        response = await self._forward(context, request, body)
+        if parsed and response.status == 200:
+            self.tags.tag(*_described_table(response, "TableDescription"), parsed)
+        return response
+
+    async def _tagging(
+        self, context: RequestContext, target: str, document: dict[str, Any]
+    ) -> HttpResponse:
+        """
+        Answer a tagging request from the tag store, once DynamoDB Local
+        has said that the table exists (or passed on its error if it cannot).
+        """
+        arn, name = _table_arn(document.get("ResourceArn"), context)
+        describe = _describe_table(name)
+        described = await self._forward(context, describe, describe.read_body())
+        if described.status != 200:
+            if _NOT_FOUND in cast(bytes, described.body):
+                raise _client_error(
+                    "ResourceNotFoundException",
+                    f"Requested resource not found: ResourceArn: {arn} not found",
+                )
+            return described
+        created = _described_table(described, "Table")[1]
+        answer: dict[str, Any] = {}
+        if target == _TAG_RESOURCE:
+            self.tags.tag(arn, created, parse_tags(document.get("Tags")))
+        elif target == _UNTAG_RESOURCE:
+            self.tags.untag(arn, created, _tag_keys(document.get("TagKeys")))
+        else:
+            tags = self.tags.tags(arn, created)
+            answer["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
+        body = json.dumps(answer, separators=(",", ":")).encode()
+        return HttpResponse(
+            200,
+            [
+                ("x-amzn-RequestId", context.request_id),
+                ("Content-Type", JSON_CONTENT_TYPE),
+                ("x-amz-crc32", str(zlib.crc32(body))),
+            ],
+            body,
+        )
 
     async def _ready(self) -> int:
         """The port of DynamoDB Local, once it answers, within ``ready_timeout``."""

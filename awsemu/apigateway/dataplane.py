@@ -1,0 +1,353 @@
+"""
+Calls of deployed stages (the data plane): find the stage and the
+method, run its authorizer, then its integration — a Lambda function
+(``AWS_PROXY``), an HTTP endpoint (``HTTP_PROXY``) or the integration's
+own answer (``MOCK``) — and answer as API Gateway does, errors included.
+
+An unknown API or stage is answered 403 ``{"message":"Forbidden"}``, which
+is what AWS answers for a stage its API does not have (an unknown API id
+has no DNS name there at all); an unknown path or method is 403
+``Missing Authentication Token``.
+"""
+
+from __future__ import annotations
+
+import json
+from base64 import b64encode
+from collections.abc import Coroutine
+from typing import Any, Final, Protocol, TypeVar
+from urllib.parse import quote, urlencode
+
+import attrs
+from twisted.internet.defer import Deferred, TimeoutError
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from awsemu.apigateway import authorizers
+from awsemu.apigateway.api import DEFAULT_AUTHORIZER_TTL, DEFAULT_TIMEOUT_MS
+from awsemu.apigateway.lambdas import Functions, Invoked, function_arn
+from awsemu.apigateway.matching import Match, match
+from awsemu.apigateway.proxy import Call, MalformedResponse, json_response, proxy_response
+from awsemu.apigateway.store import ApiGatewayStore, DeployedStage, Record
+from awsemu.gateway.context import Random, RequestContext
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+T = TypeVar("T")
+
+_ERRORS: Final = {
+    "forbidden": (403, {"message": "Forbidden"}, "ForbiddenException"),
+    "missing_token": (
+        403,
+        {"message": "Missing Authentication Token"},
+        "MissingAuthenticationTokenException",
+    ),
+    "unauthorized": (401, {"message": "Unauthorized"}, "UnauthorizedException"),
+    "denied": (
+        403,
+        {"Message": "User is not authorized to access this resource"},
+        "AccessDeniedException",
+    ),
+    "explicitly_denied": (
+        403,
+        {"Message": "User is not authorized to access this resource with an explicit deny"},
+        "AccessDeniedException",
+    ),
+    "authorizer_failed": (500, {"message": None}, "AuthorizerConfigurationException"),
+    "configuration": (500, {"message": "Internal server error"}, "InternalServerErrorException"),
+    "bad_gateway": (502, {"message": "Internal server error"}, "InternalServerErrorException"),
+    "timeout": (504, {"message": "Endpoint request timed out"}, "InternalServerErrorException"),
+}
+"""API Gateway's own answers, with their bodies and ``x-amzn-ErrorType``, exactly as AWS's."""
+
+
+def error(kind: str) -> HttpResponse:
+    status, document, error_type = _ERRORS[kind]
+    return json_response(status, document, [("x-amzn-ErrorType", error_type)])
+
+
+class Forwarder(Protocol):
+    """Sends a request to an HTTP endpoint (``HTTP_PROXY``) and returns its answer."""
+
+    async def forward(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
+    ) -> HttpResponse: ...
+
+
+def _split(request: HttpRequest, api_id: str) -> tuple[str, str] | None:
+    """
+    The stage and the path within it, for each way of calling an API:
+    ``/restapis/<api>/<stage>/_user_request_/<path>``,
+    ``/_aws/execute-api/<api>/<stage>/<path>``, or ``/<stage>/<path>`` on
+    the API's own host.
+    """
+    path = request.path
+    if ".execute-api." in request.host.lower():
+        prefix = ""
+    elif path.startswith(f"/restapis/{api_id}/"):
+        prefix = f"/restapis/{api_id}"
+    else:
+        prefix = f"/_aws/execute-api/{api_id}"
+    stage, _, rest = path[len(prefix) + 1 :].partition("/")
+    if prefix.startswith("/restapis"):
+        marker, _, rest = rest.partition("/")
+        if marker != "_user_request_":
+            return None
+    return (stage, "/" + rest) if stage else None
+
+
+async def within(work: Coroutine[Any, Any, T], seconds: float, clock: IReactorTime) -> T:
+    """
+    ``work``'s result, or ``TimeoutError`` after ``seconds``; the work
+    itself is not cancelled (a function keeps running in AWS too).
+    """
+    answer: Deferred[T] = Deferred()
+
+    def settle(result: T | Failure) -> None:
+        if answer.called:
+            return
+        if isinstance(result, Failure):
+            answer.errback(result)
+        else:
+            answer.callback(result)
+
+    Deferred.fromCoroutine(work).addBoth(settle)
+    answer.addTimeout(seconds, clock)
+    return await answer
+
+
+_CacheKey = tuple[str, str, str, tuple[str, ...]]
+"""An authorizer's cached answers are keyed by API, stage, authorizer and identity."""
+
+
+@attrs.frozen
+class _Authorized:
+    """An authorizer's answer, and when it expires."""
+
+    expires: float
+    invoked: Invoked
+    latency_ms: int
+
+
+@attrs.define
+class DataPlane:
+    """
+    See the module docstring. ``functions`` is None when Lambda is not
+    served; ``forwarder`` sends ``HTTP_PROXY`` calls; ``clock`` gives
+    ``requestTime`` and times integrations; ``random`` makes
+    ``x-amz-apigw-id``.
+    """
+
+    store: ApiGatewayStore
+    functions: Functions | None
+    forwarder: Forwarder
+    clock: IReactorTime
+    random: Random
+    _authorized: dict[_CacheKey, _Authorized] = attrs.field(factory=dict, init=False)
+    _log: Logger = attrs.field(factory=Logger, init=False)
+
+    async def handle(
+        self, context: RequestContext, request: HttpRequest, api_id: str
+    ) -> HttpResponse:
+        extended_id = b64encode(self.random(10)).decode("ascii")
+        response = await self._answer(context, request, api_id, extended_id)
+        response.headers += [
+            ("x-amzn-RequestId", context.request_id),
+            ("x-amz-apigw-id", extended_id),
+        ]
+        return response
+
+    async def _answer(
+        self, context: RequestContext, request: HttpRequest, api_id: str, extended_id: str
+    ) -> HttpResponse:
+        found = _split(request, api_id)
+        deployed = None if found is None else self.store.deployed_stage(api_id, found[0])
+        if found is None or deployed is None:
+            return error("forbidden")
+        call = Call(
+            request,
+            deployed,
+            found[1],
+            request.host.partition(":")[0],
+            context.request_id,
+            extended_id,
+            self.clock.seconds(),
+        )
+        matched = match(deployed.resources.values(), request.method, call.path)
+        if matched is None:
+            return error("missing_token")
+        authorizer: Record | None = None
+        if matched.method.get("authorizationType") == "CUSTOM":
+            authorizer_id = matched.method.get("authorizerId", "")
+            try:
+                authorizer = await self._authorize(
+                    context, call, matched, deployed.authorizers[authorizer_id]
+                )
+            except authorizers.Unauthorized:
+                return error("unauthorized")
+            except authorizers.Denied as denied:
+                return error("explicitly_denied" if denied.explicit else "denied")
+            except (authorizers.AuthorizerFailed, ServiceError, KeyError):
+                return error("authorizer_failed")
+        integration: Record | None = matched.method.get("methodIntegration")
+        if integration is None:
+            return error("configuration")
+        timeout = integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS) / 1000
+        try:
+            return await within(
+                self._integrate(context, call, matched, integration, authorizer),
+                timeout,
+                self.clock,
+            )
+        except TimeoutError:
+            return error("timeout")
+
+    async def _invoke(
+        self, context: RequestContext, deployed: DeployedStage, uri: str, payload: bytes
+    ) -> Invoked:
+        """Invoke the function ``uri`` names; raises ``ServiceError`` as Invoke does."""
+        arn = function_arn(uri, deployed.stage.get("variables") or {})
+        if arn is None or self.functions is None:
+            raise ServiceError("ResourceNotFoundException", f"No function for {uri}", 404)
+        return await self.functions.invoke(context, arn, payload)
+
+    async def _authorize(
+        self, context: RequestContext, call: Call, matched: Match, authorizer: Record
+    ) -> Record:
+        """
+        ``requestContext.authorizer`` if the authorizer allows the call. Its
+        answers are cached per identity for ``authorizerResultTtlInSeconds``
+        (AWS's default 300; 0: not cached) and, as in AWS, a cached policy
+        is checked against each new call's method ARN.
+        """
+        identity = authorizers.identity(call, authorizer)
+        key = (call.deployed.api["id"], call.stage_name, authorizer["id"], identity)
+        now = self.clock.seconds()
+        cached = self._authorized.get(key)
+        if cached is None or cached.expires <= now:
+            event = authorizers.event(call, matched, authorizer, identity)
+            invoked = await self._invoke(context, call.deployed, authorizer["authorizerUri"], event)
+            latency = int((self.clock.seconds() - now) * 1000)
+            ttl = authorizer.get("authorizerResultTtlInSeconds", DEFAULT_AUTHORIZER_TTL)
+            cached = _Authorized(now + ttl, invoked, latency)
+            if ttl > 0 and identity and invoked.function_error is None:
+                self._remember(key, cached, now)
+        return authorizers.verdict(
+            cached.invoked.payload,
+            cached.invoked.function_error,
+            authorizers.method_arn(call, matched),
+            cached.latency_ms,
+        )
+
+    def _remember(self, key: _CacheKey, answer: _Authorized, now: float) -> None:
+        """Cache an authorizer's answer, forgetting the expired ones."""
+        for stale in [k for k, v in self._authorized.items() if v.expires <= now]:
+            del self._authorized[stale]
+        self._authorized[key] = answer
+
+    async def _integrate(
+        self,
+        context: RequestContext,
+        call: Call,
+        matched: Match,
+        integration: Record,
+        authorizer: Record | None,
+    ) -> HttpResponse:
+        kind = integration.get("type")
+        if kind == "AWS_PROXY":
+            return await self._lambda_proxy(context, call, matched, integration, authorizer)
+        if kind == "HTTP_PROXY":
+            return await self._http_proxy(call, matched, integration)
+        if kind == "MOCK":
+            return mock_response(integration)
+        self._log.warn("Integrations of type {kind} are not served", kind=kind)
+        return error("configuration")
+
+    async def _lambda_proxy(
+        self,
+        context: RequestContext,
+        call: Call,
+        matched: Match,
+        integration: Record,
+        authorizer: Record | None,
+    ) -> HttpResponse:
+        try:
+            invoked = await self._invoke(
+                context, call.deployed, integration["uri"], call.event(matched, authorizer)
+            )
+        except ServiceError as e:
+            self._log.warn("The integration cannot invoke its function: {error}", error=e)
+            return error("configuration")
+        if invoked.function_error is not None:
+            return error("bad_gateway")
+        try:
+            return proxy_response(invoked.payload)
+        except MalformedResponse:
+            self._log.warn("Malformed Lambda proxy response: {payload!r}", payload=invoked.payload)
+            return error("bad_gateway")
+
+    async def _http_proxy(self, call: Call, matched: Match, integration: Record) -> HttpResponse:
+        url = _target_url(integration, matched, call)
+        method = integration.get("httpMethod", "ANY")
+        request = call.request
+        headers = [(name, request.headers[name]) for name in request.headers if name != "host"]
+        try:
+            return await self.forwarder.forward(
+                request.method if method == "ANY" else method, url, headers, request.read_body()
+            )
+        except Exception:
+            self._log.failure("HTTP_PROXY to {url} failed", url=url)
+            return error("bad_gateway")
+
+
+def _target_url(integration: Record, matched: Match, call: Call) -> str:
+    """
+    The endpoint an ``HTTP_PROXY`` call goes to: the URI with its
+    ``{name}`` filled in from the method's path parameters (as the
+    ``integration.request.path.*`` mappings say, else by the same name),
+    and the call's query string.
+    """
+    mapped = {
+        target.removeprefix("integration.request.path."): source
+        for target, source in (integration.get("requestParameters") or {}).items()
+        if target.startswith("integration.request.path.")
+    }
+    url: str = integration["uri"]
+    for name, value in matched.path_parameters.items():
+        url = url.replace(f"{{{name}}}", quote(value, safe="/"))
+    for name, source in mapped.items():
+        parameter = source.removeprefix("method.request.path.")
+        value = matched.path_parameters.get(parameter, "")
+        url = url.replace(f"{{{name}}}", quote(value, safe="/"))
+    query = urlencode(call.request.query)
+    return f"{url}?{query}" if query else url
+
+
+def mock_response(integration: Record) -> HttpResponse:
+    """
+    A ``MOCK`` integration's answer: the request template's
+    ``statusCode`` picks the integration response, whose JSON template is
+    the body and whose ``method.response.header.*`` literals the headers
+    (templates are used as written: awsemu does not evaluate VTL).
+    """
+    template = (integration.get("requestTemplates") or {}).get("application/json") or "{}"
+    try:
+        status = str(json.loads(template).get("statusCode", 200))
+    except (ValueError, AttributeError):
+        status = "200"
+    responses: dict[str, Record] = integration.get("integrationResponses") or {}
+    chosen = responses.get(status) or next(
+        (r for r in responses.values() if not r.get("selectionPattern")), None
+    )
+    if chosen is None:
+        return error("configuration")
+    headers = [
+        (name.removeprefix("method.response.header."), value.strip("'"))
+        for name, value in (chosen.get("responseParameters") or {}).items()
+        if name.startswith("method.response.header.")
+    ]
+    body = (chosen.get("responseTemplates") or {}).get("application/json") or ""
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpResponse(int(chosen["statusCode"]), headers, body.encode("utf-8"))
