@@ -183,7 +183,12 @@ class ProxyTests(DataPlaneCase):
         response = self.answered(
             "POST",
             f"/restapis/{self.rest['id']}/dev/_user_request_/a/b%20c?x=1&x=2&y=",
-            headers=[("User-Agent", "curl/8"), ("Content-Type", "text/plain")],
+            headers=[
+                ("User-Agent", "curl/8"),
+                ("Content-Type", "text/plain"),
+                ("Accept", "text/plain"),
+                ("Accept", "text/html"),
+            ],
             body=b"hello",
         )
         self.assertEqual((response.status, response.body), (200, b"ok"))
@@ -199,17 +204,19 @@ class ProxyTests(DataPlaneCase):
                 "path": "/a/b c",
                 "httpMethod": "POST",
                 "headers": {
-                    "host": "localhost:4566",
-                    "user-agent": "curl/8",
-                    "content-type": "text/plain",
+                    "Host": "localhost:4566",
+                    "User-Agent": "curl/8",
+                    "Content-Type": "text/plain",
+                    "Accept": "text/html",
                     "X-Forwarded-For": "10.0.0.9",
                     "X-Forwarded-Port": "4566",
                     "X-Forwarded-Proto": "http",
                 },
                 "multiValueHeaders": {
-                    "host": ["localhost:4566"],
-                    "user-agent": ["curl/8"],
-                    "content-type": ["text/plain"],
+                    "Host": ["localhost:4566"],
+                    "User-Agent": ["curl/8"],
+                    "Content-Type": ["text/plain"],
+                    "Accept": ["text/plain", "text/html"],
                     "X-Forwarded-For": ["10.0.0.9"],
                     "X-Forwarded-Port": ["4566"],
                     "X-Forwarded-Proto": ["http"],
@@ -466,7 +473,7 @@ class AuthorizerTests(DataPlaneCase):
         self.assertEqual(self.answered("GET", url + "?k=2", headers=[("X-Key", "1")]).status, 200)
         (_, asked), _ = self.functions.events
         self.assertEqual(
-            (asked["type"], asked["headers"]["x-key"], asked["queryStringParameters"]),
+            (asked["type"], asked["headers"]["X-Key"], asked["queryStringParameters"]),
             ("REQUEST", "1", {"k": "2"}),
         )
         self.assertEqual(asked["requestContext"]["resourcePath"], "/{proxy+}")

@@ -94,14 +94,20 @@ class Call:
         scheme and port from them).
         """
         request = self.request
-        headers = {name: request.headers[name] for name in request.headers}
+        multi: dict[str, list[str]] = {}
+        forwarded = None
+        for name, value in request.headers.as_sent():
+            if name.lower() == "x-forwarded-for":
+                forwarded = value
+            else:
+                multi.setdefault(name, []).append(value)
         client = request.remote or "127.0.0.1"
-        forwarded = headers.pop("x-forwarded-for", None)
         _, _, port = request.host.rpartition(":")
-        headers["X-Forwarded-For"] = client if forwarded is None else f"{forwarded}, {client}"
-        headers["X-Forwarded-Port"] = port if port.isdigit() else "80"
-        headers["X-Forwarded-Proto"] = "http"
-        return headers, {name: [value] for name, value in headers.items()}
+        multi["X-Forwarded-For"] = [client if forwarded is None else f"{forwarded}, {client}"]
+        multi["X-Forwarded-Port"] = [port if port.isdigit() else "80"]
+        multi["X-Forwarded-Proto"] = ["http"]
+        # A repeated header shows its last value in ``headers``, as in AWS.
+        return {name: values[-1] for name, values in multi.items()}, multi
 
     def query(self) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
         """``queryStringParameters`` (last value wins) and the multi-valued form."""

@@ -19,17 +19,26 @@ import attrs
 class Headers(Mapping[str, str]):
     """
     Case-insensitive request headers; repeated headers are joined with
-    ``", "`` as RFC 9110 allows, which is how AWS reads them too.
+    ``", "`` as RFC 9110 allows, which is how AWS reads them too. The
+    headers as they came, each name spelled as sent and each repeated
+    value apart, stay available for what passes them on (API Gateway's
+    ``headers`` and ``multiValueHeaders``).
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "_sent")
 
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._values: dict[str, str] = {}
+        self._sent: list[tuple[str, str]] = []
         for name, value in pairs:
+            self._sent.append((name, value))
             key = name.lower()
             previous = self._values.get(key)
             self._values[key] = value if previous is None else f"{previous}, {value}"
+
+    def as_sent(self) -> list[tuple[str, str]]:
+        """The headers in the order they came, names spelled as sent, repeats apart."""
+        return list(self._sent)
 
     def __getitem__(self, name: str) -> str:
         return self._values[name.lower()]
