@@ -11,7 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
-from awsemu.s3 import checksums, chunked, listing
+from awsemu.s3 import checksums, chunked, listing, post
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.configs import CONFIGURATIONS
 from awsemu.s3.provider import parse_copy_source, valid_bucket_name
@@ -169,3 +169,39 @@ class RulesTests(SynchronousTestCase):
             self.assertEqual(get.output_shape.serialization.get("payload"), row.payload, row.name)
             if row.delete is not None:
                 model.operation_model(row.delete)
+
+
+class BrowserFormTests(SynchronousTestCase):
+    """The multipart form of a browser upload, parsed as a stream."""
+
+    def form_request(self, body: bytes) -> HttpRequest:
+        content_type = "multipart/form-data; boundary=XX"
+        return HttpRequest.from_uri("POST", "/bucket", [("Content-Type", content_type)], body)
+
+    def part(self, name: str, value: bytes, filename: str | None = None) -> bytes:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        return f"--XX\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + value + b"\r\n"
+
+    def test_large_file_is_spooled(self) -> None:
+        """A file part past the spool limit is on disk, not in memory; later fields are ignored."""
+        size = post.SPOOL_LIMIT * 2
+        body = (
+            self.part("Key", b"k")
+            + self.part("file", b"z" * size, "big.bin")
+            + self.part("ignored", b"x")
+            + b"--XX--\r\n"
+        )
+        form = post.parse_form(self.form_request(body))
+        self.assertEqual((form.fields, form.size, form.filename), ({"key": "k"}, size, "big.bin"))
+        self.assertNotIsInstance(form.content, BytesIO)
+        self.assertEqual(form.content.read(), b"z" * size)
+
+    def test_malformed(self) -> None:
+        with self.assertRaises(ServiceError) as raised:
+            post.parse_form(self.form_request(b"--XX\r\nno headers end"))
+        self.assertEqual(raised.exception.code, "MalformedPOSTRequest")
+
+    def test_no_file(self) -> None:
+        with self.assertRaises(ServiceError) as raised:
+            post.parse_form(self.form_request(self.part("key", b"k") + b"--XX--\r\n"))
+        self.assertEqual(raised.exception.code, "InvalidArgument")

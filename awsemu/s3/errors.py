@@ -105,6 +105,13 @@ def invalid_request(message: str) -> ServiceError:
     return ServiceError("InvalidRequest", message)
 
 
+def malformed_post() -> ServiceError:
+    return ServiceError(
+        "MalformedPOSTRequest",
+        "The body of your POST request is not well-formed multipart/form-data.",
+    )
+
+
 def malformed_xml() -> ServiceError:
     return ServiceError(
         "MalformedXML",

@@ -12,13 +12,12 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
-from io import BytesIO
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
+
+import attrs
+from multipart import MultipartError, MultipartParser, parse_options_header
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
@@ -61,31 +60,47 @@ def _policy_failed(detail: str) -> ServiceError:
     return errors.access_denied(f"Invalid according to Policy: {detail}")
 
 
-def parse_form(request: HttpRequest) -> tuple[dict[str, str], bytes, str | None]:
-    """The form's text fields (names lowercased), the file's content and file name."""
-    head = f"Content-Type: {request.headers.get('content-type')}\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + request.read_body())
+@attrs.frozen
+class Form:
+    """A browser upload's text fields (names lowercased) and its file."""
+
+    fields: dict[str, str]
+    content: BinaryIO
+    size: int
+    filename: str | None
+
+
+#: File parts larger than this are spooled to a temporary file, not memory.
+SPOOL_LIMIT: Final = 1 << 20
+#: The largest object a browser upload may send, as AWS limits it.
+MAX_UPLOAD: Final = 5 << 30
+
+
+def parse_form(request: HttpRequest) -> Form:
+    """
+    The form of a browser upload, read from the (already spooled) body as a
+    stream: the file part goes to disk past ``SPOOL_LIMIT``, so a large
+    upload is never held in memory. Fields after the file are ignored, as
+    AWS does.
+    """
+    _, options = parse_options_header(request.headers.get("content-type") or "")
+    request.body.seek(0)
+    parser = MultipartParser(
+        request.body,
+        options.get("boundary", ""),
+        spool_limit=SPOOL_LIMIT,
+        disk_limit=MAX_UPLOAD,
+    )
     fields: dict[str, str] = {}
-    content: bytes | None = None
-    filename: str | None = None
-    for part in message.iter_parts():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        if name.lower() == "file":
-            content = data
-            found = part.get_filename()
-            filename = found if isinstance(found, str) else None
-            break
-        fields[name.lower()] = data.decode("utf-8")
-    if content is None:
-        raise errors.invalid_argument(
-            "POST requires exactly one file upload per request.", "file", 0
-        )
-    return fields, content, filename
+    try:
+        for part in parser:
+            if part.name.lower() == "file":
+                part.file.seek(0)
+                return Form(fields, part.file, part.size, part.filename or None)
+            fields[part.name.lower()] = part.value
+    except MultipartError as e:
+        raise errors.malformed_post() from e
+    raise errors.invalid_argument("POST requires exactly one file upload per request.", "file", 0)
 
 
 def _check_policy(fields: dict[str, str], bucket: str, size: int, now: float) -> None:
@@ -181,7 +196,8 @@ async def upload(
     """Store the form's file as PutObject would; answer as ``success_action_*`` asks."""
     bucket = request.path.strip("/")
     provider.store.bucket(bucket)
-    fields, content, filename = parse_form(request)
+    form = parse_form(request)
+    fields = form.fields
     if "key" not in fields:
         raise errors.invalid_argument(
             "Bucket POST must contain a field named 'key'.  If it is specified, please check "
@@ -189,10 +205,10 @@ async def upload(
             "key",
             "",
         )
-    key = fields["key"].replace("${filename}", filename or "")
-    _check_policy(fields, bucket, len(content), now)
+    key = fields["key"].replace("${filename}", form.filename or "")
+    _check_policy(fields, bucket, form.size, now)
     _check_signature(fields, secrets)
-    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": BytesIO(content)}
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": form.content}
     params.update({member: fields[name] for name, member in _MEMBERS.items() if name in fields})
     metadata = {
         name[len("x-amz-meta-") :]: value
