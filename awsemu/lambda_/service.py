@@ -104,7 +104,7 @@ class LambdaService(Service):
     ) -> HttpResponse:
         """
         A function URL call (the gateway's data-plane route for
-        ``<url-id>.lambda-url.<region>.localhost``).
+        ``<url-id>.lambda-url.<region>.localhost[.localstack.cloud]``).
         """
         return await self.provider.invoke_url(request, resource_id)
 

@@ -24,10 +24,15 @@ def new_url_id(new_id: Callable[[], str]) -> str:
 
 
 def function_url(url_id: str, region: str, endpoint_url: str) -> str:
-    """The URL as this daemon serves it: ``http://<id>.lambda-url.<region>.localhost:<port>/``."""
+    """
+    The URL as LocalStack gives it, which tools expect:
+    ``http://<id>.lambda-url.<region>.localhost.localstack.cloud:<port>/``
+    (that domain resolves to 127.0.0.1). The daemon also answers the same
+    URL with ``.localhost`` as the domain, for machines without DNS.
+    """
     port = urlsplit(endpoint_url).port
     suffix = "" if port is None else f":{port}"
-    return f"http://{url_id}.lambda-url.{region}.localhost{suffix}/"
+    return f"http://{url_id}.lambda-url.{region}.localhost.localstack.cloud{suffix}/"
 
 
 def _is_text(content_type: str) -> bool:
