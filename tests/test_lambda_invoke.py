@@ -67,6 +67,9 @@ class InvokeTests(LambdaTestCase):
         events = self.daemon.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{name}")
         messages = [event["message"] for event in events["events"]]
         self.assertIn(f"END RequestId: {request_id}", messages)
+        stream = environment["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.assertRegex(stream, r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
+        self.assertEqual({event["logStreamName"] for event in events["events"]}, {stream})
 
     def test_function_error(self) -> None:
         name = self.create("app.fail")
