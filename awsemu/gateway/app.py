@@ -37,7 +37,8 @@ from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError, internal_failure
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse
 
-#: The botocore model whose protocol shapes a service's errors, for services not enabled.
+#: The botocore model whose protocol shapes a service's errors when the gateway answers
+#: for it: a service not enabled, or a backend that failed outright.
 MODEL_NAMES: Mapping[str, str] = {
     "s3": "s3",
     "sts": "sts",
@@ -225,8 +226,8 @@ class Gateway:
                 response = await self._answer(route, backend, context, incoming)
             except Exception:
                 self.log.failure("{service} failed", service=route.service)
-                failure = internal_failure("rest-xml" if route.service == "s3" else "json")
-                response = backend.error_response(context, incoming, failure)
+                protocol = codec_for(MODEL_NAMES[route.service]).protocol
+                response = backend.error_response(context, incoming, internal_failure(protocol))
         await self._write(request, response)
         elapsed = (self.clock.seconds() - context.started) * 1000
         operation = context.operation or "-"

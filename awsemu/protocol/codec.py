@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -24,7 +23,7 @@ from awsemu.protocol import eventstream, jsonshapes, values, xmlshapes
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.protocol.model import load_service_model
-from awsemu.protocol.router import RestRouter, _compile_path
+from awsemu.protocol.router import RestRouter
 from awsemu.protocol.values import WireValueError
 
 Params = dict[str, Any]
@@ -445,15 +444,6 @@ class RestCodec(Codec):
         self.router = RestRouter.from_model(service_model)
         self.shadowed = self.router.shadowed
         self._layouts: dict[str, _Layout] = {}
-        self._paths: dict[str, tuple[re.Pattern[str], tuple[tuple[str, str, bool], ...]]] = {}
-        self._template_query: dict[str, frozenset[str]] = {}
-        for name in service_model.operation_names:
-            path, _, query = service_model.operation_model(name).http["requestUri"].partition("?")
-            regex, labels = _compile_path(path)
-            self._paths[name] = (re.compile(regex), labels)
-            self._template_query[name] = frozenset(
-                part.partition("=")[0] for part in query.split("&") if part
-            )
 
     def find_operation(self, request: HttpRequest) -> Any:
         found = self.router.match(request)
@@ -468,11 +458,11 @@ class RestCodec(Codec):
         return layout
 
     def _labels(self, operation: Any, request: HttpRequest) -> dict[str, str]:
-        regex, labels = self._paths[operation.name]
-        found = regex.match(request.path)
+        pattern = self.router.operation_patterns[operation.name]
+        found = pattern.regex.match(request.path)
         if found is None:
             raise self.unknown_operation(request)
-        return {label: unquote(found.group(group)) for group, label, _ in labels}
+        return {label: unquote(found.group(group)) for group, label, _ in pattern.labels}
 
     def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
         params: Params = {}
@@ -484,7 +474,7 @@ class RestCodec(Codec):
         query = request.query
         if query:
             # The template's own keys (``?mode=import``) are not parameters.
-            claimed_query = set(self._template_query[operation.name])
+            claimed_query = set(self.router.template_keys[operation.name])
             for name, member, wire_name in layout.query:
                 claimed_query.add(wire_name)
                 found = [value for key, value in query if key == wire_name]

@@ -82,19 +82,27 @@ def _template_query(query: str) -> list[tuple[str, str | None]]:
 
 @attrs.frozen
 class RestRouter:
-    """Maps requests to operations of one REST service model."""
+    """
+    Maps requests to operations of one REST service model. Besides the
+    routing table it keeps, per operation, its compiled path (to read the
+    URI labels of a request for an operation given by name) and the query
+    keys its template itself claims (``?mode=import`` is no parameter).
+    """
 
     patterns: dict[str, tuple[PathPattern, ...]]
     shadowed: dict[str, str]
+    operation_patterns: dict[str, PathPattern]
+    template_keys: dict[str, frozenset[str]]
 
     @classmethod
     def from_model(cls, service_model: Any) -> RestRouter:
         grouped: dict[tuple[str, str], list[RouteCandidate]] = {}
-        signatures: dict[tuple[object, ...], list[RouteCandidate]] = {}
+        template_keys: dict[str, frozenset[str]] = {}
         for name in service_model.operation_names:
             operation = service_model.operation_model(name)
             path, _, query = operation.http["requestUri"].partition("?")
             required_query = _template_query(query)
+            template_keys[name] = frozenset(key for key, _ in required_query)
             required_headers: list[str] = []
             shape = operation.input_shape
             if shape is not None:
@@ -112,12 +120,11 @@ class RestRouter:
                 headers=tuple(sorted(required_headers)),
                 deprecated=bool(operation.deprecated),
             )
-            method = operation.http["method"]
-            grouped.setdefault((method, path), []).append(candidate)
-            signature = (method, _compile_path(path)[0], candidate.query, candidate.headers)
-            signatures.setdefault(signature, []).append(candidate)
+            grouped.setdefault((operation.http["method"], path), []).append(candidate)
 
         by_method: dict[str, list[tuple[tuple[bool, int], PathPattern]]] = {}
+        operation_patterns: dict[str, PathPattern] = {}
+        signatures: dict[tuple[object, ...], list[RouteCandidate]] = {}
         for (method, path), candidates in grouped.items():
             regex, labels = _compile_path(path)
             candidates.sort(key=_specificity)
@@ -125,6 +132,10 @@ class RestRouter:
             greedy = any(greedy for _, _, greedy in labels)
             pattern = PathPattern(re.compile(regex), labels, tuple(candidates))
             by_method.setdefault(method, []).append(((greedy, -literal_length), pattern))
+            for candidate in candidates:
+                operation_patterns[candidate.operation.name] = pattern
+                signature = (method, regex, candidate.query, candidate.headers)
+                signatures.setdefault(signature, []).append(candidate)
         patterns = {
             method: tuple(pattern for _, pattern in sorted(entries, key=lambda e: e[0]))
             for method, entries in by_method.items()
@@ -135,7 +146,7 @@ class RestRouter:
             for candidate in same:
                 if candidate.operation.name != winner:
                     shadowed[candidate.operation.name] = winner
-        return cls(patterns, shadowed)
+        return cls(patterns, shadowed, operation_patterns, template_keys)
 
     def match(self, request: HttpRequest) -> tuple[Any, dict[str, str]] | None:
         """
