@@ -517,14 +517,14 @@ class OtherIntegrationTests(DataPlaneCase):
         response = self.answered(
             "PATCH",
             f"/restapis/{self.rest['id']}/dev/_user_request_/a/b?q=1",
-            headers=[("X-Mine", "1")],
+            headers=[("X-Mine", "1"), ("X-Mine", "2")],
             body=b"data",
         )
         self.assertEqual((response.status, response.body), (201, b"upstream"))
         [(method, url, headers, body)] = self.forwarder.sent
         self.assertEqual(
             (method, url, headers, body),
-            ("PATCH", "http://127.0.0.1:9/up/a/b?q=1", [("x-mine", "1")], b"data"),
+            ("PATCH", "http://127.0.0.1:9/up/a/b?q=1", [("X-Mine", "1"), ("X-Mine", "2")], b"data"),
         )
 
 

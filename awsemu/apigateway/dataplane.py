@@ -291,7 +291,9 @@ class DataPlane:
         url = _target_url(integration, matched, call)
         method = integration.get("httpMethod", "ANY")
         request = call.request
-        headers = [(name, request.headers[name]) for name in request.headers if name != "host"]
+        headers = [
+            (name, value) for name, value in request.headers.as_sent() if name.lower() != "host"
+        ]
         try:
             return await self.forwarder.forward(
                 request.method if method == "ANY" else method, url, headers, request.read_body()
