@@ -10,39 +10,14 @@ from typing import Any
 
 from twisted.application import strports
 from twisted.application.service import IService, MultiService
-from twisted.web.server import Site
 
 from awsemu.config import Config
-from awsemu.gateway.app import Gateway, GatewayRequest
+from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import AccountForKey, no_known_keys
+from awsemu.gateway.server import MEMORY_BODY_LIMIT, gateway_factory
 from awsemu.gateway.services import ServiceBackend
 from awsemu.services import SERVICE_FACTORIES
 from awsemu.shared import SharedObjects
-
-
-class GatewaySite(Site):
-    """
-    The gateway's HTTP factory. The gateway writes one log line per request
-    itself, with the service and operation, so the access log is not kept,
-    and a failure never shows a traceback to the client. Request bodies are
-    left to the services: Twisted's own form parsing would cost every POST
-    a MIME parse and would read a whole multipart upload into memory.
-    """
-
-    displayTracebacks = False
-
-    def log(self, request: Any) -> None:
-        """No access log: see the class docstring."""
-
-
-def gateway_site(gateway: Gateway, reactor: Any) -> GatewaySite:
-    """The HTTP factory that serves ``gateway``."""
-    return GatewaySite(
-        gateway.resource(),
-        requestFactory=GatewayRequest,
-        reactor=reactor,
-        parsePOSTFormSubmission=False,
-    )
 
 
 def make_backend(name: str, shared: SharedObjects) -> ServiceBackend:
@@ -80,6 +55,8 @@ def make_root_service(config: Config, reactor: Any) -> MultiService:
         if IService.providedBy(backend):
             IService(backend).setServiceParent(root)
     gateway = Gateway(backends, config.region, reactor, account_for_key=account_lookup(shared))
-    site = gateway_site(gateway, reactor)
-    strports.service(config.port, site, reactor=reactor).setServiceParent(root)
+    factory = gateway_factory(
+        gateway, reactor, None if config.data_dir is None else MEMORY_BODY_LIMIT
+    )
+    strports.service(config.port, factory, reactor=reactor).setServiceParent(root)
     return root

@@ -19,9 +19,9 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from zope.interface import implementer
 
 from awsemu import __version__
-from awsemu.daemon import gateway_site
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import RequestContext
+from awsemu.gateway.server import gateway_factory
 from awsemu.gateway.services import RUNNING, ModelService, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
@@ -70,7 +70,7 @@ class GatewayTests(TestCase):
     def serve(self, provider: object) -> None:
         """Listen on a free loopback port with a gateway serving STS from ``provider``."""
         gateway = Gateway({"sts": ModelService("sts", provider)}, "us-east-1", reactor)
-        site = gateway_site(gateway, reactor)
+        site = gateway_factory(gateway, reactor)
         port: IListeningPort = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
         self.addCleanup(port.stopListening)
         self.url = f"http://127.0.0.1:{port.getHost().port}"  # type: ignore[attr-defined]
@@ -222,7 +222,7 @@ class BrokenBackendTests(TestCase):
     def test_backend_failure(self) -> Deferred[None]:
         """An exception escaping a backend is a logged, AWS-shaped 500, not a hung connection."""
         gateway = Gateway({"sts": BrokenBackend()}, "us-east-1", reactor)
-        site = gateway_site(gateway, reactor)
+        site = gateway_factory(gateway, reactor)
         port: IListeningPort = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
         self.addCleanup(port.stopListening)
         http = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))

@@ -35,7 +35,7 @@ from awsemu.gateway.routing import Route, route_request, to_path_style
 from awsemu.gateway.services import DataPlaneBackend, ServiceBackend
 from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError, internal_failure
-from awsemu.protocol.http import Headers, HttpRequest, HttpResponse
+from awsemu.protocol.http import Headers, HttpRequest, HttpResponse, wire_bytes, wire_text
 
 #: The botocore model whose protocol shapes a service's errors when the gateway answers
 #: for it: a service not enabled, or a backend that failed outright.
@@ -50,19 +50,10 @@ MODEL_NAMES: Mapping[str, str] = {
 }
 
 
-def _text(raw: bytes) -> str:
-    """Header and URI bytes as text, losslessly (undecodable bytes survive a round trip)."""
-    return raw.decode("utf-8", "surrogateescape")
-
-
-def _raw(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
 def http_request(request: IRequest) -> HttpRequest:
     """The protocol layer's view of a ``twisted.web`` request."""
     headers = Headers(
-        (_text(name), _text(value))
+        (wire_text(name), wire_text(value))
         for name, values in request.requestHeaders.getAllRawHeaders()
         for value in values
     )
@@ -70,8 +61,8 @@ def http_request(request: IRequest) -> HttpRequest:
     body.seek(0)
     client = request.getClientAddress()
     return HttpRequest.from_uri(
-        _text(request.method),
-        _text(request.uri),
+        wire_text(request.method),
+        wire_text(request.uri),
         headers,
         body,
         host=headers.get("host") or "",
@@ -206,7 +197,15 @@ class Gateway:
         return Deferred.fromCoroutine(self._dispatch(request))
 
     async def _dispatch(self, request: IRequest) -> None:
-        incoming = http_request(request)
+        response = await self.respond(http_request(request))
+        await self._write(request, response)
+
+    async def respond(self, incoming: HttpRequest) -> HttpResponse:
+        """
+        The answer to one AWS request, whichever server read it: route,
+        handle, and log one line. Whatever a backend raises becomes the
+        service's AWS-shaped 500.
+        """
         route = route_request(incoming)
         if route.bucket is not None:
             incoming = to_path_style(incoming, route.bucket)
@@ -228,7 +227,6 @@ class Gateway:
                 self.log.failure("{service} failed", service=route.service)
                 protocol = codec_for(MODEL_NAMES[route.service]).protocol
                 response = backend.error_response(context, incoming, internal_failure(protocol))
-        await self._write(request, response)
         elapsed = (self.clock.seconds() - context.started) * 1000
         operation = context.operation or "-"
         # The line is formatted here, once: twisted.logger's format strings
@@ -242,6 +240,7 @@ class Gateway:
             status=response.status,
             elapsed_ms=elapsed,
         )
+        return response
 
     async def _answer(
         self,
@@ -281,7 +280,7 @@ class Gateway:
         request.setResponseCode(response.status)
         headers = request.responseHeaders
         for name, value in response.headers:
-            headers.addRawHeader(_raw(name), _raw(value))
+            headers.addRawHeader(wire_bytes(name), wire_bytes(value))
         body = response.body
         if isinstance(body, bytes):
             if not headers.hasHeader(b"content-length"):

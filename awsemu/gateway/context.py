@@ -10,6 +10,7 @@ and the SigV4 scope picks the region, exactly as AWS would.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from base64 import b64encode
@@ -55,10 +56,22 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
     header or, for presigned URLs, its ``X-Amz-Credential`` query parameter;
     None if the request is unsigned, SigV2-signed or malformed.
     """
-    match = _SIGV4_AUTHORIZATION.match(request.headers.get("authorization") or "")
-    credential = request.query_value("X-Amz-Credential") if match is None else match.group(1)
+    credential = _authorization_credential(request.headers.get("authorization") or "")
     if credential is None:
-        return None
+        credential = request.query_value("X-Amz-Credential")
+    return None if credential is None else _scope(credential)
+
+
+# Routing and the context both read a request's scope: these caches make the
+# second reading free (an Authorization header differs on every request).
+@functools.lru_cache(maxsize=64)
+def _authorization_credential(authorization: str) -> str | None:
+    match = _SIGV4_AUTHORIZATION.match(authorization)
+    return None if match is None else match.group(1)
+
+
+@functools.lru_cache(maxsize=256)
+def _scope(credential: str) -> CredentialScope | None:
     parts = credential.split("/")
     if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
         return None

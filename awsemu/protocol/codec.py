@@ -104,9 +104,13 @@ class Codec:
         head: bool = False,
         host_id: str = "",
     ) -> HttpResponse:
-        """The HTTP response for ``error``, in this protocol's exact error shape."""
+        """
+        The HTTP response for ``error``, in this protocol's exact error
+        shape, with the error's own headers after the protocol's.
+        """
         response = self._error_response(error, request_id, host_id)
         response.headers[:0] = self._id_headers(request_id, host_id)
+        response.headers.extend(error.headers)
         if head:
             response.body = b""
         return response
@@ -400,12 +404,14 @@ class _Layout:
     uri: tuple[Located, ...]
     query: tuple[Located, ...]
     query_map: Located | None
-    headers: tuple[Located, ...]
     header_maps: tuple[Located, ...]
     status: str | None
     payload: tuple[str, Any] | None
     body: frozenset[str]
     by_name: dict[str, tuple[str | None, Any, str]]
+    #: ``headers`` by lowercased wire name: a request is parsed by looking up
+    #: the few headers it has, not by asking it for each one the shape allows.
+    header_index: dict[str, tuple[str, Any]]
 
     @classmethod
     def of(cls, shape: Any) -> _Layout:
@@ -423,12 +429,15 @@ class _Layout:
             uri=tuple(located.get("uri", ())),
             query=tuple(located.get("querystring", ())),
             query_map=next(iter(located.get("querymap", ())), None),
-            headers=tuple(located.get("header", ())),
             header_maps=tuple(located.get("headers", ())),
             status=next((name for name, _, _ in located.get("statusCode", ())), None),
             payload=None if payload is None else (payload, shape.members[payload]),
             body=frozenset(name for name, _, _ in located.get(None, ())),
             by_name=by_name,
+            header_index={
+                wire_name.lower(): (name, member)
+                for name, member, wire_name in located.get("header", ())
+            },
         )
 
 
@@ -487,10 +496,11 @@ class RestCodec(Codec):
             if layout.query_map is not None:
                 self._parse_query_map(params, layout.query_map, query, claimed_query)
         headers = request.headers
-        for name, member, wire_name in layout.headers:
-            header = headers.get(wire_name)
-            if header is not None:
-                params[name] = self._header_value(member, header)
+        if layout.header_index:
+            for lowered, header in headers.lowered_items():
+                member_of = layout.header_index.get(lowered)
+                if member_of is not None:
+                    params[member_of[0]] = self._header_value(member_of[1], header)
         for name, _, wire_name in layout.header_maps:
             prefix = wire_name.lower()
             mapped = {
@@ -614,12 +624,14 @@ class RestCodec(Codec):
 
     def _header_text(self, shape: Any, value: Any) -> str:
         kind = shape.type_name
+        if kind == "string":
+            if shape.serialization.get("jsonvalue"):
+                return values.encode_base64(json.dumps(value, separators=(",", ":")))
+            return str(value)
         if kind == "list":
             if shape.member.type_name == "string":
                 return ",".join(_quote_header_item(item) for item in value)
             return ",".join(self._header_text(shape.member, item) for item in value)
-        if kind == "string" and shape.serialization.get("jsonvalue"):
-            return values.encode_base64(json.dumps(value, separators=(",", ":")))
         return xmlshapes.scalar_text(shape, value, values.RFC822)
 
     def _encode_body(

@@ -8,12 +8,22 @@ between them and ``twisted.web`` requests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from io import BytesIO
 from typing import BinaryIO
 from urllib.parse import parse_qsl
 
 import attrs
+
+
+def wire_text(raw: bytes) -> str:
+    """Header and URI bytes as text, losslessly (undecodable bytes survive a round trip)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def wire_bytes(text: str) -> bytes:
+    """The bytes ``wire_text`` read ``text`` from."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 class Headers(Mapping[str, str]):
@@ -39,6 +49,10 @@ class Headers(Mapping[str, str]):
     def as_sent(self) -> list[tuple[str, str]]:
         """The headers in the order they came, names spelled as sent, repeats apart."""
         return list(self._sent)
+
+    def lowered_items(self) -> ItemsView[str, str]:
+        """Each header as (lowercased name, joined values)."""
+        return self._values.items()
 
     def __getitem__(self, name: str) -> str:
         return self._values[name.lower()]

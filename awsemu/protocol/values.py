@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -59,9 +60,18 @@ def format_timestamp(value: datetime | float | int | str, fmt: str) -> str | flo
         seconds = round(moment.timestamp(), 3)
         return int(seconds) if seconds.is_integer() else seconds
     if fmt == RFC822:
-        return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+        return _rfc822(math.floor(moment.timestamp()))
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=1024)
+def _rfc822(seconds: int) -> str:
+    """
+    HTTP's date format. Cached: the same few moments (an object's
+    ``Last-Modified``) are written on every read of it.
+    """
+    return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
 
 
 def parse_boolean(text: str) -> bool:

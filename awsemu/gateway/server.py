@@ -1,0 +1,443 @@
+"""
+The gateway's HTTP/1.1 server.
+
+AWS clients speak a narrow, well-formed HTTP/1.1: keep-alive connections,
+a ``Content-Length`` on every body, a dozen headers. ``twisted.web``'s
+general server spends about 130 µs of CPU on each such request (a line at
+a time, a ``Headers`` object each way, a ``Request`` and its resource
+traversal): most of the budget of a small S3 GetObject or a proxied
+DynamoDB GetItem. This protocol reads a request head in one pass into the
+protocol layer's ``HttpRequest``, lets the gateway answer it, and writes
+the ``HttpResponse`` head in one write.
+
+Everything else goes to ``twisted.web``: HTTP/1.0, ``Transfer-Encoding``,
+absolute-form targets, heads it cannot parse (Twisted's 400 answers them)
+and the daemon's own endpoints, which Klein serves. At a request boundary
+the connection is handed to an ``HTTPChannel`` of the gateway's site, for
+the rest of its life.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from io import BytesIO
+from typing import Any, BinaryIO, Final
+from typing import Protocol as TypingProtocol
+
+import attrs
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IAddress, IProtocol, IPullProducer, IReactorTime
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.http import RESPONSES, datetimeToString
+from twisted.web.server import Site
+from zope.interface import implementer
+
+from awsemu.gateway.app import INTERNAL_PREFIXES, Gateway, GatewayRequest
+from awsemu.protocol.http import Headers, HttpRequest, HttpResponse, wire_bytes, wire_text
+
+#: A head longer than this is refused (AWS refuses 8 KiB of S3 headers).
+MAX_HEAD: Final = 64 * 1024
+#: With ``--data-dir``, request bodies up to this size stay in memory; larger
+#: ones go to a temporary file. Without it, the daemon holds its state in
+#: memory anyway, and so does it bodies (a copy to disk and back would cost
+#: a large S3 upload more than its MD5 does).
+MEMORY_BODY_LIMIT: Final = 8 * 1024 * 1024
+#: How much a socket read may take while a large body arrives (Twisted reads 64 KiB).
+BODY_READ_SIZE: Final = 1024 * 1024
+#: How much a client may send ahead while its previous request is answered.
+PIPELINE_LIMIT: Final = 1024 * 1024
+#: Bytes read from a streamed response body at a time.
+STREAM_CHUNK: Final = 256 * 1024
+
+_HEAD_TOO_LARGE: Final = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+)
+_NO_BODY_STATUSES: Final = frozenset({204, 304})
+_INTERNAL: Final = tuple(prefix.decode() for prefix in INTERNAL_PREFIXES)
+
+
+class GatewaySite(Site):
+    """
+    ``twisted.web``'s side of the gateway (see the module docstring). The
+    gateway writes one log line per request itself, with the service and
+    operation, so the access log is not kept, and a failure never shows a
+    traceback to the client. Request bodies are left to the services:
+    Twisted's own form parsing would cost every POST a MIME parse and would
+    read a whole multipart upload into memory.
+    """
+
+    displayTracebacks = False
+
+    def log(self, request: Any) -> None:
+        """No access log: see the class docstring."""
+
+
+class Responder(TypingProtocol):
+    """What answers the requests this server reads: the gateway."""
+
+    async def respond(self, incoming: HttpRequest) -> HttpResponse: ...
+
+
+@attrs.frozen
+class _Head:
+    """A parsed request head: the request without its body, and how to read the body."""
+
+    request: HttpRequest
+    length: int
+    keep_alive: bool
+    expects_continue: bool
+
+
+def _parse_head(head: bytes, remote: str) -> _Head | None:
+    """
+    The request ``head`` holds, or None when it is not the plain HTTP/1.1
+    this server takes (see the module docstring).
+    """
+    lines = wire_text(head).split("\r\n")
+    request_line = lines[0].split(" ")
+    if len(request_line) != 3 or request_line[2] != "HTTP/1.1":
+        return None
+    method, target, _ = request_line
+    if not target.startswith("/") or target.startswith(_INTERNAL):
+        return None
+    pairs = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or not name or " " in name or "\t" in name:
+            return None
+        pairs.append((name, value.strip(" \t")))
+    headers = Headers(pairs)
+    if "transfer-encoding" in headers:
+        return None
+    length_text = headers.get("content-length") or "0"
+    if not length_text.isdigit() or not length_text.isascii():
+        return None
+    request = HttpRequest.from_uri(
+        method, target, headers, host=headers.get("host") or "", remote=remote
+    )
+    connection = (headers.get("connection") or "").lower()
+    expect = (headers.get("expect") or "").lower()
+    return _Head(request, int(length_text), "close" not in connection, expect == "100-continue")
+
+
+@attrs.define
+class _BodySpool:
+    """A request body as it arrives: in memory up to ``memory_limit``, then in a temporary file."""
+
+    remaining: int
+    memory_limit: int | None
+    _chunks: list[bytes] = attrs.Factory(list)
+    _size: int = 0
+    _file: BinaryIO | None = None
+
+    def write(self, data: bytes) -> None:
+        self.remaining -= len(data)
+        if self._file is not None:
+            self._file.write(data)
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        if self.memory_limit is not None and self._size > self.memory_limit:
+            self._file = tempfile.TemporaryFile()
+            self._file.writelines(self._chunks)
+            self._chunks = []
+
+    def body(self) -> BinaryIO:
+        """The whole body, at its start."""
+        if self._file is None:
+            return BytesIO(b"".join(self._chunks))
+        self._file.seek(0)
+        return self._file
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+@implementer(IPullProducer)
+@attrs.define(eq=False)
+class _StreamProducer:
+    """Writes a file to a transport as fast as it takes it, then fires ``done``."""
+
+    source: BinaryIO
+    transport: Any
+    done: Deferred[None] = attrs.Factory(Deferred)
+
+    def resumeProducing(self) -> None:
+        data = self.source.read(STREAM_CHUNK)
+        if data:
+            self.transport.write(data)
+            return
+        self.transport.unregisterProducer()
+        self.done.callback(None)
+
+    def stopProducing(self) -> None:
+        # The client went away: the protocol sees its connection lost.
+        if not self.done.called:
+            self.done.callback(None)
+
+
+@attrs.define(eq=False, repr=False)
+class GatewayFactory(Factory):
+    """
+    Builds a ``GatewayProtocol`` per connection; ``site`` serves what it
+    hands off. Its repr is object's: an attrs repr would render every
+    stored object into Twisted's "Starting factory" log line.
+    """
+
+    noisy = False
+
+    gateway: Responder
+    site: Site
+    clock: IReactorTime
+    memory_body_limit: int | None = MEMORY_BODY_LIMIT
+    _date: tuple[int, bytes] = (0, b"")
+
+    def buildProtocol(self, addr: IAddress | None) -> GatewayProtocol:
+        return GatewayProtocol(self, getattr(addr, "host", ""))
+
+    def date(self) -> bytes:
+        """The ``Date`` header's value, formatted once a second."""
+        now = int(self.clock.seconds())
+        if self._date[0] != now:
+            self._date = (now, datetimeToString(now))
+        return self._date[1]
+
+
+def gateway_factory(
+    gateway: Gateway, reactor: Any, memory_body_limit: int | None = MEMORY_BODY_LIMIT
+) -> GatewayFactory:
+    """
+    The factory that serves ``gateway`` on its port, keeping request bodies
+    up to ``memory_body_limit`` bytes (None: all of them) in memory.
+    """
+    site = GatewaySite(
+        gateway.resource(),
+        requestFactory=GatewayRequest,
+        reactor=reactor,
+        parsePOSTFormSubmission=False,
+    )
+    return GatewayFactory(gateway, site, reactor, memory_body_limit)
+
+
+class GatewayProtocol(Protocol):
+    """
+    One client connection; see the module docstring. Requests are answered
+    one at a time, in order; what a client sends ahead waits in the buffer
+    (reading pauses when too much does).
+    """
+
+    log = Logger()
+
+    def __init__(self, factory: GatewayFactory, remote: str) -> None:
+        self._factory = factory
+        self._remote = remote
+        self._buffer = b""
+        self._spool: _BodySpool | None = None
+        self._head: _Head | None = None
+        self._busy = False
+        self._paused = False
+        self._advancing = False
+        self._lost = False
+        self._delegate: IProtocol | None = None
+        self._default_read_size: int | None = None
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._delegate is not None:
+            self._delegate.dataReceived(data)
+            return
+        if self._lost:
+            return
+        spool = self._spool
+        if spool is not None:
+            if len(data) <= spool.remaining:
+                spool.write(data)
+                data = b""
+            else:
+                spool.write(data[: spool.remaining])
+                data = data[spool.remaining :]
+            if spool.remaining:
+                return
+        self._buffer += data
+        if self._busy:
+            if len(self._buffer) > PIPELINE_LIMIT and not self._paused:
+                self._paused = True
+                self.transport.pauseProducing()  # type: ignore[union-attr]
+            return
+        self._advance()
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self._lost = True
+        if self._delegate is not None:
+            self._delegate.connectionLost(reason)  # type: ignore[arg-type]
+        if self._spool is not None:
+            self._spool.discard()
+
+    def _advance(self) -> None:
+        """Answer what the buffer holds, until a request has to wait or more bytes are needed."""
+        if self._advancing:
+            return
+        self._advancing = True
+        try:
+            while self._step():
+                pass
+        finally:
+            self._advancing = False
+
+    def _step(self) -> bool:
+        """Take the next step; True when another may follow at once."""
+        if self._busy or self._lost or self._delegate is not None:
+            return False
+        if self._spool is not None and self._head is not None:
+            if self._spool.remaining:
+                return False
+            head, spool = self._head, self._spool
+            self._head = self._spool = None
+            self._read_size(None)
+            head.request.body = spool.body()
+            self._serve(head)
+            return True
+        end = self._buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._buffer) > MAX_HEAD:
+                self._buffer = b""
+                self.transport.write(_HEAD_TOO_LARGE)  # type: ignore[union-attr]
+                self.transport.loseConnection()  # type: ignore[union-attr]
+                self._lost = True
+            return False
+        parsed = _parse_head(self._buffer[:end], self._remote)
+        if parsed is None:
+            self._hand_off()
+            return False
+        head = parsed
+        body_start = end + 4
+        if len(self._buffer) - body_start >= head.length:
+            body_end = body_start + head.length
+            head.request.body = BytesIO(self._buffer[body_start:body_end])
+            self._buffer = self._buffer[body_end:]
+            self._serve(head)
+            return True
+        spool = _BodySpool(head.length, self._factory.memory_body_limit)
+        spool.write(self._buffer[body_start:])
+        self._buffer = b""
+        self._head, self._spool = head, spool
+        self._read_size(BODY_READ_SIZE if spool.remaining > BODY_READ_SIZE else None)
+        if head.expects_continue:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+        return False
+
+    def _read_size(self, size: int | None) -> None:
+        """Read the socket ``size`` bytes at a time (None: Twisted's default), where it can."""
+        transport: Any = self.transport
+        if not hasattr(transport, "bufferSize"):
+            return
+        if self._default_read_size is None:
+            self._default_read_size = transport.bufferSize
+        transport.bufferSize = size or self._default_read_size
+
+    def _hand_off(self) -> None:
+        """Give this connection, from the current request on, to ``twisted.web``."""
+        channel = self._factory.site.buildProtocol(self.transport.getPeer())  # type: ignore[union-attr]
+        assert channel is not None
+        self._delegate = channel
+        channel.makeConnection(self.transport)
+        data, self._buffer = self._buffer, b""
+        channel.dataReceived(data)
+
+    def _serve(self, head: _Head) -> None:
+        self._busy = True
+        Deferred.fromCoroutine(self._answer(head)).addErrback(self._failed)
+
+    async def _answer(self, head: _Head) -> None:
+        try:
+            response = await self._factory.gateway.respond(head.request)
+        finally:
+            head.request.body.close()
+        if self._lost:
+            _close_body(response)
+            return
+        await self._write(response, head.request.method == "HEAD", head.keep_alive)
+        if not head.keep_alive:
+            self.transport.loseConnection()  # type: ignore[union-attr]
+            return
+        self._busy = False
+        if self._paused:
+            self._paused = False
+            self.transport.resumeProducing()  # type: ignore[union-attr]
+        self._advance()
+
+    def _failed(self, failure: Failure) -> None:
+        # Only a gateway bug or writing the response can fail here: the
+        # client gets no half-written answer, the daemon keeps serving.
+        self.log.failure("Answering a request failed", failure)
+        if not self._lost:
+            self.transport.abortConnection()  # type: ignore[union-attr]
+
+    async def _write(self, response: HttpResponse, head_only: bool, keep_alive: bool) -> None:
+        status = response.status
+        parts = [b"HTTP/1.1 %d %s\r\n" % (status, RESPONSES.get(status, b"Unknown Status"))]
+        has_length = has_date = False
+        for name, value in response.headers:
+            lowered = name.lower()
+            has_length = has_length or lowered == "content-length"
+            has_date = has_date or lowered == "date"
+            if "\r" in value or "\n" in value:
+                value = " ".join(value.splitlines())
+            parts.append(b"%s: %s\r\n" % (wire_bytes(name), wire_bytes(value)))
+        if not has_date:
+            parts.append(b"Date: %s\r\n" % self._factory.date())
+        body = response.body
+        chunked = False
+        if not has_length and status not in _NO_BODY_STATUSES:
+            if isinstance(body, bytes):
+                parts.append(b"Content-Length: %d\r\n" % len(body))
+            elif response.length is not None:
+                parts.append(b"Content-Length: %d\r\n" % response.length)
+            elif not head_only:
+                parts.append(b"Transfer-Encoding: chunked\r\n")
+                chunked = True
+        if not keep_alive:
+            parts.append(b"Connection: close\r\n")
+        parts.append(b"\r\n")
+        transport: Any = self.transport
+        if isinstance(body, bytes):
+            if body and not head_only and status not in _NO_BODY_STATUSES:
+                parts.append(body)
+            transport.write(b"".join(parts))
+            return
+        transport.write(b"".join(parts))
+        try:
+            if not head_only and status not in _NO_BODY_STATUSES:
+                await self._stream(body, chunked)
+        finally:
+            body.close()
+
+    async def _stream(self, body: BinaryIO, chunked: bool) -> None:
+        transport: Any = self.transport
+        consumer = _ChunkedWriter(transport) if chunked else transport
+        producer = _StreamProducer(body, consumer)
+        transport.registerProducer(producer, False)
+        await producer.done
+        if chunked:
+            transport.write(b"0\r\n\r\n")
+
+
+@attrs.define(eq=False)
+class _ChunkedWriter:
+    """A transport's writes framed in HTTP/1.1 chunks, for a body of unknown length."""
+
+    transport: Any
+
+    def write(self, data: bytes) -> None:
+        self.transport.writeSequence((b"%x\r\n" % len(data), data, b"\r\n"))
+
+    def unregisterProducer(self) -> None:
+        self.transport.unregisterProducer()
+
+
+def _close_body(response: HttpResponse) -> None:
+    if not isinstance(response.body, bytes):
+        response.body.close()

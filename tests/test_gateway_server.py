@@ -1,0 +1,266 @@
+"""
+The gateway's HTTP/1.1 server on a string transport: framing, keep-alive,
+pipelining, streamed bodies, and what it hands to twisted.web.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+import attrs
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.resource import Resource
+from twisted.web.server import Request
+
+from awsemu.gateway.server import GatewayFactory, GatewayProtocol, GatewaySite
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+PEER = IPv4Address("TCP", "127.0.0.5", 40000)
+
+
+@attrs.define
+class Recorder:
+    """A gateway that records what it is asked and answers with ``answer``, or waits."""
+
+    answer: HttpResponse = attrs.Factory(lambda: HttpResponse(200, [], b"ok"))
+    hold: bool = False
+    fail: bool = False
+    seen: list[tuple[HttpRequest, bytes]] = attrs.Factory(list)
+    waiting: list[Deferred[None]] = attrs.Factory(list)
+
+    async def respond(self, incoming: HttpRequest) -> HttpResponse:
+        self.seen.append((incoming, incoming.read_body()))
+        if self.fail:
+            raise RuntimeError("gateway bug")
+        if self.hold:
+            waiting: Deferred[None] = Deferred()
+            self.waiting.append(waiting)
+            await waiting
+        return self.answer
+
+
+class Fallback(Resource):
+    """What twisted.web serves: the method, path and body it read."""
+
+    isLeaf = True
+
+    def render(self, request: Request) -> bytes:
+        assert request.content is not None
+        body = request.content.read()
+        return b"fallback %s %s %s" % (request.method, request.path, body)
+
+
+def connect(gateway: Recorder, memory_limit: int | None = 1024) -> tuple[Any, StringTransport]:
+    reactor = MemoryReactorClock()
+    reactor.advance(1_700_000_000)
+    site = GatewaySite(Fallback(), reactor=reactor)
+    factory = GatewayFactory(gateway, site, reactor, memory_limit)
+    protocol = factory.buildProtocol(PEER)
+    transport = StringTransport(peerAddress=PEER)
+    protocol.makeConnection(transport)
+    return protocol, transport
+
+
+def responses(transport: StringTransport) -> list[bytes]:
+    """The response heads written so far, each with the body that followed it."""
+    return [b"HTTP/1.1 " + part for part in transport.value().split(b"HTTP/1.1 ")[1:]]
+
+
+class ServerTests(SynchronousTestCase):
+    def test_request(self) -> None:
+        """A request reaches the gateway whole; the answer is framed with a length and a date."""
+        gateway = Recorder(HttpResponse(201, [("x-amz-meta-Color", "red")], b"created"))
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(
+            b"PUT /b/k%2Fx?uploads&a=1 HTTP/1.1\r\nHost: s3.localhost\r\n"
+            b"Content-Length: 4\r\nX-Twice: 1\r\nx-twice: 2\r\n\r\nbody"
+        )
+        [(request, body)] = gateway.seen
+        self.assertEqual(
+            (request.method, request.path, request.query, request.host, request.remote),
+            ("PUT", "/b/k%2Fx", [("uploads", ""), ("a", "1")], "s3.localhost", "127.0.0.5"),
+        )
+        self.assertEqual(body, b"body")
+        self.assertEqual(request.headers["x-twice"], "1, 2")
+        self.assertEqual(request.headers.as_sent()[-2:], [("X-Twice", "1"), ("x-twice", "2")])
+        self.assertEqual(
+            transport.value(),
+            b"HTTP/1.1 201 Created\r\nx-amz-meta-Color: red\r\n"
+            b"Date: Tue, 14 Nov 2023 22:13:20 GMT\r\nContent-Length: 7\r\n\r\ncreated",
+        )
+        self.assertFalse(transport.disconnecting)
+
+    def test_pipelined(self) -> None:
+        """Requests sent ahead are answered in order, each after the one before."""
+        gateway = Recorder(hold=True)
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n")
+        self.assertEqual([request.path for request, _ in gateway.seen], ["/a"])
+        gateway.waiting.pop().callback(None)
+        self.assertEqual([request.path for request, _ in gateway.seen], ["/a", "/b"])
+        gateway.waiting.pop().callback(None)
+        protocol.dataReceived(b"\r\n")
+        gateway.waiting.pop().callback(None)
+        self.assertEqual([request.path for request, _ in gateway.seen], ["/a", "/b", "/c"])
+        self.assertEqual(len(responses(transport)), 3)
+
+    def test_pipeline_limit(self) -> None:
+        """A client sending far ahead of its answers is paused until they catch up."""
+        gateway = Recorder(hold=True)
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"GET /a HTTP/1.1\r\n\r\n")
+        protocol.dataReceived(b"GET /b HTTP/1.1\r\nX-Pad: " + b"p" * 2_000_000)
+        self.assertEqual(transport.producerState, "paused")
+        gateway.waiting.pop().callback(None)
+        self.assertEqual(transport.producerState, "producing")
+
+    def test_body_in_pieces(self) -> None:
+        """A body arriving in pieces is gathered; ``Expect: 100-continue`` is honoured."""
+        gateway = Recorder()
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(
+            b"PUT /b/k HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n01"
+        )
+        self.assertEqual(transport.value(), b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.assertEqual(gateway.seen, [])
+        protocol.dataReceived(b"2345")
+        protocol.dataReceived(b"6789GET /next HTTP/1.1\r\n\r\n")
+        self.assertEqual([body for _, body in gateway.seen], [b"0123456789", b""])
+
+    def test_large_body_spooled(self) -> None:
+        """A body over the memory limit is kept in a temporary file and read back whole."""
+        gateway = Recorder()
+        protocol, _ = connect(gateway, memory_limit=8)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123456789")
+        protocol.dataReceived(b"abcdefghij")
+        [(request, body)] = gateway.seen
+        self.assertEqual(body, b"0123456789abcdefghij")
+        self.assertNotIsInstance(request.body, BytesIO)
+
+    def test_connection_close(self) -> None:
+        """``Connection: close`` is answered with the same, then the connection closes."""
+        protocol, transport = connect(Recorder())
+        protocol.dataReceived(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assertIn(b"\r\nConnection: close\r\n", transport.value())
+        self.assertTrue(transport.disconnecting)
+
+    def test_head_and_no_content(self) -> None:
+        """HEAD answers keep their length but carry no body; 204 gets no length made up."""
+        gateway = Recorder(HttpResponse(200, [("Content-Length", "5")], b""))
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"HEAD /b/k HTTP/1.1\r\n\r\n")
+        head = transport.value()
+        self.assertIn(b"\r\nContent-Length: 5\r\n", head)
+        self.assertTrue(head.endswith(b"\r\n\r\n"))
+        transport.clear()
+        gateway.answer = HttpResponse(204)
+        protocol.dataReceived(b"DELETE /b/k HTTP/1.1\r\n\r\n")
+        self.assertNotIn(b"Content-Length", transport.value())
+
+    def test_header_injection(self) -> None:
+        """A header value holding line breaks is written on one line."""
+        protocol, transport = connect(Recorder(HttpResponse(200, [("x-a", "1\r\nx-b: 2")])))
+        protocol.dataReceived(b"GET / HTTP/1.1\r\n\r\n")
+        self.assertIn(b"\r\nx-a: 1 x-b: 2\r\n", transport.value())
+
+    def test_streamed_body(self) -> None:
+        """A file body is streamed after its length; without a length, in chunks."""
+        source = b"x" * 300_000
+        gateway = Recorder(HttpResponse(200, [], BytesIO(source), length=len(source)))
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"GET /b/k HTTP/1.1\r\n\r\n")
+        while transport.producer is not None:
+            transport.producer.resumeProducing()
+        head, _, body = transport.value().partition(b"\r\n\r\n")
+        self.assertIn(b"Content-Length: 300000", head)
+        self.assertEqual(body, source)
+        transport.clear()
+        gateway.answer = HttpResponse(200, [], BytesIO(b"abc"))
+        protocol.dataReceived(b"GET /b/k HTTP/1.1\r\n\r\n")
+        while transport.producer is not None:
+            transport.producer.resumeProducing()
+        head, _, body = transport.value().partition(b"\r\n\r\n")
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        self.assertEqual(body, b"3\r\nabc\r\n0\r\n\r\n")
+
+    def test_client_gone(self) -> None:
+        """A client that leaves before its answer gets nothing written, and no error is logged."""
+        gateway = Recorder(hold=True)
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"GET / HTTP/1.1\r\n\r\n")
+        protocol.connectionLost(None)
+        gateway.waiting.pop().callback(None)
+        self.assertEqual(transport.value(), b"")
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_gateway_failure(self) -> None:
+        """A failure escaping the gateway is logged and ends the connection."""
+        protocol, transport = connect(Recorder(fail=True))
+        protocol.dataReceived(b"GET / HTTP/1.1\r\n\r\n")
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertTrue(transport.disconnected)
+
+    def test_head_too_large(self) -> None:
+        """A head that never ends is refused with 431, and the connection closed."""
+        gateway = Recorder()
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"GET /b/k HTTP/1.1\r\nX-Big: " + b"b" * 70_000)
+        protocol.dataReceived(b"more")
+        self.assertEqual(gateway.seen, [])
+        self.assertTrue(
+            transport.value().startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+        )
+        self.assertTrue(transport.disconnecting)
+
+
+class HandOffTests(SynchronousTestCase):
+    """What the server leaves to twisted.web, which serves the connection from then on."""
+
+    def handed_off(self, data: bytes) -> tuple[Recorder, GatewayProtocol, StringTransport]:
+        gateway = Recorder()
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(data)
+        return gateway, protocol, transport
+
+    def test_http_1_0(self) -> None:
+        gateway, _, transport = self.handed_off(b"GET /b/k HTTP/1.0\r\n\r\n")
+        self.assertEqual(gateway.seen, [])
+        self.assertTrue(transport.value().startswith(b"HTTP/1.0 200 OK"))
+        self.assertTrue(transport.value().endswith(b"fallback GET /b/k "))
+
+    def test_internal_path(self) -> None:
+        gateway, protocol, transport = self.handed_off(b"GET /_awsemu/health HTTP/1.1\r\n\r\n")
+        self.assertEqual(gateway.seen, [])
+        self.assertTrue(transport.value().endswith(b"fallback GET /_awsemu/health "))
+        transport.clear()
+        protocol.dataReceived(b"GET /b/k HTTP/1.1\r\n\r\n")
+        self.assertEqual(gateway.seen, [])
+        self.assertTrue(transport.value().endswith(b"fallback GET /b/k "))
+
+    def test_chunked_request(self) -> None:
+        _, _, transport = self.handed_off(
+            b"PUT /b/k HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        )
+        self.assertIn(b"fallback PUT /b/k abc", transport.value())
+
+    def test_after_a_served_request(self) -> None:
+        """A request served here, then one handed off on the same connection."""
+        gateway, protocol, transport = self.handed_off(
+            b"GET /first HTTP/1.1\r\n\r\nGET /_localstack/health HTTP/1.1\r\n\r\n"
+        )
+        self.assertEqual([request.path for request, _ in gateway.seen], ["/first"])
+        self.assertTrue(transport.value().endswith(b"fallback GET /_localstack/health "))
+
+    def test_malformed(self) -> None:
+        for head in (
+            b"GET /b/k HTTP/1.1\r\nNo colon here\r\n\r\n",
+            b"GET /b/k HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            b"GET /b/k HTTP/1.1\r\nBad Name: x\r\n\r\n",
+        ):
+            gateway, _, transport = self.handed_off(head)
+            self.assertEqual(gateway.seen, [])
+            self.assertTrue(transport.value().startswith(b"HTTP/1.1 400 Bad Request"), head)
