@@ -10,7 +10,10 @@ and prints:
 - latency percentiles both ways, and the p50 the gateway adds;
 - the daemon's CPU time per proxied request (utime+stime from
   ``/proc/<pid>/stat`` around the run), which is what the gateway costs the
-  machine whatever the client.
+  machine whatever the client;
+- the CPU time per request of the daemon's client half alone: its
+  L{LoopbackPool}, run in this process against the same DynamoDB Local
+  (socket I/O included, as the daemon pays it).
 
 The client is a bare ``http.client`` connection sending pre-built requests
 (boto3 would cost more client CPU than the server under test spends).
@@ -173,6 +176,48 @@ def run(daemon: subprocess.Popen[bytes], port: int, first_answer: float, n: int)
                 f" {daemon_cpu / n * 1e6:18.0f} {jvm_cpu / n * 1e6:15.0f}"
             )
         print(f"{operation:10} added p50: {(p50s['gateway'] - p50s['direct']) * 1000:.3f} ms")
+    for operation, cpu in client_cpu(jvm_port, operations, n).items():
+        print(f"{operation:10} loopback client alone: {cpu * 1e6:.0f} µs CPU/request")
+
+
+def client_cpu(jvm_port: int, operations: dict[str, dict[str, object]], n: int) -> dict[str, float]:
+    """CPU seconds per request of a L{LoopbackPool} in this process, for each operation."""
+    from twisted.internet import reactor
+    from twisted.internet.defer import Deferred
+    from twisted.python.failure import Failure
+
+    from awsemu.dynamodb.loopback import LoopbackPool
+    from awsemu.dynamodb.proxy import local_authorization
+
+    pool = LoopbackPool(reactor, reactor)
+    results: dict[str, float] = {}
+
+    async def measure() -> None:
+        for operation, document in operations.items():
+            headers = [
+                (b"X-Amz-Target", f"DynamoDB_20120810.{operation}".encode()),
+                (b"Content-Type", b"application/x-amz-json-1.0"),
+                (b"Authorization", local_authorization("111111111111", "us-east-1")),
+            ]
+            body = json.dumps(document).encode()
+            for count, timed in ((min(n, 500), False), (n, True)):  # warm-up, then timed
+                started = time.process_time()
+                for _ in range(count):
+                    response = await pool.request(jvm_port, b"POST", b"/", headers, body)
+                    if response.status != 200:
+                        raise RuntimeError(f"{operation} failed: {response}")
+                if timed:
+                    results[operation] = (time.process_time() - started) / n
+        await pool.close()
+
+    failures: list[Failure] = []
+    measured = Deferred.fromCoroutine(measure())
+    measured.addErrback(failures.append)
+    measured.addBoth(lambda _: reactor.stop())
+    reactor.run()
+    if failures:
+        failures[0].raiseException()
+    return results
 
 
 if __name__ == "__main__":

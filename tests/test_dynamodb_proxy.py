@@ -1,31 +1,29 @@
-"""Tests for L{awsemu.dynamodb.proxy}, against a fake DynamoDB Local (treq's in-memory agent)."""
+"""Tests for L{awsemu.dynamodb.proxy}, against a fake DynamoDB Local (an in-memory client)."""
 
 from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable
 from io import BytesIO
 from typing import Any, cast
 
 import attrs
 from hypothesis import given
 from hypothesis import strategies as st
-from treq.testing import RequestTraversalAgent
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
-from twisted.web.http_headers import Headers as TwistedHeaders
-from twisted.web.iweb import IAgent, IBodyProducer, IRequest, IResponse
-from twisted.web.resource import Resource
-from zope.interface import implementer
 
+from awsemu.dynamodb.loopback import LoopbackResponse
 from awsemu.dynamodb.proxy import (
     LOCAL_ARN_PREFIX,
     READY_TIMEOUT,
     DynamoDBProxy,
     arn_prefix,
     list_tables_probe,
+    local_authorization,
     rewrite_arns,
     to_public,
 )
@@ -33,33 +31,47 @@ from awsemu.dynamodb.supervisor import Unavailable
 from awsemu.dynamodb.tags import TagStore
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import RUNNING, ServiceState
-from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.protocol.http import Headers, HttpRequest, HttpResponse
 
 LOCAL = "arn:aws:dynamodb:ddblocal:000000000000:"
 PUBLIC = "arn:aws:dynamodb:eu-west-1:111111111111:"
 S = "S"
 
 
-class FakeDynamoDBLocal(Resource):
-    """Answers every request with the next canned response, recording what it received."""
+@attrs.define
+class FakeDynamoDBLocal:
+    """
+    A client whose DynamoDB Local answers every request with the next canned
+    response, as Jetty frames it, recording what it received.
+    """
 
-    isLeaf = True
+    received: list[tuple[dict[bytes, list[bytes]], bytes]] = attrs.Factory(list)
+    requests: list[tuple[int, bytes, bytes]] = attrs.Factory(list)
+    sent_headers: list[list[tuple[bytes, bytes]]] = attrs.Factory(list)
+    responses: list[tuple[int, dict[str, str], bytes]] = attrs.Factory(list)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.received: list[tuple[dict[bytes, list[bytes]], bytes]] = []
-        self.requests: list[tuple[bytes, bytes]] = []
-        self.responses: list[tuple[int, dict[str, str], bytes]] = []
-
-    def render(self, request: IRequest) -> bytes:
-        self.requests.append((request.method, request.uri))
-        headers = dict(request.requestHeaders.getAllRawHeaders())
-        self.received.append(({k.lower(): v for k, v in headers.items()}, request.content.read()))
-        status, response_headers, body = self.responses.pop(0)
-        request.setResponseCode(status)
-        for name, value in response_headers.items():
-            request.setHeader(name, value)
-        return body
+    async def request(
+        self,
+        port: int,
+        method: bytes,
+        target: bytes,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> LoopbackResponse:
+        headers = list(headers)
+        self.requests.append((port, method, target))
+        self.sent_headers.append(headers)
+        by_name: dict[bytes, list[bytes]] = {}
+        for name, value in headers:
+            by_name.setdefault(name.lower(), []).append(value)
+        self.received.append((by_name, body))
+        status, response_headers, response_body = self.responses.pop(0)
+        jetty = [("Server", "Jetty(12.1.11)"), ("Date", "Sun, 22 Nov 2026 08:47:17 GMT")]
+        jetty.append(("x-amzn-RequestId", "local"))
+        framing = [("Content-Length", str(len(response_body))), ("Connection", "keep-alive")]
+        return LoopbackResponse(
+            status, [*jetty, *response_headers.items(), *framing], response_body
+        )
 
 
 @attrs.define
@@ -75,18 +87,18 @@ class FakeSupervised:
         return Deferred() if self.port is None else succeed(self.port)
 
 
-@implementer(IAgent)
-class RefusingAgent:
-    """An HTTP agent whose connections are refused: the JVM just died."""
+class RefusingClient:
+    """A client whose connections are refused: the JVM just died."""
 
-    def request(
+    async def request(
         self,
+        port: int,
         method: bytes,
-        uri: bytes,
-        headers: TwistedHeaders | None = None,
-        bodyProducer: IBodyProducer | None = None,
-    ) -> Deferred[IResponse]:
-        return fail(ConnectionRefusedError())
+        target: bytes,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> LoopbackResponse:
+        raise ConnectionRefusedError()
 
 
 def context() -> RequestContext:
@@ -127,7 +139,7 @@ class ProxyTests(SynchronousTestCase):
         self.local = FakeDynamoDBLocal()
         self.clock = MemoryReactorClock()
         self.supervised = FakeSupervised()
-        self.proxy = DynamoDBProxy(self.supervised, RequestTraversalAgent(self.local), self.clock)
+        self.proxy = DynamoDBProxy(self.supervised, self.local, self.clock)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         return self.successResultOf(Deferred.fromCoroutine(self.proxy.handle(context(), request)))
@@ -157,7 +169,9 @@ class ProxyTests(SynchronousTestCase):
             ],
         )
         self.assertNotIn(b"x-amz-security-token", headers)
-        self.assertEqual(headers[b"host"], [b"127.0.0.1:8000"])
+        self.assertNotIn(b"host", headers)
+        self.assertNotIn(b"accept-encoding", headers)
+        self.assertEqual(self.local.requests, [(8000, b"POST", b"/")])
         self.assertEqual(response.status, 200)
         self.assertEqual(response.body, body)
         self.assertEqual(response.header("x-amz-crc32"), crc(body))
@@ -165,6 +179,23 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(
             [name.lower() for name, _ in response.headers],
             ["x-amzn-requestid", "content-type", "x-amz-crc32"],
+        )
+
+    def test_headers_as_sent(self) -> None:
+        """Headers are passed on spelled as sent, in order, repeated ones apart."""
+        self.answer(200, b"{}")
+        request = dynamodb_request("DynamoDB_20120810.ListTables", {})
+        request.headers = Headers([*request.headers.as_sent(), ("X-Mine", "a"), ("x-mine", "b")])
+        self.handle(request)
+        self.assertEqual(
+            self.local.sent_headers[0],
+            [
+                (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
+                (b"Content-Type", b"application/x-amz-json-1.0"),
+                (b"X-Mine", b"a"),
+                (b"x-mine", b"b"),
+                (b"Authorization", local_authorization("111111111111", "eu-west-1")),
+            ],
         )
 
     def test_response_arns(self) -> None:
@@ -190,7 +221,7 @@ class ProxyTests(SynchronousTestCase):
         request = dynamodb_request("DynamoDB_20120810.ListTables", {})
         request.method, request.path, request.query = "PUT", "/x/y", [("a", "b c")]
         self.assertEqual(self.handle(request).status, 200)
-        self.assertEqual(self.local.requests, [(b"PUT", b"/x/y?a=b+c")])
+        self.assertEqual(self.local.requests, [(8000, b"PUT", b"/x/y?a=b+c")])
 
     def test_stream_record_region(self) -> None:
         """Stream records name the caller's region."""
@@ -293,7 +324,7 @@ class ProxyTests(SynchronousTestCase):
 
     def test_connection_lost(self) -> None:
         """A JVM that dies under a request gives a 500 botocore retries."""
-        self.proxy.agent = RefusingAgent()
+        self.proxy.client = RefusingClient()
         response = self.handle(dynamodb_request("DynamoDB_20120810.ListTables", {}))
         self.assertEqual(response.status, 500)
         self.assertIn(b"InternalServerError", cast(bytes, response.body))
@@ -322,9 +353,7 @@ class TaggingTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.local = FakeDynamoDBLocal()
         self.tags = TagStore()
-        self.proxy = DynamoDBProxy(
-            FakeSupervised(), RequestTraversalAgent(self.local), MemoryReactorClock(), self.tags
-        )
+        self.proxy = DynamoDBProxy(FakeSupervised(), self.local, MemoryReactorClock(), self.tags)
 
     def handle(self, target: str, document: dict[str, Any]) -> HttpResponse:
         request = dynamodb_request("DynamoDB_20120810." + target, document)
@@ -502,7 +531,7 @@ class ProbeTests(SynchronousTestCase):
     def test_probe(self) -> None:
         """The probe is a ListTables that must succeed."""
         local = FakeDynamoDBLocal()
-        probe = list_tables_probe(RequestTraversalAgent(local))
+        probe = list_tables_probe(local)
         local.responses = [(200, {}, b"{}"), (500, {}, b"{}")]
         self.assertTrue(self.successResultOf(probe(8000)))
         self.assertFalse(self.successResultOf(probe(8000)))

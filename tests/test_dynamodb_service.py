@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twisted.internet.testing import MemoryReactorClock
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
-from twisted.web.client import URI
 
 from awsemu.config import Config
 from awsemu.dynamodb import jvm_command
 from awsemu.dynamodb.installer import DynamoDBLocal
-from awsemu.dynamodb.proxy import LoopbackEndpoints
 from awsemu.dynamodb.supervisor import JvmCommand, Unavailable
 
 
@@ -61,14 +58,3 @@ class JvmCommandTests(SynchronousTestCase):
         self.assertEqual(command.db_path, Path(data.path) / "dynamodb")
         self.assertEqual(command.heap, "1g")
         self.assertTrue(command.java.endswith("/sh"))
-
-
-class LoopbackEndpointsTests(SynchronousTestCase):
-    def test_one_endpoint_per_port(self) -> None:
-        """Endpoints to 127.0.0.1 are made once per port and reused."""
-        endpoints = LoopbackEndpoints(MemoryReactorClock())
-        first = endpoints.endpointForURI(URI.fromBytes(b"http://127.0.0.1:8000/"))
-        self.assertIs(endpoints.endpointForURI(URI.fromBytes(b"http://127.0.0.1:8000/")), first)
-        other = endpoints.endpointForURI(URI.fromBytes(b"http://127.0.0.1:8001/"))
-        self.assertIsNot(other, first)
-        self.assertEqual((first._host, first._port), ("127.0.0.1", 8000))

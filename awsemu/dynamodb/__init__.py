@@ -15,11 +15,11 @@ from typing import Any
 import attrs
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
-from twisted.web.client import HTTPConnectionPool
 
 from awsemu.config import Config
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
-from awsemu.dynamodb.proxy import DynamoDBProxy, LoopbackEndpoints, list_tables_probe
+from awsemu.dynamodb.loopback import LoopbackPool
+from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
 from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervised, Supervisor, Unavailable
 from awsemu.dynamodb.tags import TagStore
 from awsemu.gateway.context import RequestContext
@@ -27,9 +27,6 @@ from awsemu.gateway.services import ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.shared import SharedObjects
-
-PERSISTENT_CONNECTIONS = 32
-"""Idle connections kept open to DynamoDB Local: enough for the gateway's concurrency."""
 
 
 @attrs.define(eq=False)
@@ -42,7 +39,7 @@ class DynamoDBService(Service):
 
     proxy: DynamoDBProxy
     supervisor: Supervisor | None
-    pool: HTTPConnectionPool
+    pool: LoopbackPool
     name: str = "dynamodb"
 
     def state(self) -> ServiceState:
@@ -70,7 +67,7 @@ class DynamoDBService(Service):
         return Deferred.fromCoroutine(self._stop())
 
     async def _stop(self) -> None:
-        await self.pool.closeCachedConnections()
+        await self.pool.close()
         if self.supervisor is not None:
             await self.supervisor.stopService()
 
@@ -106,11 +103,7 @@ def tag_store(config: Config) -> TagStore:
 
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
-    from twisted.web.client import Agent
-
-    pool = HTTPConnectionPool(reactor, persistent=True)
-    pool.maxPersistentPerHost = PERSISTENT_CONNECTIONS
-    agent = Agent.usingEndpointFactory(reactor, LoopbackEndpoints(reactor), pool=pool)
+    pool = LoopbackPool(reactor, reactor)
     cache_dir = Path(config.cache_dir.path) if config.cache_dir else default_cache_dir(os.environ)
     command = jvm_command(config, cache_dir)
     supervised: Supervised
@@ -121,10 +114,10 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoD
             command=command,
             clock=reactor,
             spawn=reactor.spawnProcess,
-            probe=list_tables_probe(agent),
+            probe=list_tables_probe(pool),
             pid_files=PidFiles(command.db_path or cache_dir),
             environment=dict(os.environ),
             lazy=config.dynamodb_start == "lazy",
         )
-    proxy = DynamoDBProxy(supervised, agent, reactor, tag_store(config))
+    proxy = DynamoDBProxy(supervised, pool, reactor, tag_store(config))
     return DynamoDBService(proxy, supervisor, pool)
