@@ -202,6 +202,23 @@ class IamStore:
         """The account an IAM or STS access key id belongs to, or None for keys we never made."""
         return self._key_accounts.get(key_id)
 
+    def secret(self, key_id: str) -> str | None:
+        """
+        The secret access key of an IAM or STS access key id, which S3 needs
+        to check signatures; None for keys we never made.
+        """
+        session = self.sessions.get(key_id)
+        if session is not None:
+            return session["SecretAccessKey"]
+        account_id = self._key_accounts.get(key_id)
+        if account_id is None:
+            return None
+        for user in self.account(account_id)["users"].values():
+            key = user["keys"].get(key_id)
+            if key is not None:
+                return key["SecretAccessKey"]
+        return None
+
     def caller(self, key_id: str) -> Caller | None:
         """The principal holding ``key_id``, or None for keys we never made."""
         session = self.sessions.get(key_id)

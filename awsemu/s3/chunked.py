@@ -8,18 +8,23 @@ blank line.
 Decoding turns such a request into the plain one the protocol layer
 expects: the framing removed from the body, trailers promoted to headers
 (so the checksum reaches the operation like a header-sent one) and
-``aws-chunked`` dropped from ``Content-Encoding``.
+``aws-chunked`` dropped from ``Content-Encoding``. Given the chain of a
+signed stream, decoding also checks each chunk's and the trailer's
+signature, so a tampered body fails before anything is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
+from io import BytesIO
 from typing import BinaryIO, Final
 
 import attrs
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import Headers, HttpRequest
+from awsemu.s3.signature import ChunkChain
 
 CHUNK_SIZE: Final = 1024 * 1024
 SPOOL_SIZE: Final = 8 * 1024 * 1024
@@ -44,22 +49,34 @@ def _line(source: BinaryIO) -> bytes:
     return line[:-2]
 
 
-def decode_body(source: BinaryIO, target: BinaryIO) -> dict[str, str]:
-    """Copy the data of the chunks in ``source`` to ``target``; the trailers, by lowercase name."""
+def decode_body(
+    source: BinaryIO, target: BinaryIO, chain: ChunkChain | None = None
+) -> dict[str, str]:
+    """
+    Copy the data of the chunks in ``source`` to ``target``; the trailers,
+    by lowercase name. With ``chain``, every signature is checked.
+    """
     while True:
-        size_text = _line(source).partition(b";")[0]
+        size_text, _, extension = _line(source).partition(b";")
         try:
             size = int(size_text, 16)
         except ValueError:
             raise incomplete_body() from None
-        if size == 0:
-            break
+        last = size == 0
+        digest = None if chain is None else hashlib.sha256()
         while size:
             data = source.read(min(size, CHUNK_SIZE))
             if not data:
                 raise incomplete_body()
             target.write(data)
+            if digest is not None:
+                digest.update(data)
             size -= len(data)
+        if chain is not None and digest is not None:
+            name, _, provided = extension.decode("latin-1").partition("=")
+            chain.verify_chunk(digest.hexdigest(), provided if name == "chunk-signature" else "")
+        if last:
+            break
         if _line(source):
             raise incomplete_body()
     trailers: dict[str, str] = {}
@@ -68,14 +85,23 @@ def decode_body(source: BinaryIO, target: BinaryIO) -> dict[str, str]:
         if not separator:
             raise incomplete_body()
         trailers[name.strip().lower()] = value.strip()
+    if chain is not None and chain.trailer:
+        provided = trailers.pop("x-amz-trailer-signature", "")
+        chain.verify_trailer("".join(f"{k}:{v}\n" for k, v in trailers.items()), provided)
     return trailers
 
 
-def decode_request(request: HttpRequest) -> HttpRequest:
-    """``request`` with its aws-chunked body decoded; see the module docstring."""
+def decode_request(request: HttpRequest, chain: ChunkChain | None = None) -> HttpRequest:
+    """``request`` with its aws-chunked body decoded (and checked by ``chain``); see above."""
     request.body.seek(0)
-    target: BinaryIO = tempfile.SpooledTemporaryFile(SPOOL_SIZE)  # type: ignore[assignment]  # noqa: SIM115
-    trailers = decode_body(request.body, target)
+    # A body the gateway kept in memory is decoded in memory; one it spooled
+    # to disk (with --data-dir) is decoded to disk too, past SPOOL_SIZE.
+    target: BinaryIO = (
+        BytesIO()
+        if isinstance(request.body, BytesIO)
+        else tempfile.SpooledTemporaryFile(SPOOL_SIZE)  # type: ignore[assignment]  # noqa: SIM115
+    )
+    trailers = decode_body(request.body, target, chain)
     declared = request.headers.get("x-amz-decoded-content-length")
     size = target.tell()
     if declared is not None and declared.isdigit() and int(declared) != size:

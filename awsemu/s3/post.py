@@ -8,8 +8,6 @@ provider's PutObject, and the answer follows ``success_action_*``.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 from datetime import datetime
 from typing import Any, BinaryIO, Final
@@ -22,10 +20,10 @@ from multipart import MultipartError, MultipartParser, parse_options_header
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from awsemu.s3 import errors
+from awsemu.s3 import errors, signature
 from awsemu.s3.codec import NAMESPACE
-from awsemu.s3.presign import SecretLookup
 from awsemu.s3.provider import S3Provider
+from awsemu.s3.signature import SecretLookup
 
 #: Form fields that need no policy condition.
 _UNCONDITIONED: Final = frozenset(
@@ -161,29 +159,22 @@ def _check_policy(fields: dict[str, str], bucket: str, size: int, now: float) ->
 
 
 def _check_signature(fields: dict[str, str], secrets: SecretLookup) -> None:
+    """The policy is the string to sign, for SigV4 and SigV2 forms alike."""
     policy = fields.get("policy")
     if policy is None:
         return
     if "x-amz-signature" in fields:
-        credential = fields.get("x-amz-credential", "").split("/")
-        secret = secrets(credential[0]) if len(credential) == 5 else None
-        if secret is None:
+        scope = signature.Scope.parse(fields.get("x-amz-credential", ""))
+        secret = None if scope is None else secrets(scope.access_key_id)
+        if scope is None or secret is None:
             return
-        key = ("AWS4" + secret).encode()
-        for part in credential[1:5]:
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        expected = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
-        given = fields["x-amz-signature"]
+        signer = signature.Signer.of(secret, fields.get("x-amz-date", ""), scope)
+        signer.verify(policy, fields["x-amz-signature"])
     else:
-        secret = secrets(fields.get("awsaccesskeyid", ""))
-        if secret is None:
-            return
-        expected = base64.b64encode(
-            hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()
-        ).decode()
-        given = fields.get("signature", "")
-    if not hmac.compare_digest(expected, given):
-        raise errors.signature_does_not_match()
+        access_key_id = fields.get("awsaccesskeyid", "")
+        secret = secrets(access_key_id)
+        if secret is not None:
+            signature.verify_sigv2(access_key_id, secret, policy, fields.get("signature", ""))
 
 
 async def upload(

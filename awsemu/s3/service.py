@@ -2,7 +2,7 @@
 The S3 backend the gateway talks to: the model-driven operations
 (``ModelService`` over ``S3Provider``) wrapped with what lives outside
 botocore's model — CORS preflights and headers, browser POST uploads,
-presigned-URL checks and aws-chunked decoding — and the thread pool that
+signature checks and aws-chunked decoding — and the thread pool that
 disk work runs in.
 """
 
@@ -19,8 +19,9 @@ from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import RUNNING, ModelService, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from awsemu.s3 import chunked, cors, post, presign
+from awsemu.s3 import authorization, cors, post
 from awsemu.s3.provider import S3Provider
+from awsemu.s3.signature import SecretLookup, no_secrets
 from awsemu.s3.store import Bucket
 
 
@@ -33,16 +34,17 @@ def _bucket_name(request: HttpRequest) -> str | None:
 @attrs.define(slots=False, eq=False)
 class S3Service(Service):
     """
-    See the module docstring. ``reactor`` dates requests and, with
+    See the module docstring. ``secrets`` knows the secret access keys
+    whose signatures are checked. ``reactor`` dates requests and, with
     ``pool`` (None for the memory store, which never blocks on disk), runs
-    aws-chunked decoding off the reactor thread: a large body is copied
-    from one file to another there.
+    body checks and aws-chunked decoding off the reactor thread: a large
+    body is hashed, or copied from one file to another, there.
     """
 
     model: ModelService
     provider: S3Provider
     reactor: Any
-    secrets: presign.SecretLookup = presign.no_secrets
+    secrets: SecretLookup = no_secrets
     pool: ThreadPool | None = None
     name: str = "s3"
 
@@ -80,9 +82,11 @@ class S3Service(Service):
                 )
                 cors.decorate(self._cors_rules(request), request, response)
                 return response
-            presign.check(request, self.reactor.seconds(), self.secrets, _bucket_name(request))
-            if chunked.is_aws_chunked(request):
-                request = await self._decode(request)
+            payload = authorization.authenticate(
+                request, self.reactor.seconds(), self.secrets, _bucket_name(request)
+            )
+            if payload.needs_reading(request):
+                request = await self._read(payload, request)
         except ServiceError as error:
             response = self.error_response(context, request, error)
         else:
@@ -90,11 +94,11 @@ class S3Service(Service):
         cors.decorate(self._cors_rules(request), request, response)
         return response
 
-    async def _decode(self, request: HttpRequest) -> HttpRequest:
+    async def _read(self, payload: authorization.Payload, request: HttpRequest) -> HttpRequest:
         if self.pool is None:
-            return chunked.decode_request(request)
+            return payload.read(request)
         decoded: HttpRequest = await deferToThreadPool(
-            self.reactor, self.pool, chunked.decode_request, request
+            self.reactor, self.pool, payload.read, request
         )
         return decoded
 
