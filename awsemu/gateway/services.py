@@ -19,6 +19,8 @@ from awsemu.protocol.http import HttpRequest, HttpResponse
 
 Params = dict[str, Any]
 ProviderMethod = Callable[[RequestContext, Params], Awaitable[Mapping[str, Any]]]
+Authorize = Callable[[RequestContext, str, Params], None]
+"""A provider's ``authorize(context, operation_name, params)``: raises to refuse a call."""
 
 
 @attrs.frozen
@@ -75,7 +77,10 @@ class ModelService:
     A service whose wire format botocore's model describes. Its provider
     is any object with ``async def <snake_case_operation>(context, params)``
     methods returning the operation's output; an operation without a method
-    answers AWS's ``NotImplemented`` in the service's own protocol.
+    answers AWS's ``NotImplemented`` in the service's own protocol. A
+    provider that decides who may call what has an ``authorize`` method
+    (see ``Authorize``), run once the request is parsed, before the
+    operation's method.
     """
 
     name: str
@@ -85,6 +90,12 @@ class ModelService:
     _log: Logger = attrs.field(factory=Logger, init=False)
     _methods: dict[str, ProviderMethod | None] = attrs.field(factory=dict, init=False)
     _codec: Codec | None = attrs.field(default=None, init=False)
+    _authorize: Authorize | None = attrs.field(init=False)
+
+    @_authorize.default
+    def _provider_authorize(self) -> Authorize | None:
+        found: Authorize | None = getattr(self.provider, "authorize", None)
+        return found
 
     @property
     def codec(self) -> Codec:
@@ -114,6 +125,8 @@ class ModelService:
             if method is None:
                 raise not_implemented(self.name, operation.name)
             params = codec.parse_request(operation, request)
+            if self._authorize is not None:
+                self._authorize(context, operation.name, params)
             output = await method(context, params)
             return codec.serialize_response(
                 operation, output, context.request_id, host_id=context.host_id or ""

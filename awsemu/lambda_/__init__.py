@@ -116,7 +116,7 @@ def core(shared: SharedObjects) -> LambdaCore:
         from awsemu import s3
         from awsemu.lambda_.s3code import S3CodeSource
 
-        provider.code_source = S3CodeSource(shared.obtain(s3.core).provider)
+        provider.code_source = S3CodeSource(shared.assemble(s3.core).provider)
     return LambdaCore(provider, environments, events, threads, scratch)
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.python.threadpool import ThreadPool
 
 from awsemu.config import Config
+from awsemu.s3.access import CallerLookup, no_callers
 from awsemu.s3.provider import S3Provider
 from awsemu.s3.service import S3Service
+from awsemu.s3.signature import SecretLookup, no_secrets
 from awsemu.shared import SharedObjects
+
+if TYPE_CHECKING:
+    from awsemu.iam.store import IamStore
 
 
 @attrs.frozen
@@ -25,10 +30,15 @@ class S3Core:
     pool: ThreadPool | None
 
 
-def core(config: Config, reactor: Any) -> S3Core:
-    """S3's provider over a memory store, or a disk store under ``--data-dir``."""
+def core(shared: SharedObjects) -> S3Core:
+    """
+    S3's provider over a memory store, or a disk store under ``--data-dir``;
+    bucket policies naming IAM users and roles find them in IAM's store.
+    """
     from awsemu.s3.disk import DiskBlobs, SqliteJournal, referenced_blobs
     from awsemu.s3.store import MemoryBlobs, Store
+
+    config, reactor = shared.config, shared.reactor
 
     pool: ThreadPool | None = None
     if config.data_dir is None:
@@ -51,7 +61,31 @@ def core(config: Config, reactor: Any) -> S3Core:
                 store.uploads.values(),
             )
         )
-    return S3Core(S3Provider(store, reactor), pool)
+    return S3Core(S3Provider(store, reactor, caller_lookup(shared)), pool)
+
+
+def _iam_store(shared: SharedObjects) -> IamStore | None:
+    """IAM's and STS's shared store, when either service is enabled."""
+    if not {"iam", "sts"} & set(shared.config.services):
+        return None
+    from awsemu.iam import directory
+
+    return shared.obtain(directory)
+
+
+def secret_lookup(shared: SharedObjects) -> SecretLookup:
+    """
+    The secrets of the access keys IAM and STS issued: signatures made with
+    those keys are checked; any other key is accepted unchecked.
+    """
+    store = _iam_store(shared)
+    return no_secrets if store is None else store.secret
+
+
+def caller_lookup(shared: SharedObjects) -> CallerLookup:
+    """The principals holding the access keys IAM and STS issued."""
+    store = _iam_store(shared)
+    return no_callers if store is None else store.caller
 
 
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> S3Service:
@@ -59,6 +93,6 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> S3Servi
     from awsemu.gateway.services import ModelService
     from awsemu.s3.codec import make_codec
 
-    s3 = shared.obtain(core)
+    s3 = shared.assemble(core)
     model = ModelService("s3", s3.provider, codec_factory=lambda name: make_codec())
-    return S3Service(model, s3.provider, reactor, pool=s3.pool)
+    return S3Service(model, s3.provider, reactor, secret_lookup(shared), pool=s3.pool)

@@ -1,0 +1,618 @@
+"""
+Who may call S3 on a bucket, decided the way S3 decides for the cases
+users meet: the bucket owner's account, and other accounts that the bucket
+policy or an ACL lets in.
+
+awsemu does not evaluate identity policies (LocalStack does not either),
+so every principal of the bucket owner's account is allowed what the
+bucket policy does not explicitly deny. Another account needs an ``Allow``
+statement of the bucket policy, or an ACL grant, that covers the call. An
+explicit ``Deny`` wins over both, for the owner's account too, except that
+the owner's root user can always get, put and delete the bucket policy
+(AWS's protection against locking oneself out).
+
+Policies: ``Effect``; ``Principal``/``NotPrincipal`` (``"*"``, ``AWS``
+account ids, ``:root``, user, role and assumed-role ARNs, ``CanonicalUser``);
+``Action``/``NotAction`` and ``Resource``/``NotResource`` with ``*`` and
+``?`` wildcards; ``Condition`` with the operators of ``_OPERATORS`` (each
+also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``. A
+statement with any other condition, or with policy variables, never
+applies: it grants nothing and denies nothing, so an emulator user is not
+locked out by, say, a TLS-only ``aws:SecureTransport`` rule.
+
+ACLs are honoured as stored (S3's mapping of ACL permissions to actions,
+``_BUCKET_GRANTS`` and ``_OBJECT_GRANTS``); object ownership controls and
+the public access block, which would disable them, are not enforced.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, Protocol
+
+import attrs
+
+from awsemu.gateway.context import RequestContext
+from awsemu.s3 import configs, errors
+from awsemu.s3.store import Bucket, Document, ObjectVersion, Store
+
+Params = dict[str, Any]
+
+
+class Identity(Protocol):
+    """What S3 needs of an IAM or STS principal (``awsemu.iam.store.Caller`` is one)."""
+
+    @property
+    def arn(self) -> str: ...
+
+
+CallerLookup = Callable[[str], Identity | None]
+"""The principal holding an access key id that IAM or STS issued, or None."""
+
+
+def no_callers(access_key_id: str) -> Identity | None:
+    """The lookup to use without IAM and STS: every caller is its account's root user."""
+    return None
+
+
+@attrs.frozen
+class Permission:
+    """
+    What an operation needs: its IAM ``action`` (``version_action`` when
+    the request names a ``VersionId``), on the bucket or on the object the
+    request names (``on_object``).
+
+    ``listing`` maps condition keys to the parameters that give them.
+    ``hides_missing``: a caller who may not list the bucket is told
+    ``AccessDenied`` rather than that the key does not exist. ``copies``:
+    the copy source must be readable too. ``per_key``: checked for each
+    key by the provider (DeleteObjects reports each refusal in its
+    result). ``owner_only``: another account that passes the check still
+    gets ``MethodNotAllowed`` (the bucket policy operations).
+    """
+
+    action: str
+    version_action: str | None = None
+    on_object: bool = False
+    listing: Mapping[str, str] = attrs.field(factory=dict)
+    hides_missing: bool = False
+    copies: bool = False
+    per_key: bool = False
+    owner_only: bool = False
+
+
+def _bucket(action: str, **flags: Any) -> Permission:
+    return Permission(action, **flags)
+
+
+def _object(action: str, version_action: str | None = None, **flags: Any) -> Permission:
+    return Permission(action, version_action, on_object=True, **flags)
+
+
+_LISTING: Final = {"s3:prefix": "Prefix", "s3:delimiter": "Delimiter"}
+
+PERMISSIONS: Final[Mapping[str, Permission | None]] = {
+    # No existing bucket to guard: ListBuckets lists the caller's own, and
+    # CreateBucket refuses another account's name itself.
+    "ListBuckets": None,
+    "CreateBucket": None,
+    "DeleteBucket": _bucket("s3:DeleteBucket"),
+    "HeadBucket": _bucket("s3:ListBucket"),
+    "GetBucketLocation": _bucket("s3:GetBucketLocation"),
+    "ListObjects": _bucket("s3:ListBucket", listing=_LISTING),
+    "ListObjectsV2": _bucket("s3:ListBucket", listing=_LISTING),
+    "ListObjectVersions": _bucket("s3:ListBucketVersions", listing=_LISTING),
+    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads", listing=_LISTING),
+    "GetBucketAcl": _bucket("s3:GetBucketAcl"),
+    "PutBucketAcl": _bucket("s3:PutBucketAcl"),
+    "GetBucketPolicy": _bucket("s3:GetBucketPolicy", owner_only=True),
+    "PutBucketPolicy": _bucket("s3:PutBucketPolicy", owner_only=True),
+    "DeleteBucketPolicy": _bucket("s3:DeleteBucketPolicy", owner_only=True),
+    "GetBucketVersioning": _bucket("s3:GetBucketVersioning"),
+    "PutBucketVersioning": _bucket("s3:PutBucketVersioning"),
+    "GetBucketTagging": _bucket("s3:GetBucketTagging"),
+    "PutBucketTagging": _bucket("s3:PutBucketTagging"),
+    "DeleteBucketTagging": _bucket("s3:PutBucketTagging"),
+    "GetBucketCors": _bucket("s3:GetBucketCORS"),
+    "PutBucketCors": _bucket("s3:PutBucketCORS"),
+    "DeleteBucketCors": _bucket("s3:PutBucketCORS"),
+    "GetBucketLifecycleConfiguration": _bucket("s3:GetLifecycleConfiguration"),
+    "PutBucketLifecycleConfiguration": _bucket("s3:PutLifecycleConfiguration"),
+    "DeleteBucketLifecycle": _bucket("s3:PutLifecycleConfiguration"),
+    "GetBucketEncryption": _bucket("s3:GetEncryptionConfiguration"),
+    "PutBucketEncryption": _bucket("s3:PutEncryptionConfiguration"),
+    "DeleteBucketEncryption": _bucket("s3:PutEncryptionConfiguration"),
+    "GetBucketOwnershipControls": _bucket("s3:GetBucketOwnershipControls"),
+    "PutBucketOwnershipControls": _bucket("s3:PutBucketOwnershipControls"),
+    "DeleteBucketOwnershipControls": _bucket("s3:PutBucketOwnershipControls"),
+    "GetPublicAccessBlock": _bucket("s3:GetBucketPublicAccessBlock"),
+    "PutPublicAccessBlock": _bucket("s3:PutBucketPublicAccessBlock"),
+    "DeletePublicAccessBlock": _bucket("s3:PutBucketPublicAccessBlock"),
+    "GetBucketNotificationConfiguration": _bucket("s3:GetBucketNotification"),
+    "PutBucketNotificationConfiguration": _bucket("s3:PutBucketNotification"),
+    "GetBucketWebsite": _bucket("s3:GetBucketWebsite"),
+    "PutBucketWebsite": _bucket("s3:PutBucketWebsite"),
+    "DeleteBucketWebsite": _bucket("s3:DeleteBucketWebsite"),
+    "GetBucketLogging": _bucket("s3:GetBucketLogging"),
+    "PutBucketLogging": _bucket("s3:PutBucketLogging"),
+    "GetBucketAccelerateConfiguration": _bucket("s3:GetAccelerateConfiguration"),
+    "PutBucketAccelerateConfiguration": _bucket("s3:PutAccelerateConfiguration"),
+    "GetBucketRequestPayment": _bucket("s3:GetBucketRequestPayment"),
+    "PutBucketRequestPayment": _bucket("s3:PutBucketRequestPayment"),
+    "GetObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
+    "HeadObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
+    "GetObjectAttributes": _object(
+        "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes", hides_missing=True
+    ),
+    "PutObject": _object("s3:PutObject"),
+    "CopyObject": _object("s3:PutObject", copies=True),
+    "DeleteObject": _object("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    "DeleteObjects": _object("s3:DeleteObject", "s3:DeleteObjectVersion", per_key=True),
+    "GetObjectAcl": _object("s3:GetObjectAcl", "s3:GetObjectVersionAcl"),
+    "PutObjectAcl": _object("s3:PutObjectAcl", "s3:PutObjectVersionAcl"),
+    "GetObjectTagging": _object("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
+    "PutObjectTagging": _object("s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
+    "DeleteObjectTagging": _object("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"),
+    "CreateMultipartUpload": _object("s3:PutObject"),
+    "UploadPart": _object("s3:PutObject"),
+    "UploadPartCopy": _object("s3:PutObject", copies=True),
+    "CompleteMultipartUpload": _object("s3:PutObject"),
+    "AbortMultipartUpload": _object("s3:AbortMultipartUpload"),
+    "ListParts": _object("s3:ListMultipartUploadParts"),
+}
+"""
+Each S3 operation's permission (AWS's "Required permissions for Amazon S3
+API operations"). An operation missing here is allowed to its bucket's
+owner only, as nothing could grant it.
+"""
+
+_LOCKOUT_EXEMPT: Final = frozenset(
+    {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
+)
+"""What the bucket owner's root user may do whatever the bucket policy denies."""
+
+
+@attrs.frozen
+class Caller:
+    """
+    Who makes a request: its account, its principal's ARN (the account's
+    root user unless IAM or STS issued the key), and whether it signed.
+    """
+
+    account: str
+    arn: str
+    authenticated: bool = True
+
+    @property
+    def is_root(self) -> bool:
+        return self.arn == _root_arn(self.account)
+
+
+def _root_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:root"
+
+
+def caller_of(context: RequestContext, callers: CallerLookup) -> Caller:
+    """The caller of ``context``'s request; unsigned ones stay in the default account."""
+    key = context.access_key_id
+    identity = None if key is None else callers(key)
+    arn = _root_arn(context.account_id) if identity is None else identity.arn
+    return Caller(context.account_id, arn, authenticated=key is not None)
+
+
+# Policies
+
+
+class Decision(enum.Enum):
+    """What a bucket policy says of a request, when any statement applies."""
+
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
+@attrs.frozen
+class Condition:
+    """One key of one condition operator: ``{"StringLike": {"s3:prefix": [...]}}``."""
+
+    operator: str
+    if_exists: bool
+    key: str
+    values: tuple[str, ...]
+
+
+@attrs.frozen
+class Statement:
+    """
+    One policy statement. ``principals`` are (kind, value) pairs, ``kind``
+    being ``*`` for the bare ``"Principal": "*"``; each ``not_*`` flag says
+    the element was the ``Not`` form. ``conditions`` is None when awsemu
+    cannot evaluate them, and the statement then never applies.
+    """
+
+    effect: Decision
+    principals: tuple[tuple[str, str], ...]
+    not_principal: bool
+    actions: tuple[str, ...]
+    not_action: bool
+    resources: tuple[str, ...]
+    not_resource: bool
+    conditions: tuple[Condition, ...] | None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A policy element's one value or list of values, as strings (JSON ``true`` is "true")."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(json.dumps(item) if isinstance(item, bool) else str(item) for item in items)
+
+
+def _element(document: Document, name: str) -> tuple[tuple[str, ...], bool]:
+    """The values of ``name`` or of ``Not<name>``, and whether it was the latter."""
+    if name in document:
+        return _strings(document[name]), False
+    return _strings(document.get(f"Not{name}", [])), f"Not{name}" in document
+
+
+def _principals(value: Any) -> tuple[tuple[str, str], ...]:
+    if value == "*":
+        return (("*", "*"),)
+    if not isinstance(value, dict):
+        return ()
+    return tuple((kind, item) for kind, items in value.items() for item in _strings(items))
+
+
+def _conditions(value: Any) -> tuple[Condition, ...] | None:
+    if not isinstance(value, dict):
+        return None
+    conditions = []
+    for name, block in value.items():
+        operator = name.removesuffix("IfExists")
+        if (operator not in _OPERATORS and name != "Null") or not isinstance(block, dict):
+            return None
+        for key, values in block.items():
+            strings = _strings(values)
+            if key.lower() not in _KNOWN_KEYS or any("${" in item for item in strings):
+                return None
+            conditions.append(Condition(operator, name != operator, key.lower(), strings))
+    return tuple(conditions)
+
+
+def _statement(document: Any) -> Statement | None:
+    if not isinstance(document, dict) or document.get("Effect") not in ("Allow", "Deny"):
+        return None
+    actions, not_action = _element(document, "Action")
+    resources, not_resource = _element(document, "Resource")
+    not_principal = "NotPrincipal" in document
+    return Statement(
+        effect=Decision(document["Effect"]),
+        principals=_principals(document.get("NotPrincipal" if not_principal else "Principal")),
+        not_principal=not_principal,
+        actions=actions,
+        not_action=not_action,
+        resources=resources,
+        not_resource=not_resource,
+        conditions=_conditions(document.get("Condition", {})),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def parse_policy(text: str | None) -> tuple[Statement, ...]:
+    """
+    A bucket policy's statements (none for no policy); malformed statements
+    are left out. Cached: the same text is parsed for every request.
+    """
+    if text is None:
+        return ()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return ()
+    found = document.get("Statement", []) if isinstance(document, dict) else []
+    statements = (_statement(item) for item in (found if isinstance(found, list) else [found]))
+    return tuple(statement for statement in statements if statement is not None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(glob: str, ignore_case: bool) -> re.Pattern[str]:
+    """A policy wildcard (``*`` any run, ``?`` any one character) as a regular expression."""
+    translated = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in glob
+    )
+    return re.compile(translated, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def matches(glob: str, value: str, ignore_case: bool = False) -> bool:
+    return _pattern(glob, ignore_case).fullmatch(value) is not None
+
+
+_ROLE: Final = re.compile(r"arn:aws:iam::([0-9]{12}):role/(?:.*/)?([^/]+)")
+_SESSION: Final = re.compile(r"arn:aws:sts::([0-9]{12}):assumed-role/([^/]+)/.+")
+
+
+def principal_matches(kind: str, value: str, caller: Caller) -> bool:
+    """
+    Whether a policy principal names ``caller``: everyone, its account (as an
+    id, ``:root`` or its canonical user id), its user or session ARN, or the
+    role its session assumed. No awsemu caller is a service or federated user.
+    """
+    if kind == "*" or kind == "AWS" and value == "*":
+        return True
+    if kind == "CanonicalUser":
+        return value == configs.canonical_user_id(caller.account)
+    if kind != "AWS":
+        return False
+    if value in (caller.account, _root_arn(caller.account), caller.arn):
+        return True
+    role, session = _ROLE.fullmatch(value), _SESSION.fullmatch(caller.arn)
+    return role is not None and session is not None and role.groups() == session.groups()
+
+
+def _string_equals(value: str, wanted: str) -> bool:
+    return value == wanted
+
+
+def _string_equals_ignore_case(value: str, wanted: str) -> bool:
+    return value.lower() == wanted.lower()
+
+
+def _like(value: str, wanted: str) -> bool:
+    return matches(wanted, value)
+
+
+_OPERATORS: Final[Mapping[str, tuple[Callable[[str, str], bool], bool]]] = {
+    "StringEquals": (_string_equals, False),
+    "StringNotEquals": (_string_equals, True),
+    "StringEqualsIgnoreCase": (_string_equals_ignore_case, False),
+    "StringNotEqualsIgnoreCase": (_string_equals_ignore_case, True),
+    "StringLike": (_like, False),
+    "StringNotLike": (_like, True),
+    "ArnEquals": (_like, False),
+    "ArnLike": (_like, False),
+    "ArnNotEquals": (_like, True),
+    "ArnNotLike": (_like, True),
+}
+"""Condition operator → (test of the request's value against one policy value, negated)."""
+
+_KNOWN_KEYS: Final = frozenset(
+    {
+        "aws:principalaccount",
+        "aws:principalarn",
+        # Only present when a service acts for a resource, never on a direct call.
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        *_LISTING,
+    }
+)
+"""Condition keys whose value, or absence, awsemu knows for every request."""
+
+
+def _condition_holds(condition: Condition, keys: Mapping[str, str]) -> bool:
+    """
+    AWS's rules: any listed value may match; a key the request lacks fails
+    a positive test and passes a negated one (or any ``IfExists`` test).
+    """
+    value = keys.get(condition.key)
+    if condition.operator == "Null":
+        return (value is None) == ("true" in (item.lower() for item in condition.values))
+    if value is None:
+        return condition.if_exists or _OPERATORS[condition.operator][1]
+    test, negated = _OPERATORS[condition.operator]
+    return any(test(value, wanted) for wanted in condition.values) != negated
+
+
+def _applies(
+    statement: Statement, caller: Caller, action: str, resource: str, keys: Mapping[str, str]
+) -> bool:
+    if statement.conditions is None:
+        return False
+    named = any(principal_matches(kind, value, caller) for kind, value in statement.principals)
+    acts = any(matches(glob, action, ignore_case=True) for glob in statement.actions)
+    covers = any(matches(glob, resource) for glob in statement.resources)
+    return (
+        named != statement.not_principal
+        and acts != statement.not_action
+        and covers != statement.not_resource
+        and all(_condition_holds(condition, keys) for condition in statement.conditions)
+    )
+
+
+def evaluate(
+    statements: Iterable[Statement],
+    caller: Caller,
+    action: str,
+    resource: str,
+    keys: Mapping[str, str] | None = None,
+) -> Decision | None:
+    """
+    What a policy says of ``caller`` doing ``action`` on ``resource``, with
+    the request's condition ``keys``: an explicit Deny wins, then an Allow;
+    None when no statement applies.
+    """
+    known = {
+        "aws:principalaccount": caller.account,
+        "aws:principalarn": caller.arn,
+        **(keys or {}),
+    }
+    applying = {
+        statement.effect
+        for statement in statements
+        if _applies(statement, caller, action, resource, known)
+    }
+    for decision in (Decision.DENY, Decision.ALLOW):
+        if decision in applying:
+            return decision
+    return None
+
+
+# ACLs
+
+_ALL_USERS: Final = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED_USERS: Final = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+_BUCKET_GRANTS: Final[Mapping[str, frozenset[str]]] = {
+    "READ": frozenset({"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}),
+    "WRITE": frozenset({"s3:PutObject", "s3:DeleteObject"}),
+    "READ_ACP": frozenset({"s3:GetBucketAcl"}),
+    "WRITE_ACP": frozenset({"s3:PutBucketAcl"}),
+}
+"""A bucket ACL's permissions → the actions they allow (AWS's mapping)."""
+
+_OBJECT_GRANTS: Final[Mapping[str, frozenset[str]]] = {
+    "READ": frozenset({"s3:GetObject", "s3:GetObjectVersion"}),
+    "READ_ACP": frozenset({"s3:GetObjectAcl", "s3:GetObjectVersionAcl"}),
+    "WRITE_ACP": frozenset({"s3:PutObjectAcl", "s3:PutObjectVersionAcl"}),
+}
+"""An object ACL's permissions → the actions they allow."""
+
+
+def _grantee_matches(grantee: Document, caller: Caller) -> bool:
+    uri = grantee.get("URI")
+    if uri == _ALL_USERS:
+        return True
+    if uri == _AUTHENTICATED_USERS:
+        return caller.authenticated
+    return grantee.get("ID") == configs.canonical_user_id(caller.account)
+
+
+def acl_allows(
+    acl: Document, grants: Mapping[str, frozenset[str]], caller: Caller, action: str
+) -> bool:
+    """Whether a grant of ``acl`` gives ``caller`` ``action``; FULL_CONTROL is every permission."""
+    for grant in acl.get("Grants") or ():
+        permission = grant.get("Permission")
+        allowed = (
+            frozenset().union(*grants.values())
+            if permission == "FULL_CONTROL"
+            else grants.get(permission, frozenset())
+        )
+        if action in allowed and _grantee_matches(grant.get("Grantee") or {}, caller):
+            return True
+    return False
+
+
+# The checks
+
+
+def allowed(
+    bucket: Bucket,
+    caller: Caller,
+    action: str,
+    key: str | None = None,
+    version: ObjectVersion | None = None,
+    keys: Mapping[str, str] | None = None,
+) -> bool:
+    """
+    Whether ``caller`` may do ``action`` on ``bucket`` or on its ``key``
+    (whose ``version``, if it exists, brings its ACL); see the module
+    docstring for the rules.
+    """
+    resource = f"arn:aws:s3:::{bucket.name}" if key is None else f"arn:aws:s3:::{bucket.name}/{key}"
+    decision = evaluate(parse_policy(bucket.config.get("policy")), caller, action, resource, keys)
+    if decision is Decision.DENY:
+        return caller.is_root and caller.account == bucket.owner and action in _LOCKOUT_EXEMPT
+    if caller.account == bucket.owner or decision is Decision.ALLOW:
+        return True
+    bucket_acl = bucket.config.get("acl") or configs.default_acl(bucket.owner)
+    if acl_allows(bucket_acl, _BUCKET_GRANTS, caller, action):
+        return True
+    if version is None:
+        return False
+    object_acl = version.acl or configs.default_acl(version.owner)
+    return acl_allows(object_acl, _OBJECT_GRANTS, caller, action)
+
+
+@attrs.frozen
+class Authorizer:
+    """
+    The check S3's provider runs before each operation, over its ``store``;
+    ``callers`` names the principals of keys IAM and STS issued, and
+    ``copy_source`` parses ``x-amz-copy-source`` as the provider does.
+    """
+
+    store: Store
+    copy_source: Callable[[str], tuple[str, str, str | None]]
+    callers: CallerLookup = no_callers
+
+    def authorize(self, context: RequestContext, operation: str, params: Params) -> None:
+        """
+        Refuse the request with ``AccessDenied`` unless its caller may make
+        it. A bucket that does not exist is left to the operation, which
+        answers ``NoSuchBucket`` to anyone, as S3 does.
+        """
+        bucket = self.store.buckets.get(params.get("Bucket") or "")
+        if bucket is None:
+            return
+        if operation not in PERMISSIONS:
+            if bucket.owner != context.account_id:
+                raise errors.access_denied()
+            return
+        permission = PERMISSIONS[operation]
+        if permission is None or permission.per_key:
+            return
+        if (
+            bucket.owner == context.account_id
+            and bucket.config.get("policy") is None
+            and not permission.copies
+        ):
+            # The common case, decided without a lookup: only a bucket
+            # policy's explicit Deny refuses the owner's account.
+            return
+        caller = caller_of(context, self.callers)
+        if not permission.on_object:
+            keys = {
+                name: str(params[member])
+                for name, member in permission.listing.items()
+                if params.get(member) is not None
+            }
+            if not allowed(bucket, caller, permission.action, keys=keys):
+                raise errors.access_denied()
+        else:
+            self._object(caller, permission, bucket, params["Key"], params.get("VersionId"))
+        if permission.copies:
+            self._copy_source(caller, params["CopySource"])
+        if permission.owner_only and caller.account != bucket.owner:
+            raise errors.method_not_allowed()
+
+    def authorize_key(
+        self,
+        context: RequestContext,
+        operation: str,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+    ) -> None:
+        """The check of one key of a ``per_key`` operation (each key of DeleteObjects)."""
+        permission = PERMISSIONS[operation]
+        assert permission is not None
+        self._object(caller_of(context, self.callers), permission, bucket, key, version_id)
+
+    @staticmethod
+    def _object(
+        caller: Caller, permission: Permission, bucket: Bucket, key: str, version_id: str | None
+    ) -> None:
+        version = bucket.live(key) if version_id is None else bucket.version(key, version_id)
+        action = permission.action
+        if version_id is not None and permission.version_action is not None:
+            action = permission.version_action
+        if not allowed(bucket, caller, action, key, version):
+            raise errors.access_denied()
+        if (
+            permission.hides_missing
+            and version is None
+            and not allowed(bucket, caller, "s3:ListBucket")
+        ):
+            raise errors.access_denied()
+
+    def _copy_source(self, caller: Caller, copy_source: str) -> None:
+        """A copy's source must be readable (a missing bucket is left to the operation)."""
+        name, key, version_id = self.copy_source(copy_source)
+        bucket = self.store.buckets.get(name)
+        if bucket is not None:
+            self._object(caller, _COPY_SOURCE, bucket, key, version_id)
+
+
+_COPY_SOURCE: Final = _object("s3:GetObject", "s3:GetObjectVersion")
+"""What a copy needs of its source."""
