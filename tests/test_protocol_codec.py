@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.protocol.codec import codec_for
@@ -98,6 +99,35 @@ class ErrorShapeTests(SynchronousTestCase):
             b"<RequestId>rid</RequestId></ErrorResponse>",
         )
         self.assertEqual(response.header("content-type"), "text/xml")
+
+    def test_error_headers(self) -> None:
+        """Every protocol sends an error's own headers, HEAD answers included, body unchanged."""
+        error = ServiceError(
+            "NoSuchKey",
+            "The specified key does not exist.",
+            404,
+            fields={"Key": "k"},
+            headers=[("x-amz-delete-marker", "true"), ("x-amz-version-id", "v1")],
+        )
+        plain = attrs.evolve(error, headers=())
+        for service in ("s3", "lambda", "logs", "iam"):
+            codec = codec_for(service)
+            for head in (False, True):
+                response = codec.serialize_error(error, None, "rid", head=head)
+                expected = codec.serialize_error(plain, None, "rid", head=head)
+                self.assertEqual(
+                    (response.status, response.body, response.headers),
+                    (
+                        404,
+                        expected.body,
+                        [
+                            *expected.headers,
+                            ("x-amz-delete-marker", "true"),
+                            ("x-amz-version-id", "v1"),
+                        ],
+                    ),
+                    (service, head),
+                )
 
 
 class BadInputTests(SynchronousTestCase):

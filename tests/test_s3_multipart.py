@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from typing import Any
 
+from awscrt import checksums as crt
 from boto3.s3.transfer import TransferConfig
 
-from tests.s3support import S3TestCase
+from tests.s3support import S3TestCase, client
 
 MIB = 1024 * 1024
 
@@ -179,6 +181,33 @@ class MultipartTests(S3TestCase):
         self.assertEqual(attributes["ObjectParts"]["TotalPartsCount"], 2)
         self.assertTrue(attributes["ETag"].endswith("-2"))
 
+    def test_default_checksum(self) -> None:
+        """An upload created without a checksum completes with S3's full-object CRC64NVME."""
+        bare = client(self.endpoint, request_checksum_calculation="when_required")
+        created = bare.create_multipart_upload(Bucket=self.bucket, Key="big")
+        self.assertNotIn("ChecksumAlgorithm", created)
+        bodies = [b"q" * (5 * MIB), b"rest"]
+        parts = []
+        for number, body in enumerate(bodies, 1):
+            answer = bare.upload_part(
+                Bucket=self.bucket,
+                Key="big",
+                UploadId=created["UploadId"],
+                PartNumber=number,
+                Body=body,
+            )
+            parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        done = bare.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key="big",
+            UploadId=created["UploadId"],
+            MultipartUpload={"Parts": parts},
+        )
+        whole = base64.b64encode(crt.crc64nvme(b"".join(bodies)).to_bytes(8, "big")).decode()
+        self.assertEqual((done["ChecksumCRC64NVME"], done["ChecksumType"]), (whole, "FULL_OBJECT"))
+        head = self.s3.head_object(Bucket=self.bucket, Key="big", ChecksumMode="ENABLED")
+        self.assertEqual((head["ChecksumCRC64NVME"], head["ChecksumType"]), (whole, "FULL_OBJECT"))
+
     def test_upload_part_copy(self) -> None:
         self.s3.put_object(Bucket=self.bucket, Key="src", Body=b"0123456789")
         upload = self.start()
@@ -210,3 +239,121 @@ class MultipartTests(S3TestCase):
         target = io.BytesIO()
         self.s3.download_fileobj(self.bucket, "managed", target, Config=config)
         self.assertEqual(target.getvalue(), data)
+
+
+class ListUploadsTests(S3TestCase):
+    """ListMultipartUploads: filtering, rolling up, paging and encoding as S3 does them."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.bucket = self.new_bucket()
+        #: (key, upload id) in the order S3 lists them: by key, then by initiation.
+        self.started = [
+            (key, self.s3.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"])
+            for key in ("b", "a", "dir/x", "b", "dir/y", "c d")
+        ]
+        self.started.sort(key=lambda started: started[0])
+
+    def listed(self, **params: object) -> dict[str, Any]:
+        result: dict[str, Any] = self.s3.list_multipart_uploads(Bucket=self.bucket, **params)
+        return result
+
+    def test_order_and_defaults(self) -> None:
+        result = self.listed()
+        self.assertEqual([(u["Key"], u["UploadId"]) for u in result["Uploads"]], self.started)
+        self.assertEqual(
+            (
+                result["MaxUploads"],
+                result["IsTruncated"],
+                result["KeyMarker"],
+                result["UploadIdMarker"],
+                result["NextKeyMarker"],
+                result["NextUploadIdMarker"],
+            ),
+            (1000, False, "", "", "", ""),
+        )
+        self.assertNotIn("Prefix", result)
+        self.assertNotIn("CommonPrefixes", result)
+        self.assertEqual(self.listed(MaxUploads=5000)["MaxUploads"], 1000)
+
+    def test_prefix_and_delimiter(self) -> None:
+        result = self.listed(Prefix="dir/")
+        self.assertEqual([u["Key"] for u in result["Uploads"]], ["dir/x", "dir/y"])
+        self.assertEqual(result["Prefix"], "dir/")
+        rolled = self.listed(Delimiter="/")
+        self.assertEqual([u["Key"] for u in rolled["Uploads"]], ["a", "b", "b", "c d"])
+        self.assertEqual(rolled["CommonPrefixes"], [{"Prefix": "dir/"}])
+        self.assertEqual(rolled["Delimiter"], "/")
+
+    def test_markers(self) -> None:
+        """The key marker's own uploads follow only after the upload id marker."""
+        after_a = self.listed(KeyMarker="a")
+        self.assertEqual(
+            [u["Key"] for u in after_a["Uploads"]], ["b", "b", "c d", "dir/x", "dir/y"]
+        )
+        first_b = self.started[1][1]
+        after_first_b = self.listed(KeyMarker="b", UploadIdMarker=first_b)
+        self.assertEqual(
+            [(u["Key"], u["UploadId"]) for u in after_first_b["Uploads"]], self.started[2:]
+        )
+        self.assertEqual(after_first_b["UploadIdMarker"], first_b)
+        ignored = self.listed(UploadIdMarker=first_b)
+        self.assertEqual((len(ignored["Uploads"]), ignored["UploadIdMarker"]), (6, ""))
+        past_prefix = self.listed(KeyMarker="dir/", Delimiter="/")
+        self.assertNotIn("Uploads", past_prefix)
+
+    def test_pages(self) -> None:
+        page = self.listed(MaxUploads=2)
+        self.assertEqual(
+            (page["IsTruncated"], page["NextKeyMarker"], page["NextUploadIdMarker"]),
+            (True, "b", self.started[1][1]),
+        )
+        pages = list(
+            self.s3.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, PaginationConfig={"PageSize": 2}
+            )
+        )
+        self.assertEqual(len(pages), 3)
+        self.assertEqual(
+            [(u["Key"], u["UploadId"]) for p in pages for u in p.get("Uploads", [])],
+            self.started,
+        )
+        rolled = self.s3.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Delimiter="/", PaginationConfig={"PageSize": 1}
+        )
+        entries = [
+            entry.get("Key") or entry["Prefix"]
+            for page in rolled
+            for entry in (*page.get("Uploads", []), *page.get("CommonPrefixes", []))
+        ]
+        self.assertEqual(entries, ["a", "b", "b", "c d", "dir/"])
+
+    def test_encoding_and_bad_arguments(self) -> None:
+        encoded = self.listed(EncodingType="url", Prefix="c ")
+        self.assertEqual(
+            ([u["Key"] for u in encoded["Uploads"]], encoded["Prefix"], encoded["EncodingType"]),
+            (["c+d"], "c+", "url"),
+        )
+        error = self.assertClientError(
+            self.s3.list_multipart_uploads,
+            "InvalidArgument",
+            400,
+            Bucket=self.bucket,
+            MaxUploads=-1,
+        )
+        self.assertEqual(
+            (error["Message"], error["ArgumentName"], error["ArgumentValue"]),
+            (
+                "Argument max-uploads must be an integer between 0 and 2147483647",
+                "max-uploads",
+                "-1",
+            ),
+        )
+        error = self.assertClientError(
+            self.s3.list_multipart_uploads,
+            "InvalidArgument",
+            400,
+            Bucket=self.bucket,
+            EncodingType="base64",
+        )
+        self.assertEqual(error["ArgumentName"], "encoding-type")

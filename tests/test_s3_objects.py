@@ -6,12 +6,14 @@ import base64
 import hashlib
 import zlib
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
+from awscrt import checksums as crt
 from botocore.exceptions import ClientError
 
-from tests.s3support import S3TestCase, raw
+from tests.s3support import S3TestCase, client, raw
 
 #: Keys that must survive path-style and virtual-hosted addressing unchanged.
 ODD_KEYS = ("ünïcødé ✓", "with space", "a+b", "x%2Fy", "a//b", "trailing/", "/leading", "k" * 1024)
@@ -29,6 +31,7 @@ class PutGetTests(S3TestCase):
         self.assertEqual(put["ServerSideEncryption"], "AES256")
         crc = base64.b64encode(zlib.crc32(b"hello").to_bytes(4, "big")).decode()
         self.assertEqual((put["ChecksumCRC32"], put["ChecksumType"]), (crc, "FULL_OBJECT"))
+        self.assertNotIn("ChecksumCRC64NVME", put)
         got = self.s3.get_object(Bucket=self.bucket, Key="k")
         self.assertEqual(got["Body"].read(), b"hello")
         self.assertEqual(got["ContentType"], "binary/octet-stream")
@@ -149,6 +152,38 @@ class PutGetTests(S3TestCase):
             Key="bad",
             Body=b"data",
             ChecksumSHA256="short",
+        )
+
+    def test_default_checksum(self) -> None:
+        """
+        A body sent without a checksum gets S3's full-object CRC64NVME,
+        reported wherever a client-sent one is, and kept by copies.
+        """
+        bare = client(self.endpoint, request_checksum_calculation="when_required")
+        crc = base64.b64encode(crt.crc64nvme(b"hello").to_bytes(8, "big")).decode()
+        put = bare.put_object(Bucket=self.bucket, Key="k", Body=b"hello")
+        self.assertEqual((put["ChecksumCRC64NVME"], put["ChecksumType"]), (crc, "FULL_OBJECT"))
+        self.assertNotIn("ChecksumCRC32", put)
+        got = self.s3.get_object(Bucket=self.bucket, Key="k", ChecksumMode="ENABLED")
+        self.assertEqual(
+            (got["Body"].read(), got["ChecksumCRC64NVME"], got["ChecksumType"]),
+            (b"hello", crc, "FULL_OBJECT"),
+        )
+        attributes = self.s3.get_object_attributes(
+            Bucket=self.bucket, Key="k", ObjectAttributes=["Checksum"]
+        )
+        self.assertEqual(
+            attributes["Checksum"], {"ChecksumCRC64NVME": crc, "ChecksumType": "FULL_OBJECT"}
+        )
+        listed = self.s3.list_objects_v2(Bucket=self.bucket)["Contents"][0]
+        self.assertEqual(
+            (listed["ChecksumAlgorithm"], listed["ChecksumType"]), (["CRC64NVME"], "FULL_OBJECT")
+        )
+        copied = bare.copy_object(
+            Bucket=self.bucket, Key="copy", CopySource={"Bucket": self.bucket, "Key": "k"}
+        )["CopyObjectResult"]
+        self.assertEqual(
+            (copied["ChecksumCRC64NVME"], copied["ChecksumType"]), (crc, "FULL_OBJECT")
         )
 
     def test_signed_streaming(self) -> None:
@@ -502,6 +537,104 @@ class VersioningTests(S3TestCase):
         self.assertEqual(self.s3.get_object(Bucket=bucket, Key="c")["Body"].read(), b"1")
         self.assertClientError(
             self.s3.get_object, "NoSuchVersion", 404, Bucket=bucket, Key="k", VersionId="0" * 32
+        )
+
+    def test_delete_marker_answers(self) -> None:
+        """
+        Reads meet a current delete marker as a missing key, and one named
+        by version id as a resource only DELETE applies to; both say so in
+        headers, which HEAD answers carry without a body.
+        """
+        bucket = self.new_bucket()
+        self.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        self.s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+        marker = self.s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+        listed = self.s3.list_object_versions(Bucket=bucket)["DeleteMarkers"][0]
+        last_modified = formatdate(listed["LastModified"].timestamp(), usegmt=True)
+        for call in (self.s3.get_object, self.s3.head_object):
+            with self.assertRaises(ClientError) as raised:
+                call(Bucket=bucket, Key="k")
+            response = raised.exception.response
+            headers = response["ResponseMetadata"]["HTTPHeaders"]
+            self.assertEqual(
+                (
+                    response["ResponseMetadata"]["HTTPStatusCode"],
+                    headers["x-amz-delete-marker"],
+                    headers["x-amz-version-id"],
+                ),
+                (404, "true", marker),
+            )
+        error = self.assertClientError(self.s3.get_object, "NoSuchKey", 404, Bucket=bucket, Key="k")
+        self.assertEqual(error["Key"], "k")
+        for method, call in (("GET", self.s3.get_object), ("HEAD", self.s3.head_object)):
+            with self.assertRaises(ClientError) as raised:
+                call(Bucket=bucket, Key="k", VersionId=marker)
+            response = raised.exception.response
+            headers = response["ResponseMetadata"]["HTTPHeaders"]
+            self.assertEqual(
+                (
+                    response["ResponseMetadata"]["HTTPStatusCode"],
+                    headers["x-amz-delete-marker"],
+                    headers["x-amz-version-id"],
+                    headers["last-modified"],
+                    headers["allow"],
+                ),
+                (405, "true", marker, last_modified, "DELETE"),
+                method,
+            )
+        error = self.assertClientError(
+            self.s3.get_object, "MethodNotAllowed", 405, Bucket=bucket, Key="k", VersionId=marker
+        )
+        self.assertEqual(
+            (error["Message"], error["Method"], error["ResourceType"]),
+            ("The specified method is not allowed against this resource.", "GET", "DeleteMarker"),
+        )
+        status, headers, body = raw(self.endpoint, "HEAD", f"/{bucket}/k?versionId={marker}")
+        self.assertEqual((status, body, headers["allow"]), (405, b"", "DELETE"))
+
+    def test_delete_marker_as_target(self) -> None:
+        """Sub-resource writes refuse a delete marker (405); copies may not name one (400)."""
+        bucket = self.new_bucket()
+        self.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        self.s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+        marker = self.s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+        error = self.assertClientError(
+            self.s3.put_object_acl, "MethodNotAllowed", 405, Bucket=bucket, Key="k", ACL="private"
+        )
+        self.assertEqual((error["Method"], error["ResourceType"]), ("PUT", "DeleteMarker"))
+        with self.assertRaises(ClientError) as raised:
+            self.s3.get_object_acl(Bucket=bucket, Key="k", VersionId=marker)
+        response = raised.exception.response
+        self.assertEqual(
+            (
+                response["Error"]["Code"],
+                response["ResponseMetadata"]["HTTPHeaders"]["x-amz-version-id"],
+                response["ResponseMetadata"]["HTTPHeaders"]["allow"],
+            ),
+            ("MethodNotAllowed", marker, "DELETE"),
+        )
+        with self.assertRaises(ClientError) as raised:
+            self.s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"})
+        response = raised.exception.response
+        self.assertEqual(
+            (
+                response["Error"]["Code"],
+                response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"],
+            ),
+            ("NoSuchKey", "true"),
+        )
+        error = self.assertClientError(
+            self.s3.copy_object,
+            "InvalidRequest",
+            400,
+            Bucket=bucket,
+            Key="c",
+            CopySource={"Bucket": bucket, "Key": "k", "VersionId": marker},
+        )
+        self.assertEqual(
+            error["Message"],
+            "The source of a copy request may not specifically refer to a delete marker by "
+            "version id.",
         )
 
     def test_suspended(self) -> None:

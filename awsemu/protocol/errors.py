@@ -8,7 +8,7 @@ protocol, so providers never build error documents themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -21,7 +21,10 @@ class ServiceError(Exception):
     ``fields`` are extra members AWS sends with this error, by their wire
     name: S3's ``BucketName``, ``Key``, ``ArgumentName``...; a modeled error
     shape's members for the JSON protocols. ``sender_fault`` picks
-    ``Sender``/``Receiver`` in the query protocol's ``<Type>``.
+    ``Sender``/``Receiver`` in the query protocol's ``<Type>``. ``headers``
+    are (name, value) pairs sent with the error whatever the protocol: AWS
+    puts facts there that clients read even without a body (a HEAD's
+    answer), such as S3's ``x-amz-delete-marker``.
     """
 
     code: str
@@ -29,6 +32,7 @@ class ServiceError(Exception):
     status: int = 400
     sender_fault: bool = True
     fields: Mapping[str, object] = attrs.field(factory=dict)
+    headers: Sequence[tuple[str, str]] = ()
 
     def __str__(self) -> str:
         return f"{self.code} ({self.status}): {self.message}"

@@ -2,10 +2,11 @@
 The digests S3 computes over object bodies: the MD5 of the ETag and the
 ``x-amz-checksum-*`` algorithms, all fed in one pass over the body.
 
-CRC32 and SHA come from the standard library; CRC32C and CRC64NVME have
-no C implementation without ``awscrt`` (which botocore does not require),
-so they are table-driven here: slower, but only paid by clients that ask
-for those algorithms.
+CRC32 comes from zlib and SHA from hashlib; CRC32C and CRC64NVME from
+``awscrt`` (AWS's own C implementations, which botocore also uses for
+them), fast enough for S3's default CRC64NVME to be paid on every body.
+awscrt is imported on first use: loading its native library costs about
+50 ms, which startup need not pay.
 """
 
 from __future__ import annotations
@@ -27,63 +28,49 @@ class Digest(Protocol):
     def digest(self) -> bytes: ...
 
 
-def _reflected_table(polynomial: int) -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        value = byte
-        for _ in range(8):
-            value = (value >> 1) ^ polynomial if value & 1 else value >> 1
-        table.append(value)
-    return tuple(table)
-
-
 @attrs.define
-class _Crc32:
-    """zlib's CRC32 behind the hashlib interface."""
+class _Crc:
+    """
+    A CRC of ``width`` bits behind the hashlib interface, kept up to date by
+    ``function(data, previous)`` (zlib's and awscrt's CRCs all continue one).
+    """
 
-    value: int = 0
-
-    def update(self, data: bytes, /) -> None:
-        self.value = zlib.crc32(data, self.value)
-
-    def digest(self) -> bytes:
-        return self.value.to_bytes(4, "big")
-
-
-@attrs.define
-class _TableCrc:
-    """A reflected CRC of ``width`` bits computed a byte at a time from ``table``."""
-
-    table: tuple[int, ...]
+    function: Callable[[bytes, int], int]
     width: int
     value: int = 0
 
     def update(self, data: bytes, /) -> None:
-        mask = (1 << self.width) - 1
-        crc = self.value ^ mask
-        table = self.table
-        for byte in data:
-            crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-        self.value = crc ^ mask
+        self.value = self.function(data, self.value)
 
     def digest(self) -> bytes:
         return self.value.to_bytes(self.width // 8, "big")
 
 
-_CRC32C_TABLE: Final = _reflected_table(0x82F63B78)
-_CRC64NVME_TABLE: Final = _reflected_table(0x9A6C9329AC4BC9B5)
+def _crt(name: str, width: int) -> Callable[[], Digest]:
+    """New digests of awscrt's CRC ``name`` (``crc32c``...), imported on first use."""
+
+    def new() -> Digest:
+        from awscrt import checksums
+
+        return _Crc(getattr(checksums, name), width)
+
+    return new
+
 
 #: ``x-amz-checksum-<name>`` → a new digest of that algorithm.
 ALGORITHMS: Final[Mapping[str, Callable[[], Digest]]] = {
-    "CRC32": _Crc32,
-    "CRC32C": lambda: _TableCrc(_CRC32C_TABLE, 32),
-    "CRC64NVME": lambda: _TableCrc(_CRC64NVME_TABLE, 64),
+    "CRC32": lambda: _Crc(zlib.crc32, 32),
+    "CRC32C": _crt("crc32c", 32),
+    "CRC64NVME": _crt("crc64nvme", 64),
     "SHA1": hashlib.sha1,
     "SHA256": hashlib.sha256,
 }
 
 #: Algorithms whose checksums of parts combine into a full-object checksum.
 FULL_OBJECT_CAPABLE: Final = frozenset({"CRC32", "CRC32C", "CRC64NVME"})
+
+#: The full-object checksum S3 gives every object written without one.
+DEFAULT: Final = "CRC64NVME"
 
 
 def param_name(algorithm: str) -> str:

@@ -5,7 +5,10 @@ elements AWS puts in each, in one place so providers never spell one out.
 
 from __future__ import annotations
 
+from email.utils import formatdate
 from typing import Final
+
+import attrs
 
 from awsemu.protocol.errors import ServiceError
 
@@ -18,6 +21,42 @@ def no_such_bucket(bucket: str) -> ServiceError:
 
 def no_such_key(key: str) -> ServiceError:
     return ServiceError("NoSuchKey", "The specified key does not exist.", 404, fields={"Key": key})
+
+
+def _naming_marker(version_id: str) -> list[tuple[str, str]]:
+    """The headers with which S3 says a request met a delete marker, and which one."""
+    return [("x-amz-delete-marker", "true"), ("x-amz-version-id", version_id)]
+
+
+def deleted_key(key: str, marker_id: str) -> ServiceError:
+    """``NoSuchKey`` for a key whose current version is a delete marker, named in headers."""
+    return attrs.evolve(no_such_key(key), headers=_naming_marker(marker_id))
+
+
+def delete_marker_method(
+    method: str, marker_id: str | None = None, last_modified: float | None = None
+) -> ServiceError:
+    """
+    405 for a method other than DELETE (the only one a delete marker
+    allows) on a delete marker. The headers name the marker when the
+    request named it by version id; GetObject and HeadObject also date it.
+    """
+    headers = [("Allow", "DELETE")]
+    if marker_id is not None:
+        headers.extend(_naming_marker(marker_id))
+    if last_modified is not None:
+        headers.append(("Last-Modified", formatdate(last_modified, usegmt=True)))
+    return attrs.evolve(
+        method_not_allowed(),
+        fields={"Method": method, "ResourceType": "DeleteMarker"},
+        headers=headers,
+    )
+
+
+def copy_of_delete_marker() -> ServiceError:
+    return invalid_request(
+        "The source of a copy request may not specifically refer to a delete marker by version id."
+    )
 
 
 def no_such_version(key: str, version_id: str) -> ServiceError:
@@ -214,3 +253,87 @@ def missing_configuration(code: str, message: str, bucket: str) -> ServiceError:
 
 MIN_PART_SIZE: Final = 5 * 1024 * 1024
 """The smallest size S3 accepts for a multipart upload's part, the last excepted."""
+
+
+def _hex_bytes(text: str) -> str:
+    """How S3's errors spell a signed string's bytes: ``41 57 53 34 ...``."""
+    return " ".join(f"{byte:02x}" for byte in text.encode())
+
+
+def signature_mismatch(
+    access_key_id: str, string_to_sign: str, provided: str, canonical_request: str | None = None
+) -> ServiceError:
+    """
+    ``SignatureDoesNotMatch`` with what AWS shows to debug it: the string
+    it signed (and, for SigV4 requests, the canonical request), as text and
+    as bytes.
+    """
+    fields: dict[str, object] = {
+        "AWSAccessKeyId": access_key_id,
+        "StringToSign": string_to_sign,
+        "SignatureProvided": provided,
+        "StringToSignBytes": _hex_bytes(string_to_sign),
+    }
+    if canonical_request is not None:
+        fields["CanonicalRequest"] = canonical_request
+        fields["CanonicalRequestBytes"] = _hex_bytes(canonical_request)
+    return attrs.evolve(signature_does_not_match(), fields=fields)
+
+
+def content_sha256_mismatch(client: str, computed: str) -> ServiceError:
+    return ServiceError(
+        "XAmzContentSHA256Mismatch",
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        fields={"ClientComputedContentSHA256": client, "S3ComputedContentSHA256": computed},
+    )
+
+
+def invalid_content_sha256(value: str) -> ServiceError:
+    return invalid_argument(
+        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+        "x-amz-content-sha256",
+        value,
+    )
+
+
+def missing_content_sha256() -> ServiceError:
+    return invalid_request("Missing required header for this request: x-amz-content-sha256")
+
+
+def missing_date() -> ServiceError:
+    return access_denied("AWS authentication requires a valid Date or x-amz-date header")
+
+
+MAX_CLOCK_SKEW: Final = 15 * 60
+"""Seconds a signed request's time may differ from the server's."""
+
+
+def request_time_too_skewed(request_time: str, server_time: str) -> ServiceError:
+    return ServiceError(
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+        403,
+        fields={
+            "RequestTime": request_time,
+            "ServerTime": server_time,
+            "MaxAllowedSkewMilliseconds": MAX_CLOCK_SKEW * 1000,
+        },
+    )
+
+
+def method_not_allowed() -> ServiceError:
+    """405: e.g. another account's call of a bucket policy operation the policy allows."""
+    return ServiceError(
+        "MethodNotAllowed", "The specified method is not allowed against this resource.", 405
+    )
+
+
+def malformed_credential() -> ServiceError:
+    return ServiceError(
+        "AuthorizationHeaderMalformed",
+        "The authorization header is malformed; the Credential is mal-formed; expecting "
+        '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+    )

@@ -23,7 +23,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import checksums, configs, errors, listing
+from awsemu.s3 import access, checksums, configs, errors, listing
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
@@ -35,6 +35,8 @@ _IP_ADDRESS: Final = re.compile(r"\d+\.\d+\.\d+\.\d+")
 _REGION: Final = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _PART_NUMBERS: Final = range(1, 10001)
 MAX_DELETE_KEYS: Final = 1000
+#: ListMultipartUploads' page size: its default, and the most a larger ``max-uploads`` gets.
+MAX_UPLOADS: Final = 1000
 
 #: PutObject/CreateMultipartUpload members stored with the object and returned on reads.
 STORED_HEADERS: Final = (
@@ -94,12 +96,19 @@ def _tag_set(tags: dict[str, str]) -> list[Document]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
-def _algorithms(params: Params, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The checksum algorithms a write must compute: those it sent values for, plus ``extra``."""
+def _algorithms(
+    params: Params, extra: tuple[str, ...] = (), *, default: bool = False
+) -> tuple[str, ...]:
+    """
+    The checksum algorithms a write must compute: those it sent values for
+    or asked for, plus ``extra``; with ``default``, S3's own when that
+    leaves none, as S3 gives every object it writes a checksum.
+    """
     sent = [name for name in checksums.ALGORITHMS if params.get(checksums.param_name(name))]
     requested = params.get("ChecksumAlgorithm")
     wanted = [*sent, *extra, *([requested.upper()] if requested else [])]
-    return tuple(dict.fromkeys(name for name in wanted if name in checksums.ALGORITHMS))
+    chosen = tuple(dict.fromkeys(name for name in wanted if name in checksums.ALGORITHMS))
+    return chosen or ((checksums.DEFAULT,) if default else ())
 
 
 def _checksum_output(version_checksums: dict[str, str], checksum_type: str | None) -> Output:
@@ -152,13 +161,23 @@ class Received:
 
 @attrs.define
 class S3Provider:
-    """The S3 operations over ``store``; ``clock`` dates everything written."""
+    """
+    The S3 operations over ``store``; ``clock`` dates everything written;
+    ``callers`` names the principals of keys IAM and STS issued, for
+    bucket policies that name users and roles.
+    """
 
     store: Store
     clock: IReactorTime
+    callers: access.CallerLookup = access.no_callers
     _configurations: dict[str, Callable[[RequestContext, Params], Awaitable[Output]]] = attrs.field(
         init=False, factory=dict
     )
+    _authorizer: access.Authorizer = attrs.field(init=False)
+
+    @_authorizer.default
+    def _make_authorizer(self) -> access.Authorizer:
+        return access.Authorizer(self.store, parse_copy_source, self.callers)
 
     def __attrs_post_init__(self) -> None:
         for configuration in configs.CONFIGURATIONS:
@@ -228,6 +247,10 @@ class S3Provider:
 
     def _now(self) -> float:
         return self.clock.seconds()
+
+    def authorize(self, context: RequestContext, operation: str, params: Params) -> None:
+        """``AccessDenied`` unless the caller may make this call (``ModelService`` asks first)."""
+        self._authorizer.authorize(context, operation, params)
 
     # Buckets
 
@@ -340,11 +363,11 @@ class S3Provider:
     # Object writes
 
     async def _receive(
-        self, body: BinaryIO, params: Params, extra: tuple[str, ...] = ()
+        self, body: BinaryIO, params: Params, extra: tuple[str, ...] = (), *, default: bool = False
     ) -> Received:
         """
         Store a request body, verifying its ``Content-MD5`` and checksums; a
-        body that fails verification is not kept.
+        body that fails verification is not kept. ``default``: see ``_algorithms``.
         """
         expected_md5 = _content_md5(params.get("ContentMD5"))
         expected = {
@@ -352,7 +375,7 @@ class S3Provider:
             for name in checksums.ALGORITHMS
             if params.get(checksums.param_name(name))
         }
-        digests = checksums.BodyDigests(_algorithms(params, extra))
+        digests = checksums.BodyDigests(_algorithms(params, extra, default=default))
         blob = await self.store.blobs.write(body, digests)
         md5 = digests.md5.digest()
         computed = digests.checksums()
@@ -406,7 +429,7 @@ class S3Provider:
         bucket = self._bucket(params)
         key = params["Key"]
         self._check_write_conditions(bucket, key, params)
-        received = await self._receive(params["Body"], params)
+        received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
             key=key,
@@ -435,12 +458,29 @@ class S3Provider:
 
     # Object reads
 
-    def _find(self, bucket: Bucket, key: str, version_id: str | None) -> ObjectVersion:
-        """The version a read names, or AWS's error for its absence."""
+    def _find(
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        method: str = "GET",
+        *,
+        dated: bool = False,
+    ) -> ObjectVersion:
+        """
+        The version a request made with HTTP ``method`` names, or AWS's
+        error for its absence. A current delete marker hides the key from
+        reads (404) and refuses writes (405); one named by its version id
+        refuses all but DELETE, with its ``Last-Modified`` if ``dated``.
+        """
         if version_id is None:
-            version = bucket.live(key)
+            version = bucket.current(key)
             if version is None:
                 raise errors.no_such_key(key)
+            if version.delete_marker:
+                if method in ("GET", "HEAD"):
+                    raise errors.deleted_key(key, version.version_id)
+                raise errors.delete_marker_method(method)
             return version
         found = bucket.version(key, version_id)
         if found is None:
@@ -450,11 +490,8 @@ class S3Provider:
                 )
             raise errors.no_such_version(key, version_id)
         if found.delete_marker:
-            raise ServiceError(
-                "MethodNotAllowed",
-                "The specified method is not allowed against this resource.",
-                405,
-                fields={"Method": "GET", "ResourceType": "DeleteMarker"},
+            raise errors.delete_marker_method(
+                method, found.version_id, found.last_modified if dated else None
             )
         return found
 
@@ -483,10 +520,10 @@ class S3Provider:
                 output[member] = params[override]
         return output
 
-    def _read(self, params: Params) -> tuple[ObjectVersion, Output, tuple[int, int]]:
-        """The version read, its description and the (start, length) to send."""
+    def _read(self, params: Params, method: str) -> tuple[ObjectVersion, Output, tuple[int, int]]:
+        """The version GET or HEAD reads, its description and the (start, length) to send."""
         bucket = self._bucket(params)
-        version = self._find(bucket, params["Key"], params.get("VersionId"))
+        version = self._find(bucket, params["Key"], params.get("VersionId"), method, dated=True)
         Conditions.of_read(params).check(version.etag, version.last_modified)
         output = self._describe(bucket, version, params)
         selected = self._part_range(version, params.get("PartNumber"), output)
@@ -519,7 +556,7 @@ class S3Provider:
         return start, parts[number - 1].size
 
     async def get_object(self, context: RequestContext, params: Params) -> Output:
-        version, output, (start, length) = self._read(params)
+        version, output, (start, length) = self._read(params, "GET")
         output["Body"] = (
             b""
             if version.blob is None or not length
@@ -528,7 +565,7 @@ class S3Provider:
         return output
 
     async def head_object(self, context: RequestContext, params: Params) -> Output:
-        return self._read(params)[1]
+        return self._read(params, "HEAD")[1]
 
     async def get_object_attributes(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
@@ -618,6 +655,7 @@ class S3Provider:
             if key is None:
                 raise errors.malformed_xml()
             try:
+                self._authorizer.authorize_key(context, "DeleteObjects", bucket, key, version_id)
                 result = self._delete(context, bucket, key, version_id)
             except ServiceError as error:
                 failed.append(
@@ -659,7 +697,7 @@ class S3Provider:
         ):
             raise errors.invalid_request(_NOT_MODIFIED_COPY)
         self._check_write_conditions(bucket, key, params)
-        algorithms = _algorithms(params, tuple(source.checksums))
+        algorithms = _algorithms(params, tuple(source.checksums), default=True)
         digests = checksums.BodyDigests(algorithms)
         blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
         self._recheck_write(bucket, key, params, blob)
@@ -703,6 +741,9 @@ class S3Provider:
         """The copy source a request names, once its ``x-amz-copy-source-if-*`` conditions hold."""
         bucket_name, key, version_id = parse_copy_source(params["CopySource"])
         bucket = self.store.bucket(bucket_name)
+        named = None if version_id is None else bucket.version(key, version_id)
+        if named is not None and named.delete_marker:
+            raise errors.copy_of_delete_marker()
         source = self._find(bucket, key, version_id)
         Conditions.of_copy_source(params).check(
             source.etag, source.last_modified, not_modified_fails=True
@@ -711,29 +752,30 @@ class S3Provider:
 
     # Tagging and ACLs of objects
 
-    def _object(self, params: Params) -> tuple[Bucket, ObjectVersion]:
+    def _object(self, params: Params, method: str) -> tuple[Bucket, ObjectVersion]:
+        """The version a sub-resource call (tagging, ACL) with HTTP ``method`` names."""
         bucket = self._bucket(params)
-        return bucket, self._find(bucket, params["Key"], params.get("VersionId"))
+        return bucket, self._find(bucket, params["Key"], params.get("VersionId"), method)
 
     async def put_object_tagging(self, context: RequestContext, params: Params) -> Output:
-        bucket, version = self._object(params)
+        bucket, version = self._object(params, "PUT")
         tag_set = (params.get("Tagging") or {}).get("TagSet") or []
         version.tags = {tag["Key"]: tag["Value"] for tag in tag_set}
         self.store.save_version(bucket, version)
         return self._version_output(bucket, version)
 
     async def get_object_tagging(self, context: RequestContext, params: Params) -> Output:
-        bucket, version = self._object(params)
+        bucket, version = self._object(params, "GET")
         return {"TagSet": _tag_set(version.tags), **self._version_output(bucket, version)}
 
     async def delete_object_tagging(self, context: RequestContext, params: Params) -> Output:
-        bucket, version = self._object(params)
+        bucket, version = self._object(params, "DELETE")
         version.tags = {}
         self.store.save_version(bucket, version)
         return self._version_output(bucket, version)
 
     async def put_object_acl(self, context: RequestContext, params: Params) -> Output:
-        bucket, version = self._object(params)
+        bucket, version = self._object(params, "PUT")
         acl = configs.acl_from_params(params, context.account_id)
         if acl is None:
             raise errors.malformed_xml()
@@ -742,7 +784,7 @@ class S3Provider:
         return {}
 
     async def get_object_acl(self, context: RequestContext, params: Params) -> Output:
-        _, version = self._object(params)
+        _, version = self._object(params, "GET")
         return dict(version.acl or configs.default_acl(version.owner))
 
     # Listings
@@ -773,12 +815,8 @@ class S3Provider:
             raise errors.invalid_argument(
                 "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", max_keys
             )
+        encode = _key_encoder(params)
         encoding = params.get("EncodingType")
-        if encoding is not None and encoding != "url":
-            raise errors.invalid_argument(
-                "Invalid Encoding Method specified in Request", "encoding-type", encoding
-            )
-        encode: Callable[[str], str] = listing.url_encode if encoding else str
         prefix = params.get("Prefix") or ""
         delimiter = params.get("Delimiter") or ""
         page = listing.walk(
@@ -1008,17 +1046,20 @@ class S3Provider:
         self._check_write_conditions(bucket, upload.key, params)
         settings = upload.settings
         algorithm: str | None = settings.get("ChecksumAlgorithm")
-        full_object = settings.get("ChecksumType") == "FULL_OBJECT"
-        digests = checksums.BodyDigests((algorithm,) if algorithm and full_object else ())
+        checksum_type: str | None = settings.get("ChecksumType")
+        if algorithm is None:
+            # An upload created without a checksum gets S3's default over the whole object.
+            algorithm, checksum_type = checksums.DEFAULT, "FULL_OBJECT"
+        full_object = checksum_type == "FULL_OBJECT"
+        digests = checksums.BodyDigests((algorithm,) if full_object else ())
         blob = await self.store.blobs.concat([part.blob for part in parts if part.blob], digests)
         if upload.upload_id not in self.store.uploads:
             self.store.blobs.delete(blob)
             raise errors.no_such_upload(upload.upload_id)
         etag = hashlib.md5(b"".join(bytes.fromhex(_bare(part.etag)) for part in parts))
-        object_checksums: dict[str, str] = {}
-        if algorithm and full_object:
+        if full_object:
             object_checksums = digests.checksums()
-        elif algorithm:
+        else:
             object_checksums = {
                 algorithm: checksums.composite(algorithm, (p.checksums[algorithm] for p in parts))
             }
@@ -1034,7 +1075,7 @@ class S3Provider:
             headers=self._settings(settings),
             storage_class=settings.get("StorageClass") or "STANDARD",
             checksums=object_checksums,
-            checksum_type=settings.get("ChecksumType"),
+            checksum_type=checksum_type,
             parts=[attrs.evolve(part, blob=None) for part in parts],
             tags=_tags(settings.get("Tagging")),
             encryption=settings["encryption"],
@@ -1118,40 +1159,123 @@ class S3Provider:
 
     async def list_multipart_uploads(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
+        limit = params.get("MaxUploads", MAX_UPLOADS)
+        if limit < 0:
+            raise errors.invalid_argument(
+                "Argument max-uploads must be an integer between 0 and 2147483647",
+                "max-uploads",
+                limit,
+            )
+        limit = min(limit, MAX_UPLOADS)
+        encode = _key_encoder(params)
         prefix = params.get("Prefix") or ""
-        limit = params.get("MaxUploads", 1000)
+        delimiter = params.get("Delimiter") or ""
         key_marker = params.get("KeyMarker") or ""
-        uploads = sorted(
-            (
-                u
-                for u in self.store.uploads.values()
-                if u.bucket == bucket.name and u.key.startswith(prefix) and u.key > key_marker
-            ),
+        # S3 ignores an upload id marker that comes without a key marker.
+        id_marker = (params.get("UploadIdMarker") or "") if key_marker else ""
+        in_progress = sorted(
+            (u for u in self.store.uploads.values() if u.bucket == bucket.name),
             key=lambda u: (u.key, u.initiated),
         )
-        shown = uploads[:limit]
+        uploads: list[Upload] = []
+        prefixes: list[str] = []
+        last = ("", "")
+        truncated = False
+        entries = _upload_entries(in_progress, prefix, delimiter, key_marker, id_marker)
+        for upload, rolled in entries:
+            if len(uploads) + len(prefixes) == limit:
+                truncated = True
+                break
+            if rolled is None:
+                uploads.append(upload)
+                last = (upload.key, upload.upload_id)
+            else:
+                prefixes.append(rolled)
+                last = (rolled, "")
+        next_key, next_id = last if truncated else ("", "")
         output: Output = {
             "Bucket": bucket.name,
-            "KeyMarker": key_marker,
-            "UploadIdMarker": params.get("UploadIdMarker") or "",
-            "Prefix": prefix,
+            "KeyMarker": encode(key_marker),
+            "UploadIdMarker": id_marker,
+            "NextKeyMarker": encode(next_key),
+            "NextUploadIdMarker": next_id,
             "MaxUploads": limit,
-            "IsTruncated": len(uploads) > limit,
-            "Uploads": [
-                {
-                    "UploadId": u.upload_id,
-                    "Key": u.key,
-                    "Initiated": u.initiated,
-                    "StorageClass": u.settings.get("StorageClass") or "STANDARD",
-                    "Owner": self._upload_owner(u),
-                    "Initiator": self._upload_owner(u),
-                }
-                for u in shown
-            ],
+            "IsTruncated": truncated,
+            "Uploads": [self._upload_entry(upload, encode) for upload in uploads],
+            "CommonPrefixes": [{"Prefix": encode(common)} for common in prefixes],
         }
-        if len(uploads) > limit:
-            output.update(NextKeyMarker=shown[-1].key, NextUploadIdMarker=shown[-1].upload_id)
+        if prefix:
+            output["Prefix"] = encode(prefix)
+        if delimiter:
+            output["Delimiter"] = encode(delimiter)
+        if params.get("EncodingType"):
+            output["EncodingType"] = params["EncodingType"]
         return output
+
+    def _upload_entry(self, upload: Upload, encode: Callable[[str], str]) -> Document:
+        """One ``<Upload>`` of ListMultipartUploads."""
+        entry: Document = {
+            "UploadId": upload.upload_id,
+            "Key": encode(upload.key),
+            "Initiated": upload.initiated,
+            "StorageClass": upload.settings.get("StorageClass") or "STANDARD",
+            "Owner": self._upload_owner(upload),
+            "Initiator": self._upload_owner(upload),
+        }
+        if upload.settings.get("ChecksumAlgorithm"):
+            entry.update(
+                ChecksumAlgorithm=upload.settings["ChecksumAlgorithm"],
+                ChecksumType=upload.settings["ChecksumType"],
+            )
+        return entry
+
+
+def _upload_entries(
+    uploads: list[Upload], prefix: str, delimiter: str, key_marker: str, id_marker: str
+) -> Iterator[tuple[Upload, str | None]]:
+    """
+    ``uploads`` (sorted by key, then initiation) under ``prefix`` and after
+    the markers, each with the common prefix it rolls up into at
+    ``delimiter`` (None if it does not), a common prefix yielded once.
+
+    The key marker's own uploads follow only after the upload id marker,
+    by position as S3 orders them (none if that upload is gone); a key
+    marker that is itself a common prefix skips every key under it.
+    """
+    skip_under = key_marker if delimiter and key_marker.endswith(delimiter) else None
+    marker_passed = False
+    current_prefix: str | None = None
+    for upload in uploads:
+        key = upload.key
+        if not key.startswith(prefix) or key < key_marker:
+            continue
+        if skip_under is not None and key.startswith(skip_under):
+            continue
+        if key == key_marker:
+            if not marker_passed:
+                marker_passed = upload.upload_id == id_marker
+                continue
+        if delimiter:
+            index = key.find(delimiter, len(prefix))
+            if index >= 0:
+                common = key[: index + len(delimiter)]
+                if common != current_prefix:
+                    current_prefix = common
+                    yield upload, common
+                continue
+        yield upload, None
+
+
+def _key_encoder(params: Params) -> Callable[[str], str]:
+    """How a listing writes keys: as they are, or URL-encoded for ``encoding-type=url``."""
+    encoding = params.get("EncodingType")
+    if encoding is None:
+        return str
+    if encoding != "url":
+        raise errors.invalid_argument(
+            "Invalid Encoding Method specified in Request", "encoding-type", encoding
+        )
+    return listing.url_encode
 
 
 def _histories(

@@ -324,7 +324,7 @@ def new_id() -> str:
 class MemoryBlobs:
     """Bodies kept as bytes: the default, for a daemon without ``--data-dir``."""
 
-    _blobs: dict[str, bytes] = attrs.Factory(dict)
+    _blobs: dict[str, bytes] = attrs.field(factory=dict, repr=False)
 
     def write(self, source: BinaryIO, digests: BodyDigests) -> Deferred[str]:
         data = source.read()
