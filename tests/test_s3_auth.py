@@ -22,9 +22,12 @@ from botocore.credentials import Credentials
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.config import Config
+from awsemu.iam import directory
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
-from awsemu.s3 import presign
+from awsemu.s3 import presign, secret_lookup
+from awsemu.shared import SharedObjects
 from tests.s3support import Daemon, S3TestCase, client, raw
 
 
@@ -311,8 +314,8 @@ class SignedRequestTests(S3TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        iam = keyed_client("iam", self.endpoint, "test", "test")
-        user = f"user-{uuid.uuid4().hex[:12]}"
+        self.iam = iam = keyed_client("iam", self.endpoint, "test", "test")
+        self.user = user = f"user-{uuid.uuid4().hex[:12]}"
         iam.create_user(UserName=user)
         key = iam.create_access_key(UserName=user)["AccessKey"]
         self.key, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
@@ -350,6 +353,16 @@ class SignedRequestTests(S3TestCase):
         self.assertTrue(error["StringToSignBytes"].startswith("41 57 53 34"))
         self.assertTrue(error["CanonicalRequestBytes"].startswith("50 55 54 0a"))
         self.assertClientError(self.signed.head_object, "404", 404, Bucket=self.bucket, Key="k")
+
+    def test_inactive_key(self) -> None:
+        """A key made inactive in IAM is refused until it is active again."""
+        self.iam.update_access_key(UserName=self.user, AccessKeyId=self.key, Status="Inactive")
+        error = self.assertClientError(
+            self.signed.list_objects_v2, "InvalidAccessKeyId", 403, Bucket=self.bucket
+        )
+        self.assertEqual(error["AWSAccessKeyId"], self.key)
+        self.iam.update_access_key(UserName=self.user, AccessKeyId=self.key, Status="Active")
+        self.assertEqual(self.signed.list_objects_v2(Bucket=self.bucket)["KeyCount"], 0)
 
     def test_unknown_key_unchecked(self) -> None:
         """Keys IAM never issued (``test``/``test``...) are accepted with any secret."""
@@ -496,3 +509,33 @@ class SignedRequestTests(S3TestCase):
         self.assertEqual(self.streaming_put("empty", [], trailer=True)[0], 200)
         head = self.signed.head_object(Bucket=self.bucket, Key="empty", ChecksumMode="ENABLED")
         self.assertEqual(head["ChecksumCRC32"], "AAAAAA==")
+
+
+class SessionExpiryTests(SynchronousTestCase):
+    def test_expired_session(self) -> None:
+        """A session's secret serves until it expires; then S3 answers ExpiredToken."""
+        clock = Clock()
+        shared = SharedObjects(Config(services=("s3", "sts")), clock)
+        shared.obtain(directory).add_session(
+            "ASIAEXAMPLE",
+            {
+                "Account": "111111111111",
+                "RoleName": "r",
+                "RoleId": "AROAEXAMPLE",
+                "SessionName": "s",
+                "SecretAccessKey": "secret",
+                "SessionToken": "token",
+                "Expiration": 100.0,
+            },
+        )
+        lookup = secret_lookup(shared)
+        clock.advance(99)
+        self.assertEqual(lookup("ASIAEXAMPLE"), "secret")
+        clock.advance(1)
+        with self.assertRaises(ServiceError) as raised:
+            lookup("ASIAEXAMPLE")
+        self.assertEqual(
+            (raised.exception.code, raised.exception.status, raised.exception.message),
+            ("ExpiredToken", 400, "The provided token has expired."),
+        )
+        self.assertIsNone(lookup("AKIANOTISSUED"))

@@ -352,6 +352,11 @@ class RangeAndConditionTests(S3TestCase):
         )
         self.assertEqual((status, body), (304, b""))
         self.assertIn("x-amz-request-id", headers)
+        stored = self.s3.head_object(Bucket=self.bucket, Key="k")["ResponseMetadata"]
+        self.assertEqual(
+            (headers["etag"], headers["last-modified"]),
+            (self.etag, stored["HTTPHeaders"]["last-modified"]),
+        )
 
     def test_part_number(self) -> None:
         result = self.get(PartNumber=1)

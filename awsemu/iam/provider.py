@@ -608,11 +608,21 @@ class IamProvider:
         keys = [_key_metadata(key) for key in self._user(context, params)["keys"].values()]
         return _page(keys, params, "AccessKeyMetadata")
 
-    @saving
-    async def delete_access_key(self, context: RequestContext, params: Params) -> Output:
-        state = self._user(context, params)
+    def _key(self, state: UserState, params: Params) -> AccessKeyRecord:
         key_id = params["AccessKeyId"]
         if key_id not in state["keys"]:
             raise no_such_entity(f"The Access Key with id {key_id} cannot be found.")
-        self.store.remove_key(context.account_id, state["user"]["UserName"], key_id)
+        return state["keys"][key_id]
+
+    @saving
+    async def update_access_key(self, context: RequestContext, params: Params) -> Output:
+        """Make a key ``Active`` or ``Inactive``; S3 refuses an inactive key's signatures."""
+        self._key(self._user(context, params), params)["Status"] = params["Status"]
+        return {}
+
+    @saving
+    async def delete_access_key(self, context: RequestContext, params: Params) -> Output:
+        state = self._user(context, params)
+        key = self._key(state, params)
+        self.store.remove_key(context.account_id, state["user"]["UserName"], key["AccessKeyId"])
         return {}

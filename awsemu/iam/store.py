@@ -126,6 +126,15 @@ class SessionRecord(TypedDict):
 
 
 @attrs.frozen
+class IssuedKey:
+    """An access key IAM or STS issued: its secret; ``active`` is IAM's Status; sessions expire."""
+
+    secret: str
+    active: bool = True
+    expires: float | None = None
+
+
+@attrs.frozen
 class Caller:
     """Who holds an access key: what GetCallerIdentity reports; ``user_name`` for IAM users."""
 
@@ -202,21 +211,22 @@ class IamStore:
         """The account an IAM or STS access key id belongs to, or None for keys we never made."""
         return self._key_accounts.get(key_id)
 
-    def secret(self, key_id: str) -> str | None:
+    def issued_key(self, key_id: str) -> IssuedKey | None:
         """
-        The secret access key of an IAM or STS access key id, which S3 needs
-        to check signatures; None for keys we never made.
+        What other services need to check a signature made with an IAM or
+        STS access key id: its secret, whether it may still be used, and
+        until when; None for keys we never made.
         """
         session = self.sessions.get(key_id)
         if session is not None:
-            return session["SecretAccessKey"]
+            return IssuedKey(session["SecretAccessKey"], expires=session["Expiration"])
         account_id = self._key_accounts.get(key_id)
         if account_id is None:
             return None
         for user in self.account(account_id)["users"].values():
             key = user["keys"].get(key_id)
             if key is not None:
-                return key["SecretAccessKey"]
+                return IssuedKey(key["SecretAccessKey"], active=key["Status"] == "Active")
         return None
 
     def caller(self, key_id: str) -> Caller | None:

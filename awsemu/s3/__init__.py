@@ -8,6 +8,7 @@ import attrs
 from twisted.python.threadpool import ThreadPool
 
 from awsemu.config import Config
+from awsemu.s3 import errors
 from awsemu.s3.access import CallerLookup, no_callers
 from awsemu.s3.provider import S3Provider
 from awsemu.s3.service import S3Service
@@ -76,10 +77,25 @@ def _iam_store(shared: SharedObjects) -> IamStore | None:
 def secret_lookup(shared: SharedObjects) -> SecretLookup:
     """
     The secrets of the access keys IAM and STS issued: signatures made with
-    those keys are checked; any other key is accepted unchecked.
+    those keys are checked (an inactive key or an expired session is
+    refused as S3 refuses them); any other key is accepted unchecked.
     """
     store = _iam_store(shared)
-    return no_secrets if store is None else store.secret
+    if store is None:
+        return no_secrets
+    clock = shared.reactor
+
+    def secret(key_id: str) -> str | None:
+        issued = store.issued_key(key_id)
+        if issued is None:
+            return None
+        if not issued.active:
+            raise errors.invalid_access_key_id(key_id)
+        if issued.expires is not None and clock.seconds() >= issued.expires:
+            raise errors.expired_token()
+        return issued.secret
+
+    return secret
 
 
 def caller_lookup(shared: SharedObjects) -> CallerLookup:

@@ -94,7 +94,9 @@ class Conditions:
             failed = modified_since
         if failed is not None:
             raise (
-                errors.precondition_failed(failed) if not_modified_fails else errors.not_modified()
+                errors.precondition_failed(failed)
+                if not_modified_fails
+                else errors.not_modified(etag, last_modified)
             )
 
 

@@ -167,9 +167,17 @@ def precondition_failed(condition: str) -> ServiceError:
     )
 
 
-def not_modified() -> ServiceError:
-    """304: rendered without a body, which is what botocore expects of it."""
-    return ServiceError("NotModified", "Not Modified", 304)
+def not_modified(etag: str, last_modified: float) -> ServiceError:
+    """
+    304: rendered without a body, which is what botocore expects of it,
+    with the object's ``ETag`` and ``Last-Modified`` as S3 sends them.
+    """
+    return ServiceError(
+        "NotModified",
+        "Not Modified",
+        304,
+        headers=(("ETag", etag), ("Last-Modified", formatdate(last_modified, usegmt=True))),
+    )
 
 
 def invalid_range(requested: str, size: int) -> ServiceError:
@@ -337,3 +345,17 @@ def malformed_credential() -> ServiceError:
         "The authorization header is malformed; the Credential is mal-formed; expecting "
         '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
     )
+
+
+def invalid_access_key_id(key_id: str) -> ServiceError:
+    """A key S3 does not accept: unknown to it, or made inactive in IAM."""
+    return ServiceError(
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+        403,
+        fields={"AWSAccessKeyId": key_id},
+    )
+
+
+def expired_token() -> ServiceError:
+    return ServiceError("ExpiredToken", "The provided token has expired.", 400)
