@@ -556,33 +556,29 @@ class VersioningTests(S3TestCase):
         marker = self.s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
         listed = self.s3.list_object_versions(Bucket=bucket)["DeleteMarkers"][0]
         last_modified = formatdate(listed["LastModified"].timestamp(), usegmt=True)
-        for call in (self.s3.get_object, self.s3.head_object):
+
+        def answer(call: Any, *names: str, **params: str) -> tuple[object, ...]:
+            """The status of the error ``call`` fails with, and its headers ``names``."""
             with self.assertRaises(ClientError) as raised:
-                call(Bucket=bucket, Key="k")
-            response = raised.exception.response
-            headers = response["ResponseMetadata"]["HTTPHeaders"]
+                call(Bucket=bucket, Key="k", **params)
+            metadata = raised.exception.response["ResponseMetadata"]
+            return (metadata["HTTPStatusCode"], *(metadata["HTTPHeaders"][n] for n in names))
+
+        for call in (self.s3.get_object, self.s3.head_object):
             self.assertEqual(
-                (
-                    response["ResponseMetadata"]["HTTPStatusCode"],
-                    headers["x-amz-delete-marker"],
-                    headers["x-amz-version-id"],
-                ),
-                (404, "true", marker),
+                answer(call, "x-amz-delete-marker", "x-amz-version-id"), (404, "true", marker)
             )
         error = self.assertClientError(self.s3.get_object, "NoSuchKey", 404, Bucket=bucket, Key="k")
         self.assertEqual(error["Key"], "k")
         for method, call in (("GET", self.s3.get_object), ("HEAD", self.s3.head_object)):
-            with self.assertRaises(ClientError) as raised:
-                call(Bucket=bucket, Key="k", VersionId=marker)
-            response = raised.exception.response
-            headers = response["ResponseMetadata"]["HTTPHeaders"]
             self.assertEqual(
-                (
-                    response["ResponseMetadata"]["HTTPStatusCode"],
-                    headers["x-amz-delete-marker"],
-                    headers["x-amz-version-id"],
-                    headers["last-modified"],
-                    headers["allow"],
+                answer(
+                    call,
+                    "x-amz-delete-marker",
+                    "x-amz-version-id",
+                    "last-modified",
+                    "allow",
+                    VersionId=marker,
                 ),
                 (405, "true", marker, last_modified, "DELETE"),
                 method,
