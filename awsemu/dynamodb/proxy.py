@@ -55,7 +55,7 @@ from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError
-from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.protocol.http import HttpRequest, HttpResponse, wire_bytes
 
 LOCAL_ARN_PREFIX: Final = b"arn:aws:dynamodb:ddblocal:000000000000:"
 """How DynamoDB Local begins every ARN, whoever asks."""
@@ -157,16 +157,11 @@ def local_authorization(account_id: str, region: str) -> bytes:
     ).encode()
 
 
-def _wire(text: str) -> bytes:
-    """Header or URI text as the bytes it was read from (the gateway reads them so)."""
-    return text.encode("utf-8", "surrogateescape")
-
-
 def _local_target(request: HttpRequest) -> bytes:
     """Where ``request`` goes on DynamoDB Local: the same path and query."""
     if not request.query:
-        return _wire(request.path)
-    return _wire(f"{request.path}?{urlencode(request.query)}")
+        return wire_bytes(request.path)
+    return wire_bytes(f"{request.path}?{urlencode(request.query)}")
 
 
 class LoopbackClient(Protocol):
@@ -313,7 +308,7 @@ class DynamoDBProxy:
         """
         port = await self._ready()
         headers = [
-            (_wire(name), _wire(value))
+            (wire_bytes(name), wire_bytes(value))
             for name, value in request.headers.as_sent()
             if name.lower() not in _NOT_FORWARDED
         ]
@@ -321,7 +316,7 @@ class DynamoDBProxy:
         body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)
         try:
             response = await self.client.request(
-                port, _wire(request.method), _local_target(request), headers, body
+                port, wire_bytes(request.method), _local_target(request), headers, body
             )
         except Exception as e:
             self._log.warn(
