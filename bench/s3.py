@@ -140,14 +140,14 @@ def main() -> None:
         measure(
             process.pid,
             "PutObject 64 MiB",
-            5,
+            10,
             len(big),
             lambda: s3.put_object(Bucket="bench", Key="big", Body=big),
         )
         measure(
             process.pid,
             "GetObject 64 MiB",
-            5,
+            10,
             len(big),
             lambda: s3.get_object(Bucket="bench", Key="big")["Body"].read(),
         )
@@ -158,8 +158,8 @@ def main() -> None:
             return connection.getresponse().read()
 
         pid = process.pid
-        measure(pid, "raw PutObject 64 MiB", 5, len(big), lambda: raw("PUT", "/bench/raw", big))
-        measure(pid, "raw GetObject 64 MiB", 5, len(big), lambda: raw("GET", "/bench/raw"))
+        measure(pid, "raw PutObject 64 MiB", 10, len(big), lambda: raw("PUT", "/bench/raw", big))
+        measure(pid, "raw GetObject 64 MiB", 10, len(big), lambda: raw("GET", "/bench/raw"))
         measure(pid, "raw GetObject 1 KiB", options.small, 0, lambda: raw("GET", "/bench/small"))
         measure(
             process.pid,

@@ -18,6 +18,7 @@ from twisted.web.server import Request
 
 from awsemu.gateway.server import GatewayFactory, GatewayProtocol, GatewaySite
 from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.protocol.segments import Piece, Segments
 
 PEER = IPv4Address("TCP", "127.0.0.5", 40000)
 
@@ -31,8 +32,11 @@ class Recorder:
     fail: bool = False
     seen: list[tuple[HttpRequest, bytes]] = attrs.Factory(list)
     waiting: list[Deferred[None]] = attrs.Factory(list)
+    pieces: list[list[Piece]] = attrs.Factory(list)
 
     async def respond(self, incoming: HttpRequest) -> HttpResponse:
+        if isinstance(incoming.body, Segments):
+            self.pieces.append(incoming.body.take())
         self.seen.append((incoming, incoming.read_body()))
         if self.fail:
             raise RuntimeError("gateway bug")
@@ -130,6 +134,48 @@ class ServerTests(SynchronousTestCase):
         protocol.dataReceived(b"2345")
         protocol.dataReceived(b"6789GET /next HTTP/1.1\r\n\r\n")
         self.assertEqual([body for _, body in gateway.seen], [b"0123456789", b""])
+
+    def test_body_kept_as_read(self) -> None:
+        """A body kept in memory reaches the gateway as the very pieces read, uncopied."""
+        gateway = Recorder()
+        protocol, _ = connect(gateway)
+        first, second = b"0123", b"456"
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 10\r\n\r\n")
+        protocol.dataReceived(first)
+        protocol.dataReceived(second)
+        protocol.dataReceived(b"789")
+        [pieces] = gateway.pieces
+        self.assertIs(pieces[0], first)
+        self.assertIs(pieces[1], second)
+        self.assertEqual([body for _, body in gateway.seen], [b"0123456789"])
+
+    def test_segments_answer(self) -> None:
+        """A ``Segments`` body is written whole after its length; HEAD keeps only the length."""
+        pieces: list[Piece] = [b"ab", memoryview(b"xcd")[1:]]
+        gateway = Recorder(HttpResponse(200, [], Segments(pieces)))
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"GET /b/k HTTP/1.1\r\n\r\n")
+        head, _, body = transport.value().partition(b"\r\n\r\n")
+        self.assertIn(b"\r\nContent-Length: 4", head)
+        self.assertEqual(body, b"abcd")
+        transport.clear()
+        gateway.answer = HttpResponse(200, [], Segments(pieces))
+        protocol.dataReceived(b"HEAD /b/k HTTP/1.1\r\n\r\n")
+        self.assertIn(b"\r\nContent-Length: 4\r\n", transport.value())
+        self.assertTrue(transport.value().endswith(b"\r\n\r\n"))
+
+    def test_large_segments_streamed(self) -> None:
+        """A large ``Segments`` body is streamed after its length, not joined in one write."""
+        pieces = [b"a" * 200_000, b"b" * 200_000]
+        gateway = Recorder(HttpResponse(200, [], Segments(pieces)))
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"GET /b/k HTTP/1.1\r\n\r\n")
+        self.assertIsNotNone(transport.producer)
+        while transport.producer is not None:
+            transport.producer.resumeProducing()
+        head, _, body = transport.value().partition(b"\r\n\r\n")
+        self.assertIn(b"\r\nContent-Length: 400000", head)
+        self.assertEqual(body, b"".join(pieces))
 
     def test_large_body_spooled(self) -> None:
         """A body over the memory limit is kept in a temporary file and read back whole."""

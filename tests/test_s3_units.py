@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import zlib
 from datetime import UTC, datetime
 from io import BytesIO
@@ -11,6 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
+from awsemu.protocol.segments import Piece, Segments
 from awsemu.s3 import checksums, chunked, listing, post
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.configs import CONFIGURATIONS
@@ -62,6 +64,64 @@ class ChunkedTests(SynchronousTestCase):
             framed(b"abc"),
         )
         self.assertRaises(ServiceError, chunked.decode_request, request)
+
+    def test_pieces_decoded_uncopied(self) -> None:
+        """A body kept as pieces decodes to views into them: the data is never copied."""
+        framed_body = framed(b"hello ", b"world")
+        first, second = framed_body[:7], framed_body[7:]
+        request = HttpRequest.from_uri("PUT", "/b/k", [("Content-Encoding", "aws-chunked")])
+        request.body = Segments([first, second])
+        decoded = chunked.decode_request(request)
+        assert isinstance(decoded.body, Segments)
+        pieces = decoded.body.take()
+        self.assertEqual(b"".join(pieces), b"hello world")
+        self.assertEqual(
+            [piece.obj for piece in pieces if isinstance(piece, memoryview)],
+            [first, second, second],
+        )
+
+
+class MemoryBlobsTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.blobs = MemoryBlobs()
+        self.pieces: list[Piece] = [b"abc", memoryview(b"xdefg")[1:], b"hij"]
+
+    def write(self, *pieces: Piece) -> tuple[str, checksums.BodyDigests]:
+        digests = checksums.BodyDigests(("CRC32",))
+        return self.successResultOf(self.blobs.write(Segments(pieces), digests)), digests
+
+    def test_pieces_kept(self) -> None:
+        """A body is stored as its pieces; the digests cover them all."""
+        blob, digests = self.write(*self.pieces)
+        self.assertEqual(digests.size, 10)
+        self.assertEqual(digests.md5.digest(), hashlib.md5(b"abcdefghij").digest())
+        crc = checksums.encode(zlib.crc32(b"abcdefghij").to_bytes(4, "big"))
+        self.assertEqual(digests.checksums(), {"CRC32": crc})
+        whole = self.blobs.read(blob, 0, 10)
+        assert isinstance(whole, Segments)
+        self.assertEqual(whole.take(), self.pieces)
+
+    def test_ranges(self) -> None:
+        """A range inside one piece reads as bytes; one across pieces as their views."""
+        blob, _ = self.write(*self.pieces)
+        self.assertEqual(self.blobs.read(blob, 4, 2), b"ef")
+        self.assertEqual(self.blobs.read(blob, 0, 3), b"abc")
+        across = self.blobs.read(blob, 2, 6)
+        assert isinstance(across, Segments)
+        self.assertEqual(across.read(), b"cdefgh")
+
+    def test_concat(self) -> None:
+        """A completed upload shares its parts' pieces, and is digested whole."""
+        first, _ = self.write(b"abc")
+        second, _ = self.write(*self.pieces[1:])
+        digests = checksums.BodyDigests()
+        blob = self.successResultOf(self.blobs.concat([first, second], digests))
+        self.assertEqual(digests.md5.digest(), hashlib.md5(b"abcdefghij").digest())
+        whole = self.blobs.read(blob, 0, 10)
+        assert isinstance(whole, Segments)
+        self.assertEqual(whole.take(), self.pieces)
+        self.blobs.delete(first)
+        self.assertEqual(self.blobs.read(blob, 0, 3), b"abc")
 
 
 class ChecksumTests(SynchronousTestCase):

@@ -36,6 +36,7 @@ from zope.interface import implementer
 
 from awsemu.gateway.app import INTERNAL_PREFIXES, Gateway, GatewayRequest
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse, wire_bytes, wire_text
+from awsemu.protocol.segments import Piece, Segments
 
 #: A head longer than this is refused (AWS refuses 8 KiB of S3 headers).
 MAX_HEAD: Final = 64 * 1024
@@ -146,9 +147,9 @@ class _BodySpool:
             self._chunks = []
 
     def body(self) -> BinaryIO:
-        """The whole body, at its start."""
+        """The whole body, at its start (in memory: the pieces as read, see ``Segments``)."""
         if self._file is None:
-            return BytesIO(b"".join(self._chunks))
+            return Segments(self._chunks)
         self._file.seek(0)
         return self._file
 
@@ -378,7 +379,9 @@ class GatewayProtocol(Protocol):
 
     async def _write(self, response: HttpResponse, head_only: bool, keep_alive: bool) -> None:
         status = response.status
-        parts = [b"HTTP/1.1 %d %s\r\n" % (status, RESPONSES.get(status, b"Unknown Status"))]
+        parts: list[Piece] = [
+            b"HTTP/1.1 %d %s\r\n" % (status, RESPONSES.get(status, b"Unknown Status"))
+        ]
         has_length = has_date = False
         for name, value in response.headers:
             lowered = name.lower()
@@ -389,31 +392,44 @@ class GatewayProtocol(Protocol):
             parts.append(b"%s: %s\r\n" % (wire_bytes(name), wire_bytes(value)))
         if not has_date:
             parts.append(b"Date: %s\r\n" % self._factory.date())
+        # A small body goes out with the head in one write; a large one, or a
+        # file, is streamed a chunk at a time (for a large body in memory,
+        # that is cheaper than joining its pieces into one huge write).
         body = response.body
+        inline: list[Piece] = []
+        stream: BinaryIO | None = None
+        length = response.length
+        if isinstance(body, bytes):
+            inline.append(body)
+        elif isinstance(body, Segments) and body.size - body.tell() <= STREAM_CHUNK:
+            inline = body.take()
+        else:
+            stream = body
+            if isinstance(body, Segments):
+                length = body.size - body.tell()
         chunked = False
         if not has_length and status not in _NO_BODY_STATUSES:
-            if isinstance(body, bytes):
-                parts.append(b"Content-Length: %d\r\n" % len(body))
-            elif response.length is not None:
-                parts.append(b"Content-Length: %d\r\n" % response.length)
+            if stream is None:
+                parts.append(b"Content-Length: %d\r\n" % sum(len(piece) for piece in inline))
+            elif length is not None:
+                parts.append(b"Content-Length: %d\r\n" % length)
             elif not head_only:
                 parts.append(b"Transfer-Encoding: chunked\r\n")
                 chunked = True
         if not keep_alive:
             parts.append(b"Connection: close\r\n")
         parts.append(b"\r\n")
+        sends_body = not head_only and status not in _NO_BODY_STATUSES
         transport: Any = self.transport
-        if isinstance(body, bytes):
-            if body and not head_only and status not in _NO_BODY_STATUSES:
-                parts.append(body)
-            transport.write(b"".join(parts))
+        if stream is None:
+            transport.write(b"".join(parts + inline if sends_body else parts))
             return
         transport.write(b"".join(parts))
         try:
-            if not head_only and status not in _NO_BODY_STATUSES:
-                await self._stream(body, chunked)
+            if sends_body:
+                await self._stream(stream, chunked)
         finally:
-            body.close()
+            stream.close()
 
     async def _stream(self, body: BinaryIO, chunked: bool) -> None:
         transport: Any = self.transport

@@ -23,6 +23,7 @@ from typing import Final
 import attrs
 
 from awsemu.protocol.http import HttpRequest
+from awsemu.protocol.segments import blocks
 from awsemu.s3 import chunked, errors, presign, signature
 from awsemu.s3.signature import SecretLookup
 
@@ -63,7 +64,7 @@ class Payload:
         if self.sha256 is not None:
             digest = hashlib.sha256()
             request.body.seek(0)
-            while block := request.body.read(chunked.CHUNK_SIZE):
+            for block in blocks(request.body):
                 digest.update(block)
             request.body.seek(0)
             if digest.hexdigest() != self.sha256.lower():

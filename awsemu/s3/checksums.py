@@ -19,11 +19,13 @@ from typing import Final, Protocol
 
 import attrs
 
+from awsemu.protocol.segments import Piece
+
 
 class Digest(Protocol):
     """What ``hashlib`` objects offer, and all this module needs of a digest."""
 
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: Piece, /) -> None: ...
 
     def digest(self) -> bytes: ...
 
@@ -35,11 +37,11 @@ class _Crc:
     ``function(data, previous)`` (zlib's and awscrt's CRCs all continue one).
     """
 
-    function: Callable[[bytes, int], int]
+    function: Callable[[Piece, int], int]
     width: int
     value: int = 0
 
-    def update(self, data: bytes, /) -> None:
+    def update(self, data: Piece, /) -> None:
         self.value = self.function(data, self.value)
 
     def digest(self) -> bytes:
@@ -97,7 +99,7 @@ class BodyDigests:
     def __attrs_post_init__(self) -> None:
         self._checksums = {name: ALGORITHMS[name]() for name in self.algorithms}
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: Piece) -> None:
         self.size += len(data)
         self.md5.update(data)
         for digest in self._checksums.values():

@@ -24,9 +24,9 @@ import attrs
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import Headers, HttpRequest
+from awsemu.protocol.segments import Segments, blocks
 from awsemu.s3.signature import ChunkChain
 
-CHUNK_SIZE: Final = 1024 * 1024
 SPOOL_SIZE: Final = 8 * 1024 * 1024
 """Decoded bodies up to this size stay in memory; larger ones go to a temporary file."""
 _MAX_LINE: Final = 4096
@@ -64,14 +64,13 @@ def decode_body(
             raise incomplete_body() from None
         last = size == 0
         digest = None if chain is None else hashlib.sha256()
-        while size:
-            data = source.read(min(size, CHUNK_SIZE))
-            if not data:
-                raise incomplete_body()
+        for data in blocks(source, size):
             target.write(data)
             if digest is not None:
                 digest.update(data)
             size -= len(data)
+        if size:
+            raise incomplete_body()
         if chain is not None and digest is not None:
             name, _, provided = extension.decode("latin-1").partition("=")
             chain.verify_chunk(digest.hexdigest(), provided if name == "chunk-signature" else "")
@@ -94,11 +93,12 @@ def decode_body(
 def decode_request(request: HttpRequest, chain: ChunkChain | None = None) -> HttpRequest:
     """``request`` with its aws-chunked body decoded (and checked by ``chain``); see above."""
     request.body.seek(0)
-    # A body the gateway kept in memory is decoded in memory; one it spooled
-    # to disk (with --data-dir) is decoded to disk too, past SPOOL_SIZE.
+    # A body the gateway kept in memory is decoded in memory, as views of the
+    # pieces it arrived in (nothing copied); one it spooled to disk (with
+    # --data-dir) is decoded to disk too, past SPOOL_SIZE.
     target: BinaryIO = (
-        BytesIO()
-        if isinstance(request.body, BytesIO)
+        Segments()
+        if isinstance(request.body, BytesIO | Segments)
         else tempfile.SpooledTemporaryFile(SPOOL_SIZE)  # type: ignore[assignment]  # noqa: SIM115
     )
     trailers = decode_body(request.body, target, chain)

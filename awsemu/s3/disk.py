@@ -26,10 +26,10 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.filepath import FilePath
 from twisted.python.threadpool import ThreadPool
 
+from awsemu.protocol.segments import blocks
 from awsemu.s3.checksums import BodyDigests
 from awsemu.s3.store import Bucket, ObjectVersion, Upload, new_id
 
-CHUNK_SIZE: Final = 1024 * 1024
 _TEMPORARY_PREFIX: Final = "tmp-"
 
 
@@ -87,7 +87,7 @@ class DiskBlobs:
         temporary = self.root.child(_TEMPORARY_PREFIX + blob_id)
         with open(temporary.path, "wb") as target:
             for source in sources:
-                while chunk := source.read(CHUNK_SIZE):
+                for chunk in blocks(source):
                     digests.update(chunk)
                     target.write(chunk)
             target.flush()

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, Protocol
 import attrs
 from twisted.internet.defer import Deferred, succeed
 
+from awsemu.protocol.segments import Piece, Segments, blocks
 from awsemu.s3 import errors
 from awsemu.s3.checksums import BodyDigests
 
@@ -322,29 +323,39 @@ def new_id() -> str:
 
 @attrs.define
 class MemoryBlobs:
-    """Bodies kept as bytes: the default, for a daemon without ``--data-dir``."""
+    """
+    Bodies kept in memory: the default, for a daemon without ``--data-dir``.
+    A body is kept as the pieces it arrived in (see ``Segments``), so a
+    large upload is stored, and a multipart upload completed, without
+    copying a byte.
+    """
 
-    _blobs: dict[str, bytes] = attrs.field(factory=dict, repr=False)
+    _blobs: dict[str, list[Piece]] = attrs.field(factory=dict, repr=False)
+
+    def _keep(self, pieces: Iterable[Piece], digests: BodyDigests) -> Deferred[str]:
+        kept = []
+        for piece in pieces:
+            digests.update(piece)
+            kept.append(piece)
+        blob_id = new_id()
+        self._blobs[blob_id] = kept
+        return succeed(blob_id)
 
     def write(self, source: BinaryIO, digests: BodyDigests) -> Deferred[str]:
-        data = source.read()
-        digests.update(data)
-        blob_id = new_id()
-        self._blobs[blob_id] = data
-        return succeed(blob_id)
+        return self._keep(blocks(source), digests)
 
     def concat(self, blob_ids: list[str], digests: BodyDigests) -> Deferred[str]:
-        data = b"".join(self._blobs[blob_id] for blob_id in blob_ids)
-        digests.update(data)
-        blob_id = new_id()
-        self._blobs[blob_id] = data
-        return succeed(blob_id)
+        pieces = (piece for blob_id in blob_ids for piece in self._blobs[blob_id])
+        return self._keep(pieces, digests)
 
     def read(self, blob_id: str, start: int, length: int) -> bytes | BinaryIO:
-        data = self._blobs[blob_id]
-        if start == 0 and length == len(data):
-            return data
-        return data[start : start + length]
+        body = Segments(self._blobs[blob_id])
+        body.seek(start)
+        pieces = body.take(length)
+        if len(pieces) == 1:
+            piece = pieces[0]
+            return piece if isinstance(piece, bytes) else bytes(piece)
+        return Segments(pieces)
 
     def delete(self, blob_id: str) -> None:
         self._blobs.pop(blob_id, None)
