@@ -115,9 +115,9 @@ class SignatureTests(SynchronousTestCase):
             "get_object", Params={"Bucket": "b", "Key": "a key/x"}, ExpiresIn=60
         )
         now = Clock().seconds() + time.time()
-        presign.check(self.request(url), now, lambda key: "test", "b")
+        presign.check(self.request(url), now, lambda key, token: "test", "b")
         with self.assertRaises(ServiceError) as raised:
-            presign.check(self.request(url), now, lambda key: "other secret", "b")
+            presign.check(self.request(url), now, lambda key, token: "other secret", "b")
         self.assertEqual(raised.exception.code, "SignatureDoesNotMatch")
 
     def test_sigv4_virtual_hosted(self) -> None:
@@ -133,16 +133,16 @@ class SignatureTests(SynchronousTestCase):
         request = self.request(url)
         self.assertEqual(request.headers["host"], "bkt.s3.localhost.localstack.cloud:4566")
         request.path = "/bkt" + request.path
-        presign.check(request, time.time(), lambda key: "test", "bkt")
+        presign.check(request, time.time(), lambda key, token: "test", "bkt")
 
     def test_sigv2(self) -> None:
         s3 = client("http://127.0.0.1:9", signature_version="s3")
         url = s3.generate_presigned_url(
             "get_object", Params={"Bucket": "b", "Key": "k"}, ExpiresIn=60
         )
-        presign.check(self.request(url), time.time(), lambda key: "test", "b")
+        presign.check(self.request(url), time.time(), lambda key, token: "test", "b")
         with self.assertRaises(ServiceError):
-            presign.check(self.request(url), time.time(), lambda key: "wrong", "b")
+            presign.check(self.request(url), time.time(), lambda key, token: "wrong", "b")
 
 
 class PostUploadTests(S3TestCase):
@@ -449,6 +449,21 @@ class SignedRequestTests(S3TestCase):
         self.assertClientError(
             wrong.get_object, "SignatureDoesNotMatch", 403, Bucket=self.bucket, Key="k"
         )
+        key_id, secret = credentials["AccessKeyId"], credentials["SecretAccessKey"]
+        tokenless = keyed_client("s3", self.endpoint, key_id, secret)
+        error = self.assertClientError(
+            tokenless.get_object, "InvalidAccessKeyId", 403, Bucket=self.bucket, Key="k"
+        )
+        self.assertEqual(error["AWSAccessKeyId"], key_id)
+        forged = keyed_client("s3", self.endpoint, key_id, secret, "forged")
+        error = self.assertClientError(
+            forged.get_object, "InvalidToken", 400, Bucket=self.bucket, Key="k"
+        )
+        self.assertEqual(error["Token-0"], "forged")
+        params = {"Bucket": self.bucket, "Key": "k"}
+        url = forged.generate_presigned_url("get_object", Params=params)
+        status, _, body = raw(self.endpoint, "GET", _target(url))
+        self.assertEqual((status, b"<Code>InvalidToken</Code>" in body), (400, True))
 
     def streaming_put(
         self, key: str, chunks: list[bytes], trailer: bool = False, tamper: bool = False
@@ -511,11 +526,10 @@ class SignedRequestTests(S3TestCase):
         self.assertEqual(head["ChecksumCRC32"], "AAAAAA==")
 
 
-class SessionExpiryTests(SynchronousTestCase):
-    def test_expired_session(self) -> None:
-        """A session's secret serves until it expires; then S3 answers ExpiredToken."""
-        clock = Clock()
-        shared = SharedObjects(Config(services=("s3", "sts")), clock)
+class SessionKeyTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.clock = Clock()
+        shared = SharedObjects(Config(services=("s3", "sts")), self.clock)
         shared.obtain(directory).add_session(
             "ASIAEXAMPLE",
             {
@@ -528,14 +542,45 @@ class SessionExpiryTests(SynchronousTestCase):
                 "Expiration": 100.0,
             },
         )
-        lookup = secret_lookup(shared)
-        clock.advance(99)
-        self.assertEqual(lookup("ASIAEXAMPLE"), "secret")
-        clock.advance(1)
+        self.lookup = secret_lookup(shared)
+
+    def refused(self, key_id: str, token: str | None) -> tuple[str, int, str, dict[str, str]]:
         with self.assertRaises(ServiceError) as raised:
-            lookup("ASIAEXAMPLE")
+            self.lookup(key_id, token)
+        error = raised.exception
+        return error.code, error.status, error.message, dict(error.fields)
+
+    def test_expired_session(self) -> None:
+        """A session's secret serves until it expires; then S3 answers ExpiredToken."""
+        self.clock.advance(99)
+        self.assertEqual(self.lookup("ASIAEXAMPLE", "token"), "secret")
+        self.clock.advance(1)
         self.assertEqual(
-            (raised.exception.code, raised.exception.status, raised.exception.message),
-            ("ExpiredToken", 400, "The provided token has expired."),
+            self.refused("ASIAEXAMPLE", "token"),
+            ("ExpiredToken", 400, "The provided token has expired.", {"Token-0": "token"}),
         )
-        self.assertIsNone(lookup("AKIANOTISSUED"))
+        self.assertIsNone(self.lookup("AKIANOTISSUED", None))
+
+    def test_token_required(self) -> None:
+        """
+        A session's key without its token is unknown to S3; with another
+        token it is InvalidToken, naming the token.
+        """
+        self.assertEqual(
+            self.refused("ASIAEXAMPLE", None),
+            (
+                "InvalidAccessKeyId",
+                403,
+                "The AWS Access Key Id you provided does not exist in our records.",
+                {"AWSAccessKeyId": "ASIAEXAMPLE"},
+            ),
+        )
+        self.assertEqual(
+            self.refused("ASIAEXAMPLE", "forged"),
+            (
+                "InvalidToken",
+                400,
+                "The provided token is malformed or otherwise invalid.",
+                {"Token-0": "forged"},
+            ),
+        )

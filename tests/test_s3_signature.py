@@ -41,7 +41,7 @@ TRAILER = (
 )
 
 
-def known(access_key_id: str) -> str | None:
+def known(access_key_id: str, token: str | None) -> str | None:
     return SECRET if access_key_id == KEY_ID else None
 
 
@@ -237,7 +237,7 @@ class SingleChunkExampleTests(SynchronousTestCase):
 
     def test_unknown_key_is_not_checked(self) -> None:
         request = self.get_object("0" * 64)
-        payload = authorization.authenticate(request, NOW, lambda key: None, "examplebucket")
+        payload = authorization.authenticate(request, NOW, lambda key, token: None, "examplebucket")
         self.assertEqual(payload, authorization.UNCHECKED)
 
     def test_malformed_head(self) -> None:

@@ -127,11 +127,15 @@ class SessionRecord(TypedDict):
 
 @attrs.frozen
 class IssuedKey:
-    """An access key IAM or STS issued: its secret; ``active`` is IAM's Status; sessions expire."""
+    """
+    An access key IAM or STS issued: its secret; ``active`` is IAM's Status;
+    a session's key is used with its ``token`` and expires.
+    """
 
     secret: str
     active: bool = True
     expires: float | None = None
+    token: str | None = None
 
 
 @attrs.frozen
@@ -219,7 +223,11 @@ class IamStore:
         """
         session = self.sessions.get(key_id)
         if session is not None:
-            return IssuedKey(session["SecretAccessKey"], expires=session["Expiration"])
+            return IssuedKey(
+                session["SecretAccessKey"],
+                expires=session["Expiration"],
+                token=session["SessionToken"],
+            )
         account_id = self._key_accounts.get(key_id)
         if account_id is None:
             return None

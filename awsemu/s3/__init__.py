@@ -85,14 +85,17 @@ def secret_lookup(shared: SharedObjects) -> SecretLookup:
         return no_secrets
     clock = shared.reactor
 
-    def secret(key_id: str) -> str | None:
+    def secret(key_id: str, token: str | None) -> str | None:
         issued = store.issued_key(key_id)
         if issued is None:
             return None
-        if not issued.active:
+        # A session's key is unknown without its token, as it is to S3.
+        if not issued.active or (issued.token is not None and token is None):
             raise errors.invalid_access_key_id(key_id)
+        if token is not None and token != issued.token:
+            raise errors.invalid_token(token)
         if issued.expires is not None and clock.seconds() >= issued.expires:
-            raise errors.expired_token()
+            raise errors.expired_token(token)
         return issued.secret
 
     return secret

@@ -100,7 +100,8 @@ def _check_sigv4(
     request: HttpRequest, credentials: str, now: float, secrets: SecretLookup, bucket: str | None
 ) -> Payload:
     # Most keys are unknown: find the key id cheaply before parsing the rest.
-    secret = secrets(credentials.partition("Credential=")[2].partition("/")[0])
+    key_id = credentials.partition("Credential=")[2].partition("/")[0]
+    secret = secrets(key_id, signature.presented_token(request))
     if secret is None:
         return UNCHECKED
     fields = dict(_AUTHORIZATION_FIELD.findall(credentials))
@@ -136,7 +137,7 @@ def _check_sigv4(
 
 def _check_sigv2(request: HttpRequest, credentials: str, now: float, secrets: SecretLookup) -> None:
     access_key_id, _, provided = credentials.strip().partition(":")
-    secret = secrets(access_key_id)
+    secret = secrets(access_key_id, signature.presented_token(request))
     if secret is None:
         return
     _check_time(request, now)

@@ -357,5 +357,22 @@ def invalid_access_key_id(key_id: str) -> ServiceError:
     )
 
 
-def expired_token() -> ServiceError:
-    return ServiceError("ExpiredToken", "The provided token has expired.", 400)
+def expired_token(token: str | None) -> ServiceError:
+    return ServiceError(
+        "ExpiredToken", "The provided token has expired.", 400, fields=_token_field(token)
+    )
+
+
+def invalid_token(token: str) -> ServiceError:
+    """A session token that is not the one issued with the key (or a token for a lasting key)."""
+    return ServiceError(
+        "InvalidToken",
+        "The provided token is malformed or otherwise invalid.",
+        400,
+        fields=_token_field(token),
+    )
+
+
+def _token_field(token: str | None) -> dict[str, str]:
+    # S3 names the token it refused in a numbered element.
+    return {} if token is None else {"Token-0": token}

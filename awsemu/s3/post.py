@@ -165,14 +165,15 @@ def _check_signature(fields: dict[str, str], secrets: SecretLookup) -> None:
         return
     if "x-amz-signature" in fields:
         scope = signature.Scope.parse(fields.get("x-amz-credential", ""))
-        secret = None if scope is None else secrets(scope.access_key_id)
+        token = fields.get("x-amz-security-token")
+        secret = None if scope is None else secrets(scope.access_key_id, token)
         if scope is None or secret is None:
             return
         signer = signature.Signer.of(secret, fields.get("x-amz-date", ""), scope)
         signer.verify(policy, fields["x-amz-signature"])
     else:
         access_key_id = fields.get("awsaccesskeyid", "")
-        secret = secrets(access_key_id)
+        secret = secrets(access_key_id, fields.get("x-amz-security-token"))
         if secret is not None:
             signature.verify_sigv2(access_key_id, secret, policy, fields.get("signature", ""))
 

@@ -64,7 +64,8 @@ def _check_sigv4(
             },
         )
     scope = signature.Scope.parse(request.query_value("X-Amz-Credential") or "")
-    secret = None if scope is None else secrets(scope.access_key_id)
+    token = signature.presented_token(request)
+    secret = None if scope is None else secrets(scope.access_key_id, token)
     if scope is None or secret is None:
         return
     signed = signature.signed_headers(request.query_value("X-Amz-SignedHeaders") or "host")
@@ -92,7 +93,7 @@ def _check_sigv2(request: HttpRequest, now: float, secrets: SecretLookup) -> Non
             "Request has expired", Expires=_iso(expires), ServerTime=_iso(now)
         )
     access_key_id = request.query_value("AWSAccessKeyId") or ""
-    secret = secrets(access_key_id)
+    secret = secrets(access_key_id, signature.presented_token(request))
     if secret is None:
         return
     signature.verify_sigv2(

@@ -26,8 +26,12 @@ import attrs
 from awsemu.protocol.http import Headers, HttpRequest
 from awsemu.s3 import errors
 
-SecretLookup = Callable[[str], str | None]
-"""The secret access key of an access key id, or None when unknown."""
+SecretLookup = Callable[[str, str | None], str | None]
+"""
+The secret access key of an access key id, given the session token the
+request presented (None: none), or None when the key is unknown. Raises
+S3's error when the key may not be used with that token.
+"""
 
 ALGORITHM: Final = "AWS4-HMAC-SHA256"
 AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
@@ -45,9 +49,18 @@ _SIGV2_SUBRESOURCES: Final = frozenset(
 )
 
 
-def no_secrets(access_key_id: str) -> str | None:
+def no_secrets(access_key_id: str, token: str | None) -> str | None:
     """The lookup of a daemon without IAM or STS: no secret is known, nothing is checked."""
     return None
+
+
+def presented_token(request: HttpRequest) -> str | None:
+    """The session token a request carries: a header, or a presigned URL's query (V4 or V2)."""
+    return (
+        request.headers.get("x-amz-security-token")
+        or request.query_value("X-Amz-Security-Token")
+        or request.query_value("x-amz-security-token")
+    )
 
 
 def uri_encode(text: str, safe: str = "") -> str:
