@@ -23,12 +23,14 @@ from twisted.web.server import NOT_DONE_YET, Site
 from awsemu.dynamodb.loopback import (
     MAX_HEAD,
     MAX_IDLE,
+    RESPONSE_TIMEOUT,
     BadResponse,
     LoopbackPool,
     LoopbackResponse,
     PoolClosed,
     ResponseLost,
     ResponseParser,
+    ResponseTimeout,
     render_request,
 )
 
@@ -304,6 +306,65 @@ class PoolTests(SynchronousTestCase):
         self.lose(transport)
         self.failureResultOf(answered, ResponseLost)
         self.assertEqual(len(self.reactor.tcpClients), 1)
+
+    def test_response_timeout(self) -> None:
+        """
+        A request whose response does not come within the timeout fails, and
+        its connection is closed: a late response would answer the next one.
+        """
+        answered = self.request()
+        transport = self.connect()
+        transport.protocol.dataReceived(OK[:10])
+        self.reactor.advance(RESPONSE_TIMEOUT - 0.1)
+        self.assertNoResult(answered)
+        self.reactor.advance(0.1)
+        failure = self.failureResultOf(answered, ResponseTimeout)
+        self.assertEqual(
+            failure.getErrorMessage(), "DynamoDB Local did not answer within 60 seconds"
+        )
+        self.assertTrue(transport.disconnecting)
+        self.lose(transport)
+        self.request()
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+
+    def test_timeout_per_request(self) -> None:
+        """
+        Each request has the whole timeout from when it is sent, however long
+        its connection has carried others: a fast answer leaves no timer behind.
+        """
+        transport = self.answer_one()
+        self.reactor.advance(MAX_IDLE / 2)
+        answered = self.request()
+        self.reactor.advance(RESPONSE_TIMEOUT - 0.1)
+        self.assertNoResult(answered)
+        transport.protocol.dataReceived(OK)
+        self.successResultOf(answered)
+        self.reactor.advance(RESPONSE_TIMEOUT)
+        self.assertFalse(transport.disconnecting)
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+        late = self.request()
+        self.connect()  # A new connection: the other was idle too long.
+        self.reactor.advance(RESPONSE_TIMEOUT)
+        self.failureResultOf(late, ResponseTimeout)
+
+    def test_timeout_configurable(self) -> None:
+        """The pool's ``response_timeout`` bounds each request."""
+        self.pool.response_timeout = 2.5
+        answered = self.request()
+        self.connect()
+        self.reactor.advance(2.5)
+        failure = self.failureResultOf(answered, ResponseTimeout)
+        self.assertEqual(
+            failure.getErrorMessage(), "DynamoDB Local did not answer within 2.5 seconds"
+        )
+
+    def test_closed_stops_timer(self) -> None:
+        """A connection that closes leaves no timer behind."""
+        answered = self.request()
+        transport = self.connect()
+        self.lose(transport)
+        self.failureResultOf(answered, ResponseLost)
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
 
     def test_bad_response(self) -> None:
         """A malformed response fails the request and closes the connection."""

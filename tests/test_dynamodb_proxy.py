@@ -16,7 +16,7 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
-from awsemu.dynamodb.loopback import LoopbackResponse
+from awsemu.dynamodb.loopback import RESPONSE_TIMEOUT, LoopbackPool, LoopbackResponse
 from awsemu.dynamodb.proxy import (
     LOCAL_ARN_PREFIX,
     READY_TIMEOUT,
@@ -32,6 +32,7 @@ from awsemu.dynamodb.tags import TagStore
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import RUNNING, ServiceState
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse
+from tests.test_dynamodb_loopback import RecordingTransport
 
 LOCAL = "arn:aws:dynamodb:ddblocal:000000000000:"
 PUBLIC = "arn:aws:dynamodb:eu-west-1:111111111111:"
@@ -321,6 +322,47 @@ class ProxyTests(SynchronousTestCase):
             },
         )
         self.assertEqual(self.proxy.state().status, "error")
+
+    def test_hung(self) -> None:
+        """
+        A DynamoDB Local that never answers gives, after the pool's timeout,
+        the 500 botocore retries; the stuck connection is closed, and the
+        next request is served on a new one.
+        """
+        self.proxy.client = LoopbackPool(self.clock, self.clock)
+        transports: list[RecordingTransport] = []
+
+        def handled_on_new_connection() -> Deferred[HttpResponse]:
+            handled = Deferred.fromCoroutine(
+                self.proxy.handle(context(), dynamodb_request("DynamoDB_20120810.ListTables", {}))
+            )
+            factory = self.clock.tcpClients[len(transports)][2]
+            protocol = factory.buildProtocol(None)
+            assert protocol is not None
+            transports.append(RecordingTransport(protocol))
+            protocol.makeConnection(transports[-1])
+            return handled
+
+        hung = handled_on_new_connection()
+        self.clock.advance(RESPONSE_TIMEOUT - 1)
+        self.assertNoResult(hung)
+        self.clock.advance(1)
+        response = self.successResultOf(hung)
+        self.assertEqual(response.status, 500)
+        self.assertEqual(
+            json.loads(response.body),  # type: ignore[arg-type]
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                "message": "DynamoDB Local did not answer within 60 seconds. Retry the request.",
+            },
+        )
+        self.assertTrue(transports[0].disconnecting)
+
+        served = handled_on_new_connection()
+        transports[1].protocol.dataReceived(
+            b'HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{"TableNames":[]}'
+        )
+        self.assertEqual(self.successResultOf(served).body, b'{"TableNames":[]}')
 
     def test_connection_lost(self) -> None:
         """A JVM that dies under a request gives a 500 botocore retries."""

@@ -5,8 +5,9 @@ DynamoDB Local, on a port of 127.0.0.1.
 Twisted's C{Agent} costs about 290 µs of CPU per request (URI parsing,
 C{Headers}, body producers, a response protocol and a second Deferred
 chain for the body), as much as DynamoDB Local takes to answer a GetItem.
-This client writes each request in one C{write} and reads the response
-with one small parser, over a L{LoopbackPool} of persistent connections.
+This client sends each request in one write, at once (L{write_now}), and
+reads the response with one small parser, over a L{LoopbackPool} of
+persistent connections.
 
 What it need not do, being the client of one known server: no TLS, no
 proxies, no redirects, no compression, no C{Expect: 100-continue}, no
@@ -34,12 +35,15 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import (
     IAddress,
     IConnector,
+    IDelayedCall,
     IReactorTCP,
     IReactorTime,
     ITCPTransport,
 )
 from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
 from twisted.python.failure import Failure
+
+from awsemu.transport import write_now
 
 MAX_CONNECTIONS: Final = 32
 """Connections open to DynamoDB Local at most: more requests at once wait for one."""
@@ -50,6 +54,14 @@ Seconds a connection may sit idle and still be reused: Jetty closes
 DynamoDB Local's after 30 (its connector's default idle timeout, measured
 with Jetty 12.1 in DynamoDB Local 3.3), and a request written as it closes
 would be lost.
+"""
+
+RESPONSE_TIMEOUT: Final = 60.0
+"""
+Seconds a request waits for its whole response before it fails and its
+connection is closed: generous, far longer than a working DynamoDB Local
+takes over any request, and as long as botocore's default read timeout,
+after which an SDK client has given up anyway.
 """
 
 MAX_HEAD: Final = 65536
@@ -70,6 +82,10 @@ class ResponseLost(LoopbackError):
 
 class PoolClosed(LoopbackError):
     """The pool was closed while the request waited for a connection."""
+
+
+class ResponseTimeout(LoopbackError):
+    """No whole response came in time: the server may be hung, and may yet act on the request."""
 
 
 @attrs.frozen
@@ -296,6 +312,8 @@ class _Connection(Protocol):
         """Fires once it is closed, or failed to connect."""
         self._parser: ResponseParser | None = None
         self._answer: Deferred[LoopbackResponse] | None = None
+        self._deadline = 0.0
+        self._watchdog: IDelayedCall | None = None
 
     def connectionMade(self) -> None:
         # A request is one write, but one larger than a segment would have
@@ -308,9 +326,39 @@ class _Connection(Protocol):
         self._parser = ResponseParser(head_request)
         answer: Deferred[LoopbackResponse] = Deferred(self._abandon)
         self._answer = answer
+        clock, timeout = self.pool.clock, self.pool.response_timeout
+        self._deadline = clock.seconds() + timeout
+        if self._watchdog is None:
+            self._watchdog = clock.callLater(timeout, self._check_deadline)
         assert self.transport is not None, "only connected connections are handed out"
-        self.transport.write(request)
+        write_now(self.transport, request)
         return answer
+
+    def _check_deadline(self) -> None:
+        """
+        Fail the request in flight if its deadline has passed, closing the
+        connection (a late response would pass for the next request's), or
+        look again at its deadline. One timer per connection, armed by a
+        request only when none is, and dropped once it finds the connection
+        idle: a timer set and cancelled on every request would cost more
+        than the rest of the pool's bookkeeping.
+        """
+        self._watchdog = None
+        answer = self._answer
+        if answer is None:
+            return
+        clock = self.pool.clock
+        left = self._deadline - clock.seconds()
+        if left > 0:
+            self._watchdog = clock.callLater(left, self._check_deadline)
+            return
+        self._parser = self._answer = None
+        self.pool.close_connection(self)
+        answer.errback(
+            ResponseTimeout(
+                f"DynamoDB Local did not answer within {self.pool.response_timeout:g} seconds"
+            )
+        )
 
     def dataReceived(self, data: bytes) -> None:
         parser, answer = self._parser, self._answer
@@ -334,6 +382,9 @@ class _Connection(Protocol):
         answer.callback(response)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         self.pool.forget(self)
         parser, answer = self._parser, self._answer
         self._parser = self._answer = None
@@ -381,13 +432,16 @@ class LoopbackPool:
     ``max_connections`` open at once: a request takes the most recently
     used idle connection to its port, or opens one, or waits its turn.
     Connections to another port than the one asked for are closed as they
-    come up: they belong to a DynamoDB Local that was restarted.
+    come up: they belong to a DynamoDB Local that was restarted. A request
+    whose response is not whole ``response_timeout`` seconds after it was
+    sent fails with L{ResponseTimeout}, and its connection is closed.
     """
 
     reactor: IReactorTCP
     clock: IReactorTime
     max_connections: int = MAX_CONNECTIONS
     max_idle: float = MAX_IDLE
+    response_timeout: float = RESPONSE_TIMEOUT
     _open: set[_Connection] = attrs.field(factory=set, init=False)
     _idle: list[_Connection] = attrs.field(factory=list, init=False)
     _waiting: deque[tuple[int, Deferred[_Connection]]] = attrs.field(factory=deque, init=False)

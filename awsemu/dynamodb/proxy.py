@@ -28,8 +28,9 @@ emulator of several accounts and regions put right:
   bodies parsed: item operations are passed on unread.
 
 Errors from DynamoDB Local pass through unchanged. When DynamoDB Local
-cannot answer (still starting, restarting, not installed), the error is
-DynamoDB's own shape, with a 5xx status botocore retries.
+cannot answer (still starting, restarting, not installed, or hung past the
+pool's C{response_timeout}), the error is DynamoDB's own shape, with a 5xx
+status botocore retries.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from twisted.internet.defer import TimeoutError as ReadyTimeout
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from awsemu.dynamodb.loopback import LoopbackResponse
+from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
 from awsemu.dynamodb.tags import InvalidTags, TagStore, parse_tags
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
@@ -324,11 +325,14 @@ class DynamoDBProxy:
                 operation=request.headers.get("x-amz-target"),
                 e=e,
             )
-            raise _error(
-                "InternalServerError",
-                f"DynamoDB Local failed to answer ({type(e).__name__}). Retry the request.",
-                500,
-            ) from e
+            # A 500, not the 503 of a DynamoDB Local that is not ready: the
+            # request was sent, and may have been carried out.
+            failed = (
+                str(e)
+                if isinstance(e, ResponseTimeout)
+                else f"DynamoDB Local failed to answer ({type(e).__name__})"
+            )
+            raise _error("InternalServerError", f"{failed}. Retry the request.", 500) from e
         if response.status < 400:
             return self._response(
                 context, response, to_public(response.body, context.region, context.account_id)
