@@ -37,6 +37,7 @@ from zope.interface import implementer
 from awsemu.gateway.app import INTERNAL_PREFIXES, Gateway, GatewayRequest
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse, wire_bytes, wire_text
 from awsemu.protocol.segments import Piece, Segments
+from awsemu.transport import write_now
 
 #: A head longer than this is refused (AWS refuses 8 KiB of S3 headers).
 MAX_HEAD: Final = 64 * 1024
@@ -422,7 +423,7 @@ class GatewayProtocol(Protocol):
         sends_body = not head_only and status not in _NO_BODY_STATUSES
         transport: Any = self.transport
         if stream is None:
-            transport.write(b"".join(parts + inline if sends_body else parts))
+            write_now(transport, b"".join(parts + inline if sends_body else parts))
             return
         transport.write(b"".join(parts))
         try:
