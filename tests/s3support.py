@@ -111,6 +111,24 @@ def client(
     )
 
 
+def enable_acls(s3: BaseClient, bucket: str, ownership: str = "ObjectWriter") -> None:
+    """
+    Turn ACLs back on for ``bucket``, as a user must on AWS since April 2023
+    (new buckets have Object Ownership ``BucketOwnerEnforced``).
+    """
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]}
+    )
+
+
+def allow_public(s3: BaseClient, bucket: str) -> None:
+    """
+    Let ``bucket`` take public ACLs and policies and honour them: remove its
+    Block Public Access, on by default for new buckets since April 2023.
+    """
+    s3.delete_public_access_block(Bucket=bucket)
+
+
 def raw(
     endpoint: str,
     method: str,

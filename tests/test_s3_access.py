@@ -13,7 +13,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from tests.s3support import Daemon, S3TestCase, client, raw
+from tests.s3support import Daemon, S3TestCase, allow_public, client, enable_acls, raw
 from tests.test_s3_auth import iam_daemon, keyed_client, session_client
 
 OWNER = "111111111111"
@@ -129,6 +129,7 @@ class CrossAccountTests(S3TestCase):
 
     def test_star_principal(self) -> None:
         """``*`` grants any account: writes, listing, reading back."""
+        allow_public(self.owner, self.bucket)
         self.put_policy(
             self.statement("Allow", "*", ["s3:PutObject", "s3:GetObject"]),
             self.statement("Allow", {"AWS": "*"}, "s3:ListBucket", ""),
@@ -170,6 +171,8 @@ class CrossAccountTests(S3TestCase):
 
     def test_public_read_object(self) -> None:
         """A public-read object is readable by any account and unsigned; the bucket is not."""
+        enable_acls(self.owner, self.bucket)
+        allow_public(self.owner, self.bucket)
         self.owner.put_object(
             Bucket=self.bucket, Key="data/public", Body=b"data/public", ACL="public-read"
         )
@@ -182,6 +185,8 @@ class CrossAccountTests(S3TestCase):
 
     def test_public_read_bucket(self) -> None:
         """A bucket's public-read ACL lets others list it, not read its objects."""
+        enable_acls(self.owner, self.bucket)
+        allow_public(self.owner, self.bucket)
         self.owner.put_bucket_acl(Bucket=self.bucket, ACL="public-read")
         self.assertEqual(self.other.list_objects_v2(Bucket=self.bucket)["KeyCount"], 2)
         self.assertDenied(self.other.get_object, Key="data/a.txt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.s3support import S3TestCase, client, raw
+from tests.s3support import S3TestCase, allow_public, client, raw
 
 
 class BucketTests(S3TestCase):
@@ -347,7 +347,8 @@ class SubResourceTests(S3TestCase):
 
     def test_acl(self) -> None:
         """Canned ACLs and grant headers become grants; the owner keeps FULL_CONTROL."""
-        name = self.new_bucket()
+        name = self.new_bucket(ObjectOwnership="ObjectWriter")
+        allow_public(self.s3, name)
         default = self.s3.get_bucket_acl(Bucket=name)
         self.assertEqual([g["Permission"] for g in default["Grants"]], ["FULL_CONTROL"])
         self.s3.put_bucket_acl(Bucket=name, ACL="public-read")

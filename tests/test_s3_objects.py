@@ -13,7 +13,7 @@ from urllib.parse import quote
 from awscrt import checksums as crt
 from botocore.exceptions import ClientError
 
-from tests.s3support import S3TestCase, client, raw
+from tests.s3support import S3TestCase, allow_public, client, enable_acls, raw
 
 #: Keys that must survive path-style and virtual-hosted addressing unchanged.
 ODD_KEYS = ("ünïcødé ✓", "with space", "a+b", "x%2Fy", "a//b", "trailing/", "/leading", "k" * 1024)
@@ -498,6 +498,8 @@ class CopyDeleteTests(S3TestCase):
         self.assertEqual(
             self.s3.get_object_tagging(Bucket=self.bucket, Key="src key+")["TagSet"], []
         )
+        enable_acls(self.s3, self.bucket)
+        allow_public(self.s3, self.bucket)
         self.s3.put_object_acl(Bucket=self.bucket, Key="src key+", ACL="public-read")
         grants = self.s3.get_object_acl(Bucket=self.bucket, Key="src key+")["Grants"]
         self.assertEqual([g["Permission"] for g in grants], ["FULL_CONTROL", "READ"])

@@ -21,8 +21,13 @@ applies: it grants nothing and denies nothing, so an emulator user is not
 locked out by, say, a TLS-only ``aws:SecureTransport`` rule.
 
 ACLs are honoured as stored (S3's mapping of ACL permissions to actions,
-``_BUCKET_GRANTS`` and ``_OBJECT_GRANTS``); object ownership controls and
-the public access block, which would disable them, are not enforced.
+``_BUCKET_GRANTS`` and ``_OBJECT_GRANTS``) unless Object Ownership is
+``BucketOwnerEnforced``, which disables them. Block Public Access:
+``IgnorePublicAcls`` makes grants to everyone or to every AWS user grant
+nothing, and ``RestrictPublicBuckets`` keeps a public policy (see
+``configs.is_public_policy``) from letting in anyone outside the bucket
+owner's account. (Unsigned requests belong to the default account, as
+everywhere in awsemu, so they are refused only from other accounts' buckets.)
 """
 
 from __future__ import annotations
@@ -468,7 +473,9 @@ _OBJECT_GRANTS: Final[Mapping[str, frozenset[str]]] = {
 """An object ACL's permissions → the actions they allow."""
 
 
-def _grantee_matches(grantee: Document, caller: Caller) -> bool:
+def _grantee_matches(grantee: Document, caller: Caller, ignore_public: bool) -> bool:
+    if ignore_public and configs.is_public_grantee(grantee):
+        return False
     uri = grantee.get("URI")
     if uri == _ALL_USERS:
         return True
@@ -478,9 +485,16 @@ def _grantee_matches(grantee: Document, caller: Caller) -> bool:
 
 
 def acl_allows(
-    acl: Document, grants: Mapping[str, frozenset[str]], caller: Caller, action: str
+    acl: Document,
+    grants: Mapping[str, frozenset[str]],
+    caller: Caller,
+    action: str,
+    ignore_public: bool = False,
 ) -> bool:
-    """Whether a grant of ``acl`` gives ``caller`` ``action``; FULL_CONTROL is every permission."""
+    """
+    Whether a grant of ``acl`` gives ``caller`` ``action`` (FULL_CONTROL is
+    every permission); ``ignore_public`` leaves out grants to public groups.
+    """
     for grant in acl.get("Grants") or ():
         permission = grant.get("Permission")
         allowed = (
@@ -488,7 +502,8 @@ def acl_allows(
             if permission == "FULL_CONTROL"
             else grants.get(permission, frozenset())
         )
-        if action in allowed and _grantee_matches(grant.get("Grantee") or {}, caller):
+        grantee = grant.get("Grantee") or {}
+        if action in allowed and _grantee_matches(grantee, caller, ignore_public):
             return True
     return False
 
@@ -513,15 +528,32 @@ def allowed(
     decision = evaluate(parse_policy(bucket.config.get("policy")), caller, action, resource, keys)
     if decision is Decision.DENY:
         return caller.is_root and caller.account == bucket.owner and action in _LOCKOUT_EXEMPT
-    if caller.account == bucket.owner or decision is Decision.ALLOW:
+    if caller.account == bucket.owner:
         return True
+    if decision is Decision.ALLOW and not _restricted(bucket):
+        return True
+    return _acls_allow(bucket, caller, action, version)
+
+
+def _restricted(bucket: Bucket) -> bool:
+    """Whether ``RestrictPublicBuckets`` limits the bucket's (public) policy to its account."""
+    return configs.blocks(bucket.config, "RestrictPublicBuckets") and configs.is_public_policy(
+        bucket.config.get("policy")
+    )
+
+
+def _acls_allow(bucket: Bucket, caller: Caller, action: str, version: ObjectVersion | None) -> bool:
+    """Whether the bucket's ACL, or the object's, grants another account ``action``."""
+    if not configs.acls_enabled(bucket.config):
+        return False
+    ignore_public = configs.blocks(bucket.config, "IgnorePublicAcls")
     bucket_acl = bucket.config.get("acl") or configs.default_acl(bucket.owner)
-    if acl_allows(bucket_acl, _BUCKET_GRANTS, caller, action):
+    if acl_allows(bucket_acl, _BUCKET_GRANTS, caller, action, ignore_public):
         return True
     if version is None:
         return False
     object_acl = version.acl or configs.default_acl(version.owner)
-    return acl_allows(object_acl, _OBJECT_GRANTS, caller, action)
+    return acl_allows(object_acl, _OBJECT_GRANTS, caller, action, ignore_public)
 
 
 @attrs.frozen

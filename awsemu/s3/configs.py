@@ -3,6 +3,12 @@ Bucket sub-resources that S3 stores and returns as given (tagging, CORS,
 lifecycle, website...), described once in a table instead of one handler
 per operation, plus ACLs, which are built from canned names and grant
 headers as well as documents.
+
+Two of those sub-resources decide what ACLs may do, as on AWS since April
+2023: Object Ownership (``BucketOwnerEnforced`` by default disables ACLs
+and makes the bucket owner own every object) and Block Public Access (all
+four settings on by default: public ACLs and public policies are refused
+or ignored). The checks of writes live here; ``access`` applies the rest.
 """
 
 from __future__ import annotations
@@ -150,16 +156,45 @@ CONFIGURATIONS: Final = (
     ),
 )
 
-#: What a new bucket holds before any Put: AWS's defaults since April 2023.
-NEW_BUCKET_CONFIG: Final[Document] = {
-    "ownership": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-    "public-access-block": {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True,
-    },
-}
+ENFORCED: Final = "BucketOwnerEnforced"
+PREFERRED: Final = "BucketOwnerPreferred"
+OBJECT_WRITER: Final = "ObjectWriter"
+_FULL_CONTROL_CANNED: Final = "bucket-owner-full-control"
+
+
+def new_bucket_config(object_ownership: str | None) -> Document:
+    """
+    What a new bucket holds before any Put: AWS's defaults since April
+    2023, with the Object Ownership CreateBucket asked for, if any.
+    """
+    return {
+        "ownership": {"Rules": [{"ObjectOwnership": object_ownership or ENFORCED}]},
+        "public-access-block": {
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    }
+
+
+def object_ownership(config: Document) -> str:
+    """
+    A bucket's Object Ownership; without ownership controls (deleted, or a
+    bucket from before the defaults) S3 behaves as ``ObjectWriter``.
+    """
+    rules = (config.get("ownership") or {}).get("Rules") or [{}]
+    return str(rules[0].get("ObjectOwnership") or OBJECT_WRITER)
+
+
+def acls_enabled(config: Document) -> bool:
+    """Whether ACLs count at all in the bucket (they do unless ownership is enforced)."""
+    return object_ownership(config) != ENFORCED
+
+
+def blocks(config: Document, setting: str) -> bool:
+    """Whether the bucket's public access block has ``setting`` (``BlockPublicAcls``...) on."""
+    return (config.get("public-access-block") or {}).get(setting) is True
 
 
 def stored(configuration: Configuration, config: Document, bucket: str) -> Any:
@@ -172,8 +207,12 @@ def stored(configuration: Configuration, config: Document, bucket: str) -> Any:
     return configuration.default
 
 
-def validate(configuration: Configuration, document: Any) -> None:
-    """Reject what AWS rejects on Put; only policies are checked for now (as JSON)."""
+def validate(configuration: Configuration, document: Any, config: Document) -> None:
+    """
+    Reject what AWS rejects on Put into a bucket holding ``config``: a
+    policy that is not JSON, or public while ``BlockPublicPolicy`` is on;
+    ``BucketOwnerEnforced`` while the bucket ACL grants anyone else.
+    """
     if configuration.name == "policy":
         try:
             parsed = json.loads(document)
@@ -183,6 +222,14 @@ def validate(configuration: Configuration, document: Any) -> None:
             raise ServiceError(
                 "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'"
             )
+        if blocks(config, "BlockPublicPolicy") and is_public_policy(document):
+            raise errors.access_denied()
+    if configuration.name == "ownership":
+        rules = document.get("Rules") or [{}]
+        acl = config.get("acl")
+        enforcing = rules[0].get("ObjectOwnership") == ENFORCED
+        if enforcing and acl and not _owner_only(acl, acl["Owner"]["ID"]):
+            raise errors.invalid_bucket_acl_with_object_ownership()
 
 
 def canonical_user_id(account_id: str) -> str:
@@ -235,10 +282,19 @@ def _grantee(text: str) -> Document:
     raise errors.invalid_argument("Argument format not recognized", kind, value)
 
 
-def acl_from_params(params: Document, account_id: str) -> Document | None:
+def sets_acl(params: Document) -> bool:
+    """Whether a request sets an ACL (a document, a canned ACL or a grant header)."""
+    return any(params.get(member) for member in ("AccessControlPolicy", "ACL", *_GRANT_MEMBERS))
+
+
+def acl_from_params(
+    params: Document, account_id: str, bucket_owner: str | None = None
+) -> Document | None:
     """
-    The ACL a request sets: its ``AccessControlPolicy`` document, its canned
-    ``ACL``, or its ``x-amz-grant-*`` headers; None when it sets none.
+    The ACL a request sets on what ``account_id`` owns: its
+    ``AccessControlPolicy`` document, its canned ``ACL`` (the
+    ``bucket-owner-*`` ones also grant to ``bucket_owner``), or its
+    ``x-amz-grant-*`` headers; None when it sets none.
     """
     if "AccessControlPolicy" in params:
         policy: Document = params["AccessControlPolicy"]
@@ -263,13 +319,191 @@ def acl_from_params(params: Document, account_id: str) -> Document | None:
             for group, permission in _CANNED[canned]
         ]
         grants.insert(0, _owner_grant(account_id))
+        if canned.startswith("bucket-owner-") and bucket_owner not in (None, account_id):
+            permission = "READ" if canned == "bucket-owner-read" else "FULL_CONTROL"
+            grants.append(_owner_grant(bucket_owner, permission))
     return {"Owner": owner(account_id), "Grants": grants}
 
 
-def _owner_grant(account_id: str) -> Document:
-    return {"Grantee": {"Type": "CanonicalUser", **owner(account_id)}, "Permission": "FULL_CONTROL"}
+def _owner_grant(account_id: str, permission: str = "FULL_CONTROL") -> Document:
+    return {"Grantee": {"Type": "CanonicalUser", **owner(account_id)}, "Permission": permission}
 
 
 def default_acl(account_id: str) -> Document:
     """The ACL of anything created without one: its owner has FULL_CONTROL."""
     return {"Owner": owner(account_id), "Grants": [_owner_grant(account_id)]}
+
+
+def is_public_grantee(grantee: Document) -> bool:
+    """AWS's public grantees: everyone, and every signed-in AWS user."""
+    return grantee.get("URI") in (_GROUPS["AllUsers"], _GROUPS["AuthenticatedUsers"])
+
+
+def _owner_only(acl: Document, owner_id: str) -> bool:
+    """
+    Whether ``acl`` grants only FULL_CONTROL to the canonical user
+    ``owner_id``: all that enforced ownership allows.
+    """
+    return all(
+        grant.get("Permission") == "FULL_CONTROL"
+        and (grant.get("Grantee") or {}).get("ID") == owner_id
+        for grant in acl.get("Grants") or ()
+    )
+
+
+def _is_public_acl(acl: Document) -> bool:
+    return any(is_public_grantee(grant.get("Grantee") or {}) for grant in acl.get("Grants") or ())
+
+
+def bucket_acl(
+    params: Document, config: Document, account_id: str, *, creating: bool = False
+) -> Document | None:
+    """
+    The ACL CreateBucket (``creating``) or PutBucketAcl sets on a bucket of
+    ``account_id`` holding ``config``: None when it sets none, or only the
+    owner's full control that enforced ownership keeps anyway. Otherwise
+    AWS's error, CreateBucket's own codes for what the new bucket refuses.
+    """
+    acl = acl_from_params(params, account_id)
+    if acl is None:
+        return None
+    if not acls_enabled(config):
+        if _owner_only(acl, canonical_user_id(account_id)):
+            return None
+        if creating:
+            raise errors.invalid_bucket_acl_with_object_ownership()
+        raise errors.acl_not_supported()
+    if blocks(config, "BlockPublicAcls") and _is_public_acl(acl):
+        if creating:
+            raise errors.invalid_bucket_acl_with_block_public_access()
+        raise errors.access_denied()
+    return acl
+
+
+@attrs.frozen
+class ObjectWrite:
+    """Who owns an object a request writes, and the ACL it is stored with (None: the default)."""
+
+    owner: str
+    acl: Document | None
+
+
+def object_write(params: Document, config: Document, bucket_owner: str, writer: str) -> ObjectWrite:
+    """
+    The owner and ACL of an object ``writer`` puts (PutObject, CopyObject,
+    a multipart upload, a POST) into a bucket of ``bucket_owner`` holding
+    ``config``, or AWS's error for an ACL the bucket refuses. With
+    ``BucketOwnerEnforced`` the bucket owner owns it and only the
+    ``bucket-owner-full-control`` ACL (or its equivalent) is accepted; with
+    ``BucketOwnerPreferred`` that canned ACL hands ownership over.
+    """
+    setting = object_ownership(config)
+    canned = params.get("ACL")
+    if setting == ENFORCED:
+        acl = acl_from_params(params, writer)
+        accepted = canned == _FULL_CONTROL_CANNED or (
+            acl is None or _owner_only(acl, canonical_user_id(bucket_owner))
+        )
+        if not accepted:
+            raise errors.acl_not_supported()
+        return ObjectWrite(bucket_owner, None)
+    owner_id = writer
+    if setting == PREFERRED and canned == _FULL_CONTROL_CANNED:
+        owner_id = bucket_owner
+    acl = acl_from_params(params, owner_id, bucket_owner)
+    if acl is not None and blocks(config, "BlockPublicAcls") and _is_public_acl(acl):
+        raise errors.access_denied()
+    return ObjectWrite(owner_id, acl)
+
+
+def object_acl(params: Document, config: Document, bucket_owner: str, owner_id: str) -> Document:
+    """
+    The ACL PutObjectAcl sets on an object of ``owner_id`` (its default
+    when enforced ownership accepts the request), or AWS's error.
+    """
+    if not sets_acl(params):
+        raise errors.malformed_xml()
+    write = object_write(params, config, bucket_owner, owner_id)
+    return write.acl or default_acl(write.owner)
+
+
+#: Condition keys whose fixed value stops a ``"*"`` principal from making a
+#: statement public ("The meaning of public" in S3's user guide).
+_FIXING_KEYS: Final = frozenset(
+    {
+        "aws:sourceip",
+        "aws:sourcearn",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceowner",
+        "aws:sourceaccount",
+        "aws:userid",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:principalorgid",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    }
+)
+
+#: Operators that pin a key to the listed values.
+_FIXING_OPERATORS: Final = frozenset(
+    {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "IpAddress"}
+)
+
+
+def _fixed(key: str, value: str) -> bool:
+    """Whether one condition value names a fixed set: no wildcard, no all-addresses range."""
+    if key == "aws:sourceip":
+        return not value.endswith("/0")
+    if key == "aws:userid" and value.endswith(":*"):
+        # A role's sessions ("AROLEID:*") are a fixed set of principals.
+        value = value[:-2]
+    return "*" not in value and "?" not in value
+
+
+def _fixing(condition: Any) -> bool:
+    """Whether a statement's ``Condition`` pins a key of ``_FIXING_KEYS``."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if operator not in _FIXING_OPERATORS or not isinstance(block, dict):
+            continue
+        for key, values in block.items():
+            items = values if isinstance(values, list) else [values]
+            if key.lower() in _FIXING_KEYS and all(
+                _fixed(key.lower(), str(item)) for item in items
+            ):
+                return True
+    return False
+
+
+def _public_principal(statement: Document) -> bool:
+    """An ``Allow`` to everyone: ``"*"``, an ``AWS`` wildcard, or any ``NotPrincipal``."""
+    if "NotPrincipal" in statement:
+        return True
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    found = principal.get("AWS", [])
+    return any("*" in str(item) for item in (found if isinstance(found, list) else [found]))
+
+
+def is_public_policy(text: str | None) -> bool:
+    """
+    Whether a bucket policy is public as S3 defines it: an ``Allow``
+    statement to everyone that no condition on a fixing key narrows.
+    """
+    try:
+        document = json.loads(text or "{}")
+    except ValueError:
+        return False
+    found = document.get("Statement", []) if isinstance(document, dict) else []
+    return any(
+        isinstance(statement, dict)
+        and statement.get("Effect") == "Allow"
+        and _public_principal(statement)
+        and not _fixing(statement.get("Condition"))
+        for statement in (found if isinstance(found, list) else [found])
+    )

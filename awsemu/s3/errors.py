@@ -245,6 +245,27 @@ def access_denied(message: str = "Access Denied", **fields: object) -> ServiceEr
     return ServiceError("AccessDenied", message, 403, fields=fields)
 
 
+def acl_not_supported() -> ServiceError:
+    """An ACL set on a bucket whose Object Ownership is ``BucketOwnerEnforced``."""
+    return ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs")
+
+
+def invalid_bucket_acl_with_object_ownership() -> ServiceError:
+    """A bucket ACL granting anyone but its owner, with ``BucketOwnerEnforced``."""
+    return ServiceError(
+        "InvalidBucketAclWithObjectOwnership",
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+    )
+
+
+def invalid_bucket_acl_with_block_public_access() -> ServiceError:
+    """CreateBucket with a public ACL: the new bucket's Block Public Access refuses it."""
+    return ServiceError(
+        "InvalidBucketAclWithBlockPublicAccessError",
+        "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+    )
+
+
 def signature_does_not_match() -> ServiceError:
     return ServiceError(
         "SignatureDoesNotMatch",

@@ -205,7 +205,7 @@ class S3Provider:
             document = params.get(configuration.member)
             if document is None:
                 raise errors.malformed_xml()
-            configs.validate(configuration, document)
+            configs.validate(configuration, document, bucket.config)
             bucket.config[configuration.name] = document
             if configuration.name == "versioning":
                 bucket.versioning = document.get("Status") or bucket.versioning
@@ -266,12 +266,10 @@ class S3Provider:
             if context.region != "us-east-1" or existing.region != region:
                 raise errors.bucket_already_owned_by_you(name)
         else:
-            config = dict(configs.NEW_BUCKET_CONFIG)
-            acl = configs.acl_from_params(params, context.account_id)
+            config = configs.new_bucket_config(params.get("ObjectOwnership"))
+            acl = configs.bucket_acl(params, config, context.account_id, creating=True)
             if acl is not None:
                 config["acl"] = acl
-            if params.get("ObjectOwnership"):
-                config["ownership"] = {"Rules": [{"ObjectOwnership": params["ObjectOwnership"]}]}
             self.store.add_bucket(
                 Bucket(name, context.account_id, region, self._now(), config=config)
             )
@@ -349,15 +347,18 @@ class S3Provider:
 
     async def put_bucket_acl(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
-        acl = configs.acl_from_params(params, context.account_id)
-        if acl is None:
+        if not configs.sets_acl(params):
             raise errors.malformed_xml()
-        bucket.config["acl"] = acl
+        acl = configs.bucket_acl(params, bucket.config, bucket.owner)
+        bucket.config["acl"] = acl or configs.default_acl(bucket.owner)
         self.store.save_bucket(bucket)
         return {}
 
     async def get_bucket_acl(self, context: RequestContext, params: Params) -> Output:
+        """With ACLs disabled, AWS shows the bucket owner's full control whatever is stored."""
         bucket = self._bucket(params)
+        if not configs.acls_enabled(bucket.config):
+            return configs.default_acl(bucket.owner)
         return dict(bucket.config.get("acl") or configs.default_acl(bucket.owner))
 
     # Object writes
@@ -429,13 +430,14 @@ class S3Provider:
         bucket = self._bucket(params)
         key = params["Key"]
         self._check_write_conditions(bucket, key, params)
+        write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
             key=key,
             version_id=self._new_version_id(bucket),
             last_modified=self._now(),
-            owner=context.account_id,
+            owner=write.owner,
             etag=received.etag,
             size=received.size,
             blob=received.blob,
@@ -446,7 +448,7 @@ class S3Provider:
             checksum_type="FULL_OBJECT" if received.checksums else None,
             tags=_tags(params.get("Tagging")),
             encryption=_encryption(params, bucket),
-            acl=configs.acl_from_params(params, context.account_id),
+            acl=write.acl,
         )
         self.store.put_version(bucket, version)
         return {
@@ -697,6 +699,7 @@ class S3Provider:
         ):
             raise errors.invalid_request(_NOT_MODIFIED_COPY)
         self._check_write_conditions(bucket, key, params)
+        write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         algorithms = _algorithms(params, tuple(source.checksums), default=True)
         digests = checksums.BodyDigests(algorithms)
         blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
@@ -710,7 +713,7 @@ class S3Provider:
             key=key,
             version_id=self._new_version_id(bucket),
             last_modified=self._now(),
-            owner=context.account_id,
+            owner=write.owner,
             etag=quoted_md5(digests.md5.digest()),
             size=digests.size,
             blob=blob,
@@ -721,7 +724,7 @@ class S3Provider:
             checksum_type="FULL_OBJECT" if algorithms else None,
             tags=tags,
             encryption=_encryption(params, bucket),
-            acl=configs.acl_from_params(params, context.account_id),
+            acl=write.acl,
         )
         self.store.put_version(bucket, version)
         output: Output = {
@@ -776,15 +779,14 @@ class S3Provider:
 
     async def put_object_acl(self, context: RequestContext, params: Params) -> Output:
         bucket, version = self._object(params, "PUT")
-        acl = configs.acl_from_params(params, context.account_id)
-        if acl is None:
-            raise errors.malformed_xml()
-        version.acl = acl
+        version.acl = configs.object_acl(params, bucket.config, bucket.owner, version.owner)
         self.store.save_version(bucket, version)
         return {}
 
     async def get_object_acl(self, context: RequestContext, params: Params) -> Output:
-        _, version = self._object(params, "GET")
+        bucket, version = self._object(params, "GET")
+        if not configs.acls_enabled(bucket.config):
+            return configs.default_acl(bucket.owner)
         return dict(version.acl or configs.default_acl(version.owner))
 
     # Listings
@@ -932,6 +934,8 @@ class S3Provider:
             raise errors.invalid_request(
                 f"The FULL_OBJECT checksum type cannot be used with the {named} checksum algorithm."
             )
+        # Refused now, as AWS does, rather than when the upload completes.
+        configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         settings = {
             **{name: value for name, value in params.items() if name not in ("Bucket", "Key")},
             "ChecksumAlgorithm": algorithm,
@@ -1045,6 +1049,7 @@ class S3Provider:
         parts = self._completed_parts(upload, requested)
         self._check_write_conditions(bucket, upload.key, params)
         settings = upload.settings
+        write = configs.object_write(settings, bucket.config, bucket.owner, upload.owner)
         algorithm: str | None = settings.get("ChecksumAlgorithm")
         checksum_type: str | None = settings.get("ChecksumType")
         if algorithm is None:
@@ -1067,7 +1072,7 @@ class S3Provider:
             key=upload.key,
             version_id=self._new_version_id(bucket),
             last_modified=self._now(),
-            owner=upload.owner,
+            owner=write.owner,
             etag=f'"{etag.hexdigest()}-{len(parts)}"',
             size=digests.size,
             blob=blob,
@@ -1079,7 +1084,7 @@ class S3Provider:
             parts=[attrs.evolve(part, blob=None) for part in parts],
             tags=_tags(settings.get("Tagging")),
             encryption=settings["encryption"],
-            acl=configs.acl_from_params(settings, upload.owner),
+            acl=write.acl,
         )
         self.store.put_version(bucket, version)
         self.store.remove_upload(upload)
