@@ -73,5 +73,10 @@ def makeService(options: Options) -> IService:
 
     _without_crt_signers()
     from awsemu.daemon import make_root_service
+    from awsemu.logobserver import WithLogObserver, classic_observer, twistd_log_file
 
-    return make_root_service(options.config, reactor)
+    root = make_root_service(options.config, reactor)
+    # Run by twistd, whose options are the parent of ours: see awsemu.logobserver.
+    server_options = getattr(options, "parent", None)
+    out = None if server_options is None else twistd_log_file(server_options)
+    return root if out is None else WithLogObserver(root, classic_observer(out))

@@ -83,13 +83,13 @@ def s3_daemon(
             "from twisted.scripts.twistd import run; run()",
             "-n",
             "--pidfile=",
-            "--logfile=/dev/null",
             *twistd_options,
             "awsemu",
             "--port",
             f"tcp:{port}:interface=127.0.0.1",
             *arguments,
         ],
+        stdout=subprocess.DEVNULL,
     )
     try:
         yield process, port
