@@ -109,6 +109,10 @@ class MemoryBlobsTests(SynchronousTestCase):
         across = self.blobs.read(blob, 2, 6)
         assert isinstance(across, Segments)
         self.assertEqual(across.read(), b"cdefgh")
+        small = b"small"
+        single, _ = self.write(small)
+        self.assertIs(self.blobs.read(single, 0, 5), small)
+        self.assertEqual(self.blobs.read(single, 1, 3), b"mal")
 
     def test_concat(self) -> None:
         """A completed upload shares its parts' pieces, and is digested whole."""

@@ -349,7 +349,12 @@ class MemoryBlobs:
         return self._keep(pieces, digests)
 
     def read(self, blob_id: str, start: int, length: int) -> bytes | BinaryIO:
-        body = Segments(self._blobs[blob_id])
+        pieces = self._blobs[blob_id]
+        if len(pieces) == 1 and isinstance(pieces[0], bytes):
+            # A small body: most are one piece, read as it is or sliced.
+            whole = pieces[0]
+            return whole if length == len(whole) else whole[start : start + length]
+        body = Segments(pieces)
         body.seek(start)
         pieces = body.take(length)
         if len(pieces) == 1:
