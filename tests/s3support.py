@@ -180,3 +180,23 @@ class S3TestCase(SynchronousTestCase):
         self.assertIn("x-amz-id-2", headers)
         error: dict[str, Any] = response["Error"]
         return error
+
+
+class TwoAccountsTestCase(S3TestCase):
+    """
+    A fresh bucket of account ``owner_account`` holding ``objects``, with a
+    client of it (``owner``) and of ``other_account`` (``other``).
+    """
+
+    owner_account = "111111111111"
+    other_account = "222222222222"
+    objects: dict[str, bytes] = {}
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.owner = client(self.endpoint, access_key=self.owner_account)
+        self.other = client(self.endpoint, access_key=self.other_account)
+        self.bucket = self.bucket_name()
+        self.owner.create_bucket(Bucket=self.bucket)
+        for key, body in self.objects.items():
+            self.owner.put_object(Bucket=self.bucket, Key=key, Body=body)

@@ -150,6 +150,16 @@ class ProxyTests(SynchronousTestCase):
             (status, {"Content-Type": "application/x-amz-json-1.0", **headers}, body)
         )
 
+    def assertDynamoDBError(
+        self, response: HttpResponse, status: int, error: str, message: str
+    ) -> None:
+        """``response`` is DynamoDB's JSON error ``error`` with ``message``, at ``status``."""
+        self.assertEqual(response.status, status)
+        self.assertEqual(
+            json.loads(response.body),  # type: ignore[arg-type]
+            {"__type": f"com.amazonaws.dynamodb.v20120810#{error}", "message": message},
+        )
+
     def test_forwarded(self) -> None:
         """
         The body and headers are passed on, except that the credential names
@@ -300,26 +310,19 @@ class ProxyTests(SynchronousTestCase):
         self.assertNoResult(handled)
         self.clock.advance(1)
         response = self.successResultOf(handled)
-        self.assertEqual(response.status, 503)
-        self.assertEqual(
-            json.loads(response.body),  # type: ignore[arg-type]
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#ServiceUnavailable",
-                "message": "DynamoDB Local is not ready: DynamoDB Local exited. Retry the request.",
-            },
+        self.assertDynamoDBError(
+            response,
+            503,
+            "ServiceUnavailable",
+            "DynamoDB Local is not ready: DynamoDB Local exited. Retry the request.",
         )
 
     def test_unavailable(self) -> None:
         """Without DynamoDB Local, requests fail at once with the fix."""
         self.proxy.supervised = Unavailable("DynamoDB Local is not installed: run `x`")
         response = self.handle(dynamodb_request("DynamoDB_20120810.ListTables", {}))
-        self.assertEqual(response.status, 500)
-        self.assertEqual(
-            json.loads(response.body),  # type: ignore[arg-type]
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
-                "message": "DynamoDB Local is not installed: run `x`",
-            },
+        self.assertDynamoDBError(
+            response, 500, "InternalServerError", "DynamoDB Local is not installed: run `x`"
         )
         self.assertEqual(self.proxy.state().status, "error")
 
@@ -348,13 +351,11 @@ class ProxyTests(SynchronousTestCase):
         self.assertNoResult(hung)
         self.clock.advance(1)
         response = self.successResultOf(hung)
-        self.assertEqual(response.status, 500)
-        self.assertEqual(
-            json.loads(response.body),  # type: ignore[arg-type]
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
-                "message": "DynamoDB Local did not answer within 60 seconds. Retry the request.",
-            },
+        self.assertDynamoDBError(
+            response,
+            500,
+            "InternalServerError",
+            "DynamoDB Local did not answer within 60 seconds. Retry the request.",
         )
         self.assertTrue(transports[0].disconnecting)
 

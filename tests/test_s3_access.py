@@ -13,22 +13,24 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from tests.s3support import Daemon, S3TestCase, allow_public, client, enable_acls, raw
+from tests.s3support import (
+    Daemon,
+    S3TestCase,
+    TwoAccountsTestCase,
+    allow_public,
+    client,
+    enable_acls,
+    raw,
+)
 from tests.test_s3_auth import iam_daemon, keyed_client, session_client
 
 OWNER = "111111111111"
 OTHER = "222222222222"
 
 
-class CrossAccountTests(S3TestCase):
-    def setUp(self) -> None:
-        super().setUp()
-        self.owner = client(self.endpoint, access_key=OWNER)
-        self.other = client(self.endpoint, access_key=OTHER)
-        self.bucket = self.bucket_name()
-        self.owner.create_bucket(Bucket=self.bucket)
-        for key in ("data/a.txt", "private/b.txt"):
-            self.owner.put_object(Bucket=self.bucket, Key=key, Body=key.encode())
+class CrossAccountTests(TwoAccountsTestCase):
+    owner_account, other_account = OWNER, OTHER
+    objects = {key: key.encode() for key in ("data/a.txt", "private/b.txt")}
 
     def put_policy(self, *statements: dict[str, Any]) -> None:
         document = {"Version": "2012-10-17", "Statement": list(statements)}

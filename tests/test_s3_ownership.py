@@ -14,7 +14,7 @@ from botocore.client import BaseClient
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.s3 import configs
-from tests.s3support import S3TestCase, client, enable_acls, raw
+from tests.s3support import TwoAccountsTestCase, enable_acls, raw
 from tests.test_s3_auth import multipart_form
 
 OWNER = "111111111111"
@@ -28,16 +28,11 @@ BLOCK_NOTHING = {
 }
 
 
-class OwnershipTestCase(S3TestCase):
+class OwnershipTestCase(TwoAccountsTestCase):
     """A fresh bucket of ``OWNER`` holding one object, and a client of ``OTHER``."""
 
-    def setUp(self) -> None:
-        super().setUp()
-        self.owner = client(self.endpoint, access_key=OWNER)
-        self.other = client(self.endpoint, access_key=OTHER)
-        self.bucket = self.bucket_name()
-        self.owner.create_bucket(Bucket=self.bucket)
-        self.owner.put_object(Bucket=self.bucket, Key="k", Body=b"data")
+    owner_account, other_account = OWNER, OTHER
+    objects = {"k": b"data"}
 
     def policy(self, principal: Any, action: str, **statement: Any) -> str:
         return json.dumps(
