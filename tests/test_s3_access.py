@@ -22,7 +22,7 @@ from tests.s3support import (
     enable_acls,
     raw,
 )
-from tests.test_s3_auth import iam_daemon, keyed_client, session_client
+from tests.test_s3_auth import iam_daemon, keyed_client, multipart_form, session_client
 
 OWNER = "111111111111"
 OTHER = "222222222222"
@@ -31,6 +31,28 @@ OTHER = "222222222222"
 class CrossAccountTests(TwoAccountsTestCase):
     owner_account, other_account = OWNER, OTHER
     objects = {key: key.encode() for key in ("data/a.txt", "private/b.txt")}
+
+    def post_as_other(self, key: str) -> tuple[int, bytes]:
+        """A browser upload of ``key`` whose form ``OTHER`` signed."""
+        form = self.other.generate_presigned_post(self.bucket, key)
+        body, content_type = multipart_form(form["fields"], b"posted")
+        status, _, answer = raw(
+            self.endpoint, "POST", f"/{self.bucket}", body, {"Content-Type": content_type}
+        )
+        return status, answer
+
+    def test_post_upload_needs_put_object(self) -> None:
+        """A browser upload is made by whoever signed its form, and needs s3:PutObject too."""
+        status, answer = self.post_as_other("data/posted")
+        self.assertEqual(status, 403)
+        self.assertIn(b"<Code>AccessDenied</Code>", answer)
+        self.assertClientError(
+            self.owner.head_object, "404", 404, Bucket=self.bucket, Key="data/posted"
+        )
+        self.put_policy(self.statement("Allow", {"AWS": OTHER}, "s3:PutObject", "/data/*"))
+        self.assertEqual(self.post_as_other("data/posted")[0], 204)
+        posted = self.owner.get_object(Bucket=self.bucket, Key="data/posted")
+        self.assertEqual(posted["Body"].read(), b"posted")
 
     def put_policy(self, *statements: dict[str, Any]) -> None:
         document = {"Version": "2012-10-17", "Statement": list(statements)}

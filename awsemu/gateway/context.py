@@ -92,7 +92,7 @@ def no_known_keys(access_key_id: str) -> str | None:
     return None
 
 
-def _account_id(access_key_id: str | None, account_for_key: AccountForKey) -> str:
+def account_of_key(access_key_id: str | None, account_for_key: AccountForKey) -> str:
     """
     A 12-digit access key id is taken as the account id itself (LocalStack's
     convention, so tests can pick an account just by choosing credentials);
@@ -170,7 +170,7 @@ def new_context(
     request_id, host_id = _REQUEST_IDS.get(service, _uuid_ids)(random)
     return RequestContext(
         request_id=request_id,
-        account_id=_account_id(access_key_id, account_for_key),
+        account_id=account_of_key(access_key_id, account_for_key),
         region=region,
         service=service,
         access_key_id=access_key_id,

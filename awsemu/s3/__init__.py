@@ -114,4 +114,13 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> S3Servi
 
     s3 = shared.assemble(core)
     model = ModelService("s3", s3.provider, codec_factory=lambda name: make_codec())
-    return S3Service(model, s3.provider, reactor, secret_lookup(shared), pool=s3.pool)
+    from awsemu.daemon import account_lookup
+
+    return S3Service(
+        model,
+        s3.provider,
+        reactor,
+        secret_lookup(shared),
+        account_lookup(shared),
+        pool=s3.pool,
+    )

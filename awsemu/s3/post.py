@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 import attrs
 from multipart import MultipartError, MultipartParser, parse_options_header
 
-from awsemu.gateway.context import RequestContext
+from awsemu.gateway.context import AccountForKey, RequestContext, account_of_key, no_known_keys
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.s3 import errors, signature
@@ -178,14 +178,27 @@ def _check_signature(fields: dict[str, str], secrets: SecretLookup) -> None:
             signature.verify_sigv2(access_key_id, secret, policy, fields.get("signature", ""))
 
 
+def _signer(fields: dict[str, str]) -> str | None:
+    """The access key id that signed the form's policy (SigV4 or SigV2), if any."""
+    if "x-amz-signature" in fields:
+        scope = signature.Scope.parse(fields.get("x-amz-credential", ""))
+        return None if scope is None else scope.access_key_id
+    return fields.get("awsaccesskeyid")
+
+
 async def upload(
     provider: S3Provider,
     context: RequestContext,
     request: HttpRequest,
     now: float,
     secrets: SecretLookup,
+    accounts: AccountForKey = no_known_keys,
 ) -> HttpResponse:
-    """Store the form's file as PutObject would; answer as ``success_action_*`` asks."""
+    """
+    Store the form's file as PutObject would; answer as ``success_action_*``
+    asks. The uploader is whoever signed the policy (``accounts`` finds the
+    account of an access key), and needs ``s3:PutObject`` as PutObject does.
+    """
     bucket = request.path.strip("/")
     provider.store.bucket(bucket)
     form = parse_form(request)
@@ -200,6 +213,10 @@ async def upload(
     key = fields["key"].replace("${filename}", form.filename or "")
     _check_policy(fields, bucket, form.size, now)
     _check_signature(fields, secrets)
+    signer = _signer(fields)
+    if signer is not None:
+        account_id = account_of_key(signer, accounts)
+        context = attrs.evolve(context, access_key_id=signer, account_id=account_id)
     params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": form.content}
     params.update({member: fields[name] for name, member in _MEMBERS.items() if name in fields})
     metadata = {
@@ -209,6 +226,7 @@ async def upload(
     }
     if metadata:
         params["Metadata"] = metadata
+    provider.authorize(context, "PutObject", params)
     output = await provider.put_object(context, params)
     etag: str = output["ETag"]
     location = f"http://{request.headers.get('host') or 'localhost'}/{bucket}/{key}"

@@ -15,7 +15,7 @@ from twisted.application.service import Service
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from awsemu.gateway.context import RequestContext
+from awsemu.gateway.context import AccountForKey, RequestContext, no_known_keys
 from awsemu.gateway.services import RUNNING, ModelService, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
@@ -35,7 +35,8 @@ def _bucket_name(request: HttpRequest) -> str | None:
 class S3Service(Service):
     """
     See the module docstring. ``secrets`` knows the secret access keys
-    whose signatures are checked. ``reactor`` dates requests and, with
+    whose signatures are checked; ``accounts`` the account of an access key
+    that signs a browser upload's form. ``reactor`` dates requests and, with
     ``pool`` (None for the memory store, which never blocks on disk), runs
     body checks and aws-chunked decoding off the reactor thread: a large
     body is hashed, or copied from one file to another, there.
@@ -45,6 +46,7 @@ class S3Service(Service):
     provider: S3Provider
     reactor: Any
     secrets: SecretLookup = no_secrets
+    accounts: AccountForKey = no_known_keys
     pool: ThreadPool | None = None
     name: str = "s3"
 
@@ -78,7 +80,12 @@ class S3Service(Service):
                 return cors.preflight(self._cors_rules(request), request)
             if post.is_form_upload(request):
                 response = await post.upload(
-                    self.provider, context, request, self.reactor.seconds(), self.secrets
+                    self.provider,
+                    context,
+                    request,
+                    self.reactor.seconds(),
+                    self.secrets,
+                    self.accounts,
                 )
                 cors.decorate(self._cors_rules(request), request, response)
                 return response
