@@ -13,7 +13,10 @@ and prints:
   machine whatever the client;
 - the CPU time per request of the daemon's client half alone: its
   L{LoopbackPool}, run in this process against the same DynamoDB Local
-  (socket I/O included, as the daemon pays it).
+  (socket I/O included, as the daemon pays it);
+- the same for a bare Twisted relay (``bench/_relay.py``, path "relay"):
+  what two trips through the reactor cost on this machine, the floor
+  under any Twisted proxy, whatever it does with the requests.
 
 The client is a bare ``http.client`` connection sending pre-built requests
 (boto3 would cost more client CPU than the server under test spends).
@@ -137,9 +140,40 @@ def main() -> None:
             daemon.wait(30)
 
 
+def start_relay(jvm_port: int) -> tuple[subprocess.Popen[bytes], int]:
+    """A running ``bench/_relay.py`` in front of DynamoDB Local, and its port."""
+    port = free_port()
+    relay = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "_relay.py"), str(jvm_port), str(port)],
+        stdout=subprocess.PIPE,
+    )
+    assert relay.stdout is not None
+    if relay.stdout.readline() != b"ready\n":
+        raise RuntimeError("the relay did not start")
+    return relay, port
+
+
 def run(daemon: subprocess.Popen[bytes], port: int, first_answer: float, n: int) -> None:
     jvm_pid, jvm_port = jvm_of(daemon.pid)
     print(f"daemon start to first successful ListTables: {first_answer * 1000:.0f} ms")
+    relay, relay_port = start_relay(jvm_port)
+    try:
+        compare(daemon.pid, port, jvm_pid, jvm_port, relay.pid, relay_port, n)
+    finally:
+        relay.kill()
+        relay.wait()
+
+
+def compare(
+    daemon_pid: int,
+    port: int,
+    jvm_pid: int,
+    jvm_port: int,
+    relay_pid: int,
+    relay_port: int,
+    n: int,
+) -> None:
+    """Print the table of the module docstring."""
     proxied, direct = Client(port), Client(jvm_port)
     for client in (proxied, direct):
         client.call(
@@ -159,21 +193,30 @@ def run(daemon: subprocess.Popen[bytes], port: int, first_answer: float, n: int)
     print(f"{n} requests each way, one keep-alive connection, sequential")
     print(
         f"{'operation':10} {'path':8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}"
-        f" {'daemon CPU/req µs':>18} {'JVM CPU/req µs':>15}"
+        f" {'proxy CPU/req µs':>18} {'JVM CPU/req µs':>15}"
     )
     for operation, document in operations.items():
         p50s = {}
-        for path, client in (("direct", direct), ("gateway", proxied)):
-            latencies(client, operation, document, min(n, 500))  # warm-up (JIT, pools)
-            daemon_cpu, jvm_cpu = cpu_seconds(daemon.pid), cpu_seconds(jvm_pid)
+        paths = (
+            ("direct", direct, daemon_pid),
+            ("gateway", proxied, daemon_pid),
+            ("relay", Client(relay_port), relay_pid),
+        )
+        # Every path is warmed up before any is timed, so none is timed cold.
+        # DynamoDB Local's own CPU keeps falling for a while as its JIT
+        # compiles: its column is for reference, not a comparison of paths.
+        for _, client, _ in paths:
+            latencies(client, operation, document, min(n, 1000))
+        for path, client, proxy_pid in paths:
+            proxy_cpu, jvm_cpu = cpu_seconds(proxy_pid), cpu_seconds(jvm_pid)
             times = latencies(client, operation, document, n)
-            daemon_cpu = cpu_seconds(daemon.pid) - daemon_cpu
+            proxy_cpu = cpu_seconds(proxy_pid) - proxy_cpu
             jvm_cpu = cpu_seconds(jvm_pid) - jvm_cpu
             p50s[path] = statistics.median(times)
             print(
                 f"{operation:10} {path:8} {p50s[path] * 1000:8.3f}"
                 f" {percentile(times, 0.9) * 1000:8.3f} {percentile(times, 0.99) * 1000:8.3f}"
-                f" {daemon_cpu / n * 1e6:18.0f} {jvm_cpu / n * 1e6:15.0f}"
+                f" {proxy_cpu / n * 1e6:18.0f} {jvm_cpu / n * 1e6:15.0f}"
             )
         print(f"{operation:10} added p50: {(p50s['gateway'] - p50s['direct']) * 1000:.3f} ms")
     for operation, cpu in client_cpu(jvm_port, operations, n).items():
