@@ -89,20 +89,25 @@ class FakeProcessTable:
         self.running.pop(pid, None)
 
 
-class SupervisorTests(SynchronousTestCase):
-    """L{Supervisor} starts, watches, restarts and stops the JVM."""
+class SupervisorCase(SynchronousTestCase):
+    """A L{Supervisor} on a fake clock, spawning fake processes, with a scripted probe."""
 
     def setUp(self) -> None:
         self.clock = MemoryReactorClock()
         self.spawner = FakeSpawner()
-        self.answers: list[bool] = []
+        self.answers: list[bool | None] = []
+        """The next probes' answers: None for a probe that hangs until cancelled."""
         self.probed: list[int] = []
+        self.cancelled: list[int] = []
         self.directory = Path(self.mktemp())
         self.jar = self.directory / "ddb" / "DynamoDBLocal.jar"
 
     def probe(self, port: int) -> Deferred[bool]:
         self.probed.append(port)
-        return succeed(self.answers.pop(0) if self.answers else True)
+        answer = self.answers.pop(0) if self.answers else True
+        if answer is None:
+            return Deferred(lambda _: self.cancelled.append(port))
+        return succeed(answer)
 
     def supervisor(self, **kwargs: object) -> Supervisor:
         ports = iter(range(9000, 9100))
@@ -125,6 +130,10 @@ class SupervisorTests(SynchronousTestCase):
 
     def pid_file(self) -> Path:
         return self.directory / f"dynamodb-local.{DAEMON_PID}.pid"
+
+
+class SupervisorTests(SupervisorCase):
+    """L{Supervisor} starts, watches, restarts and stops the JVM."""
 
     def test_spawn(self) -> None:
         """Starting the service runs java on the jar, from its directory, on a free port."""
@@ -342,3 +351,137 @@ class UnavailableTests(SynchronousTestCase):
         self.assertEqual(unavailable.state().reason, "run `awsemu install dynamodb-local`")
         failure = self.failureResultOf(unavailable.whenReady(), CannotRun)
         self.assertEqual(str(failure.value), "run `awsemu install dynamodb-local`")
+
+
+class WatchdogTests(SupervisorCase):
+    """
+    L{Supervisor} probes a ready JVM every C{live_interval} seconds and
+    kills one that stopped answering, which is then restarted. (The fake
+    clock runs what falls due during an C{advance} at its end time, so the
+    tests advance in steps no longer than the watchdog's.)
+    """
+
+    def watched(self, **kwargs: object) -> Supervisor:
+        return self.supervisor(live_interval=10, live_timeout=5, live_failures=3, **kwargs)
+
+    def test_hung_jvm_killed_and_restarted(self) -> None:
+        """
+        Probes that get no answer within the timeout are cancelled; the
+        third in a row gets the JVM killed, after which requests wait for
+        its successor, and the health says why, as for a crash.
+        """
+        supervisor = self.watched()
+        process = self.start_ready(supervisor)
+        self.assertEqual(self.probed, [9000])  # Its readiness.
+        self.answers = [None, None, None]
+        self.clock.advance(10)
+        self.assertEqual(self.probed, [9000, 9000])
+        self.clock.advance(4.5)
+        self.assertEqual(self.cancelled, [])
+        self.clock.advance(0.5)
+        self.assertEqual(self.cancelled, [9000])
+        self.clock.advance(5)  # The next probe starts 10 s after the last one did.
+        self.assertEqual(self.probed, [9000] * 3)
+        self.clock.pump([5, 5])
+        self.assertEqual(process.signals, [])
+        self.assertEqual(supervisor.state().status, "running")
+        self.clock.advance(5)
+        self.assertEqual(self.cancelled, [9000] * 3)
+        self.assertEqual(process.signals, ["KILL"])
+        state = supervisor.state()
+        self.assertEqual(state.status, "starting")
+        self.assertIn("stopped answering: 3 probes in a row", state.reason or "")
+        waiting = supervisor.whenReady()
+        self.assertNoResult(waiting)
+
+        process.exit(137)
+        state = supervisor.state()
+        self.assertEqual(state.status, "error")
+        self.assertIn("stopped answering", state.reason or "")
+        self.assertIn("restarting in 0.5s", state.reason or "")
+        self.assertFalse(self.pid_file().exists())
+        self.clock.advance(0.5)
+        self.spawner.last.print(b"Initializing DynamoDB Local")
+        self.assertEqual(self.successResultOf(waiting), 9001)
+        self.assertEqual(supervisor.state().status, "running")
+
+    def test_failed_probe_counts(self) -> None:
+        """A probe that fails at once (a refused connection, an error status) is a failure too."""
+        supervisor = self.watched()
+        process = self.start_ready(supervisor)
+        self.answers = [False, False, False]
+        self.clock.pump([10] * 3)
+        self.assertEqual(process.signals, ["KILL"])
+
+    def test_success_resets_count(self) -> None:
+        """A probe that succeeds starts the count of failures afresh."""
+        supervisor = self.watched()
+        process = self.start_ready(supervisor)
+        self.answers = [None, False, True, None, None, True, False, None]
+        self.clock.pump([5] * 20)
+        self.assertEqual(len(self.probed), 1 + 10)
+        self.assertEqual(process.signals, [])
+        self.answers = [None, None, None]
+        self.clock.pump([5] * 6)
+        self.assertEqual(process.signals, [])
+        self.clock.advance(5)
+        self.assertEqual(process.signals, ["KILL"])
+
+    def test_stop_cancels_probe(self) -> None:
+        """Stopping cancels the probe in flight and leaves no timer behind."""
+        supervisor = self.watched()
+        process = self.start_ready(supervisor)
+        self.answers = [None]
+        self.clock.advance(10)
+        stopped = supervisor.stopService()
+        self.assertEqual(self.cancelled, [9000])
+        process.exit(0)
+        self.successResultOf(stopped)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertEqual(process.signals, ["TERM"])
+
+    def test_stop_between_probes(self) -> None:
+        """Stopping while waiting for the next probe cancels it: no probe follows."""
+        supervisor = self.watched()
+        process = self.start_ready(supervisor)
+        self.clock.advance(15)
+        stopped = supervisor.stopService()
+        process.exit(0)
+        self.successResultOf(stopped)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.clock.advance(100)
+        self.assertEqual(self.probed, [9000, 9000])
+
+    def test_slow_stop_not_probed(self) -> None:
+        """A JVM slow to act on SIGTERM is not probed, let alone killed, by the watchdog."""
+        supervisor = self.watched(stop_timeout=60)
+        process = self.start_ready(supervisor)
+        self.answers = [False] * 10
+        stopped = supervisor.stopService()
+        self.clock.pump([5] * 10)
+        self.assertEqual(self.probed, [9000])
+        self.assertEqual(process.signals, ["TERM"])
+        process.exit(0)
+        self.successResultOf(stopped)
+
+    def test_probe_of_old_jvm(self) -> None:
+        """
+        Failures of a JVM that crashed do not count for its successor, and
+        a probe in flight when it ended is cancelled and never followed.
+        """
+        supervisor = self.watched()
+        first = self.start_ready(supervisor)
+        self.answers = [None, None, None]
+        self.clock.pump([5] * 6)
+        self.assertEqual(self.probed, [9000] * 4)  # Two failed, one in flight.
+        first.exit(1)
+        self.assertEqual(self.cancelled, [9000] * 3)
+        self.clock.advance(0.5)
+        self.spawner.last.print(b"Initializing DynamoDB Local")
+        self.assertEqual(self.probed, [9000] * 4 + [9001])
+        self.answers = [None, None]
+        self.clock.pump([5] * 8)
+        self.assertEqual(self.probed, [9000] * 4 + [9001] * 5)
+        self.assertEqual(first.signals, [])
+        self.assertEqual(self.spawner.last.signals, [])
+        self.assertEqual(supervisor.state().status, "running")

@@ -8,6 +8,12 @@ Deferred that fires only once the JVM has exited (SIGTERM, then SIGKILL).
 Each JVM's pid is written to a pid file named after the daemon's own pid,
 so a daemon finds the JVMs of daemons that died without stopping theirs,
 and leaves alone those of daemons still running.
+
+A JVM can also stop answering without exiting (a deadlock, a garbage
+collector that never lets it run, SIGSTOP): every request would then wait
+for the proxy's response timeout, forever. So once a JVM is ready, a
+watchdog probes it every little while, and kills it after a few probes in
+a row went unanswered; it is then restarted as if it had crashed.
 """
 
 from __future__ import annotations
@@ -222,6 +228,15 @@ class Supervisor(Service):
     L{whenReady}. A JVM that exits is restarted after ``initial_delay``
     seconds, doubling up to ``max_delay`` while it keeps dying; a JVM that
     ran for ``stable_after`` seconds before dying starts the count afresh.
+
+    A ready JVM is probed every ``live_interval`` seconds (from the start of
+    one probe to the next); a probe that has not succeeded after
+    ``live_timeout`` seconds is cancelled and failed, and ``live_failures``
+    failed probes in a row get the JVM killed, and so restarted. With the
+    defaults, a JVM that hangs is killed 30 to 40 seconds later: soon enough
+    that requests stop piling up behind it, late enough that a long garbage
+    collection or a burst of load does not cost the tables of an in-memory
+    JVM.
     """
 
     command: JvmCommand
@@ -239,6 +254,9 @@ class Supervisor(Service):
     start_timeout: float = 60.0
     probe_interval: float = 0.05
     stop_timeout: float = 10.0
+    live_interval: float = 10.0
+    live_timeout: float = 10.0
+    live_failures: int = 3
     name: str = "dynamodb-local"
 
     _log: Logger = attrs.field(factory=Logger, init=False)
@@ -254,6 +272,9 @@ class Supervisor(Service):
     _restart: IDelayedCall | None = attrs.field(default=None, init=False)
     _hung: IDelayedCall | None = attrs.field(default=None, init=False)
     _problem: str | None = attrs.field(default=None, init=False)
+    _killed_because: str | None = attrs.field(default=None, init=False)
+    """Why the supervisor killed the current JVM, if it did: its exit is then no surprise."""
+    _watchdog: Deferred[None] | None = attrs.field(default=None, init=False)
 
     def state(self) -> ServiceState:
         if self._port is not None:
@@ -284,6 +305,7 @@ class Supervisor(Service):
 
     def stopService(self) -> Deferred[None]:
         super().stopService()
+        self._stop_watching()
         for call in (self._restart, self._hung):
             if call is not None and call.active():
                 call.cancel()
@@ -315,7 +337,7 @@ class Supervisor(Service):
         directory = str(self.command.dynamodb_local.directory)
         if self.command.db_path is not None:
             self.command.db_path.mkdir(parents=True, exist_ok=True)
-        self._restart = None
+        self._restart, self._killed_because = None, None
         self._protocol = protocol
         self._spawned_at = self.clock.seconds()
         self._process = self.spawn(protocol, argv[0], argv, self.environment, directory)
@@ -338,22 +360,94 @@ class Supervisor(Service):
             self._hung.cancel()
         self._port, self._problem = port, None
         self._log.info("DynamoDB Local is ready on port {port}", port=port)
+        self._watchdog = Deferred.fromCoroutine(self._watch(protocol, port))
+        self._watchdog.addErrback(lambda failure: failure.trap(CancelledError))
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             waiter.callback(port)
 
+    async def _watch(self, protocol: DynamoDBLocalProtocol, port: int) -> None:
+        """
+        Probe the ready JVM of ``protocol`` until it ends, and kill it once
+        ``live_failures`` probes in a row failed. The count lives here, so
+        it is this JVM's alone; after each wait the JVM must still be the
+        current one and the service running, so a probe that outlives its
+        JVM (or the service) counts for nothing, and no probe follows it.
+        """
+        failures, wait = 0, self.live_interval
+        while failures < self.live_failures:
+            await deferLater(self.clock, wait)
+            started = self.clock.seconds()
+            if not self._watching(protocol):
+                return
+            answered = await self._answers(port)
+            if not self._watching(protocol):
+                return
+            failures = 0 if answered else failures + 1
+            if failures:
+                self._log.warn(
+                    "DynamoDB Local (pid {pid}) did not answer a probe within {timeout}s"
+                    " ({failures} of {allowed} in a row)",
+                    pid=self._pid,
+                    timeout=self.live_timeout,
+                    failures=failures,
+                    allowed=self.live_failures,
+                )
+            wait = max(0.0, started + self.live_interval - self.clock.seconds())
+        self._kill(
+            f"DynamoDB Local stopped answering: {failures} probes in a row failed"
+            f" or got no answer within {self.live_timeout:g}s"
+        )
+
+    def _watching(self, protocol: DynamoDBLocalProtocol) -> bool:
+        """Whether the watchdog of ``protocol``'s JVM should go on: it is current and wanted."""
+        return bool(self.running) and protocol is self._protocol and self._port is not None
+
+    async def _answers(self, port: int) -> bool:
+        """
+        Whether a probe of ``port`` succeeds within ``live_timeout``. One
+        that does not is cancelled: the pool then closes its connection, on
+        which a late answer would pass for the next request's.
+        """
+        probe = Deferred.fromCoroutine(self._ask(port))
+        probe.addTimeout(self.live_timeout, self.clock)
+        try:
+            return await probe
+        except Exception:  # The timeout, a refused connection: all mean no answer.
+            return False
+
+    async def _ask(self, port: int) -> bool:
+        """The probe's answer, through a Deferred that cancelling reaches the probe by."""
+        return await self.probe(port)
+
+    def _stop_watching(self) -> None:
+        """Cancel the watchdog's wait, or its probe in flight."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+
     def _kill_hung(self, protocol: DynamoDBLocalProtocol) -> None:
-        if protocol is self._protocol and self._process is not None:
-            self._problem = (
-                f"DynamoDB Local did not answer within {self.start_timeout:g}s of starting"
-            )
-            self._log.error("{problem}: killing it", problem=self._problem)
-            self._process.signalProcess("KILL")
+        if protocol is self._protocol:
+            self._kill(f"DynamoDB Local did not answer within {self.start_timeout:g}s of starting")
+
+    def _kill(self, problem: str) -> None:
+        """
+        SIGKILL the current JVM, which cannot be trusted to act on SIGTERM;
+        from now on requests wait for the next JVM rather than go to this
+        one, and _ended restarts it as it does a crashed one.
+        """
+        if self._process is None:
+            return
+        self._problem = self._killed_because = problem
+        self._port = None
+        self._log.error("{problem}: killing it (pid {pid})", problem=problem, pid=self._pid)
+        self._process.signalProcess("KILL")
 
     def _ended(self, reason: str, protocol: DynamoDBLocalProtocol) -> None:
         pid = self._pid
         self._process, self._protocol, self._port = None, None, None
         self.pid_files.remove(self.daemon_pid)
+        self._stop_watching()
         if self._hung is not None and self._hung.active():
             self._hung.cancel()
         if not self.running:
@@ -361,7 +455,8 @@ class Supervisor(Service):
         if self.clock.seconds() - self._spawned_at >= self.stable_after:
             self._delay = self.initial_delay
         delay, self._delay = self._delay, min(self._delay * 2, self.max_delay)
-        self._problem = f"DynamoDB Local exited ({reason}); restarting in {delay:g}s"
+        why = self._killed_because or f"DynamoDB Local exited ({reason})"
+        self._problem = f"{why}; restarting in {delay:g}s"
         self._log.error(
             "DynamoDB Local (pid {pid}) exited: {why}; restarting in {delay}s."
             " Its last output:\n{output}",
