@@ -5,7 +5,7 @@ daemon (to the same JVM, in another account's database) must get the same
 answers, except for the ARNs the daemon rewrites and values that differ
 from run to run (times, stream labels, shard ids, iterators, event ids),
 which are normalized explicitly below. Tagging is left out: the daemon
-answers it itself, by design (see C{tests.test_dynamodb_tags}).
+answers it itself, by design (see C{tests.test_dynamodb_tables}).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from awsemu.dynamodb.proxy import (
     to_public,
 )
 from awsemu.dynamodb.supervisor import Unavailable
-from awsemu.dynamodb.tags import TagStore
+from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import RUNNING, ServiceState
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse
@@ -387,16 +387,14 @@ NOT_FOUND = json.dumps(
 ).encode()
 
 
-class TaggingTests(SynchronousTestCase):
-    """
-    The tagging operations are answered by the proxy from its tag store,
-    after a C{DescribeTable} forwarded to DynamoDB Local.
-    """
+class StoreAnsweredCase(SynchronousTestCase):
+    """A proxy answering some operations from its table store, with a fake DynamoDB Local."""
 
     def setUp(self) -> None:
         self.local = FakeDynamoDBLocal()
-        self.tags = TagStore()
-        self.proxy = DynamoDBProxy(FakeSupervised(), self.local, MemoryReactorClock(), self.tags)
+        self.tables = TableStore()
+        self.clock = MemoryReactorClock()
+        self.proxy = DynamoDBProxy(FakeSupervised(), self.local, self.clock, self.tables)
 
     def handle(self, target: str, document: dict[str, Any]) -> HttpResponse:
         request = dynamodb_request("DynamoDB_20120810." + target, document)
@@ -411,6 +409,13 @@ class TaggingTests(SynchronousTestCase):
             json.loads(cast(bytes, response.body)),
             {"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": message},
         )
+
+
+class TaggingTests(StoreAnsweredCase):
+    """
+    The tagging operations are answered by the proxy from its table store,
+    after a C{DescribeTable} forwarded to DynamoDB Local.
+    """
 
     def test_tag_list_untag(self) -> None:
         """
@@ -438,7 +443,7 @@ class TaggingTests(SynchronousTestCase):
         )
         self.assertEqual(listed.header("x-amz-crc32"), crc(cast(bytes, listed.body)))
         self.handle("UntagResource", {"ResourceArn": arn, "TagKeys": ["team", "absent"]})
-        self.assertEqual(self.tags.tags(arn, 2.5), {"cost": ""})
+        self.assertEqual(self.tables.tags(arn, 2.5), {"cost": ""})
         headers, body = self.local.received[0]
         self.assertEqual(headers[b"x-amz-target"], [b"DynamoDB_20120810.DescribeTable"])
         self.assertTrue(
@@ -453,13 +458,13 @@ class TaggingTests(SynchronousTestCase):
         the new table's.
         """
         arn = PUBLIC + "table/t"
-        self.tags.tag(arn, 1.5, {"old": "yes"})
+        self.tables.tag(arn, 1.5, {"old": "yes"})
         self.answer(200, table())
         listed = self.handle("ListTagsOfResource", {"ResourceArn": arn})
         self.assertEqual(json.loads(cast(bytes, listed.body)), {"Tags": []})
         self.answer(200, table())
         self.handle("TagResource", {"ResourceArn": arn, "Tags": [{"Key": "new", "Value": ""}]})
-        self.assertEqual(self.tags.tables, {arn: {"CreationDateTime": 2.5, "Tags": {"new": ""}}})
+        self.assertEqual(self.tables.tables, {arn: {"CreationDateTime": 2.5, "Tags": {"new": ""}}})
 
     def test_invalid_tag_keys(self) -> None:
         """C{TagKeys} must be a list of strings."""
@@ -524,7 +529,7 @@ class TaggingTests(SynchronousTestCase):
             "ValidationException",
             "Tag keys starting with 'aws:' are reserved: aws:x",
         )
-        self.assertEqual(self.tags.tables, {})
+        self.assertEqual(self.tables.tables, {})
 
     def test_not_json(self) -> None:
         """A tagging request that is not a JSON object is a C{SerializationException}."""
@@ -548,14 +553,14 @@ class TaggingTests(SynchronousTestCase):
             "CreateTable", {"TableName": "t", "Tags": [{"Key": "team", "Value": "a"}]}
         )
         self.assertEqual(created.status, 200)
-        self.assertEqual(self.tags.tags(arn, 2.5), {"team": "a"})
+        self.assertEqual(self.tables.tags(arn, 2.5), {"team": "a"})
         self.answer(400, b'{"__type":"x#ResourceInUseException"}')
         again = self.handle("CreateTable", {"TableName": "t", "Tags": [{"Key": "b", "Value": ""}]})
         self.assertEqual(again.status, 400)
-        self.assertEqual(self.tags.tags(arn, 2.5), {"team": "a"})
+        self.assertEqual(self.tables.tags(arn, 2.5), {"team": "a"})
         self.answer(200, table("TableDescription"))
         self.assertEqual(self.handle("DeleteTable", {"TableName": "t"}).status, 200)
-        self.assertEqual(self.tags.tables, {})
+        self.assertEqual(self.tables.tables, {})
 
     def test_create_table_invalid_tags(self) -> None:
         """A C{CreateTable} with tags DynamoDB refuses makes no table."""
@@ -602,3 +607,98 @@ class RewriteTests(SynchronousTestCase):
             rewrite_arns(b'{"StreamArn" : "' + LOCAL_ARN_PREFIX + b'x"}', LOCAL_ARN_PREFIX, b"P:"),
             b'{"StreamArn" : "P:x"}',
         )
+
+
+DAY = 86400.0
+
+
+class ContinuousBackupsTests(StoreAnsweredCase):
+    """
+    C{DescribeContinuousBackups} and C{UpdateContinuousBackups} are answered
+    by the proxy from its table store, after a C{DescribeTable} forwarded to
+    DynamoDB Local.
+    """
+
+    def backups(self, target: str, document: dict[str, Any]) -> dict[str, Any]:
+        """The C{PointInTimeRecoveryDescription} of a successful answer to ``target``."""
+        self.answer(200, table())
+        response = self.handle(target, document)
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.header("x-amz-crc32"), crc(cast(bytes, response.body)))
+        description = json.loads(cast(bytes, response.body))["ContinuousBackupsDescription"]
+        self.assertEqual(description["ContinuousBackupsStatus"], "ENABLED")
+        recovery: dict[str, Any] = description["PointInTimeRecoveryDescription"]
+        return recovery
+
+    def update(self, **specification: Any) -> dict[str, Any]:
+        return self.backups(
+            "UpdateContinuousBackups",
+            {"TableName": "t", "PointInTimeRecoverySpecification": specification},
+        )
+
+    def test_enable_disable(self) -> None:
+        """
+        Recovery starts off; turned on, it reaches back to when it was first
+        turned on (at most its period), and the latest restorable time
+        trails the present by five minutes; turned off, it is forgotten.
+        """
+        self.clock.advance(100 * DAY)
+        off = {"PointInTimeRecoveryStatus": "DISABLED"}
+        self.assertEqual(self.backups("DescribeContinuousBackups", {"TableName": "t"}), off)
+        self.assertEqual(json.loads(self.local.received[0][1]), {"TableName": "t"})
+        on = self.update(PointInTimeRecoveryEnabled=True, RecoveryPeriodInDays=2)
+        self.assertEqual(
+            on,
+            {
+                "PointInTimeRecoveryStatus": "ENABLED",
+                "RecoveryPeriodInDays": 2,
+                "EarliestRestorableDateTime": 100 * DAY,
+                "LatestRestorableDateTime": 100 * DAY,
+            },
+        )
+        self.clock.advance(DAY)
+        on = self.update(PointInTimeRecoveryEnabled=True, RecoveryPeriodInDays=2)
+        self.assertEqual(on["EarliestRestorableDateTime"], 100 * DAY)
+        self.assertEqual(on["LatestRestorableDateTime"], 101 * DAY - 300)
+        self.clock.advance(2 * DAY)
+        on = self.backups("DescribeContinuousBackups", {"TableName": "t"})
+        self.assertEqual(on["EarliestRestorableDateTime"], 101 * DAY)
+        kept = self.tables.recovery(PUBLIC + "table/t", 2.5)
+        self.assertEqual(kept, {"Since": 100 * DAY, "Days": 2})
+        self.assertEqual(self.update(PointInTimeRecoveryEnabled=False), off)
+        self.assertEqual(self.tables.tables, {})
+
+    def test_missing_table(self) -> None:
+        """A table DynamoDB Local does not know is AWS's C{TableNotFoundException}."""
+        for target, document in (
+            ("DescribeContinuousBackups", {"TableName": "gone"}),
+            (
+                "UpdateContinuousBackups",
+                {
+                    "TableName": "gone",
+                    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                },
+            ),
+        ):
+            self.answer(400, NOT_FOUND)
+            response = self.handle(target, document)
+            self.assertError(response, 400, "TableNotFoundException", "Table not found: gone")
+
+    def test_invalid_specification(self) -> None:
+        """A specification left out, or a period out of 1 to 35 days, changes nothing."""
+        for specification in (
+            None,
+            {},
+            {"PointInTimeRecoveryEnabled": "yes"},
+            {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 0},
+            {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 36},
+            {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": True},
+        ):
+            self.answer(200, table())
+            response = self.handle(
+                "UpdateContinuousBackups",
+                {"TableName": "t", "PointInTimeRecoverySpecification": specification},
+            )
+            self.assertEqual(response.status, 400, specification)
+            self.assertIn(b"#ValidationException", cast(bytes, response.body))
+        self.assertEqual(self.tables.tables, {})

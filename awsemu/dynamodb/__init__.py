@@ -21,7 +21,7 @@ from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_d
 from awsemu.dynamodb.loopback import LoopbackPool
 from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
 from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervised, Supervisor, Unavailable
-from awsemu.dynamodb.tags import TagStore
+from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.errors import ServiceError
@@ -92,13 +92,20 @@ def jvm_command(config: Config, cache_dir: Path) -> JvmCommand | Unavailable:
     return JvmCommand(java, dynamodb_local, db_path, config.dynamodb_heap)
 
 
-def tag_store(config: Config) -> TagStore:
-    """The daemon's table tags: in memory, or ``<data-dir>/dynamodb/tags.json``."""
+def table_store(config: Config) -> TableStore:
+    """
+    What the daemon keeps of tables: in memory, or in
+    ``<data-dir>/dynamodb/tables.json`` (``tags.json`` before it held more than tags).
+    """
     if config.data_dir is None:
-        return TagStore()
+        return TableStore()
     from awsemu.state.jsonfile import JsonFile
 
-    return TagStore.open(JsonFile(config.data_dir.child("dynamodb").child("tags.json")))
+    directory = config.data_dir.child("dynamodb")
+    path, earlier = directory.child("tables.json"), directory.child("tags.json")
+    if earlier.exists() and not path.exists():
+        earlier.moveTo(path)
+    return TableStore.open(JsonFile(path))
 
 
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
@@ -119,5 +126,5 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoD
             environment=dict(os.environ),
             lazy=config.dynamodb_start == "lazy",
         )
-    proxy = DynamoDBProxy(supervised, pool, reactor, tag_store(config))
+    proxy = DynamoDBProxy(supervised, pool, reactor, table_store(config))
     return DynamoDBService(proxy, supervisor, pool)

@@ -1,7 +1,7 @@
 """
 DynamoDB and DynamoDB Streams requests, forwarded byte for byte to the
-supervised DynamoDB Local, with the two things it gets wrong for an
-emulator of several accounts and regions put right:
+supervised DynamoDB Local, with what it gets wrong for an emulator of
+several accounts and regions put right, and what it lacks made up for:
 
 - Isolation. DynamoDB Local keeps one database per access key and region
   (unless run with ``-sharedDb``) and does not check signatures, so each
@@ -22,10 +22,14 @@ emulator of several accounts and regions put right:
 - Tags. DynamoDB Local has no tagging operations and ignores
   ``CreateTable``'s ``Tags``: the proxy answers ``TagResource``,
   ``UntagResource`` and ``ListTagsOfResource`` itself from a
-  L{TagStore}, once a forwarded ``DescribeTable`` has shown that the
+  L{TableStore}, once a forwarded ``DescribeTable`` has shown that the
   table exists, and keeps ``CreateTable``'s tags and drops
   ``DeleteTable``'s. Only those two of the forwarded operations have their
   bodies parsed: item operations are passed on unread.
+- Point-in-time recovery. DynamoDB Local has no backups either, but
+  Terraform reads every table's with ``DescribeContinuousBackups``: the
+  proxy keeps the setting in the same store and answers that and
+  ``UpdateContinuousBackups`` the same way (no backup is ever made).
 
 Errors from DynamoDB Local pass through unchanged. When DynamoDB Local
 cannot answer (still starting, restarting, not installed, or hung past the
@@ -51,7 +55,8 @@ from twisted.logger import Logger
 
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
-from awsemu.dynamodb.tags import InvalidTags, TagStore, parse_tags
+from awsemu.dynamodb.tables import Recovery, TableStore
+from awsemu.dynamodb.tags import InvalidTags, parse_tags
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.codec import codec_for
@@ -75,7 +80,18 @@ _UNTAG_RESOURCE: Final = "DynamoDB_20120810.UntagResource"
 _TAGGING: Final = frozenset(
     {_TAG_RESOURCE, _UNTAG_RESOURCE, "DynamoDB_20120810.ListTagsOfResource"}
 )
-"""The operations answered here from the tag store: DynamoDB Local has none of them."""
+"""The operations answered here from the table store: DynamoDB Local has none of them."""
+
+_DESCRIBE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.DescribeContinuousBackups"
+_UPDATE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.UpdateContinuousBackups"
+_CONTINUOUS_BACKUPS: Final = frozenset({_DESCRIBE_CONTINUOUS_BACKUPS, _UPDATE_CONTINUOUS_BACKUPS})
+"""Answered here from the table store too: DynamoDB Local has no backups."""
+
+MAX_RECOVERY_DAYS: Final = 35
+"""How far back point-in-time recovery reaches, in days, at most and by default."""
+
+RESTORABLE_LAG: Final = 300.0
+"""Seconds the latest restorable time trails the present, as AWS's typically does."""
 
 _NOT_FOUND: Final = b"#ResourceNotFoundException"
 
@@ -207,6 +223,52 @@ def _described_table(response: HttpResponse, member: str) -> tuple[str, float]:
     return table["TableArn"], table["CreationDateTime"]
 
 
+def _answer(context: RequestContext, document: dict[str, Any]) -> HttpResponse:
+    """A 200 answered here rather than by DynamoDB Local, framed as DynamoDB frames it."""
+    body = json.dumps(document, separators=(",", ":")).encode()
+    return HttpResponse(
+        200,
+        [
+            ("x-amzn-RequestId", context.request_id),
+            ("Content-Type", JSON_CONTENT_TYPE),
+            ("x-amz-crc32", str(zlib.crc32(body))),
+        ],
+        body,
+    )
+
+
+def _recovery_specification(document: dict[str, Any]) -> tuple[bool, int]:
+    """
+    Whether an C{UpdateContinuousBackups} turns point-in-time recovery on,
+    and for how many days, or DynamoDB's C{ValidationException}.
+    """
+    member = "pointInTimeRecoverySpecification"
+    specification = document.get("PointInTimeRecoverySpecification")
+    if not isinstance(specification, dict):
+        raise _validation_error(f"Value null at '{member}' failed to satisfy constraint")
+    enabled = specification.get("PointInTimeRecoveryEnabled")
+    if not isinstance(enabled, bool):
+        raise _validation_error(
+            f"Value null at '{member}.pointInTimeRecoveryEnabled' failed to satisfy constraint"
+        )
+    days = specification.get("RecoveryPeriodInDays", MAX_RECOVERY_DAYS)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_RECOVERY_DAYS:
+        raise _client_error(
+            "ValidationException",
+            f"1 validation error detected: Value '{days}' at '{member}.recoveryPeriodInDays'"
+            f" failed to satisfy constraint: Member must have value between 1 and"
+            f" {MAX_RECOVERY_DAYS}",
+        )
+    return enabled, days
+
+
+def _validation_error(problem: str) -> ServiceError:
+    """DynamoDB's C{ValidationException} for a required member left out."""
+    return _client_error(
+        "ValidationException", f"1 validation error detected: {problem}: Member must not be null"
+    )
+
+
 def _tag_keys(keys: Any) -> list[str]:
     """An C{UntagResource}'s C{TagKeys}, if they are a list of strings."""
     if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
@@ -262,7 +324,7 @@ class DynamoDBProxy:
     The DynamoDB service as the gateway sees it: every request but the
     tagging ones forwarded to the DynamoDB Local that ``supervised`` runs,
     through ``client`` (a L{LoopbackPool} of persistent connections);
-    tables' tags kept in ``tags``.
+    what it keeps of tables (tags, point-in-time recovery) in ``tables``.
 
     Not treq, nor Twisted's C{Agent} under it: on the hot path of every
     DynamoDB request, the Agent alone cost about 290 µs of CPU and treq
@@ -272,7 +334,7 @@ class DynamoDBProxy:
     supervised: Supervised
     client: LoopbackClient
     clock: IReactorTime
-    tags: TagStore = attrs.field(factory=TagStore)
+    tables: TableStore = attrs.field(factory=TableStore)
     ready_timeout: float = READY_TIMEOUT
     _log: Logger = attrs.field(factory=Logger, init=False)
 
@@ -285,6 +347,9 @@ class DynamoDBProxy:
         try:
             if target in _TAGGING:
                 return await self._tagging(context, target, _document(request.read_body()))
+            if target in _CONTINUOUS_BACKUPS:
+                document = _document(request.read_body())
+                return await self._continuous_backups(context, target, document)
             body = request.read_body()
             if target == _CREATE_TABLE:
                 return await self._create_table(context, request, body)
@@ -296,7 +361,7 @@ class DynamoDBProxy:
         except ServiceError as error:
             return self.error_response(context, request, error)
         if target == _DELETE_TABLE and response.status == 200:
-            self.tags.forget(_described_table(response, "TableDescription")[0])
+            self.tables.forget(_described_table(response, "TableDescription")[0])
         return response
 
     async def _forward(
@@ -350,45 +415,88 @@ class DynamoDBProxy:
         parsed = {} if tags is None else parse_tags(tags)
         response = await self._forward(context, request, body)
         if parsed and response.status == 200:
-            self.tags.tag(*_described_table(response, "TableDescription"), parsed)
+            self.tables.tag(*_described_table(response, "TableDescription"), parsed)
         return response
 
     async def _tagging(
         self, context: RequestContext, target: str, document: dict[str, Any]
     ) -> HttpResponse:
-        """
-        Answer a tagging request from the tag store, once DynamoDB Local
-        has said that the table exists (or passed on its error if it cannot).
-        """
+        """Answer a tagging request from the table store, once the table is found."""
         arn, name = _table_arn(document.get("ResourceArn"), context)
-        describe = _describe_table(name)
-        described = await self._forward(context, describe, describe.read_body())
-        if described.status != 200:
-            if _NOT_FOUND in cast(bytes, described.body):
-                raise _client_error(
-                    "ResourceNotFoundException",
-                    f"Requested resource not found: ResourceArn: {arn} not found",
-                )
-            return described
-        created = _described_table(described, "Table")[1]
+        missing = _client_error(
+            "ResourceNotFoundException",
+            f"Requested resource not found: ResourceArn: {arn} not found",
+        )
+        found = await self._existing_table(context, name, missing)
+        if isinstance(found, HttpResponse):
+            return found
+        created = found[1]
         answer: dict[str, Any] = {}
         if target == _TAG_RESOURCE:
-            self.tags.tag(arn, created, parse_tags(document.get("Tags")))
+            self.tables.tag(arn, created, parse_tags(document.get("Tags")))
         elif target == _UNTAG_RESOURCE:
-            self.tags.untag(arn, created, _tag_keys(document.get("TagKeys")))
+            self.tables.untag(arn, created, _tag_keys(document.get("TagKeys")))
         else:
-            tags = self.tags.tags(arn, created)
+            tags = self.tables.tags(arn, created)
             answer["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
-        body = json.dumps(answer, separators=(",", ":")).encode()
-        return HttpResponse(
-            200,
-            [
-                ("x-amzn-RequestId", context.request_id),
-                ("Content-Type", JSON_CONTENT_TYPE),
-                ("x-amz-crc32", str(zlib.crc32(body))),
-            ],
-            body,
+        return _answer(context, answer)
+
+    async def _continuous_backups(
+        self, context: RequestContext, target: str, document: dict[str, Any]
+    ) -> HttpResponse:
+        """
+        Answer C{DescribeContinuousBackups} or C{UpdateContinuousBackups}
+        from the table store, once the table is found. Backups themselves
+        are not made: the settings are kept so that what set them reads
+        them back, as Terraform does on every plan.
+        """
+        name = document.get("TableName")
+        missing = _client_error("TableNotFoundException", f"Table not found: {name}")
+        found = await self._existing_table(context, name, missing)
+        if isinstance(found, HttpResponse):
+            return found
+        arn, created = found
+        now = self.clock.seconds()
+        if target == _UPDATE_CONTINUOUS_BACKUPS:
+            enabled, days = _recovery_specification(document)
+            kept = self.tables.recovery(arn, created)
+            since = now if kept is None else kept["Since"]
+            self.tables.recover(arn, created, Recovery(Since=since, Days=days) if enabled else None)
+        recovery = self.tables.recovery(arn, created)
+        description: dict[str, Any] = {"PointInTimeRecoveryStatus": "DISABLED"}
+        if recovery is not None:
+            earliest = max(recovery["Since"], now - recovery["Days"] * 86400)
+            description = {
+                "PointInTimeRecoveryStatus": "ENABLED",
+                "RecoveryPeriodInDays": recovery["Days"],
+                "EarliestRestorableDateTime": earliest,
+                "LatestRestorableDateTime": max(earliest, now - RESTORABLE_LAG),
+            }
+        return _answer(
+            context,
+            {
+                "ContinuousBackupsDescription": {
+                    "ContinuousBackupsStatus": "ENABLED",
+                    "PointInTimeRecoveryDescription": description,
+                }
+            },
         )
+
+    async def _existing_table(
+        self, context: RequestContext, name: Any, missing: ServiceError
+    ) -> tuple[str, float] | HttpResponse:
+        """
+        The ARN and creation time of the caller's table ``name``, from a
+        C{DescribeTable} forwarded to DynamoDB Local; ``missing`` raised if
+        it has no such table, and any other error it answers passed on.
+        """
+        describe = _describe_table(name)
+        described = await self._forward(context, describe, describe.read_body())
+        if described.status == 200:
+            return _described_table(described, "Table")
+        if _NOT_FOUND in cast(bytes, described.body):
+            raise missing
+        return described
 
     async def _ready(self) -> int:
         """The port of DynamoDB Local, once it answers, within ``ready_timeout``."""

@@ -1,10 +1,12 @@
 """
-Tests for L{awsemu.dynamodb.tags}: the tag store on its own, and tagging
-end to end through a real daemon and DynamoDB Local with boto3.
+Tests for L{awsemu.dynamodb.tags} and L{awsemu.dynamodb.tables}: tag
+rules and the table store on their own, and tagging and point-in-time
+recovery end to end through a real daemon and DynamoDB Local with boto3.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,10 @@ from botocore.exceptions import ClientError
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
-from awsemu.dynamodb.tags import InvalidTags, TagStore, parse_tags
+from awsemu.config import Config
+from awsemu.dynamodb import table_store
+from awsemu.dynamodb.tables import Recovery, TableStore
+from awsemu.dynamodb.tags import InvalidTags, parse_tags
 from awsemu.state.jsonfile import JsonFile
 from tests.dynamodb_support import DynamoDBDaemon, require_dynamodb_local, shared_daemon
 
@@ -54,12 +59,15 @@ class ParseTagsTests(SynchronousTestCase):
             self.assertRaises(InvalidTags, parse_tags, tags)
 
 
-class TagStoreTests(SynchronousTestCase):
-    """L{TagStore} keeps each table's tags, and saves every change when it has a file."""
+class TableStoreTests(SynchronousTestCase):
+    """
+    L{TableStore} keeps each table's tags and point-in-time recovery, and
+    saves every change when it has a file.
+    """
 
     def setUp(self) -> None:
-        self.file = JsonFile(FilePath(self.mktemp()).child("dynamodb").child("tags.json"))
-        self.store = TagStore.open(self.file)
+        self.file = JsonFile(FilePath(self.mktemp()).child("dynamodb").child("tables.json"))
+        self.store = TableStore.open(self.file)
 
     def test_tag_untag(self) -> None:
         """Tagging adds or replaces values; untagging removes keys, ignoring absent ones."""
@@ -111,9 +119,9 @@ class TagStoreTests(SynchronousTestCase):
         """Every change is saved; a store opened on the file has it."""
         self.assertIsNone(self.file.load())
         self.store.tag(ARN, CREATED, {"a": "1"})
-        self.assertEqual(TagStore.open(self.file).tags(ARN, CREATED), {"a": "1"})
+        self.assertEqual(TableStore.open(self.file).tags(ARN, CREATED), {"a": "1"})
         self.store.untag(ARN, CREATED, ["a"])
-        self.assertEqual(TagStore.open(self.file).tables, {})
+        self.assertEqual(TableStore.open(self.file).tables, {})
 
     def test_unchanged_not_saved(self) -> None:
         """A request that changes nothing does not rewrite the file."""
@@ -127,10 +135,40 @@ class TagStoreTests(SynchronousTestCase):
 
     def test_memory(self) -> None:
         """Without a file, tags are kept in memory only."""
-        store = TagStore()
+        store = TableStore()
         store.tag(ARN, CREATED, {"a": "1"})
         store.save()
         self.assertEqual(store.tags(ARN, CREATED), {"a": "1"})
+
+    def test_recovery(self) -> None:
+        """
+        Point-in-time recovery is kept next to the tags, for its table only;
+        a record goes once it holds neither.
+        """
+        on = Recovery(Since=LATER, Days=7)
+        self.assertIsNone(self.store.recovery(ARN, CREATED))
+        self.store.recover(ARN, CREATED, on)
+        self.store.tag(ARN, CREATED, {"a": "1"})
+        self.assertEqual(TableStore.open(self.file).recovery(ARN, CREATED), on)
+        self.assertIsNone(self.store.recovery(ARN, LATER))
+        self.store.untag(ARN, CREATED, ["a"])
+        self.assertEqual(
+            self.file.load(),
+            {"tables": {ARN: {"CreationDateTime": CREATED, "Tags": {}, "Recovery": on}}},
+        )
+        self.store.recover(ARN, CREATED, None)
+        self.assertEqual(self.store.tables, {})
+        self.assertEqual(self.file.load(), {"tables": {}})
+
+    def test_earlier_file(self) -> None:
+        """A data directory's C{tags.json}, from before it held more, becomes C{tables.json}."""
+        data = FilePath(self.mktemp())
+        earlier = JsonFile(data.child("dynamodb").child("tags.json"))
+        earlier.save({"tables": {ARN: {"CreationDateTime": CREATED, "Tags": {"a": "1"}}}})
+        store = table_store(Config(data_dir=data))
+        self.assertEqual(store.tags(ARN, CREATED), {"a": "1"})
+        self.assertFalse(earlier.path.exists())
+        self.assertEqual(store.file, JsonFile(data.child("dynamodb").child("tables.json")))
 
 
 TABLE: dict[str, Any] = {
@@ -248,8 +286,89 @@ class TaggingTests(SynchronousTestCase):
         self.assertEqual(tags_of(mine, arn), [{"Key": "mine", "Value": "yes"}])
 
 
+class ContinuousBackupsTests(SynchronousTestCase):
+    """
+    Point-in-time recovery through the daemon with boto3, as Terraform's
+    C{aws_dynamodb_table} reads and sets it.
+    """
+
+    def setUp(self) -> None:
+        self.client = shared_daemon().client("dynamodb", "666666666671", REGION)
+
+    def recovery(self, name: str) -> dict[str, Any]:
+        description: dict[str, Any] = self.client.describe_continuous_backups(TableName=name)[
+            "ContinuousBackupsDescription"
+        ]
+        self.assertEqual(description["ContinuousBackupsStatus"], "ENABLED")
+        recovery: dict[str, Any] = description["PointInTimeRecoveryDescription"]
+        return recovery
+
+    def test_enable_disable(self) -> None:
+        """
+        A new table's recovery is off; turned on, it says for how long and
+        from when; turned off, it is off again. A recreated table starts off.
+        """
+        create(self.client, "Recovered")
+        self.assertEqual(self.recovery("Recovered"), {"PointInTimeRecoveryStatus": "DISABLED"})
+        before = datetime.now(UTC).replace(microsecond=0)
+        updated = self.client.update_continuous_backups(
+            TableName="Recovered",
+            PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True,
+                "RecoveryPeriodInDays": 7,
+            },
+        )["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        self.assertEqual(updated["PointInTimeRecoveryStatus"], "ENABLED")
+        self.assertEqual(updated["RecoveryPeriodInDays"], 7)
+        self.assertGreaterEqual(updated["EarliestRestorableDateTime"], before)
+        self.assertEqual(self.recovery("Recovered"), updated)
+        self.client.update_continuous_backups(
+            TableName="Recovered",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        self.assertEqual(self.recovery("Recovered")["RecoveryPeriodInDays"], 35)
+        self.client.update_continuous_backups(
+            TableName="Recovered",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
+        )
+        self.assertEqual(self.recovery("Recovered"), {"PointInTimeRecoveryStatus": "DISABLED"})
+        self.client.update_continuous_backups(
+            TableName="Recovered",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        self.client.delete_table(TableName="Recovered")
+        create(self.client, "Recovered")
+        self.assertEqual(self.recovery("Recovered"), {"PointInTimeRecoveryStatus": "DISABLED"})
+
+    def test_refused(self) -> None:
+        """A missing table is C{TableNotFoundException}; a bad period, C{ValidationException}."""
+        with self.assertRaises(ClientError) as raised:
+            self.client.describe_continuous_backups(TableName="Absent")
+        self.assertEqual(error_of(raised), ("TableNotFoundException", "Table not found: Absent"))
+        with self.assertRaises(ClientError) as raised:
+            self.client.update_continuous_backups(
+                TableName="Absent",
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+        self.assertEqual(error_of(raised)[0], "TableNotFoundException")
+        create(self.client, "Bounded")
+        with self.assertRaises(ClientError) as raised:
+            self.client.update_continuous_backups(
+                TableName="Bounded",
+                PointInTimeRecoverySpecification={
+                    "PointInTimeRecoveryEnabled": True,
+                    "RecoveryPeriodInDays": 36,
+                },
+            )
+        self.assertEqual(error_of(raised)[0], "ValidationException")
+        self.assertEqual(self.recovery("Bounded"), {"PointInTimeRecoveryStatus": "DISABLED"})
+
+
 class PersistenceTests(SynchronousTestCase):
-    """With a data directory, tags outlive the daemon, like the tables they belong to."""
+    """
+    With a data directory, tags and point-in-time recovery outlive the
+    daemon, like the tables they belong to.
+    """
 
     def test_restart(self) -> None:
         require_dynamodb_local()
@@ -266,9 +385,16 @@ class PersistenceTests(SynchronousTestCase):
         client = first.client("dynamodb", "666666666666", REGION)
         arn = create(client, "Kept", Tags=[{"Key": "a", "Value": "1"}])
         client.tag_resource(ResourceArn=arn, Tags=[{"Key": "b", "Value": "2"}])
+        client.update_continuous_backups(
+            TableName="Kept", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
         first.stop()
-        self.assertTrue(data.joinpath("dynamodb", "tags.json").exists())
+        self.assertTrue(data.joinpath("dynamodb", "tables.json").exists())
         client = start().client("dynamodb", "666666666666", REGION)
         self.assertEqual(
             tags_of(client, arn), [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]
         )
+        recovery = client.describe_continuous_backups(TableName="Kept")[
+            "ContinuousBackupsDescription"
+        ]["PointInTimeRecoveryDescription"]
+        self.assertEqual(recovery["PointInTimeRecoveryStatus"], "ENABLED")

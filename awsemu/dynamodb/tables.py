@@ -1,0 +1,124 @@
+"""
+What awsemu keeps about DynamoDB tables because DynamoDB Local does not:
+
+- tags: DynamoDB Local answers C{TagResource}, C{UntagResource} and
+  C{ListTagsOfResource} with C{UnknownOperationException} and ignores
+  C{CreateTable}'s C{Tags};
+- point-in-time recovery: it answers C{DescribeContinuousBackups} and
+  C{UpdateContinuousBackups} the same way.
+
+Deployment tools (Terraform first) set both and read them back on every
+plan to see whether anything drifted, so they must be kept.
+
+Tables are named by their public ARN, which holds the account and the
+region, so each (account, region) has its own records with no further
+bookkeeping. The store only holds and checks: whether the table exists is
+DynamoDB Local's to say, and the proxy asks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, NotRequired, TypedDict
+
+import attrs
+
+from awsemu.dynamodb.tags import check_count
+from awsemu.state.jsonfile import JsonFile
+
+
+class Recovery(TypedDict):
+    """A table's point-in-time recovery: on since ``Since`` (seconds), for ``Days`` days."""
+
+    Since: float
+    Days: int
+
+
+class TableRecord(TypedDict):
+    """What is kept of a table, with the creation time of the table it is kept for."""
+
+    CreationDateTime: float
+    Tags: dict[str, str]
+    Recovery: NotRequired[Recovery]
+
+
+@attrs.define
+class TableStore:
+    """
+    The records of every table, by table ARN. ``file`` is None to keep them
+    in memory only; otherwise every change rewrites it whole (records are
+    few and change rarely, so atomic rewrites cost nothing that matters).
+
+    Records are kept with the C{CreationDateTime} of their table (DynamoDB
+    Local gives tables no C{TableId}), and belong to no other table of the
+    same ARN: tables may go without a C{DeleteTable} (a DynamoDB Local kept
+    in memory loses them all when it crashes and is restarted), and a new
+    table of the same name must not find the old one's tags or settings.
+    """
+
+    tables: dict[str, TableRecord] = attrs.field(factory=dict)
+    file: JsonFile | None = None
+
+    @classmethod
+    def open(cls, file: JsonFile) -> TableStore:
+        """The store saved in ``file`` (empty if there is none yet), saving back there."""
+        document: dict[str, Any] = file.load() or {}
+        return cls(document.get("tables", {}), file)
+
+    def save(self) -> None:
+        """Write every table's record, if they are kept on disk."""
+        if self.file is not None:
+            self.file.save({"tables": self.tables})
+
+    def tags(self, table_arn: str, created: float) -> dict[str, str]:
+        """The tags (key → value) of the table ``table_arn`` created at ``created``."""
+        return dict(self._record(table_arn, created)["Tags"])
+
+    def tag(self, table_arn: str, created: float, tags: Mapping[str, str]) -> None:
+        """
+        Add ``tags`` to the table, replacing the values of keys it has;
+        L{InvalidTags} (and no change) if it would have too many.
+        """
+        record = self._record(table_arn, created)
+        merged = {**record["Tags"], **tags}
+        check_count(merged)
+        self._replace(table_arn, {**record, "Tags": merged})
+
+    def untag(self, table_arn: str, created: float, keys: Iterable[str]) -> None:
+        """Remove the tags with ``keys`` from the table; absent keys are ignored, as in AWS."""
+        removed = set(keys)
+        record = self._record(table_arn, created)
+        tags = {key: value for key, value in record["Tags"].items() if key not in removed}
+        self._replace(table_arn, {**record, "Tags": tags})
+
+    def recovery(self, table_arn: str, created: float) -> Recovery | None:
+        """The table's point-in-time recovery, None while it is off."""
+        return self._record(table_arn, created).get("Recovery")
+
+    def recover(self, table_arn: str, created: float, recovery: Recovery | None) -> None:
+        """Turn the table's point-in-time recovery on as ``recovery`` says, or off (None)."""
+        record = self._record(table_arn, created)
+        record.pop("Recovery", None)
+        if recovery is not None:
+            record["Recovery"] = recovery
+        self._replace(table_arn, record)
+
+    def forget(self, table_arn: str) -> None:
+        """Drop the record of ``table_arn``: the table was deleted."""
+        if self.tables.pop(table_arn, None) is not None:
+            self.save()
+
+    def _record(self, table_arn: str, created: float) -> TableRecord:
+        """A copy of the record of the table created at ``created`` (an empty one if none)."""
+        kept = self.tables.get(table_arn)
+        if kept is None or kept["CreationDateTime"] != created:
+            return {"CreationDateTime": created, "Tags": {}}
+        return TableRecord(**kept)
+
+    def _replace(self, table_arn: str, record: TableRecord) -> None:
+        """Keep ``record`` for the table, saving the store if that changes anything."""
+        if not record["Tags"] and "Recovery" not in record:
+            self.forget(table_arn)
+        elif self.tables.get(table_arn) != record:
+            self.tables[table_arn] = record
+            self.save()
