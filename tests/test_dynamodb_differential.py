@@ -565,6 +565,10 @@ def normalize(value: Any, public_prefix: str | None) -> Any:
             for key, item in value.items()
             if key not in left_out
         }
+        message = normalized.get("Message")
+        if public_prefix is not None and isinstance(message, str):
+            # Messages quote ARNs anywhere in their text.
+            normalized["Message"] = message.replace(public_prefix, LOCAL_PREFIX)
         if public_prefix is not None and normalized.get("awsRegion") == REGION:
             normalized["awsRegion"] = "ddblocal"
         return normalized

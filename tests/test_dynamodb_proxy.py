@@ -288,17 +288,37 @@ class ProxyTests(SynchronousTestCase):
         )
 
     def test_errors_unchanged(self) -> None:
-        """DynamoDB Local's errors pass through: status, type and message."""
+        """DynamoDB Local's errors pass through: status, type and message, byte for byte."""
         body = json.dumps(
             {
                 "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
-                "Message": "Requested resource not found: " + LOCAL + "table/t",
+                "Message": "Cannot do operations on a non-existent table",
             }
         ).encode()
         self.answer(400, body)
         response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeTable", {}))
         self.assertEqual((response.status, response.body), (400, body))
         self.assertIsNone(response.header("x-amz-crc32"))
+
+    def test_error_message_arns(self) -> None:
+        """
+        The ARNs an error's messages quote are the caller's; an item the
+        error carries is untouched; the body gets a new checksum.
+        """
+        item = {"message": {"S": LOCAL + "table/t"}}
+
+        def error(prefix: str) -> dict[str, Any]:
+            return {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": f'Stream: {prefix}table/t/stream/x "not" found',
+                "CancellationReasons": [{"Code": "None", "Message": prefix, "Item": item}],
+            }
+
+        self.answer(400, json.dumps(error(LOCAL)).encode())
+        response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeStream", {}))
+        self.assertEqual(response.status, 400)
+        self.assertEqual(json.loads(cast(bytes, response.body)), error(PUBLIC))
+        self.assertEqual(response.header("x-amz-crc32"), crc(cast(bytes, response.body)))
 
     def test_not_ready(self) -> None:
         """A request waits for DynamoDB Local, then gets a 503 DynamoDB would send."""

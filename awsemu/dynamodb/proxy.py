@@ -31,10 +31,11 @@ several accounts and regions put right, and what it lacks made up for:
   proxy keeps the setting in the same store and answers that and
   ``UpdateContinuousBackups`` the same way (no backup is ever made).
 
-Errors from DynamoDB Local pass through unchanged. When DynamoDB Local
-cannot answer (still starting, restarting, not installed, or hung past the
-pool's C{response_timeout}), the error is DynamoDB's own shape, with a 5xx
-status botocore retries.
+Errors from DynamoDB Local pass through unchanged (status, type,
+message), but for the ARNs their messages quote, which are made public.
+When DynamoDB Local cannot answer (still starting, restarting, not
+installed, or hung past the pool's C{response_timeout}), the error is
+DynamoDB's own shape, with a 5xx status botocore retries.
 """
 
 from __future__ import annotations
@@ -160,6 +161,26 @@ def to_public(body: bytes, region: str, account_id: str) -> bytes:
     body = rewrite_arns(body, LOCAL_ARN_PREFIX, arn_prefix(region, account_id))
     quoted_region = region.encode() + b'"'
     return _LOCAL_RECORD_REGION.sub(lambda match: match.group(1) + quoted_region, body)
+
+
+_ERROR_MESSAGE: Final = re.compile(rb'("[Mm]essage"\s*:\s*")((?:[^"\\]|\\.)*)')
+"""An error's message (or a cancellation reason's): a member whose value is a string."""
+
+
+def error_to_public(body: bytes, region: str, account_id: str) -> bytes:
+    """
+    An error body as AWS would send it: ARNs in its messages in the
+    caller's region and account (DynamoDB Local quotes its own, as in
+    "Stream: arn:aws:dynamodb:ddblocal:... not found"). Only messages: an
+    error may also carry items (``ReturnValuesOnConditionCheckFailure``,
+    a transaction's cancellation reasons), whose data is never touched.
+    """
+    if LOCAL_ARN_PREFIX not in body:
+        return body
+    public = arn_prefix(region, account_id)
+    return _ERROR_MESSAGE.sub(
+        lambda match: match.group(1) + match.group(2).replace(LOCAL_ARN_PREFIX, public), body
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -398,11 +419,10 @@ class DynamoDBProxy:
                 else f"DynamoDB Local failed to answer ({type(e).__name__})"
             )
             raise _error("InternalServerError", f"{failed}. Retry the request.", 500) from e
-        if response.status < 400:
-            return self._response(
-                context, response, to_public(response.body, context.region, context.account_id)
-            )
-        return self._response(context, response, response.body)
+        public = to_public if response.status < 400 else error_to_public
+        return self._response(
+            context, response, public(response.body, context.region, context.account_id)
+        )
 
     async def _create_table(
         self, context: RequestContext, request: HttpRequest, body: bytes
