@@ -477,12 +477,12 @@ class DynamoDBProxy:
             return found
         arn, created = found
         now = self.clock.seconds()
+        recovery = self.tables.recovery(arn, created)
         if target == _UPDATE_CONTINUOUS_BACKUPS:
             enabled, days = _recovery_specification(document)
-            kept = self.tables.recovery(arn, created)
-            since = now if kept is None else kept["Since"]
-            self.tables.recover(arn, created, Recovery(Since=since, Days=days) if enabled else None)
-        recovery = self.tables.recovery(arn, created)
+            since = now if recovery is None else recovery["Since"]
+            recovery = Recovery(Since=since, Days=days) if enabled else None
+            self.tables.recover(arn, created, recovery)
         description: dict[str, Any] = {"PointInTimeRecoveryStatus": "DISABLED"}
         if recovery is not None:
             earliest = max(recovery["Since"], now - recovery["Days"] * 86400)

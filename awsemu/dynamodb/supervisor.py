@@ -386,8 +386,8 @@ class Supervisor(Service):
             failures = 0 if answered else failures + 1
             if failures:
                 self._log.warn(
-                    "DynamoDB Local (pid {pid}) did not answer a probe within {timeout}s"
-                    " ({failures} of {allowed} in a row)",
+                    "DynamoDB Local (pid {pid}) failed a probe, or did not answer it within"
+                    " {timeout}s ({failures} of {allowed} in a row)",
                     pid=self._pid,
                     timeout=self.live_timeout,
                     failures=failures,
