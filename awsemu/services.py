@@ -20,3 +20,16 @@ SERVICE_FACTORIES: Final[Mapping[str, str]] = {
     "apigateway": "awsemu.apigateway:make_service",
     "lambda": "awsemu.lambda_:make_service",
 }
+
+#: Service name → the botocore models whose operations it serves, the one
+#: that shapes its errors first. Routing reads what requests carry (paths,
+#: ``X-Amz-Target`` prefixes, signing names, actions) from these models.
+SERVICE_MODELS: Final[Mapping[str, tuple[str, ...]]] = {
+    "s3": ("s3",),
+    "sts": ("sts",),
+    "dynamodb": ("dynamodb", "dynamodbstreams"),
+    "logs": ("logs",),
+    "iam": ("iam",),
+    "apigateway": ("apigateway",),
+    "lambda": ("lambda",),
+}

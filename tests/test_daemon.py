@@ -5,7 +5,11 @@ clients, its options, and its shutdown.
 
 from __future__ import annotations
 
+import logging
 import signal
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,6 +17,27 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu import __version__
 from tests.daemon import Daemon, free_port, run_twistd
+
+
+@contextmanager
+def capture_warnings() -> Iterator[list[str]]:
+    """Python warnings and botocore's logged warnings raised inside the block."""
+    found: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            found.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    logger = logging.getLogger("botocore")
+    logger.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield found
+        found.extend(str(warning.message) for warning in caught)
+    finally:
+        logger.removeHandler(handler)
 
 
 class DaemonTests(SynchronousTestCase):
@@ -43,9 +68,62 @@ class DaemonTests(SynchronousTestCase):
             iam.list_roles()
         error = raised.exception.response
         self.assertEqual(error["Error"]["Code"], "NotImplemented")
+        self.assertEqual(
+            error["Error"]["Message"],
+            "The service iam is not enabled in this awsemu (enabled: sts).",
+        )
         self.assertEqual(error["ResponseMetadata"]["HTTPStatusCode"], 501)
         # The daemon still serves.
         self.assertEqual(daemon.client("sts").get_caller_identity()["Account"], "000000000000")  # type: ignore[attr-defined]
+
+    def test_services_not_emulated(self) -> None:
+        """
+        A client of a service awsemu does not emulate gets a ``NotImplemented``
+        error saying so, in that service's own protocol (JSON, query, CBOR,
+        EC2's), which botocore parses without a warning and does not retry.
+        """
+        daemon = Daemon(self, "--services", "sts,s3")
+        calls: list[tuple[str, str, str, dict[str, Any]]] = [
+            ("ssm", "SSM", "get_parameter", {"Name": "p"}),
+            ("secretsmanager", "Secrets Manager", "get_secret_value", {"SecretId": "s"}),
+            ("sqs", "SQS", "create_queue", {"QueueName": "q"}),
+            ("sns", "SNS", "create_topic", {"Name": "t"}),
+            ("kms", "KMS", "create_key", {}),
+            ("kinesis", "Kinesis", "list_streams", {}),
+            ("cloudformation", "CloudFormation", "list_stacks", {}),
+            ("cloudwatch", "CloudWatch", "list_metrics", {}),
+            ("ec2", "EC2", "describe_instances", {}),
+        ]
+        answers = []
+        with capture_warnings() as warned:
+            for service, _, method, params in calls:
+                client: Any = daemon.client(service)
+                with self.assertRaises(ClientError) as raised:
+                    getattr(client, method)(**params)
+                error = raised.exception.response
+                answers.append(
+                    (
+                        service,
+                        error["Error"]["Code"],
+                        error["Error"]["Message"],
+                        error["ResponseMetadata"]["HTTPStatusCode"],
+                        error["ResponseMetadata"]["RetryAttempts"],
+                    )
+                )
+        self.assertEqual(
+            answers,
+            [
+                (
+                    service,
+                    "NotImplemented",
+                    f"awsemu does not emulate {service_id} ({service}); it serves: s3, sts.",
+                    501,
+                    0,
+                )
+                for service, service_id, _, _ in calls
+            ],
+        )
+        self.assertEqual(warned, [])
 
     def test_sigterm(self) -> None:
         """

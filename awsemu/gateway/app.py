@@ -33,21 +33,11 @@ from awsemu.gateway.context import (
 )
 from awsemu.gateway.routing import Route, route_request, to_path_style
 from awsemu.gateway.services import DataPlaneBackend, ServiceBackend
-from awsemu.protocol.codec import codec_for
+from awsemu.protocol.catalog import catalog
+from awsemu.protocol.codec import codec_for, service_error_response
 from awsemu.protocol.errors import ServiceError, internal_failure
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse, wire_bytes, wire_text
-
-#: The botocore model whose protocol shapes a service's errors when the gateway answers
-#: for it: a service not enabled, or a backend that failed outright.
-MODEL_NAMES: Mapping[str, str] = {
-    "s3": "s3",
-    "sts": "sts",
-    "iam": "iam",
-    "lambda": "lambda",
-    "logs": "logs",
-    "apigateway": "apigateway",
-    "dynamodb": "dynamodb",
-}
+from awsemu.services import SERVICE_MODELS
 
 
 def http_request(request: IRequest) -> HttpRequest:
@@ -225,7 +215,7 @@ class Gateway:
                 response = await self._answer(route, backend, context, incoming)
             except Exception:
                 self.log.failure("{service} failed", service=route.service)
-                protocol = codec_for(MODEL_NAMES[route.service]).protocol
+                protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
                 response = backend.error_response(context, incoming, internal_failure(protocol))
         elapsed = (self.clock.seconds() - context.started) * 1000
         operation = context.operation or "-"
@@ -260,21 +250,25 @@ class Gateway:
         return await backend.handle_data_plane(context, request, route.resource_id or "")
 
     def _not_enabled(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
-        error = ServiceError(
-            "NotImplemented",
-            f"The service {context.service} is not enabled in this awsemu "
-            f"(enabled: {', '.join(sorted(self.backends)) or 'none'}).",
-            status=501,
-            sender_fault=False,
-        )
-        codec = codec_for(MODEL_NAMES[context.service])
-        return codec.serialize_error(
-            error,
-            None,
-            context.request_id,
-            head=request.method == "HEAD",
-            host_id=context.host_id or "",
-        )
+        """
+        The answer for a service this daemon does not serve, in that
+        service's protocol: one awsemu does not emulate at all, or one
+        ``--services`` left out.
+        """
+        service = context.service
+        served = ", ".join(sorted(self.backends)) or "none"
+        models = SERVICE_MODELS.get(service)
+        if models is None:
+            model = service
+            message = (
+                f"awsemu does not emulate {catalog().services[service].service_id} ({service}); "
+                f"it serves: {served}."
+            )
+        else:
+            model = models[0]
+            message = f"The service {service} is not enabled in this awsemu (enabled: {served})."
+        error = ServiceError("NotImplemented", message, status=501, sender_fault=False)
+        return service_error_response(model, request, error, context.request_id)
 
     async def _write(self, request: IRequest, response: HttpResponse) -> None:
         request.setResponseCode(response.status)

@@ -5,24 +5,34 @@ Every service shares the port, so a request is given to a service by the
 surest sign it carries, in this order (``_RULES``):
 
 1. its Host, when that is a bucket's, an API's or a function URL's own
-   domain (the client chose the endpoint, so nothing else can overrule it);
+   domain (the client chose the endpoint, so nothing else can overrule it),
+   or any service's ``<endpoint prefix>.<region>.amazonaws.com``;
 2. ``X-Amz-Target``, which names the JSON-protocol service outright;
 3. the SigV4 credential scope, which names the service the client signed for;
 4. a path prefix only one service's API uses;
 5. the query protocol's ``Action`` (IAM and STS, which share one shape);
 6. otherwise S3, because any other path can be a path-style bucket.
+
+What these signs are for the services awsemu serves is read from the
+botocore models in use, never listed by hand. Rules 1 to 3 also know every
+other service botocore has (``awsemu.protocol.catalog``): a request for
+SQS or KMS is routed to ``Route("sqs")``, a service the gateway answers
+with "not emulated" in that service's own protocol.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Final
 
 import attrs
 
 from awsemu.gateway.context import credential_scope
+from awsemu.protocol.catalog import ServiceInfo, catalog, leading_segments, service_info
 from awsemu.protocol.http import HttpRequest
+from awsemu.services import SERVICE_MODELS
 
 
 @attrs.frozen
@@ -38,20 +48,19 @@ class Route:
     """
 
     service: str
+    """
+    The awsemu service (``SERVICE_MODELS``), or botocore's name of a service
+    awsemu does not emulate.
+    """
     bucket: str | None = None
     data_plane: bool = False
     resource_id: str | None = None
 
 
 _S3: Final = Route("s3")
-_DYNAMODB: Final = Route("dynamodb")
-_LAMBDA: Final = Route("lambda")
 _FUNCTION_URL: Final = Route("lambda", data_plane=True)
-_LOGS: Final = Route("logs")
-_APIGATEWAY: Final = Route("apigateway")
 _EXECUTE_API: Final = Route("apigateway", data_plane=True)
 _IAM: Final = Route("iam")
-_STS: Final = Route("sts")
 
 
 @attrs.frozen
@@ -108,58 +117,6 @@ def _first(patterns: Iterable[_Pattern], text: str) -> Route | None:
     return None
 
 
-LAMBDA_PATH_PREFIXES: Final = (
-    "/2014-11-13",
-    "/2015-03-31",
-    "/2016-08-19",
-    "/2017-03-31",
-    "/2017-10-31",
-    "/2018-10-31/layers",
-    "/2019-09-25",
-    "/2019-09-30",
-    "/2020-04-22",
-    "/2020-06-30",
-    "/2021-07-20",
-    "/2021-10-31",
-    "/2021-11-15",
-    "/2024-08-31",
-    "/2025-11-30",
-    "/2025-12-01",
-)
-"""The leading path segments of Lambda's API: the API version dates of its operations."""
-
-APIGATEWAY_PATH_PREFIXES: Final = (
-    "/account",
-    "/apikeys",
-    "/clientcertificates",
-    "/domainnameaccessassociations",
-    "/domainnames",
-    "/rejectdomainnameaccessassociations",
-    "/restapis",
-    "/sdktypes",
-    "/tags",
-    "/usageplans",
-    "/vpclinks",
-)
-"""The leading path segments of API Gateway's (REST API, v1) control plane."""
-
-STS_ACTIONS: Final = frozenset(
-    {
-        "AssumeRole",
-        "AssumeRoleWithSAML",
-        "AssumeRoleWithWebIdentity",
-        "AssumeRoot",
-        "DecodeAuthorizationMessage",
-        "GetAccessKeyInfo",
-        "GetCallerIdentity",
-        "GetDelegatedAccessToken",
-        "GetFederationToken",
-        "GetSessionToken",
-        "GetWebIdentityToken",
-    }
-)
-"""STS's operations; every other query-protocol ``Action`` is IAM's."""
-
 _HOSTS: Final = (
     _host(r"(?P<resource_id>[^.:]+)\.execute-api\..+", _EXECUTE_API),
     _host(
@@ -177,24 +134,8 @@ API and ``my.bucket.s3.localhost.localstack.cloud`` the bucket ``my.bucket``
 before the catch-all ``<bucket>.localhost`` is tried.
 """
 
-_TARGET_PREFIXES: Final[Mapping[str, Route]] = {
-    "DynamoDB_20120810": _DYNAMODB,
-    "DynamoDBStreams_20120810": _DYNAMODB,
-    "Logs_20140328": _LOGS,
-}
-"""``X-Amz-Target`` prefixes; DynamoDB Streams is served by the DynamoDB service."""
-
-_SIGNING_NAMES: Final[Mapping[str, Route]] = {
-    "s3": _S3,
-    "dynamodb": _DYNAMODB,
-    "lambda": _LAMBDA,
-    "logs": _LOGS,
-    "apigateway": _APIGATEWAY,
-    "execute-api": _EXECUTE_API,
-    "iam": _IAM,
-    "sts": _STS,
-}
-"""SigV4 signing names (the credential scope's service)."""
+_AWS_HOST: Final = re.compile(r"([a-z0-9-]+)(?:\.[a-z0-9-]+)?\.amazonaws\.com(?::[0-9]*)?\Z")
+"""A service's own AWS domain, ``<endpoint prefix>[.<region>].amazonaws.com``."""
 
 _EXECUTE_API_PATHS: Final = (
     _path(r"/restapis/(?P<resource_id>[^/]+)/[^/]+/_user_request_", _EXECUTE_API),
@@ -202,38 +143,145 @@ _EXECUTE_API_PATHS: Final = (
 )
 """Deployed API stages reached through the shared host: ``/<marker>/<api id>/<stage>/...``."""
 
-_PATHS: Final = (
-    *_EXECUTE_API_PATHS,
-    _path(_any_of(LAMBDA_PATH_PREFIXES), _LAMBDA),
-    _path(_any_of(APIGATEWAY_PATH_PREFIXES), _APIGATEWAY),
-)
-"""API paths; the execute-api ones come first since they live under ``/restapis`` too."""
+_QUERY_DEFAULT: Final = _IAM
+"""
+The service of a query-protocol ``Action`` no served model has: IAM,
+which answers ``InvalidAction`` in the query protocol's shape.
+"""
+
+
+@attrs.frozen
+class _Served:
+    """
+    What the requests of the services awsemu serves carry, read from the
+    botocore models in use (``SERVICE_MODELS``), so that an operation a newer
+    botocore adds reaches its service, which answers ``NotImplemented``
+    until it is built. Each fact is read when a rule first needs it: the
+    models' metadata cost next to nothing, whole models are loaded only for
+    the rules that look at operations (unsigned requests, mostly).
+    """
+
+    service_models: Mapping[str, tuple[str, ...]]
+
+    def _infos(self) -> Iterator[tuple[Route, ServiceInfo]]:
+        for service, names in self.service_models.items():
+            for name in names:
+                yield Route(service), service_info(name)
+
+    @functools.cached_property
+    def target_prefixes(self) -> Mapping[str, Route]:
+        """``X-Amz-Target`` prefix → route (JSON-protocol models)."""
+        return {info.target_prefix: route for route, info in self._infos() if info.target_prefix}
+
+    @functools.cached_property
+    def signing_names(self) -> Mapping[str, Route]:
+        """SigV4 signing name → route; ``execute-api`` is the API Gateway data plane."""
+        found = {"execute-api": _EXECUTE_API}
+        for route, info in self._infos():
+            found.setdefault(info.signing_name, route)
+        return found
+
+    @functools.cached_property
+    def rest_json(self) -> Mapping[str, tuple[Route, ServiceInfo]]:
+        """The REST-JSON models by signing name: their leading path segments are theirs."""
+        return {
+            info.signing_name: (route, info)
+            for route, info in self._infos()
+            if info.protocols[0] == "rest-json"
+        }
+
+    @functools.cached_property
+    def paths(self) -> tuple[_Pattern, ...]:
+        """The deployed-API paths, then each REST-JSON service's leading path segments."""
+        return (
+            *_EXECUTE_API_PATHS,
+            *(
+                _path(f"/(?:{_any_of(sorted(leading_segments(info.name)))})", route)
+                for route, info in self.rest_json.values()
+            ),
+        )
+
+    @functools.cached_property
+    def actions(self) -> Mapping[str, Route]:
+        """Query-protocol ``Action`` → route."""
+        from awsemu.protocol.model import load_service_model
+
+        return {
+            action: route
+            for route, info in self._infos()
+            if info.protocols[0] == "query"
+            for action in load_service_model(info.name).operation_names
+        }
+
+
+_SERVED: Final = _Served(SERVICE_MODELS)
+
+
+def _foreign(service: ServiceInfo) -> Route:
+    """The route of a service awsemu does not emulate (``Route.service`` is botocore's name)."""
+    return Route(service.name)
 
 
 def _by_host(request: HttpRequest) -> Route | None:
-    """Rule 1: a bucket's, an API's or a function URL's own domain (DNS ignores case)."""
-    return _first(_HOSTS, request.host.lower())
+    """
+    Rule 1: a bucket's, an API's or a function URL's own domain, else any
+    service's own AWS domain (DNS ignores case).
+    """
+    host = request.host.lower()
+    route = _first(_HOSTS, host)
+    if route is not None:
+        return route
+    found = _AWS_HOST.match(host)
+    if found is None:
+        return None
+    service = catalog().by_endpoint_prefix.get(found.group(1))
+    return None if service is None else _served_or_foreign(service)
 
 
 def _by_target(request: HttpRequest) -> Route | None:
     """Rule 2: ``X-Amz-Target: <prefix>.<operation>`` of a JSON-protocol service."""
     target = request.headers.get("x-amz-target")
-    return None if target is None else _TARGET_PREFIXES.get(target.partition(".")[0])
+    if target is None:
+        return None
+    prefix = target.rpartition(".")[0]
+    route = _SERVED.target_prefixes.get(prefix)
+    if route is not None:
+        return route
+    service = catalog().by_target_prefix.get(prefix)
+    return None if service is None else _foreign(service)
 
 
 def _by_scope(request: HttpRequest) -> Route | None:
-    """Rule 3: the service the request was signed for."""
+    """
+    Rule 3: the service the request was signed for. Some services share a
+    signing name (``apigateway`` is also API Gateway v2's, ``s3`` S3
+    Control's): a path the served service's API never uses, whose first
+    segment another service of that name's does, is that other service's.
+    """
     scope = credential_scope(request)
-    route = None if scope is None else _SIGNING_NAMES.get(scope.service)
+    if scope is None:
+        return None
+    served = _SERVED
+    route = served.signing_names.get(scope.service)
     if route is _EXECUTE_API:
         # An IAM-authorised call of a deployed API on the shared host: the path names the API.
         return _first(_EXECUTE_API_PATHS, request.path) or route
+    if route is None:
+        services = catalog().by_signing_name.get(scope.service)
+        return None if not services else _foreign(services[0])
+    rest_json = served.rest_json.get(scope.service)
+    segment = request.path[1:].partition("/")[0]
+    if rest_json is None or not segment or segment in leading_segments(rest_json[1].name):
+        return route
+    for service in catalog().by_signing_name[scope.service]:
+        if service.protocols[0].startswith("rest-") and segment in leading_segments(service.name):
+            return _served_or_foreign(service)
     return route
 
 
 def _by_path(request: HttpRequest) -> Route | None:
     """Rule 4: a path only one service's API uses (unsigned clients, curl)."""
-    return _first(_PATHS, request.path)
+    return _first(_SERVED.paths, request.path)
 
 
 def _by_action(request: HttpRequest) -> Route | None:
@@ -241,7 +289,15 @@ def _by_action(request: HttpRequest) -> Route | None:
     action = request.form().get("Action")
     if not action:
         return None
-    return _STS if action in STS_ACTIONS else _IAM
+    return _SERVED.actions.get(action, _QUERY_DEFAULT)
+
+
+def _served_or_foreign(service: ServiceInfo) -> Route:
+    """The route of the awsemu service serving ``service``'s model, or its foreign route."""
+    for name, models in SERVICE_MODELS.items():
+        if service.name in models:
+            return Route(name)
+    return _foreign(service)
 
 
 _RULES: Final[tuple[Callable[[HttpRequest], Route | None], ...]] = (

@@ -784,3 +784,94 @@ def make_codec(service_model: Any) -> Codec:
 def codec_for(service_name: str) -> Codec:
     """The default codec of ``service_name``, built (and its model loaded) on first use."""
     return make_codec(load_service_model(service_name))
+
+
+def service_error_response(
+    service_name: str, request: HttpRequest, error: ServiceError, request_id: str
+) -> HttpResponse:
+    """
+    ``error`` as the service ``service_name`` (a botocore model's name) would
+    answer ``request``, for a service the gateway answers without serving
+    it: one awsemu does not emulate, or one ``--services`` left out. The
+    shape is that of the protocol the request speaks, of those the model's
+    clients may speak (a CloudWatch client sends CBOR or JSON, an SQS one
+    JSON), so the SDK raises the error as it would AWS's.
+    """
+    model = load_service_model(service_name)
+    protocol = _spoken_protocol(model.metadata, request)
+    head = request.method == "HEAD"
+    if protocol == "smithy-rpc-v2-cbor":
+        response = _cbor_error(error, request_id)
+    elif protocol == "ec2":
+        response = _ec2_error(error, request_id)
+    else:
+        return _error_codec(service_name, protocol).serialize_error(
+            error, None, request_id, head=head
+        )
+    response.headers.extend(error.headers)
+    if head:
+        response.body = b""
+    return response
+
+
+def _spoken_protocol(metadata: Mapping[str, Any], request: HttpRequest) -> str:
+    """The protocol of ``request``, of those ``metadata`` allows; the preferred one if unclear."""
+    protocols: list[str] = metadata.get("protocols") or [metadata["protocol"]]
+    if "smithy-rpc-v2-cbor" in protocols and request.headers.get("smithy-protocol"):
+        return "smithy-rpc-v2-cbor"
+    if "json" in protocols and request.headers.get("x-amz-target"):
+        return "json"
+    if "query" in protocols and request.form().get("Action"):
+        return "query"
+    return protocols[0]
+
+
+@functools.cache
+def _error_codec(service_name: str, protocol: str) -> Codec:
+    return _CODECS[protocol](load_service_model(service_name))
+
+
+def _cbor_error(error: ServiceError, request_id: str) -> HttpResponse:
+    """
+    An error in the Smithy RPC v2 CBOR protocol: a CBOR map with ``__type``
+    and ``message``, as botocore's ``RpcV2CBORParser`` reads it.
+    """
+    return HttpResponse(
+        error.status,
+        [
+            ("x-amzn-RequestId", request_id),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("Content-Type", "application/cbor"),
+        ],
+        _cbor_text_map({"__type": error.code, "message": error.message}),
+    )
+
+
+def _cbor_text_map(items: Mapping[str, str]) -> bytes:
+    """``items`` as a CBOR (RFC 8949) map of text strings: all an error body holds."""
+
+    def head(major: int, length: int) -> bytes:
+        if length < 24:
+            return bytes([major << 5 | length])
+        if length < 0x100:
+            return bytes([major << 5 | 24, length])
+        if length < 0x10000:
+            return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
+        return bytes([major << 5 | 26]) + length.to_bytes(4, "big")
+
+    out = [head(5, len(items))]
+    for key, value in items.items():
+        for text in (key, value):
+            data = text.encode("utf-8")
+            out += (head(3, len(data)), data)
+    return b"".join(out)
+
+
+def _ec2_error(error: ServiceError, request_id: str) -> HttpResponse:
+    """An error in EC2's protocol: ``<Response><Errors><Error>...`` with ``<RequestID>``."""
+    body = (
+        f"{xmlshapes.XML_DECLARATION}<Response><Errors><Error><Code>{escape(error.code)}</Code>"
+        f"<Message>{escape(error.message)}</Message></Error></Errors>"
+        f"<RequestID>{request_id}</RequestID></Response>"
+    )
+    return HttpResponse(error.status, [("Content-Type", "text/xml")], body.encode("utf-8"))
