@@ -28,8 +28,11 @@ from typing import Any, ClassVar
 from botocore.model import OperationModel, Shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from twisted.internet.defer import Deferred
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.gateway.context import new_context
+from awsemu.gateway.services import ModelService
 from awsemu.protocol.codec import Codec, codec_for
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
@@ -183,11 +186,46 @@ def check_head_error(codec: Codec, shape: Shape, operation: OperationModel) -> N
         raise RoundTripFailure(f"{got} != {expected}: {shown(response)}")
 
 
+def check_not_implemented(
+    service: ModelService, operation: OperationModel, params: dict[str, Any]
+) -> None:
+    """
+    An operation the service's provider has no method for answers
+    ``NotImplemented`` (501) in the service's protocol, as botocore reads it.
+    """
+    request = wire_request(operation, params)
+    context = new_context(request, service.name, "us-east-1", 0.0)
+    answered: list[Any] = []
+    Deferred.fromCoroutine(service.handle(context, request)).addBoth(answered.append)
+    (response,) = answered
+    head = operation.http.get("method") == "HEAD"
+    with _blame(f"response: {shown(response)}"):
+        parsed = parse_response(operation, response, head=head)
+    # An operation that shares its wire signature with another is routed to that one.
+    routed = service.codec.shadowed.get(operation.name, operation.name)
+    expected = (
+        # A HEAD's error has no body: botocore reads the status and its reason.
+        ("501", "Not Implemented")
+        if head
+        else (
+            "NotImplemented",
+            f"The operation {routed} of {service.name} is not implemented by awsemu.",
+        )
+    )
+    status = parsed["ResponseMetadata"]["HTTPStatusCode"]
+    if (status, parsed["Error"]["Code"], parsed["Error"].get("Message")) != (501, *expected):
+        raise RoundTripFailure(f"{operation.name}: {shown(parsed)}")
+
+
 Case = tuple[str, st.SearchStrategy[Any], Callable[[Any], None]]
 
 
-def _trip(strategy: st.SearchStrategy[Any], check: Callable[[Any], None]) -> None:
-    @_SETTINGS
+def _trip(
+    strategy: st.SearchStrategy[Any],
+    check: Callable[[Any], None],
+    examples: int = EXAMPLES,
+) -> None:
+    @settings(_SETTINGS, max_examples=examples)
     @given(strategy)
     def trip(value: Any) -> None:
         check(value)
@@ -202,7 +240,7 @@ class _RoundTripTests:
     #: An operation without required output members, to probe request ids with.
     probe: ClassVar[str]
 
-    def _each(self, cases: Iterable[Case]) -> None:
+    def _each(self, cases: Iterable[Case], examples: int = EXAMPLES) -> None:
         """
         Run every case (a name, a strategy and a check of its values), then
         fail once, with every failing case's name and minimal example.
@@ -210,7 +248,7 @@ class _RoundTripTests:
         failures = []
         for name, strategy, check in cases:
             try:
-                _trip(strategy, check)
+                _trip(strategy, check, examples)
             except RoundTripFailure as e:
                 failures.append(f"{name}: {e}")
         if failures:
@@ -263,6 +301,19 @@ class _RoundTripTests:
             strategy = st.tuples(params_for(shape, wire), body_text(wire, min_size=1))
             cases.append((shape.name, strategy, functools.partial(check_error, codec, shape, op)))
         self._each(cases)
+
+    def test_not_implemented(self) -> None:
+        """
+        Every operation, were its provider method missing (an operation a
+        newer botocore adds), answers ``NotImplemented`` in the service's
+        own protocol: one example each, since nothing of it is parsed.
+        """
+        service = ModelService(self.service, provider=object())
+        cases = (
+            (op.name, input_params(op), functools.partial(check_not_implemented, service, op))
+            for op in self._operations()
+        )
+        self._each(cases, examples=1)
 
     def test_request_ids(self) -> None:
         """
