@@ -48,6 +48,7 @@ def wait(event, context):
 def spawn(event, context):
     inside = subprocess.Popen(["sleep", "300"])
     detached = subprocess.Popen(["sleep", "301"], start_new_session=True)
+    time.sleep(event.get("sleep", 0))
     return {
         "uid": os.getuid(),
         "pid": os.getpid(),
@@ -253,6 +254,7 @@ class ShutdownTests(SynchronousTestCase):
             Role="arn:aws:iam::000000000000:role/r",
             Handler="iso.spawn",
             Code={"ZipFile": package(python)},
+            Timeout=1,
         )
         response = client.invoke(FunctionName="spawner")
         body: dict[str, Any] = json.loads(response["Payload"].read())
@@ -276,6 +278,18 @@ class ShutdownTests(SynchronousTestCase):
         self.assertEqual(body["sid"], body["pid"])
         self.assertTrue(all(alive(pid) for pid in body["children"]))
         self.assertLess(self.stop(daemon), 10)
+        self.assertEqual(peers.uid_members(body["uid"]), [])
+        self.assertFalse(any(alive(pid) for pid in body["children"]))
+
+    def test_a_timeout_ends_every_descendant(self) -> None:
+        arguments = dropping_daemon_arguments()
+        daemon = self.start(*arguments)
+        body = self.spawn(daemon, arguments[-1])
+        response = daemon.client().invoke(FunctionName="spawner", Payload=b'{"sleep": 5}')
+        self.assertEqual(response["FunctionError"], "Unhandled")
+        deadline = time.monotonic() + 5
+        while peers.uid_members(body["uid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.assertEqual(peers.uid_members(body["uid"]), [])
         self.assertFalse(any(alive(pid) for pid in body["children"]))
 
