@@ -6,7 +6,10 @@ everything of the environment), and which connections it admits.
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +22,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from awsemu.config import DEFAULT_LAMBDA_USER, LambdaUser
 from awsemu.lambda_ import peers
 from awsemu.lambda_.executors import EnvironmentSpec
-from awsemu.lambda_.executors.process import SETTLE, ProcessExecutor, _RuntimeProcess
+from awsemu.lambda_.executors.process import SETTLE, ProcessExecutor, _RuntimeProcess, reachable
+from awsemu.protocol.errors import ServiceError
 
 REACHABLE_PYTHON = "/bin/sh"
 """Stands for a Python others can run: the executor only checks that it is reachable."""
@@ -59,7 +63,7 @@ SPEC = EnvironmentSpec(
     {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"},
     runtime="python3.11",
     handler="app.handler",
-    code="/code",
+    code="/tmp",
 )
 
 
@@ -77,10 +81,18 @@ class StartTests(SynchronousTestCase):
         self.assertEqual(args[:4], [REACHABLE_PYTHON, "-I", "-S", "-c"])
         uid, directory, *runtime = args[5:]
         self.assertTrue(DEFAULT_LAMBDA_USER.first <= int(uid) <= DEFAULT_LAMBDA_USER.last)
-        self.assertEqual(directory, "/code")
+        self.assertEqual(directory, "/tmp")
         self.assertEqual(runtime, [REACHABLE_PYTHON, "-m", "awslambdaric", "app.handler"])
-        self.assertEqual(env["PYTHONPATH"], "/code")
+        self.assertEqual(env["PYTHONPATH"], "/tmp")
         self.assertIn("os.setsid()", args[4])
+
+    def test_code_the_uid_cannot_reach_is_refused(self) -> None:
+        reactor = FakeReactor()
+        executor = ProcessExecutor(reactor, REACHABLE_PYTHON, root=True)  # type: ignore[arg-type]
+        spec = attrs.evolve(SPEC, code="/nonexistent/code")
+        failure = self.failureResultOf(executor.start(spec, lambda data: None), ServiceError)
+        self.assertIn("cannot reach /nonexistent/code", failure.value.message)
+        self.assertEqual(reactor.spawned, [])
 
     def test_a_single_user(self) -> None:
         args, _ = self.start(python=REACHABLE_PYTHON, root=True, user=LambdaUser(65534, 65534))
@@ -95,6 +107,20 @@ class StartTests(SynchronousTestCase):
         for options in cases:
             args, _ = self.start(**{"python": REACHABLE_PYTHON, **options})
             self.assertEqual(args[5], "")
+
+
+class ReachableTests(SynchronousTestCase):
+    def test_every_directory_on_the_way_counts(self) -> None:
+        """A link to a Python (a virtualenv's) is only as reachable as its own directory."""
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        link = os.path.join(directory, "python")
+        os.symlink(shutil.which("sh") or "/bin/sh", link)
+        os.chmod(directory, 0o755)
+        self.assertTrue(reachable(link))
+        os.chmod(directory, 0o700)
+        self.assertFalse(reachable(link))
+        self.assertFalse(reachable(os.path.join(directory, "missing")))
 
 
 class RuntimeProcessTests(SynchronousTestCase):

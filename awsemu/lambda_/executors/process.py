@@ -34,7 +34,7 @@ import sys
 from typing import Any, Final
 
 import attrs
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ProcessDone, ProcessExitedAlready
 from twisted.internet.interfaces import IDelayedCall, IReactorProcess, IReactorTime
 from twisted.internet.protocol import ProcessProtocol
@@ -181,8 +181,16 @@ class _RuntimeProcess(ProcessProtocol):
 
 
 def reachable(program: str) -> bool:
-    """Whether users other than its owner can run ``program``: its every directory is searchable."""
-    path = os.path.realpath(shutil.which(program) or program)
+    """
+    Whether users other than its owner can run ``program``: every directory
+    on its way is searchable, through its links (a virtualenv's ``python``)
+    and to what they point at.
+    """
+    found = shutil.which(program) or program
+    return all(_searchable(path) for path in {os.path.abspath(found), os.path.realpath(found)})
+
+
+def _searchable(path: str) -> bool:
     while True:
         try:
             if not os.stat(path).st_mode & 0o001:
@@ -258,6 +266,15 @@ class ProcessExecutor:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         }
         uid = self._uid()
+        unreachable = [d for d in (spec.code, spec.layers) if d is not None and not reachable(d)]
+        if uid is not None and unreachable:
+            return fail(
+                errors.environment_failed(
+                    f"the function's uid {uid} cannot reach {unreachable[0]}: let other users"
+                    " search its directories (chmod o+x), or run functions as root"
+                    " (--lambda-user root)"
+                )
+            )
         own = uid is not None and self.user.per_environment
         process = _RuntimeProcess(output, self.reactor, self.grace, uid, own)
         runtime = [self.python, "-m", "awslambdaric", spec.handler]
