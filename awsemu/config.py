@@ -10,6 +10,7 @@ holds its default).
 
 from __future__ import annotations
 
+import pwd
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -31,6 +32,56 @@ _HEAP = re.compile(r"[0-9]+[kKmMgG]?")
 
 class ConfigError(ValueError):
     """A setting's value cannot be used; the message says why, on one line."""
+
+
+# Lambda's function user (--lambda-user).
+
+
+@attrs.frozen
+class LambdaUser:
+    """
+    Who functions run as when the daemon runs as root: the uids C{first} to
+    C{last}, each execution environment its own one (C{first} < C{last}), or
+    one uid for all of them (C{first} == C{last}; 0 keeps them root).
+    """
+
+    first: int
+    last: int
+
+    @property
+    def per_environment(self) -> bool:
+        return self.first < self.last
+
+    def __str__(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+
+DEFAULT_LAMBDA_USER = LambdaUser(1879048192, 1879113727)
+"""
+65536 uids from 0x70000000, a block systemd leaves unused (above its
+container range, below 2^31), so no account or container owns them.
+"""
+
+_UID = 0xFFFFFFFE
+
+
+def parse_lambda_user(text: str) -> LambdaUser:
+    """
+    Accept a uid range C{FIRST-LAST}, a uid, or a user name (C{root} keeps
+    functions root).
+    """
+    first, dash, last = text.partition("-")
+    if dash and _BARE_PORT.fullmatch(first) and _BARE_PORT.fullmatch(last):
+        if not 0 < int(first) < int(last) <= _UID:
+            raise ConfigError(f"{text!r} is not a range of uids such as 1879048192-1879113727")
+        return LambdaUser(int(first), int(last))
+    if _BARE_PORT.fullmatch(text) and int(text) <= _UID:
+        return LambdaUser(int(text), int(text))
+    try:
+        uid = pwd.getpwnam(text).pw_uid
+    except KeyError:
+        raise ConfigError(f"{text!r} is neither a uid range FIRST-LAST, a uid nor a user") from None
+    return LambdaUser(uid, uid)
 
 
 @attrs.frozen
@@ -64,6 +115,7 @@ class Config:
         version runs at once; more concurrent invocations wait.
     @ivar lambda_retry_delay: Seconds between retries of a failed C{Event} invocation.
     @ivar lambda_python: The Python (with awslambdaric) the process executor runs.
+    @ivar lambda_user: Who functions run as when the daemon runs as root.
     """
 
     port: str = "tcp:4566"
@@ -82,6 +134,7 @@ class Config:
     lambda_max_environments: int = 20
     lambda_retry_delay: float = 60.0
     lambda_python: str = sys.executable
+    lambda_user: LambdaUser = DEFAULT_LAMBDA_USER
 
 
 def parse_port(text: str) -> str:
@@ -317,6 +370,12 @@ OPTIONS: tuple[Option, ...] = (
         "lambda-python",
         parse_nonempty,
         "Python interpreter (with awslambdaric installed) of the process executor.",
+    ),
+    Option(
+        "lambda-user",
+        parse_lambda_user,
+        "When the daemon runs as root: uids functions run as, FIRST-LAST (each environment"
+        " its own), or one uid or user name for all (root keeps them root).",
     ),
 )
 

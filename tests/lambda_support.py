@@ -100,6 +100,8 @@ class LambdaDaemon:
 
     def __init__(self, *arguments: str) -> None:
         self.directory = tempfile.mkdtemp(prefix="awsemu-lambda-test-")
+        # Functions may run as another user: they must reach their code.
+        os.chmod(self.directory, 0o755)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.arguments = arguments

@@ -14,8 +14,10 @@ from awsemu.config import (
     OPTIONS,
     Config,
     ConfigError,
+    LambdaUser,
     config_from_options,
     parse_data_dir,
+    parse_lambda_user,
     parse_port,
     parse_region,
     parse_services,
@@ -55,6 +57,7 @@ class OptionTableTests(SynchronousTestCase):
                 "AWSEMU_LAMBDA_MAX_ENVIRONMENTS",
                 "AWSEMU_LAMBDA_RETRY_DELAY",
                 "AWSEMU_LAMBDA_PYTHON",
+                "AWSEMU_LAMBDA_USER",
             ],
         )
 
@@ -221,3 +224,30 @@ class ParseRegionTests(SynchronousTestCase):
         """Anything else is refused."""
         for text in ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "us-east-١"]:
             self.assertRaises(ConfigError, parse_region, text)
+
+
+class ParseLambdaUserTests(SynchronousTestCase):
+    """L{parse_lambda_user} accepts a uid range, a uid or a user name."""
+
+    def test_default(self) -> None:
+        """By default every environment gets its own uid from a range no account uses."""
+        user = Config().lambda_user
+        self.assertTrue(user.per_environment)
+        self.assertEqual((user.first, user.last), (0x70000000, 0x70000000 + 65535))
+        (option,) = [option for option in OPTIONS if option.name == "lambda-user"]
+        self.assertTrue(option.describe().endswith("[default: 1879048192-1879113727]"))
+
+    def test_accepted(self) -> None:
+        """A range, a single uid, and names (root keeps functions root)."""
+        self.assertEqual(parse_lambda_user("5000-5009"), LambdaUser(5000, 5009))
+        self.assertFalse(parse_lambda_user("5000").per_environment)
+        self.assertEqual(parse_lambda_user("root"), LambdaUser(0, 0))
+        self.assertEqual(parse_lambda_user("nobody"), LambdaUser(65534, 65534))
+        self.assertEqual(
+            config_from_options({}, {"AWSEMU_LAMBDA_USER": "7-9"}).lambda_user, LambdaUser(7, 9)
+        )
+
+    def test_refused(self) -> None:
+        """Empty, backwards or root-including ranges, and unknown users, are refused."""
+        for text in ["", "9-7", "0-10", "5-5", "1-99999999999", "no-such-user-here", "-5"]:
+            self.assertRaises(ConfigError, parse_lambda_user, text)

@@ -17,6 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
 from awsemu.lambda_.invocations import EventQueue, Invocation, Outcome
+from awsemu.lambda_.peers import Address
 from awsemu.lambda_.pool import Blueprint, Environment, FunctionPool
 from awsemu.lambda_.runtime_api import RuntimeHandler
 from awsemu.protocol.errors import ServiceError
@@ -42,6 +43,7 @@ class FakeHandle:
 @attrs.define
 class FakeExecutor:
     started: list[tuple[EnvironmentSpec, Output, FakeHandle]] = attrs.field(factory=list)
+    asked: list[tuple[str, Address, Address]] = attrs.field(factory=list)
     fail: bool = False
     name: str = "fake"
     runtime_interface: str = "127.0.0.1"
@@ -59,6 +61,10 @@ class FakeExecutor:
 
     async def _fail(self) -> Handle:
         raise OSError("no image")
+
+    def admits(self, environment_id: str, client: Address, server: Address) -> bool:
+        self.asked.append((environment_id, client, server))
+        return client[1] == 1
 
     def remove_orphans(self) -> Deferred[None]:
         return succeed(None)
@@ -142,6 +148,17 @@ class PoolTests(SynchronousTestCase):
         self.run_next()
         self.assertFalse(self.handlers[0].respond("other", b"x"))
         self.assertFalse(self.handlers[0].fail("other", b"x"))
+
+    def test_the_executor_vets_runtime_api_connections(self) -> None:
+        self.pool.invoke(invocation())
+        environment_id = self.executor.started[0][0].environment_id
+        server = ("127.0.0.1", 9000)
+        self.assertTrue(self.handlers[0].admits(("127.0.0.1", 1), server))
+        self.assertFalse(self.handlers[0].admits(("127.0.0.1", 2), server))
+        self.assertEqual(
+            self.executor.asked,
+            [(environment_id, ("127.0.0.1", n), server) for n in (1, 2)],
+        )
 
     def test_scale_out_is_bounded(self) -> None:
         results = [self.pool.invoke(invocation(f"r{i}")) for i in range(3)]

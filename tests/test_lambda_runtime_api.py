@@ -14,9 +14,11 @@ import treq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, succeed
 from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.client import HTTPConnectionPool
 
 from awsemu.lambda_ import runtime_api, zips
 from awsemu.lambda_.invocations import MAX_RESPONSE, Invocation
+from awsemu.lambda_.peers import Address
 from awsemu.protocol.errors import ServiceError
 
 INVOCATION = Invocation(
@@ -35,6 +37,12 @@ class Recorder:
     """A handler that records the runtime's calls."""
 
     calls: list[tuple[str, str, bytes]] = attrs.field(factory=list)
+    admit: bool = True
+    asked: list[tuple[Address, Address]] = attrs.field(factory=list)
+
+    def admits(self, client: Address, server: Address) -> bool:
+        self.asked.append((client, server))
+        return self.admit
 
     def next_invocation(self) -> Deferred[Invocation]:
         return succeed(INVOCATION)
@@ -100,6 +108,34 @@ class RuntimeApiTests(TestCase):
         self.assertEqual(response.code, 413)
         self.assertEqual((await response.json())["errorType"], "RequestEntityTooLarge")
         self.assertEqual(self.handler.calls, [("too_large", "req-1", b"")])
+
+    async def test_each_connection_is_vetted_once(self) -> None:
+        pool = HTTPConnectionPool(reactor, persistent=True)
+        self.addCleanup(pool.closeCachedConnections)
+        for _ in range(3):
+            response = await treq.get(f"{self.base}/invocation/next", pool=pool)
+            self.assertEqual(response.code, 200)
+            await response.content()
+        self.assertEqual(len(self.handler.asked), 1)
+        client, server = self.handler.asked[0]
+        self.assertEqual(client[0], "127.0.0.1")
+        self.assertEqual(server, ("127.0.0.1", self.port.getHost().port))  # type: ignore[attr-defined]
+
+    async def test_a_refused_connection_reaches_nothing(self) -> None:
+        self.handler.admit = False
+        for path, method in [
+            ("/invocation/next", "GET"),
+            ("/invocation/req-1/response", "POST"),
+            ("/invocation/req-1/error", "POST"),
+            ("/init/error", "POST"),
+        ]:
+            response = await treq.request(
+                method, f"{self.base}{path}", data=b"{}", persistent=False
+            )
+            self.assertEqual(response.code, 403)
+            self.assertEqual((await response.json())["errorType"], "AccessDeniedException")
+        self.assertEqual(self.handler.calls, [])
+        self.assertEqual(len(self.flushLoggedErrors()), 0)
 
     async def test_init_error_and_unknown_paths(self) -> None:
         response = await treq.post(f"{self.base}/init/error", b'{"e": 1}', persistent=False)

@@ -56,7 +56,7 @@ async def choose_executor(config: Config, reactor: Any, threads: Any) -> Executo
         except Exception:
             if config.lambda_executor == "docker":
                 raise
-    return ProcessExecutor(reactor, config.lambda_python)
+    return ProcessExecutor(reactor, config.lambda_python, config.lambda_user)
 
 
 @attrs.frozen

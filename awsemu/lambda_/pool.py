@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 from awsemu.lambda_ import errors, invocations, runtime_api
 from awsemu.lambda_.executors import EnvironmentSpec, Executor, Handle
 from awsemu.lambda_.invocations import UNHANDLED, Invocation, Outcome
+from awsemu.lambda_.peers import Address
 
 INIT_LIMIT = 10.0
 """Seconds AWS lets a runtime initialise before it gives up on the environment."""
@@ -181,6 +182,9 @@ class Environment:
             self._after_start.callback(None)
 
     # The Runtime API's calls
+
+    def admits(self, client: Address, server: Address) -> bool:
+        return self.pool.executor.admits(self.id, client, server)
 
     def next_invocation(self) -> Deferred[Invocation]:
         if self.init_ms is None:

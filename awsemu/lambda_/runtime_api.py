@@ -7,21 +7,31 @@ Every environment gets its own listening port on the loopback interface:
 what lets one environment neither take nor answer another's invocations,
 without a token in the protocol. ``/next`` is a long poll: its response is
 written when the environment is handed an invocation.
+
+A port is no secret, though: any local process can connect to it. So each
+connection is vetted once, when it is made: the handler says whether the
+connecting socket belongs to the environment (see ``peers``). A refused
+connection is logged and every request on it is answered 403, before the
+handler hears of it: the environment's invocation is unaffected.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
+from twisted.internet.address import IPv4Address
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import IListeningPort, IReactorTCP
+from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.http import HTTPChannel
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from awsemu.lambda_.invocations import MAX_RESPONSE, Invocation
+from awsemu.lambda_.peers import Address
 
 PREFIX: Final = "/2018-06-01/runtime"
 _INVOCATION: Final = re.compile(PREFIX + r"/invocation/([^/]+)/(response|error)\Z")
@@ -29,6 +39,9 @@ _INVOCATION: Final = re.compile(PREFIX + r"/invocation/([^/]+)/(response|error)\
 
 class RuntimeHandler(Protocol):
     """What an execution environment does with its runtime's calls."""
+
+    def admits(self, client: Address, server: Address) -> bool:
+        """Whether the connection from ``client`` to ``server`` comes from the environment."""
 
     def next_invocation(self) -> Deferred[Invocation]:
         """The invocation to run next, once there is one (cancelled if the runtime hangs up)."""
@@ -67,6 +80,43 @@ def _invocation_headers(request: Request, invocation: Invocation) -> None:
 
 
 _ACCEPTED: Final = json.dumps({"status": "OK"}).encode()
+_log = Logger()
+
+
+class _VettedChannel(HTTPChannel):
+    """A connection whose client is checked once, as it connects (see the module docstring)."""
+
+    admitted = False
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        transport = self.transport
+        assert transport is not None
+        client, server = (
+            cast(IPv4Address, transport.getPeer()),
+            cast(IPv4Address, transport.getHost()),
+        )
+        handler: RuntimeHandler = self.site.handler  # type: ignore[attr-defined]
+        self.admitted = handler.admits((client.host, client.port), (server.host, server.port))
+        if not self.admitted:
+            _log.warn(
+                "Refused a connection from {client} to the Runtime API on port {port}:"
+                " it does not come from the environment",
+                client=f"{client.host}:{client.port}",
+                port=server.port,
+            )
+
+
+def _refused(request: Request) -> bytes:
+    return _write_json(
+        request,
+        403,
+        {
+            "errorType": "AccessDeniedException",
+            "errorMessage": "This connection does not come from the environment"
+            " this Runtime API serves.",
+        },
+    )
 
 
 class RuntimeApiResource(Resource):
@@ -77,6 +127,12 @@ class RuntimeApiResource(Resource):
     def __init__(self, handler: RuntimeHandler) -> None:
         super().__init__()
         self._handler = handler
+
+    def render(self, request: Request) -> bytes | int:
+        if not getattr(request.channel, "admitted", False):
+            return _refused(request)
+        result: bytes | int = super().render(request)
+        return result
 
     def render_GET(self, request: Request) -> bytes | int:
         if request.path != f"{PREFIX}/invocation/next".encode():
@@ -134,10 +190,19 @@ class RuntimeApiResource(Resource):
 
 
 class _QuietSite(Site):
-    """No access log: an environment's polls are not news."""
+    """
+    No access log: an environment's polls are not news. ``handler`` vets
+    connections (``_VettedChannel``).
+    """
 
     noisy = False
     displayTracebacks = False
+    # HTTP/1.1 only (what runtimes speak), without the HTTP/2 negotiating wrapper.
+    protocol = _VettedChannel  # type: ignore[assignment]
+
+    def __init__(self, handler: RuntimeHandler) -> None:
+        super().__init__(RuntimeApiResource(handler), parsePOSTFormSubmission=False)
+        self.handler = handler
 
     def log(self, request: Any) -> None:
         """See the class docstring."""
@@ -145,5 +210,5 @@ class _QuietSite(Site):
 
 def listen(reactor: IReactorTCP, handler: RuntimeHandler, interface: str) -> IListeningPort:
     """A Runtime API for ``handler`` on a free port of ``interface``."""
-    site = _QuietSite(RuntimeApiResource(handler), parsePOSTFormSubmission=False)
+    site = _QuietSite(handler)
     return reactor.listenTCP(0, site, interface=interface)  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ from typing import Protocol
 import attrs
 from twisted.internet.defer import Deferred
 
+from awsemu.lambda_.peers import Address
+
 Output = Callable[[bytes], None]
 """Receives what the runtime writes to stdout and stderr, as it comes."""
 
@@ -70,6 +72,13 @@ class Executor(Protocol):
 
     def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
         """Start an environment; fails if it cannot be started at all."""
+
+    def admits(self, environment_id: str, client: Address, server: Address) -> bool:
+        """
+        Whether the connection from ``client`` to the environment's Runtime
+        API at ``server`` comes from the environment (see ``peers``): known
+        from the moment ``start`` is called until the environment is stopped.
+        """
 
     def remove_orphans(self) -> Deferred[None]:
         """Remove environments a previous daemon left behind (it was killed)."""

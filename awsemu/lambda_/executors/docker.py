@@ -9,11 +9,21 @@ pool; the reactor only sees Deferreds and output handed over with
 ``callFromThread``. Containers carry the label ``awsemu=lambda`` and their
 daemon's identity, so a daemon that was killed leaves containers the next
 one recognises as orphans and removes.
+
+Each container runs as a uid of its own (``--lambda-user``'s range; AWS too
+runs functions as an unprivileged user, and its images, like awsemu's, only
+need ``/tmp`` writable and ``/var/task`` readable). With host networking
+the container's sockets are the host's, so its Runtime API tells its
+connections from anyone else's by the uid owning the connecting socket
+(``peers``); with another network mode, by the container's address. One uid
+for all (``--lambda-user`` a single user) only tells containers from other
+users' processes, and ``root`` keeps the image's user and checks nothing.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
@@ -26,8 +36,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from awsemu.config import Config
+from awsemu.config import DEFAULT_LAMBDA_USER, Config, LambdaUser
+from awsemu.lambda_ import peers
 from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
+from awsemu.lambda_.peers import Address
 
 LABEL: Final = "awsemu"
 OWNER_LABEL: Final = "awsemu.owner"
@@ -63,6 +75,14 @@ def _alive(label: str) -> bool:
 
 
 @attrs.define(eq=False)
+class _Identity:
+    """What tells an environment's container apart: its uid, its network addresses."""
+
+    uid: int | None
+    addresses: frozenset[str] = frozenset()
+
+
+@attrs.define(eq=False)
 class _Container:
     """A running environment's container: its end, and how to remove it."""
 
@@ -71,9 +91,12 @@ class _Container:
     ended: Deferred[str] = attrs.field(factory=Deferred)
     _stopping: Deferred[None] | None = None
 
+    environment_id: str = ""
+
     def stop(self) -> Deferred[None]:
         if self._stopping is None:
             self._stopping = self.executor.blocking(self.container.remove, force=True)
+            self._stopping.addBoth(self.executor.forget, self.environment_id)
         return self._stopping
 
 
@@ -94,10 +117,13 @@ class DockerExecutor:
     client: Any
     images: Mapping[str, str]
     network: str = "host"
+    user: LambdaUser = DEFAULT_LAMBDA_USER
     identity: str = attrs.field(factory=owner)
     name: str = "docker"
     log_settle: float = 0.05
+    chance: random.Random = attrs.field(factory=random.SystemRandom)
     _log: Logger = attrs.field(factory=Logger)
+    _identities: dict[str, _Identity] = attrs.field(factory=dict)
 
     @property
     def runtime_interface(self) -> str:
@@ -123,8 +149,33 @@ class DockerExecutor:
                 variables[name] = variables[name].replace("127.0.0.1", "host.docker.internal")
         return variables
 
-    def _run(self, spec: EnvironmentSpec) -> Any:
-        """Create and start the container (blocking)."""
+    def _uid(self) -> int | None:
+        """A new container's uid; None keeps the image's user."""
+        if self.user.first == 0:
+            return None
+        taken = {identity.uid for identity in self._identities.values()}
+        return peers.pick_uid(
+            self.user, lambda uid: uid in taken or peers.uid_in_use(uid), self.chance
+        )
+
+    def admits(self, environment_id: str, client: Address, server: Address) -> bool:
+        identity = self._identities.get(environment_id)
+        if identity is None:
+            return False
+        if self.network != "host":
+            return client[0] in identity.addresses
+        if identity.uid is None:
+            return True
+        owner = peers.socket_owner(client, server)
+        return owner is not None and owner.uid == identity.uid
+
+    def forget(self, result: T, environment_id: str) -> T:
+        """The environment is gone: its identity no longer admits anyone."""
+        self._identities.pop(environment_id, None)
+        return result
+
+    def _run(self, spec: EnvironmentSpec, uid: int | None) -> Any:
+        """Create and start the container, then read its addresses (blocking)."""
         volumes = {}
         if spec.code is not None:
             volumes[spec.code] = {"bind": "/var/task", "mode": "ro"}
@@ -137,8 +188,10 @@ class DockerExecutor:
             options["working_dir"] = spec.working_directory
         if self.network != "host":
             options["extra_hosts"] = {"host.docker.internal": "host-gateway"}
+        if uid is not None:
+            options["user"] = f"{uid}:{uid}"
         command = list(spec.command) if spec.image is not None else [spec.handler]
-        return self.client.containers.run(
+        container = self.client.containers.run(
             self.image(spec),
             command or None,
             detach=True,
@@ -154,17 +207,30 @@ class DockerExecutor:
             name=f"awsemu-lambda-{spec.environment_id[:12]}",
             **options,
         )
+        if self.network != "host":
+            container.reload()
+        return container
+
+    def _addresses(self, container: Any) -> frozenset[str]:
+        networks = container.attrs.get("NetworkSettings", {}).get("Networks") or {}
+        return frozenset(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
 
     def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
         async def start() -> Handle:
-            container = await self.blocking(self._run, spec)
-            handle = _Container(self, container)
+            try:
+                container = await self.blocking(self._run, spec, identity.uid)
+            except BaseException:
+                self.forget(None, spec.environment_id)
+                raise
+            identity.addresses = self._addresses(container)
+            handle = _Container(self, container, environment_id=spec.environment_id)
             following = deferToThreadPool(
                 self.reactor, self.streams, self._follow, container, output
             )
             following.addErrback(self._lost).addCallback(handle.ended.callback)
             return handle
 
+        identity = self._identities[spec.environment_id] = _Identity(self._uid())
         return Deferred.fromCoroutine(start())
 
     def _follow(self, container: Any, output: Output) -> str:
@@ -221,5 +287,11 @@ async def connect(config: Config, reactor: Any, threads: ThreadPool) -> DockerEx
     streams = ThreadPool(minthreads=0, maxthreads=1024, name="awsemu-lambda-docker-output")
     streams.start()
     return DockerExecutor(
-        reactor, threads, streams, found, dict(config.lambda_image), config.lambda_network
+        reactor,
+        threads,
+        streams,
+        found,
+        dict(config.lambda_image),
+        config.lambda_network,
+        config.lambda_user,
     )

@@ -6,25 +6,65 @@ the environment's Runtime API, for machines without a Docker engine.
 Only Python zip functions can run this way, and on the interpreter given
 (whatever Python the function's runtime names); anything else is refused
 with a clear error before an environment is started.
+
+Isolation. Each environment starts in a session of its own, through a small
+bootstrap (``_BOOTSTRAP``, run by the same interpreter in isolated mode, so
+nothing of the function's is imported before it) that calls ``setsid``,
+drops to the function's uid when the daemon is root (``--lambda-user``: by
+default a uid of its own per environment, from a range no account uses),
+enters the code directory and only then execs awslambdaric. Stopping an
+environment (idle expiry, timeout, daemon shutdown) sends SIGTERM to the
+runtime, then SIGKILL to every process of the environment once the runtime
+is gone or after ``grace`` seconds: every process of its uid (nothing it
+starts can escape that), or of its session when it has no uid of its own.
+The environment counts as gone when its runtime has been reaped, not when
+every holder of its output pipes closed them: a child that kept stdout open
+can delay nothing. The same process lists tell the environment's Runtime
+API connections from anyone else's (``peers``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import random
+import shutil
 import signal
 import sys
-from typing import Any
+from typing import Any, Final
 
 import attrs
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ProcessDone, ProcessExitedAlready
 from twisted.internet.interfaces import IDelayedCall, IReactorProcess, IReactorTime
 from twisted.internet.protocol import ProcessProtocol
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from awsemu.lambda_ import errors
+from awsemu.config import DEFAULT_LAMBDA_USER, LambdaUser
+from awsemu.lambda_ import errors, peers
 from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
+from awsemu.lambda_.peers import Address
+
+_BOOTSTRAP: Final = """\
+import os, sys
+uid, directory, *command = sys.argv[1:]
+os.setsid()
+if uid:
+    os.setgroups([])
+    os.setgid(int(uid))
+    os.setuid(int(uid))
+try:
+    os.chdir(directory)
+    os.execv(command[0], command)
+except OSError as error:
+    sys.stderr.write(f"awsemu: uid {os.getuid()} cannot run the runtime: {error}\\n")
+    sys.exit(126)
+"""
+"""Runs in the new process: its own session, the function's uid, then the runtime."""
+
+SETTLE: Final = 0.2
+"""Seconds the runtime's last output may take to arrive once it has exited."""
 
 
 def exit_status(reason: Failure) -> str:
@@ -39,40 +79,99 @@ def exit_status(reason: Failure) -> str:
 
 @attrs.define(eq=False)
 class _RuntimeProcess(ProcessProtocol):
-    """One runtime process: its output goes to ``output``, its end to ``ended``."""
+    """
+    One environment's processes: the runtime, whose output goes to
+    ``output`` and whose end to ``ended``, and whatever it started (see the
+    module docstring). ``uid`` is the uid it runs as (None: the daemon's),
+    ``own_uid`` whether no other environment shares it.
+    """
 
     output: Output
     clock: IReactorTime
     grace: float
+    uid: int | None = None
+    own_uid: bool = False
     ended: Deferred[str] = attrs.field(factory=Deferred)
-    _gone: bool = False
-    _waiters: list[Deferred[None]] = attrs.field(factory=list)
+    gone: Deferred[None] = attrs.field(factory=Deferred)
+    pid: int = 0
+    _status: str | None = None
+    _finished: bool = False
+    _stopping: bool = False
+    _settle: IDelayedCall | None = None
     _kill: IDelayedCall | None = None
+
+    def connectionMade(self) -> None:
+        self.pid = self.transport.pid  # type: ignore[union-attr]
 
     def outReceived(self, data: bytes) -> None:
         self.output(data)
 
     errReceived = outReceived
 
+    def processExited(self, reason: Failure) -> None:
+        self._status = exit_status(reason)
+        self._settle = self.clock.callLater(SETTLE, self._finish)
+
     def processEnded(self, reason: Failure) -> None:
-        if self._kill is not None and self._kill.active():
-            self._kill.cancel()
-        self._gone = True
-        self.ended.callback(exit_status(reason))
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            waiter.callback(None)
+        self._status = self._status or exit_status(reason)
+        self._finish()
+
+    def members(self) -> list[int]:
+        """The environment's live processes (see the module docstring)."""
+        if self.uid is not None and self.own_uid:
+            return peers.uid_members(self.uid)
+        return peers.session_members(self.pid)
+
+    def admits(self, client: Address, server: Address) -> bool:
+        """See ``Executor.admits``; the runtime itself is asked first, then its session."""
+        owner = peers.socket_owner(client, server)
+        if owner is None or (self.uid is not None and owner.uid != self.uid):
+            return False
+        if self.own_uid or peers.holds_socket(self.pid, owner.inode):
+            return True
+        return any(peers.holds_socket(pid, owner.inode) for pid in self.members())
+
+    def _finish(self) -> None:
+        """The runtime is gone: its end is known; if stopping, nothing of it stays."""
+        if self._finished:
+            return
+        self._finished = True
+        for call in (self._settle, self._kill):
+            if call is not None and call.active():
+                call.cancel()
+        # Children may hold the output pipes: stop reading them.
+        self.transport.loseConnection()  # type: ignore[union-attr]
+        assert self._status is not None
+        self.ended.callback(self._status)
+        if self._stopping:
+            self._end_all()
+
+    def _end_all(self) -> None:
+        peers.kill_all(self.members)
+        if not self.gone.called:
+            self.gone.callback(None)
 
     def stop(self) -> Deferred[None]:
-        """SIGTERM, then SIGKILL after ``grace`` seconds; fires once the process is reaped."""
-        if self._gone:
-            return succeed(None)
-        if self._kill is None:
-            self._signal("TERM")
-            self._kill = self.clock.callLater(self.grace, self._signal, "KILL")
+        """
+        SIGTERM to the runtime, then SIGKILL to every process of the
+        environment once the runtime is gone or ``grace`` seconds passed;
+        fires once the runtime is reaped and the rest killed.
+        """
         waiter: Deferred[None] = Deferred()
-        self._waiters.append(waiter)
+        self.gone.addBoth(waiter.callback)
+        if self._stopping:
+            return waiter
+        self._stopping = True
+        if self._finished:
+            self._end_all()
+        else:
+            self._signal("TERM")
+            self._kill = self.clock.callLater(self.grace, self._kill_all)
         return waiter
+
+    def _kill_all(self) -> None:
+        self._signal("KILL")
+        peers.kill_all(self.members)
 
     def _signal(self, name: str) -> None:
         try:
@@ -81,20 +180,69 @@ class _RuntimeProcess(ProcessProtocol):
             pass
 
 
+def reachable(program: str) -> bool:
+    """
+    Whether users other than its owner can run ``program``: every directory
+    on its way is searchable, through its links (a virtualenv's ``python``)
+    and to what they point at.
+    """
+    found = shutil.which(program) or program
+    return all(_searchable(path) for path in {os.path.abspath(found), os.path.realpath(found)})
+
+
+def _searchable(path: str) -> bool:
+    while True:
+        try:
+            if not os.stat(path).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+        if path == os.path.dirname(path):
+            return True
+        path = os.path.dirname(path)
+
+
 class _Reactor(IReactorProcess, IReactorTime):
     """A reactor that spawns processes and keeps time."""
 
 
 @attrs.define
 class ProcessExecutor:
-    """See the module docstring. ``python`` is the interpreter with awslambdaric installed."""
+    """
+    See the module docstring. ``python`` is the interpreter with awslambdaric
+    installed; ``user`` whom functions run as when ``root`` (the daemon
+    runs as root).
+    """
 
     reactor: _Reactor
     python: str
+    user: LambdaUser = DEFAULT_LAMBDA_USER
     grace: float = 2.0
     name: str = "process"
     runtime_interface: str = "127.0.0.1"
     log_settle: float = 0.0
+    root: bool = attrs.field(factory=lambda: os.geteuid() == 0)
+    chance: random.Random = attrs.field(factory=random.SystemRandom)
+    _running: dict[str, _RuntimeProcess] = attrs.field(factory=dict)
+    _drop: bool = attrs.field(init=False, default=False)
+    _log: Logger = attrs.field(factory=Logger)
+
+    def __attrs_post_init__(self) -> None:
+        """
+        Drop privileges when root, unless asked not to, or unless no other
+        user can run ``python`` (a Python installed under ``/root``): then
+        functions run as root, and the log says why.
+        """
+        if not self.root or self.user.first == 0:
+            return
+        self._drop = reachable(self.python)
+        if not self._drop:
+            self._log.warn(
+                "Lambda functions run as root: uid {uid} cannot reach {python}; install a"
+                " Python others can run and pass it as --lambda-python, or --lambda-user root",
+                uid=str(self.user),
+                python=self.python,
+            )
 
     def check(self, runtime: str | None, image: str | None) -> None:
         if image is not None or not (runtime or "").startswith("python"):
@@ -117,15 +265,43 @@ class ProcessExecutor:
             "PYTHONPATH": os.pathsep.join(path),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         }
-        process = _RuntimeProcess(output, self.reactor, self.grace)
+        uid = self._uid()
+        unreachable = [d for d in (spec.code, spec.layers) if d is not None and not reachable(d)]
+        if uid is not None and unreachable:
+            return fail(
+                errors.environment_failed(
+                    f"the function's uid {uid} cannot reach {unreachable[0]}: let other users"
+                    " search its directories (chmod o+x), or run functions as root"
+                    " (--lambda-user root)"
+                )
+            )
+        own = uid is not None and self.user.per_environment
+        process = _RuntimeProcess(output, self.reactor, self.grace, uid, own)
+        runtime = [self.python, "-m", "awslambdaric", spec.handler]
         self.reactor.spawnProcess(
             process,
             self.python,
-            [self.python, "-m", "awslambdaric", spec.handler],
+            [self.python, "-I", "-S", "-c", _BOOTSTRAP, str(uid or ""), spec.code, *runtime],
             env=variables,
-            path=spec.code,
         )
+        self._running[spec.environment_id] = process
+        process.gone.addCallback(lambda _: self._running.pop(spec.environment_id, None))
         return succeed(process)
+
+    def _uid(self) -> int | None:
+        """The uid of a new environment: None to keep the daemon's."""
+        if not self._drop:
+            return None
+        uid = peers.pick_uid(
+            self.user,
+            lambda uid: any(p.uid == uid for p in self._running.values()) or peers.uid_in_use(uid),
+            self.chance,
+        )
+        return uid
+
+    def admits(self, environment_id: str, client: Address, server: Address) -> bool:
+        process = self._running.get(environment_id)
+        return process is not None and process.admits(client, server)
 
     def remove_orphans(self) -> Deferred[None]:
         """
