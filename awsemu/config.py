@@ -64,6 +64,11 @@ class Config:
         version runs at once; more concurrent invocations wait.
     @ivar lambda_retry_delay: Seconds between retries of a failed C{Event} invocation.
     @ivar lambda_python: The Python (with awslambdaric) the process executor runs.
+    @ivar auth: How signatures are checked: C{off}, C{verify} (keys awsemu
+        knows must sign correctly) or C{enforce} (every request must be
+        signed with a known key).
+    @ivar credentials: An AWS CLI credentials file whose keys awsemu knows,
+        or C{None}.
     """
 
     port: str = "tcp:4566"
@@ -82,6 +87,8 @@ class Config:
     lambda_max_environments: int = 20
     lambda_retry_delay: float = 60.0
     lambda_python: str = sys.executable
+    auth: str = "verify"
+    credentials: FilePath[str] | None = None
 
 
 def parse_port(text: str) -> str:
@@ -213,6 +220,31 @@ def parse_count(text: str) -> int:
     return int(text)
 
 
+AUTH_MODES: tuple[str, ...] = ("off", "verify", "enforce")
+
+
+def parse_auth(text: str) -> str:
+    """Accept C{off}, C{verify} or C{enforce}."""
+    if text not in AUTH_MODES:
+        raise ConfigError(f"{text!r} is not one of {', '.join(AUTH_MODES)}")
+    return text
+
+
+def parse_credentials(text: str) -> FilePath[str]:
+    """
+    Accept an AWS CLI credentials file with at least one key; the daemon
+    reads it again when it starts.
+    """
+    from awsemu.auth.keys import read_credentials
+
+    path = parse_path(text)
+    try:
+        read_credentials(path.getContent().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ConfigError(f"{path.path!r}: {e}") from e
+    return path
+
+
 def _show(value: object) -> str:
     """Write a default value the way a user would type it."""
     if value is None:
@@ -317,6 +349,18 @@ OPTIONS: tuple[Option, ...] = (
         "lambda-python",
         parse_nonempty,
         "Python interpreter (with awslambdaric installed) of the process executor.",
+    ),
+    Option(
+        "auth",
+        parse_auth,
+        "Signature checks: off; verify (keys awsemu knows must sign correctly, others pass);"
+        " enforce (unsigned requests and unknown keys are refused).",
+    ),
+    Option(
+        "credentials",
+        parse_credentials,
+        "AWS CLI credentials file of root keys awsemu knows; a profile's aws_account_id"
+        " (12 digits) picks its account, else 000000000000.",
     ),
 )
 

@@ -55,6 +55,8 @@ class OptionTableTests(SynchronousTestCase):
                 "AWSEMU_LAMBDA_MAX_ENVIRONMENTS",
                 "AWSEMU_LAMBDA_RETRY_DELAY",
                 "AWSEMU_LAMBDA_PYTHON",
+                "AWSEMU_AUTH",
+                "AWSEMU_CREDENTIALS",
             ],
         )
 
@@ -221,3 +223,38 @@ class ParseRegionTests(SynchronousTestCase):
         """Anything else is refused."""
         for text in ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "us-east-١"]:
             self.assertRaises(ConfigError, parse_region, text)
+
+
+class ParseAuthTests(SynchronousTestCase):
+    """C{--auth} and C{--credentials}."""
+
+    def test_modes(self) -> None:
+        """The three modes are accepted; anything else names them."""
+        for mode in ("off", "verify", "enforce"):
+            self.assertEqual(config_from_options({"auth": mode}, {}).auth, mode)
+        e = self.assertRaises(ConfigError, config_from_options, {}, {"AWSEMU_AUTH": "strict"})
+        self.assertEqual(str(e), "AWSEMU_AUTH: 'strict' is not one of off, verify, enforce")
+
+    def test_default(self) -> None:
+        """Known keys are verified unless told otherwise."""
+        self.assertEqual(Config().auth, "verify")
+
+    def test_credentials_file(self) -> None:
+        """A credentials file with a key is accepted as a path."""
+        path = FilePath(self.mktemp())
+        path.setContent(b"[me]\naws_access_key_id = AKIAME\naws_secret_access_key = s\n")
+        self.assertEqual(config_from_options({"credentials": path.path}, {}).credentials, path)
+
+    def test_bad_credentials_file(self) -> None:
+        """A missing file, or one without a usable key, is refused with the reason."""
+        missing = self.mktemp()
+        e = self.assertRaises(ConfigError, config_from_options, {"credentials": missing}, {})
+        self.assertTrue(str(e).startswith(f"--credentials: {FilePath(missing).path!r}: "))
+        path = FilePath(self.mktemp())
+        path.setContent(b"[me]\naws_access_key_id = AKIAME\n")
+        e = self.assertRaises(ConfigError, config_from_options, {"credentials": path.path}, {})
+        self.assertEqual(
+            str(e),
+            f"--credentials: {path.path!r}: profile 'me' needs both aws_access_key_id and"
+            " aws_secret_access_key",
+        )
