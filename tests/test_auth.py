@@ -92,6 +92,16 @@ class NormalizedPathTests(SynchronousTestCase):
             self.assertEqual(sigv4.normalized_path(raw), canonical, raw)
 
 
+class TimestampTests(SynchronousTestCase):
+    """``amz_timestamp`` reads ``X-Amz-Date`` and nothing else."""
+
+    def test_times(self) -> None:
+        self.assertEqual(sigv4.amz_timestamp("20261203T040000Z"), NOW)
+        self.assertEqual(sigv4.amz_timestamp("19700101T000001Z"), 1.0)
+        for bad in ("20261303T040000Z", "20261203T250000Z", "2026-12-03T04:00:00Z", "", "x"):
+            self.assertRaises(ValueError, sigv4.amz_timestamp, bad)
+
+
 class CredentialsFileTests(SynchronousTestCase):
     """``read_credentials`` reads the AWS CLI's credentials file."""
 

@@ -31,6 +31,7 @@ AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
 EMPTY_SHA256: Final = hashlib.sha256(b"").hexdigest()
 MAX_CLOCK_SKEW: Final = 15 * 60
 """How far a request's time may be from the server's, in seconds (AWS: 15 minutes)."""
+_AMZ_DATE_TEXT: Final = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z", re.ASCII)
 _WHITESPACE: Final = re.compile(r"\s+")
 _AUTHORIZATION_FIELD: Final = re.compile(r"\s*(\w+)=([^,\s]*)\s*(?:,|$)")
 
@@ -67,7 +68,12 @@ def hmac_sha256(key: bytes, text: str) -> bytes:
 
 def amz_timestamp(text: str) -> float:
     """The epoch seconds of an ``X-Amz-Date`` (``20130524T000000Z``); ValueError if malformed."""
-    return datetime.strptime(text, AMZ_DATE).replace(tzinfo=UTC).timestamp()
+    # A fifth of a signature check's time went to strptime: this is the same check, faster.
+    found = _AMZ_DATE_TEXT.fullmatch(text)
+    if found is None:
+        raise ValueError(f"{text!r} is not an ISO 8601 basic UTC time")
+    year, month, day, hour, minute, second = map(int, found.groups())
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 def signed_headers(text: str) -> list[str]:
