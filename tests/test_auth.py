@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 
 import botocore.auth
-from botocore.auth import SigV4Auth, SigV4QueryAuth
+from botocore.auth import SigV2Auth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from twisted.internet.task import Clock
@@ -431,8 +431,44 @@ class SignatureTests(SynchronousTestCase):
         keys = directory(Mode.OFF)
         self.assertIs(authenticator(keys, keys.clock), accept_all)
 
+    def test_query_sigv2(self) -> None:
+        """IAM and STS take the query protocol's SigV2, as botocore's ``SigV2Auth`` signs."""
+        for secret, token, expected in [
+            (SECRET, None, None),
+            ("wrong", None, "SignatureDoesNotMatch"),
+            (SECRET, "token", "InvalidClientTokenId"),
+        ]:
+            request = AWSRequest(
+                "POST",
+                f"http://{HOST}/",
+                {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                {"Action": "ListUsers", "Version": "2010-05-08", "PathPrefix": "/a b/"},
+            )
+            SigV2Auth(Credentials(KEY_ID, secret, token)).add_auth(request)
+            prepared = request.prepare()
+            signed = HttpRequest.from_uri(
+                "POST",
+                "/",
+                [*prepared.headers.items(), ("Host", HOST)],
+                prepared.body.encode(),
+                host=HOST,
+            )
+            stamp = sigv4.amz_timestamp(
+                signed.form()["Timestamp"].replace("-", "").replace(":", "")
+            )
+            error = check(signed, "iam", Mode.ENFORCE, now=stamp)
+            if expected is None:
+                self.assertIsNone(error)
+                self.assertRefused(
+                    check(signed, "sts", Mode.ENFORCE, now=stamp + 901),
+                    "SignatureDoesNotMatch",
+                    403,
+                )
+            else:
+                self.assertRefused(error, expected, 403)
+
     def test_sigv2_of_known_key(self) -> None:
-        """A known key must sign with SigV4: any other scheme is refused."""
+        """A known key must sign with SigV4 (or IAM's and STS's SigV2): others are refused."""
         request = HttpRequest.from_uri(
             "GET",
             "/?Action=GetCallerIdentity",

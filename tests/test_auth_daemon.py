@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -18,7 +19,10 @@ from typing import Any
 
 import boto3
 from botocore import UNSIGNED
+from botocore.auth import SigV2Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config as BotoConfig
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
@@ -186,6 +190,31 @@ class EnforceTests(AuthTestCase):
         )
         bob = client(self.daemon, "sts", BOB, BOB_SECRET).get_caller_identity()
         self.assertEqual(bob["Account"], "000000000000")
+
+    def test_query_sigv2(self) -> None:
+        """STS and IAM take SigV2-signed forms too; the key's account is the caller's."""
+        for secret, status in ((ALICE_SECRET, 200), ("wrong", 403)):
+            request = AWSRequest(
+                "POST",
+                self.daemon.url + "/",
+                {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                {"Action": "GetCallerIdentity", "Version": "2011-06-15"},
+            )
+            SigV2Auth(Credentials(ALICE, secret)).add_auth(request)
+            prepared = request.prepare()
+            answer = urllib.request.Request(
+                prepared.url, prepared.body.encode(), dict(prepared.headers.items())
+            )
+            try:
+                with urllib.request.urlopen(answer, timeout=10) as response:
+                    code, body = response.status, response.read()
+            except urllib.error.HTTPError as e:
+                code, body = e.code, e.read()
+            self.assertEqual(code, status, body)
+            expected = (
+                f"<Account>{ALICE_ACCOUNT}</Account>" if status == 200 else "SignatureDoesNotMatch"
+            )
+            self.assertIn(expected.encode(), body)
 
     def test_iam_users_and_sessions(self) -> None:
         """Keys IAM and STS issue are known: used right they work, used wrong they do not."""

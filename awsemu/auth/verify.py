@@ -6,8 +6,10 @@ request; a refusal is answered in the service's own protocol and words.
 These services sign as botocore's ``SigV4Auth`` does: the path normalised
 and encoded once more, the whole body hashed (``x-amz-content-sha256``, if
 sent, must be that hash or ``UNSIGNED-PAYLOAD``), in an ``Authorization``
-header or a presigned URL's query. A key awsemu knows that signs any other
-way (SigV2) is refused: no current SDK signs these services' requests so.
+header or a presigned URL's query. IAM and STS also take the query
+protocol's SigV2 (``SignatureVersion=2`` among the parameters, as
+botocore's ``SigV2Auth`` signs). A key awsemu knows that signs any other way
+is refused.
 
 What a request with an unknown key costs under ``verify``: two dictionary
 lookups (see ``KeyDirectory.check``); the key id was already read from the
@@ -16,6 +18,9 @@ request for its account.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from base64 import b64encode
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -65,6 +70,8 @@ class Wording:
     bad_signature: str
     expired: str
     incomplete: str
+    sigv2: bool = False
+    """Whether the service takes the query protocol's SigV2."""
 
     def refusal(self, problem: Problem) -> ServiceError:
         if problem is Problem.UNSIGNED:
@@ -105,6 +112,7 @@ _QUERY: Final = Wording(
     "SignatureDoesNotMatch",
     "ExpiredToken",
     "IncompleteSignature",
+    sigv2=True,
 )
 # Lambda and API Gateway's REST APIs answer behind API Gateway's front door:
 # 403 and ``{"message": "Missing Authentication Token"}`` with
@@ -183,8 +191,47 @@ def _payload_hash(request: HttpRequest) -> str:
     return sigv4.sha256_hex(request.read_body())
 
 
+_SIGV2_DIGESTS: Final = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}
+_SIGV2_TIMESTAMP: Final = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _verify_sigv2(
+    request: HttpRequest, form: Mapping[str, str], key: KnownKey, now: float, words: Wording
+) -> None:
+    """
+    The query protocol's SigV2: an HMAC of the method, host, path and the
+    sorted, encoded parameters but ``Signature``, dated by ``Timestamp``.
+    """
+    digest = _SIGV2_DIGESTS.get(form.get("SignatureMethod") or "")
+    if digest is None:
+        raise _Refused(words.signature())
+    stamp = form.get("Timestamp") or ""
+    try:
+        moment = datetime.strptime(stamp, _SIGV2_TIMESTAMP).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        raise _Refused(words.signature()) from None
+    _check_window(stamp, moment, now, words)
+    parameters = "&".join(
+        f"{sigv4.uri_encode(name)}={sigv4.uri_encode(value)}"
+        for name, value in sorted(form.items())
+        if name != "Signature"
+    )
+    to_sign = f"{request.method}\n{request.host}\n{request.path or '/'}\n{parameters}"
+    expected = b64encode(hmac.new(key.secret.encode(), to_sign.encode(), digest).digest())
+    if not hmac.compare_digest(expected.decode(), form.get("Signature") or ""):
+        raise _Refused(words.signature())
+
+
 def verify_signature(request: HttpRequest, key: KnownKey, now: float, words: Wording) -> None:
-    """Raise ``_Refused`` unless ``request`` is signed with ``key`` (SigV4) within its time."""
+    """
+    Raise ``_Refused`` unless ``request`` is signed with ``key`` (SigV4, or
+    SigV2 where the service takes it) within its time.
+    """
+    if words.sigv2 and "authorization" not in request.headers:
+        form = request.form()
+        if form.get("SignatureVersion") == "2":
+            _verify_sigv2(request, form, key, now, words)
+            return
     presigned = request.query_value("X-Amz-Signature")
     if presigned is not None:
         fields = {
@@ -242,8 +289,11 @@ class Authenticator:
         words = WORDINGS.get(context.service)
         if words is None:
             return None
+        token = sigv4.presented_token(request)
+        if token is None and words.sigv2:
+            token = request.form().get("SecurityToken")
         try:
-            key = self.keys.check(context.access_key_id, sigv4.presented_token(request))
+            key = self.keys.check(context.access_key_id, token)
             if key is not None:
                 verify_signature(request, key, self.clock.seconds(), words)
         except KeyRefused as refused:

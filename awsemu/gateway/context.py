@@ -84,13 +84,23 @@ def _scope(credential: str) -> CredentialScope | None:
     return CredentialScope(access_key_id=parts[0], region=parts[2], service=parts[3])
 
 
-def _sigv2_access_key_id(request: HttpRequest) -> str | None:
+_SIGV2_FORM_SERVICES: Final = frozenset({"iam", "sts"})
+"""The query-protocol services, whose SigV2 requests carry the key id in their form."""
+
+
+def _sigv2_access_key_id(request: HttpRequest, service: str) -> str | None:
     """
     The access key id of a SigV2 request (``Authorization: AWS AKID:sig``,
-    or a presigned URL's ``AWSAccessKeyId``), which older S3 clients still send.
+    or a presigned URL's ``AWSAccessKeyId``), which older S3 clients still
+    send; for IAM and STS, also a form body's ``AWSAccessKeyId`` (routing
+    has parsed that form already).
     """
     match = _SIGV2_AUTHORIZATION.match(request.headers.get("authorization") or "")
-    return request.query_value("AWSAccessKeyId") if match is None else match.group(1)
+    if match is not None:
+        return match.group(1)
+    if service in _SIGV2_FORM_SERVICES:
+        return request.form().get("AWSAccessKeyId")
+    return request.query_value("AWSAccessKeyId")
 
 
 def no_known_keys(access_key_id: str) -> str | None:
@@ -177,7 +187,7 @@ def new_context(
     """
     scope = credential_scope(request)
     if scope is None:
-        access_key_id, region = _sigv2_access_key_id(request), default_region
+        access_key_id, region = _sigv2_access_key_id(request, service), default_region
     else:
         access_key_id, region = scope.access_key_id, scope.region
     request_id, host_id = _REQUEST_IDS.get(service, _uuid_ids)(random)
