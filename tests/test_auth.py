@@ -67,6 +67,23 @@ def directory(mode: Mode, now: float = NOW, iam: IamStore | None = None) -> KeyD
     return KeyDirectory(mode, clock, {KEY_ID: KnownKey(SECRET, ACCOUNT)}, iam)
 
 
+def add_session(iam: IamStore, expires: float) -> IamStore:
+    """``iam`` with the session ``ASIASESSION`` (secret ``session-secret``, token ``token``)."""
+    iam.add_session(
+        "ASIASESSION",
+        {
+            "Account": ACCOUNT,
+            "RoleName": "r",
+            "RoleId": "AROA",
+            "SessionName": "s",
+            "SecretAccessKey": "session-secret",
+            "SessionToken": "token",
+            "Expiration": expires,
+        },
+    )
+    return iam
+
+
 def check(
     request: HttpRequest, service: str, mode: Mode = Mode.VERIFY, now: float = NOW, **kw: object
 ) -> ServiceError | None:
@@ -189,18 +206,7 @@ class KeyDirectoryTests(SynchronousTestCase):
                 "CreateDate": 0.0,
             },
         )
-        iam.add_session(
-            "ASIASESSION",
-            {
-                "Account": ACCOUNT,
-                "RoleName": "r",
-                "RoleId": "AROA",
-                "SessionName": "s",
-                "SecretAccessKey": "session-secret",
-                "SessionToken": "token",
-                "Expiration": NOW + 10,
-            },
-        )
+        add_session(iam, NOW + 10)
         keys = directory(Mode.VERIFY, iam=iam)
         self.assertEqual(keys.account_for_key("ASIASESSION"), ACCOUNT)
         self.assertEqual(keys.account_for_key(KEY_ID), ACCOUNT)
@@ -400,19 +406,7 @@ class SignatureTests(SynchronousTestCase):
 
     def test_session(self) -> None:
         """An STS session's key needs its token; an expired one is refused as such."""
-        iam = IamStore()
-        iam.add_session(
-            "ASIASESSION",
-            {
-                "Account": ACCOUNT,
-                "RoleName": "r",
-                "RoleId": "AROA",
-                "SessionName": "s",
-                "SecretAccessKey": "session-secret",
-                "SessionToken": "token",
-                "Expiration": NOW + 60,
-            },
-        )
+        iam = add_session(IamStore(), NOW + 60)
         good = sign("logs", key_id="ASIASESSION", secret="session-secret", token="token")
         self.assertIsNone(check(good, "logs", iam=iam))
         self.assertRefused(

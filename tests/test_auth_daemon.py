@@ -287,6 +287,26 @@ class EnforceTests(AuthTestCase):
         with urllib.request.urlopen(url, timeout=10) as answer:
             self.assertEqual(answer.read(), b"secret")
 
+    def test_data_plane_open(self) -> None:
+        """A deployed API answers unsigned calls: its own authorization is its own matter."""
+        apigateway = client(self.daemon, "apigateway")
+        api = apigateway.create_rest_api(name="open")["id"]
+        root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+        resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="ping")["id"]
+        method = {"restApiId": api, "resourceId": resource, "httpMethod": "GET"}
+        apigateway.put_method(**method, authorizationType="NONE")
+        apigateway.put_integration(
+            **method, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'}
+        )
+        apigateway.put_method_response(**method, statusCode="200")
+        apigateway.put_integration_response(
+            **method, statusCode="200", responseTemplates={"application/json": '{"ok": true}'}
+        )
+        apigateway.create_deployment(restApiId=api, stageName="dev")
+        url = f"{self.daemon.url}/restapis/{api}/dev/_user_request_/ping"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            self.assertEqual(json.loads(answer.read()), {"ok": True})
+
     def test_function_calls_back(self) -> None:
         """A function's own SDK calls, with the keys awsemu gave it, are served."""
         s3 = client(self.daemon, "s3")
