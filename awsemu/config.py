@@ -388,4 +388,9 @@ def config_from_options(given: Mapping[str, str | None], environ: Mapping[str, s
                 values[option.attribute] = option.parse(text)
             except ConfigError as e:
                 raise ConfigError(f"{source}: {e}") from e
+    if values.get("auth") == "enforce" and values.get("credentials") is None:
+        raise ConfigError(
+            "--auth enforce needs --credentials (or AWSEMU_CREDENTIALS): without a key"
+            " awsemu knows, every request would be refused"
+        )
     return Config(**values)

@@ -230,7 +230,7 @@ class ParseAuthTests(SynchronousTestCase):
 
     def test_modes(self) -> None:
         """The three modes are accepted; anything else names them."""
-        for mode in ("off", "verify", "enforce"):
+        for mode in ("off", "verify"):
             self.assertEqual(config_from_options({"auth": mode}, {}).auth, mode)
         e = self.assertRaises(ConfigError, config_from_options, {}, {"AWSEMU_AUTH": "strict"})
         self.assertEqual(str(e), "AWSEMU_AUTH: 'strict' is not one of off, verify, enforce")
@@ -240,10 +240,18 @@ class ParseAuthTests(SynchronousTestCase):
         self.assertEqual(Config().auth, "verify")
 
     def test_credentials_file(self) -> None:
-        """A credentials file with a key is accepted as a path."""
+        """A credentials file with a key is accepted as a path; ``enforce`` needs one."""
         path = FilePath(self.mktemp())
         path.setContent(b"[me]\naws_access_key_id = AKIAME\naws_secret_access_key = s\n")
         self.assertEqual(config_from_options({"credentials": path.path}, {}).credentials, path)
+        config = config_from_options({"auth": "enforce"}, {"AWSEMU_CREDENTIALS": path.path})
+        self.assertEqual((config.auth, config.credentials), ("enforce", path))
+        e = self.assertRaises(ConfigError, config_from_options, {"auth": "enforce"}, {})
+        self.assertEqual(
+            str(e),
+            "--auth enforce needs --credentials (or AWSEMU_CREDENTIALS): without a key awsemu"
+            " knows, every request would be refused",
+        )
 
     def test_bad_credentials_file(self) -> None:
         """A missing file, or one without a usable key, is refused with the reason."""

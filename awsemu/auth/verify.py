@@ -103,7 +103,8 @@ _JSON: Final = Wording(
 )
 # The query protocol's (IAM and STS API references, "Common Errors":
 # MissingAuthenticationToken, InvalidClientTokenId, SignatureDoesNotMatch
-# and ExpiredToken are 403s; IncompleteSignature is a 400).
+# and ExpiredToken are 403s; IncompleteSignature is a 400; an unsigned
+# GetCallerIdentity gets MissingAuthenticationToken, aws/aws-sdk-php#3246).
 _QUERY: Final = Wording(
     403,
     "MissingAuthenticationToken",
