@@ -380,6 +380,23 @@ class SignatureTests(SynchronousTestCase):
             " (20261203T034400Z + 15 min.)",
         )
 
+    def test_undated(self) -> None:
+        """A signature without ``X-Amz-Date`` or ``Date`` is incomplete; ``Date`` alone will do."""
+        request = sign("logs")
+        headers = [(n, v) for n, v in request.headers.as_sent() if n.lower() != "x-amz-date"]
+        undated = HttpRequest.from_uri("POST", "/", headers, b"{}", host=HOST)
+        self.assertRefused(
+            check(undated, "logs"),
+            "IncompleteSignatureException",
+            400,
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        )
+        dated = HttpRequest.from_uri(
+            "POST", "/", [*headers, ("Date", "Thu, 03 Dec 2026 04:00:00 GMT")], b"{}", host=HOST
+        )
+        # Signed with X-Amz-Date among its headers, so the signature no longer matches.
+        self.assertRefused(check(dated, "logs"), "InvalidSignatureException", 400)
+
     def test_presigned(self) -> None:
         """A presigned URL (STS GetCallerIdentity, as EKS tokens are) is checked, and expires."""
         request = sign(
