@@ -116,6 +116,11 @@ class Config:
     @ivar lambda_retry_delay: Seconds between retries of a failed C{Event} invocation.
     @ivar lambda_python: The Python (with awslambdaric) the process executor runs.
     @ivar lambda_user: Who functions run as when the daemon runs as root.
+    @ivar auth: How signatures are checked: C{off}, C{verify} (keys awsemu
+        knows must sign correctly) or C{enforce} (every request must be
+        signed with a known key).
+    @ivar credentials: An AWS CLI credentials file whose keys awsemu knows,
+        or C{None}.
     """
 
     port: str = "tcp:4566"
@@ -135,6 +140,8 @@ class Config:
     lambda_retry_delay: float = 60.0
     lambda_python: str = sys.executable
     lambda_user: LambdaUser = DEFAULT_LAMBDA_USER
+    auth: str = "verify"
+    credentials: FilePath[str] | None = None
 
 
 def parse_port(text: str) -> str:
@@ -266,6 +273,31 @@ def parse_count(text: str) -> int:
     return int(text)
 
 
+AUTH_MODES: tuple[str, ...] = ("off", "verify", "enforce")
+
+
+def parse_auth(text: str) -> str:
+    """Accept C{off}, C{verify} or C{enforce}."""
+    if text not in AUTH_MODES:
+        raise ConfigError(f"{text!r} is not one of {', '.join(AUTH_MODES)}")
+    return text
+
+
+def parse_credentials(text: str) -> FilePath[str]:
+    """
+    Accept an AWS CLI credentials file with at least one key; the daemon
+    reads it again when it starts.
+    """
+    from awsemu.auth.keys import read_credentials
+
+    path = parse_path(text)
+    try:
+        read_credentials(path.getContent().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ConfigError(f"{path.path!r}: {e}") from e
+    return path
+
+
 def _show(value: object) -> str:
     """Write a default value the way a user would type it."""
     if value is None:
@@ -377,6 +409,18 @@ OPTIONS: tuple[Option, ...] = (
         "When the daemon runs as root: uids functions run as, FIRST-LAST (each environment"
         " its own), or one uid or user name for all (root keeps them root).",
     ),
+    Option(
+        "auth",
+        parse_auth,
+        "Signature checks: off; verify (keys awsemu knows must sign correctly, others pass);"
+        " enforce (unsigned requests and unknown keys are refused).",
+    ),
+    Option(
+        "credentials",
+        parse_credentials,
+        "AWS CLI credentials file of root keys awsemu knows; a profile's aws_account_id"
+        " (12 digits) picks its account, else 000000000000.",
+    ),
 )
 
 
@@ -403,4 +447,9 @@ def config_from_options(given: Mapping[str, str | None], environ: Mapping[str, s
                 values[option.attribute] = option.parse(text)
             except ConfigError as e:
                 raise ConfigError(f"{source}: {e}") from e
+    if values.get("auth") == "enforce" and values.get("credentials") is None:
+        raise ConfigError(
+            "--auth enforce needs --credentials (or AWSEMU_CREDENTIALS): without a key"
+            " awsemu knows, every request would be refused"
+        )
     return Config(**values)

@@ -11,9 +11,11 @@ from typing import Any
 from twisted.application import strports
 from twisted.application.service import IService, MultiService
 
+from awsemu.auth.keys import directory
+from awsemu.auth.verify import authenticator
 from awsemu.config import Config
 from awsemu.gateway.app import Gateway
-from awsemu.gateway.context import AccountForKey, no_known_keys
+from awsemu.gateway.context import ANONYMOUS_ACCOUNT, DEFAULT_ACCOUNT_ID, AccountForKey
 from awsemu.gateway.server import MEMORY_BODY_LIMIT, gateway_factory
 from awsemu.gateway.services import ServiceBackend
 from awsemu.services import SERVICE_FACTORIES
@@ -30,14 +32,10 @@ def make_backend(name: str, shared: SharedObjects) -> ServiceBackend:
 
 def account_lookup(shared: SharedObjects) -> AccountForKey:
     """
-    How the gateway finds the account of an access key IAM or STS issued:
-    through their shared store, when either service is enabled.
+    How the gateway finds the account of an access key awsemu knows: the
+    ``--credentials`` file's, and IAM's and STS's when either is enabled.
     """
-    if not {"iam", "sts"} & set(shared.config.services):
-        return no_known_keys
-    from awsemu.iam import directory
-
-    return shared.obtain(directory).account_for_key
+    return shared.assemble(directory).account_for_key
 
 
 def make_root_service(config: Config, reactor: Any) -> MultiService:
@@ -54,7 +52,14 @@ def make_root_service(config: Config, reactor: Any) -> MultiService:
         backends[name] = backend
         if IService.providedBy(backend):
             IService(backend).setServiceParent(root)
-    gateway = Gateway(backends, config.region, reactor, account_for_key=account_lookup(shared))
+    gateway = Gateway(
+        backends,
+        config.region,
+        reactor,
+        account_for_key=account_lookup(shared),
+        authenticate=authenticator(shared.assemble(directory), reactor),
+        unsigned_s3_account=ANONYMOUS_ACCOUNT if config.auth == "enforce" else DEFAULT_ACCOUNT_ID,
+    )
     factory = gateway_factory(
         gateway, reactor, None if config.data_dir is None else MEMORY_BODY_LIMIT
     )

@@ -88,8 +88,14 @@ class Daemon:
         return self.process.returncode
 
     def client(
-        self, service: str, access_key_id: str = "test", region: str = "us-east-1"
+        self,
+        service: str,
+        access_key_id: str = "test",
+        region: str = "us-east-1",
+        secret: str = "secret",
+        token: str | None = None,
     ) -> object:
+        """A boto3 client of this daemon; the secret matters for keys the daemon knows."""
         import boto3
 
         return boto3.client(
@@ -97,5 +103,6 @@ class Daemon:
             endpoint_url=self.url,
             region_name=region,
             aws_access_key_id=access_key_id,
-            aws_secret_access_key="secret",
+            aws_secret_access_key=secret,
+            aws_session_token=token,
         )

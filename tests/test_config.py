@@ -58,6 +58,8 @@ class OptionTableTests(SynchronousTestCase):
                 "AWSEMU_LAMBDA_RETRY_DELAY",
                 "AWSEMU_LAMBDA_PYTHON",
                 "AWSEMU_LAMBDA_USER",
+                "AWSEMU_AUTH",
+                "AWSEMU_CREDENTIALS",
             ],
         )
 
@@ -251,3 +253,46 @@ class ParseLambdaUserTests(SynchronousTestCase):
         """Empty, backwards or root-including ranges, and unknown users, are refused."""
         for text in ["", "9-7", "0-10", "5-5", "1-99999999999", "no-such-user-here", "-5"]:
             self.assertRaises(ConfigError, parse_lambda_user, text)
+
+
+class ParseAuthTests(SynchronousTestCase):
+    """C{--auth} and C{--credentials}."""
+
+    def test_modes(self) -> None:
+        """The three modes are accepted; anything else names them."""
+        for mode in ("off", "verify"):
+            self.assertEqual(config_from_options({"auth": mode}, {}).auth, mode)
+        e = self.assertRaises(ConfigError, config_from_options, {}, {"AWSEMU_AUTH": "strict"})
+        self.assertEqual(str(e), "AWSEMU_AUTH: 'strict' is not one of off, verify, enforce")
+
+    def test_default(self) -> None:
+        """Known keys are verified unless told otherwise."""
+        self.assertEqual(Config().auth, "verify")
+
+    def test_credentials_file(self) -> None:
+        """A credentials file with a key is accepted as a path; ``enforce`` needs one."""
+        path = FilePath(self.mktemp())
+        path.setContent(b"[me]\naws_access_key_id = AKIAME\naws_secret_access_key = s\n")
+        self.assertEqual(config_from_options({"credentials": path.path}, {}).credentials, path)
+        config = config_from_options({"auth": "enforce"}, {"AWSEMU_CREDENTIALS": path.path})
+        self.assertEqual((config.auth, config.credentials), ("enforce", path))
+        e = self.assertRaises(ConfigError, config_from_options, {"auth": "enforce"}, {})
+        self.assertEqual(
+            str(e),
+            "--auth enforce needs --credentials (or AWSEMU_CREDENTIALS): without a key awsemu"
+            " knows, every request would be refused",
+        )
+
+    def test_bad_credentials_file(self) -> None:
+        """A missing file, or one without a usable key, is refused with the reason."""
+        missing = self.mktemp()
+        e = self.assertRaises(ConfigError, config_from_options, {"credentials": missing}, {})
+        self.assertTrue(str(e).startswith(f"--credentials: {FilePath(missing).path!r}: "))
+        path = FilePath(self.mktemp())
+        path.setContent(b"[me]\naws_access_key_id = AKIAME\n")
+        e = self.assertRaises(ConfigError, config_from_options, {"credentials": path.path}, {})
+        self.assertEqual(
+            str(e),
+            f"--credentials: {path.path!r}: profile 'me' needs both aws_access_key_id and"
+            " aws_secret_access_key",
+        )

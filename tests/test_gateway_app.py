@@ -19,6 +19,7 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from zope.interface import implementer
 
 from awsemu import __version__
+from awsemu.auth.verify import Authenticate, accept_all
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.server import gateway_factory
@@ -67,9 +68,14 @@ class GatewayTests(TestCase):
         globalLogPublisher.addObserver(self.events)
         self.addCleanup(globalLogPublisher.removeObserver, self.events)
 
-    def serve(self, provider: object) -> None:
+    def serve(self, provider: object, authenticate: Authenticate = accept_all) -> None:
         """Listen on a free loopback port with a gateway serving STS from ``provider``."""
-        gateway = Gateway({"sts": ModelService("sts", provider)}, "us-east-1", reactor)
+        gateway = Gateway(
+            {"sts": ModelService("sts", provider)},
+            "us-east-1",
+            reactor,
+            authenticate=authenticate,
+        )
         site = gateway_factory(gateway, reactor)
         port: IListeningPort = reactor.listenTCP(0, site, interface="127.0.0.1")  # type: ignore[arg-type]
         self.addCleanup(port.stopListening)
@@ -114,6 +120,32 @@ class GatewayTests(TestCase):
             self.assertEqual(line["operation"], "GetCallerIdentity")
             self.assertEqual(line["status"], 200)
             self.assertRegex(line["line"], r"^sts GetCallerIdentity 200 \d+\.\dms$")
+
+        return Deferred.fromCoroutine(check())
+
+    def test_refused(self) -> Deferred[None]:
+        """
+        A request the gateway's check refuses gets that error in the
+        service's protocol, and never reaches the provider.
+        """
+        checked: list[tuple[str, str | None]] = []
+
+        def refuse(context: RequestContext, request: HttpRequest) -> ServiceError | None:
+            checked.append((context.service, context.access_key_id))
+            return ServiceError("InvalidClientTokenId", "The token is invalid.", 403)
+
+        self.serve(FlakyProvider(), refuse)
+
+        async def check() -> None:
+            response, body = await self.post(
+                "Action=GetCallerIdentity&Version=2011-06-15", Authorization=SIGNED_STS
+            )
+            self.assertEqual(response.code, 403)
+            self.assertIn(b"<Code>InvalidClientTokenId</Code>", body)
+            self.assertIn(b"<Message>The token is invalid.</Message>", body)
+            self.assertEqual(checked, [("sts", "123456789012")])
+            (line,) = [e for e in self.events if e.get("service") == "sts"]
+            self.assertEqual(line["status"], 403)
 
         return Deferred.fromCoroutine(check())
 

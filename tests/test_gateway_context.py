@@ -15,6 +15,7 @@ import attrs
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.gateway.context import (
+    ANONYMOUS_ACCOUNT,
     DEFAULT_ACCOUNT_ID,
     AccountForKey,
     CredentialScope,
@@ -132,6 +133,27 @@ class CallerTests(SynchronousTestCase):
             (request(headers=[("Authorization", "Bearer token")]), None),
         ]
         self.assertEqual([(case, context(case).access_key_id) for case, _ in cases], cases)
+
+    def test_query_sigv2_form(self) -> None:
+        """IAM's and STS's SigV2 requests name their key in the form body; S3's never do."""
+        form = HttpRequest.from_uri(
+            "POST",
+            "/",
+            [("Content-Type", "application/x-www-form-urlencoded")],
+            b"Action=GetCallerIdentity&AWSAccessKeyId=111122223333&SignatureVersion=2",
+        )
+        self.assertEqual(context(form, "sts").account_id, "111122223333")
+        self.assertEqual(context(form, "iam").access_key_id, "111122223333")
+        self.assertIsNone(context(form, "s3").access_key_id)
+
+    def test_unsigned_account(self) -> None:
+        """An unsigned request belongs to the account the gateway says (anonymous S3 callers)."""
+        found = new_context(request(), "s3", "us-east-1", 0.0, unsigned_account=ANONYMOUS_ACCOUNT)
+        self.assertEqual(found.account_id, ANONYMOUS_ACCOUNT)
+        signed = new_context(
+            request(headers=[sigv4("test")]), "s3", "us-east-1", 0.0, unsigned_account="x"
+        )
+        self.assertEqual(signed.account_id, DEFAULT_ACCOUNT_ID)
 
     def test_account_id(self) -> None:
         """A 12-digit access key id is the account; any other key is the default's."""

@@ -509,10 +509,17 @@ class IamEndToEndTests(SynchronousTestCase):
         iam.create_user(UserName="ci")
         key = iam.create_access_key(UserName="ci")["AccessKey"]
 
-        sts: Any = daemon.client("sts", access_key_id=key["AccessKeyId"])
+        sts: Any = daemon.client(
+            "sts", access_key_id=key["AccessKeyId"], secret=key["SecretAccessKey"]
+        )
         self.assertEqual(sts.get_caller_identity()["Arn"], f"arn:aws:iam::{ACCOUNT}:user/ci")
         credentials = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="deploy")["Credentials"]
-        session: Any = daemon.client("sts", access_key_id=credentials["AccessKeyId"])
+        session: Any = daemon.client(
+            "sts",
+            access_key_id=credentials["AccessKeyId"],
+            secret=credentials["SecretAccessKey"],
+            token=credentials["SessionToken"],
+        )
         self.assertEqual(
             session.get_caller_identity()["Arn"],
             f"arn:aws:sts::{ACCOUNT}:assumed-role/fn-role/deploy",
@@ -520,7 +527,9 @@ class IamEndToEndTests(SynchronousTestCase):
         daemon.stop()
 
         again = Daemon(self, "--services", "iam,sts", "--data-dir", data_dir)
-        as_user: Any = again.client("iam", access_key_id=key["AccessKeyId"])
+        as_user: Any = again.client(
+            "iam", access_key_id=key["AccessKeyId"], secret=key["SecretAccessKey"]
+        )
         attached = as_user.list_attached_role_policies(RoleName="fn-role")["AttachedPolicies"]
         self.assertEqual([p["PolicyArn"] for p in attached], [BASIC])
         self.assertEqual(as_user.get_user()["User"]["UserName"], "ci")

@@ -11,7 +11,7 @@ from botocore.session import get_session
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from awsemu.gateway.context import RequestContext
+from awsemu.gateway.context import ANONYMOUS_ACCOUNT, RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.s3 import access, configs
 from awsemu.s3.access import Caller, Decision, evaluate, parse_policy
@@ -351,6 +351,25 @@ class AuthorizerTests(SynchronousTestCase):
     def test_missing_bucket_left_to_operation(self) -> None:
         """NoSuchBucket is S3's answer to anyone: the check lets the operation give it."""
         self.authorizer.authorize(context(OTHER), "GetObject", {"Bucket": "nope", "Key": "k"})
+
+    def test_anonymous(self) -> None:
+        """
+        Anonymous callers (``--auth enforce``) list and create nothing, get
+        only what everyone is granted, and still learn of missing buckets.
+        """
+        anonymous = context(None, ANONYMOUS_ACCOUNT)
+        params = {"Bucket": "b", "Key": "reports/q1.csv"}
+        for operation, refused in (
+            ("ListBuckets", {}),
+            ("CreateBucket", {"Bucket": "new"}),
+            ("GetObject", params),
+        ):
+            with self.assertRaises(ServiceError) as raised:
+                self.authorizer.authorize(anonymous, operation, refused)
+            self.assertEqual(raised.exception.code, "AccessDenied")
+        self.authorizer.authorize(anonymous, "GetObject", {"Bucket": "nope", "Key": "k"})
+        self.bucket.config["policy"] = policy(allow(Action="s3:GetObject", Principal="*"))
+        self.authorizer.authorize(anonymous, "GetObject", params)
 
     def test_unknown_operation_owner_only(self) -> None:
         self.authorizer.authorize(context(OWNER, OWNER), "GetBucketAnalytics", {"Bucket": "b"})

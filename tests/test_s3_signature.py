@@ -12,15 +12,16 @@ from collections.abc import Sequence
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.auth import sigv4
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
-from awsemu.s3 import authorization, errors, signature
+from awsemu.s3 import authorization, errors
 
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 AMZ_DATE = "20130524T000000Z"
-NOW = signature.amz_timestamp(AMZ_DATE)
-EMPTY = signature.EMPTY_SHA256
+NOW = sigv4.amz_timestamp(AMZ_DATE)
+EMPTY = sigv4.EMPTY_SHA256
 HOST = "examplebucket.s3.amazonaws.com"
 
 SEED = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
@@ -134,7 +135,7 @@ class SingleChunkExampleTests(SynchronousTestCase):
         )
 
     def test_canonical_request(self) -> None:
-        canonical = signature.canonical_request(
+        canonical = sigv4.canonical_request(
             "GET",
             "/test.txt",
             [],
@@ -300,7 +301,7 @@ class SingleChunkExampleTests(SynchronousTestCase):
             raised.exception.fields,
             {
                 "ClientComputedContentSHA256": digest,
-                "S3ComputedContentSHA256": signature.sha256_hex(b"Welcome to Amazon S4."),
+                "S3ComputedContentSHA256": sigv4.sha256_hex(b"Welcome to Amazon S4."),
             },
         )
 

@@ -24,7 +24,9 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from awsemu import __version__
+from awsemu.auth.verify import Authenticate, accept_all
 from awsemu.gateway.context import (
+    DEFAULT_ACCOUNT_ID,
     AccountForKey,
     Random,
     RequestContext,
@@ -145,7 +147,9 @@ class Gateway:
 
     ``backends`` are the enabled services by routing name. ``clock`` times
     requests for the log; ``random`` makes request ids; ``account_for_key``
-    finds the account of access keys IAM or STS issued.
+    finds the account of access keys awsemu knows. ``authenticate`` checks
+    the signature of every call of an AWS API but S3's (which checks its
+    own); an unsigned S3 request belongs to ``unsigned_s3_account``.
     """
 
     backends: Mapping[str, ServiceBackend]
@@ -153,6 +157,8 @@ class Gateway:
     clock: IReactorTime
     random: Random = os.urandom
     account_for_key: AccountForKey = no_known_keys
+    authenticate: Authenticate = accept_all
+    unsigned_s3_account: str = DEFAULT_ACCOUNT_ID
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -206,6 +212,7 @@ class Gateway:
             self.clock.seconds(),
             self.random,
             self.account_for_key,
+            self.unsigned_s3_account if route.service == "s3" else DEFAULT_ACCOUNT_ID,
         )
         backend = self.backends.get(route.service)
         if backend is None:
@@ -241,6 +248,9 @@ class Gateway:
     ) -> HttpResponse:
         """The backend's answer: to a call of its API, or of one of its users' endpoints."""
         if not route.data_plane:
+            refusal = self.authenticate(context, request)
+            if refusal is not None:
+                return backend.error_response(context, request, refusal)
             return await backend.handle(context, request)
         if not isinstance(backend, DataPlaneBackend):
             error = ServiceError(

@@ -3,9 +3,9 @@ Who is calling, and which call this is: the per-request values every
 service needs (account, region, request id), read from the request's
 signature before any protocol parsing.
 
-awsemu does not check signatures, but it does honour what they say: the
-credential picks the account (so one emulator can hold several accounts)
-and the SigV4 scope picks the region, exactly as AWS would.
+Whatever ``--auth`` checks (see ``awsemu.auth``), awsemu honours what
+signatures say: the credential picks the account (so one emulator can hold
+several accounts) and the SigV4 scope picks the region, exactly as AWS would.
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ from awsemu.protocol.http import HttpRequest
 
 DEFAULT_ACCOUNT_ID: Final = "000000000000"
 """The account of any caller whose access key names no account (LocalStack's default)."""
+
+ANONYMOUS_ACCOUNT: Final = "anonymous"
+"""
+The account of an unsigned S3 request under ``--auth enforce``: no real
+account, so it owns no bucket and may do only what a bucket grants everyone.
+"""
 
 Random = Callable[[int], bytes]
 """A source of ``n`` random bytes: ``os.urandom``, or a fixed one in tests."""
@@ -78,13 +84,23 @@ def _scope(credential: str) -> CredentialScope | None:
     return CredentialScope(access_key_id=parts[0], region=parts[2], service=parts[3])
 
 
-def _sigv2_access_key_id(request: HttpRequest) -> str | None:
+_SIGV2_FORM_SERVICES: Final = frozenset({"iam", "sts"})
+"""The query-protocol services, whose SigV2 requests carry the key id in their form."""
+
+
+def _sigv2_access_key_id(request: HttpRequest, service: str) -> str | None:
     """
     The access key id of a SigV2 request (``Authorization: AWS AKID:sig``,
-    or a presigned URL's ``AWSAccessKeyId``), which older S3 clients still send.
+    or a presigned URL's ``AWSAccessKeyId``), which older S3 clients still
+    send; for IAM and STS, also a form body's ``AWSAccessKeyId`` (routing
+    has parsed that form already).
     """
     match = _SIGV2_AUTHORIZATION.match(request.headers.get("authorization") or "")
-    return request.query_value("AWSAccessKeyId") if match is None else match.group(1)
+    if match is not None:
+        return match.group(1)
+    if service in _SIGV2_FORM_SERVICES:
+        return request.form().get("AWSAccessKeyId")
+    return request.query_value("AWSAccessKeyId")
 
 
 def no_known_keys(access_key_id: str) -> str | None:
@@ -92,14 +108,19 @@ def no_known_keys(access_key_id: str) -> str | None:
     return None
 
 
-def account_of_key(access_key_id: str | None, account_for_key: AccountForKey) -> str:
+def account_of_key(
+    access_key_id: str | None,
+    account_for_key: AccountForKey,
+    unsigned: str = DEFAULT_ACCOUNT_ID,
+) -> str:
     """
     A 12-digit access key id is taken as the account id itself (LocalStack's
     convention, so tests can pick an account just by choosing credentials);
-    otherwise the account owning the key, or the default account.
+    otherwise the account owning the key, or the default account. An
+    unsigned request's is ``unsigned``.
     """
     if access_key_id is None:
-        return DEFAULT_ACCOUNT_ID
+        return unsigned
     if _ACCOUNT_ID.fullmatch(access_key_id):
         return access_key_id
     return account_for_key(access_key_id) or DEFAULT_ACCOUNT_ID
@@ -154,23 +175,25 @@ def new_context(
     now: float,
     random: Random = os.urandom,
     account_for_key: AccountForKey = no_known_keys,
+    unsigned_account: str = DEFAULT_ACCOUNT_ID,
 ) -> RequestContext:
     """
     The context of ``request``, which the routing table gave to ``service``.
 
     The region is the SigV4 scope's (SigV2 and unsigned requests carry none,
     so they get ``default_region``). ``now`` and ``random`` are injected so
-    timings and request ids are reproducible in tests.
+    timings and request ids are reproducible in tests. An unsigned request
+    belongs to ``unsigned_account``.
     """
     scope = credential_scope(request)
     if scope is None:
-        access_key_id, region = _sigv2_access_key_id(request), default_region
+        access_key_id, region = _sigv2_access_key_id(request, service), default_region
     else:
         access_key_id, region = scope.access_key_id, scope.region
     request_id, host_id = _REQUEST_IDS.get(service, _uuid_ids)(random)
     return RequestContext(
         request_id=request_id,
-        account_id=account_of_key(access_key_id, account_for_key),
+        account_id=account_of_key(access_key_id, account_for_key, unsigned_account),
         region=region,
         service=service,
         access_key_id=access_key_id,

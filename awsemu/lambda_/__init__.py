@@ -83,6 +83,7 @@ def core(shared: SharedObjects) -> LambdaCore:
     daemon's log store (CloudWatch Logs serves it); ``S3Bucket``/``S3Key``
     code is read through S3's provider when S3 is served.
     """
+    from awsemu.auth.keys import directory
     from awsemu.lambda_.functions import FunctionStore
     from awsemu.lambda_.runtime_api import listen
     from awsemu.logs import open_store
@@ -109,6 +110,7 @@ def core(shared: SharedObjects) -> LambdaCore:
         url,
         config.lambda_max_environments,
         config.lambda_keep_alive,
+        shared.assemble(directory).function_credentials,
     )
     events = EventQueue(reactor, config.lambda_retry_delay)
     provider = LambdaProvider(store, reactor, environments, events, url)

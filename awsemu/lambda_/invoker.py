@@ -7,6 +7,7 @@ the environment variables AWS sets in every environment.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ from awsemu.lambda_.pool import Blueprint, FunctionPool, Listen, LogWriter
 PoolKey = tuple[Scope, str, str, str]
 """A pool's function: scope, name, version number and the version's revision."""
 
+Credentials = Callable[[str], tuple[str, str, str]]
+"""The access key id, secret and session token the functions of an account get."""
+
+
+def account_credentials(account_id: str) -> tuple[str, str, str]:
+    """Credentials that name the account (a 12-digit key id does), for unchecked daemons."""
+    return account_id, "test", "test"
+
 
 def variables(
     scope: Scope,
@@ -32,14 +41,16 @@ def variables(
     log_stream: str,
     runtime_api: str,
     endpoint_url: str,
+    credentials: Credentials = account_credentials,
 ) -> dict[str, str]:
     """
     The environment AWS gives a function, plus ``AWS_ENDPOINT_URL`` so the
     function's own SDK calls come back to this daemon, in the same account
-    (a 12-digit access key id names the account); the function's own
+    (``credentials`` are keys of that account); the function's own
     variables go on top.
     """
     account_id, region = scope
+    key_id, secret, token = credentials(account_id)
     runtime = config.get("Runtime")
     found = {
         "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
@@ -51,9 +62,9 @@ def variables(
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": account_id,
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_SESSION_TOKEN": "test",
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_SESSION_TOKEN": token,
         "AWS_ENDPOINT_URL": endpoint_url,
         "LAMBDA_RUNTIME_DIR": "/var/runtime",
         "LANG": "en_US.UTF-8",
@@ -71,7 +82,7 @@ class Environments:
     """
     The ``Invoker`` the provider hands invocations to. ``work`` is where
     packages are unpacked (one directory per package, or per layer stack);
-    ``threads`` does the unpacking.
+    ``threads`` does the unpacking; ``credentials`` are the functions' keys.
     """
 
     reactor: IReactorFromThreads
@@ -84,6 +95,7 @@ class Environments:
     endpoint_url: str
     limit: int
     keep_alive: float
+    credentials: Credentials = account_credentials
     _executor: Executor | None = None
     _waiting: list[Deferred[Executor]] = attrs.field(factory=list)
     _pools: dict[PoolKey, FunctionPool] = attrs.field(factory=dict)
@@ -155,7 +167,9 @@ class Environments:
             return EnvironmentSpec(
                 environment_id=environment_id,
                 function_name=config["FunctionName"],
-                variables=variables(scope, config, stream, runtime_api, self.endpoint_url),
+                variables=variables(
+                    scope, config, stream, runtime_api, self.endpoint_url, self.credentials
+                ),
                 runtime=runtime,
                 handler=config.get("Handler"),
                 code=code,

@@ -76,27 +76,27 @@ def _iam_store(shared: SharedObjects) -> IamStore | None:
 
 def secret_lookup(shared: SharedObjects) -> SecretLookup:
     """
-    The secrets of the access keys IAM and STS issued: signatures made with
-    those keys are checked (an inactive key or an expired session is
-    refused as S3 refuses them); any other key is accepted unchecked.
+    The secrets of the access keys awsemu knows (IAM's, STS's,
+    ``--credentials``): signatures made with those keys are checked, and a
+    key that may not be used is refused as S3 refuses it. Any other key is
+    accepted unchecked, or refused under ``--auth enforce``.
     """
-    store = _iam_store(shared)
-    if store is None:
+    from awsemu.auth.keys import KeyRefused, Mode, Problem, directory
+
+    keys = shared.assemble(directory)
+    if keys.mode is Mode.OFF:
         return no_secrets
-    clock = shared.reactor
 
     def secret(key_id: str, token: str | None) -> str | None:
-        issued = store.issued_key(key_id)
-        if issued is None:
-            return None
-        # A session's key is unknown without its token, as it is to S3.
-        if not issued.active or (issued.token is not None and token is None):
-            raise errors.invalid_access_key_id(key_id)
-        if token is not None and token != issued.token:
-            raise errors.invalid_token(token)
-        if issued.expires is not None and clock.seconds() >= issued.expires:
-            raise errors.expired_token(token)
-        return issued.secret
+        try:
+            found = keys.check(key_id, token)
+        except KeyRefused as refused:
+            if refused.problem is Problem.INVALID_TOKEN:
+                raise errors.invalid_token(token or "") from None
+            if refused.problem is Problem.EXPIRED_TOKEN:
+                raise errors.expired_token(token) from None
+            raise errors.invalid_access_key_id(key_id) from None
+        return None if found is None else found.secret
 
     return secret
 

@@ -27,7 +27,9 @@ ACLs are honoured as stored (S3's mapping of ACL permissions to actions,
 nothing, and ``RestrictPublicBuckets`` keeps a public policy (see
 ``configs.is_public_policy``) from letting in anyone outside the bucket
 owner's account. (Unsigned requests belong to the default account, as
-everywhere in awsemu, so they are refused only from other accounts' buckets.)
+everywhere in awsemu, so they are refused only from other accounts' buckets;
+under ``--auth enforce`` they are anonymous, ``ANONYMOUS_ACCOUNT``, and may
+only do what a bucket grants everyone.)
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from awsemu.gateway.context import RequestContext
+from awsemu.gateway.context import ANONYMOUS_ACCOUNT, RequestContext
 from awsemu.s3 import configs, errors
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Store
 
@@ -576,6 +578,11 @@ class Authorizer:
         """
         bucket = self.store.buckets.get(params.get("Bucket") or "")
         if bucket is None:
+            if context.account_id == ANONYMOUS_ACCOUNT and (
+                operation == "CreateBucket" or "Bucket" not in params
+            ):
+                # Anonymous users own nothing and can list or create nothing.
+                raise errors.access_denied()
             return
         if operation not in PERMISSIONS:
             if bucket.owner != context.account_id:

@@ -22,6 +22,7 @@ from typing import Final
 
 import attrs
 
+from awsemu.auth import sigv4
 from awsemu.protocol.http import HttpRequest
 from awsemu.protocol.segments import blocks
 from awsemu.s3 import chunked, errors, presign, signature
@@ -42,7 +43,6 @@ _UNSIGNED_PAYLOADS: Final = frozenset(
     }
 )
 _SHA256: Final = re.compile("[0-9a-fA-F]{64}")
-_AUTHORIZATION_FIELD: Final = re.compile(r"\s*(\w+)=([^,\s]*)\s*(?:,|$)")
 
 
 @attrs.frozen
@@ -89,7 +89,7 @@ def authenticate(
     presign.check(request, now, secrets, bucket)
     authorization = request.headers.get("authorization") or ""
     algorithm, _, credentials = authorization.partition(" ")
-    if algorithm == signature.ALGORITHM:
+    if algorithm == sigv4.ALGORITHM:
         return _check_sigv4(request, credentials, now, secrets, bucket)
     if algorithm == "AWS":
         _check_sigv2(request, credentials, now, secrets)
@@ -101,16 +101,16 @@ def _check_sigv4(
 ) -> Payload:
     # Most keys are unknown: find the key id cheaply before parsing the rest.
     key_id = credentials.partition("Credential=")[2].partition("/")[0]
-    secret = secrets(key_id, signature.presented_token(request))
+    secret = secrets(key_id, sigv4.presented_token(request))
     if secret is None:
         return UNCHECKED
-    fields = dict(_AUTHORIZATION_FIELD.findall(credentials))
-    scope = signature.Scope.parse(fields.get("Credential", ""))
+    fields = sigv4.authorization_fields(credentials)
+    scope = sigv4.Scope.parse(fields.get("Credential", ""))
     if scope is None:
         raise errors.malformed_credential()
     moment = _check_time(request, now)
     amz_date = request.headers.get("x-amz-date") or datetime.fromtimestamp(moment, UTC).strftime(
-        signature.AMZ_DATE
+        sigv4.AMZ_DATE
     )
     payload_hash = request.headers.get("x-amz-content-sha256")
     if payload_hash is None:
@@ -124,7 +124,7 @@ def _check_sigv4(
         request,
         signature.candidate_paths(request, bucket),
         request.query,
-        signature.signed_headers(fields.get("SignedHeaders", "")),
+        sigv4.signed_headers(fields.get("SignedHeaders", "")),
         payload_hash,
         provided,
     )
@@ -137,7 +137,7 @@ def _check_sigv4(
 
 def _check_sigv2(request: HttpRequest, credentials: str, now: float, secrets: SecretLookup) -> None:
     access_key_id, _, provided = credentials.strip().partition(":")
-    secret = secrets(access_key_id, signature.presented_token(request))
+    secret = secrets(access_key_id, sigv4.presented_token(request))
     if secret is None:
         return
     _check_time(request, now)
@@ -155,7 +155,7 @@ def _check_time(request: HttpRequest, now: float) -> float:
     """
     text = request.headers.get("x-amz-date") or request.headers.get("date") or ""
     try:
-        moment = signature.amz_timestamp(text)
+        moment = sigv4.amz_timestamp(text)
     except ValueError:
         try:
             moment = parsedate_to_datetime(text).timestamp()

@@ -10,6 +10,7 @@ from typing import Final
 
 import attrs
 
+from awsemu.auth import sigv4
 from awsemu.protocol.errors import ServiceError
 
 
@@ -336,8 +337,7 @@ def missing_date() -> ServiceError:
     return access_denied("AWS authentication requires a valid Date or x-amz-date header")
 
 
-MAX_CLOCK_SKEW: Final = 15 * 60
-"""Seconds a signed request's time may differ from the server's."""
+MAX_CLOCK_SKEW: Final = sigv4.MAX_CLOCK_SKEW
 
 
 def request_time_too_skewed(request_time: str, server_time: str) -> ServiceError:

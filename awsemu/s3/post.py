@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 import attrs
 from multipart import MultipartError, MultipartParser, parse_options_header
 
+from awsemu.auth import sigv4
 from awsemu.gateway.context import AccountForKey, RequestContext, account_of_key, no_known_keys
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
@@ -164,7 +165,7 @@ def _check_signature(fields: dict[str, str], secrets: SecretLookup) -> None:
     if policy is None:
         return
     if "x-amz-signature" in fields:
-        scope = signature.Scope.parse(fields.get("x-amz-credential", ""))
+        scope = sigv4.Scope.parse(fields.get("x-amz-credential", ""))
         token = fields.get("x-amz-security-token")
         secret = None if scope is None else secrets(scope.access_key_id, token)
         if scope is None or secret is None:
@@ -181,7 +182,7 @@ def _check_signature(fields: dict[str, str], secrets: SecretLookup) -> None:
 def _signer(fields: dict[str, str]) -> str | None:
     """The access key id that signed the form's policy (SigV4 or SigV2), if any."""
     if "x-amz-signature" in fields:
-        scope = signature.Scope.parse(fields.get("x-amz-credential", ""))
+        scope = sigv4.Scope.parse(fields.get("x-amz-credential", ""))
         return None if scope is None else scope.access_key_id
     return fields.get("awsaccesskeyid")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
+from awsemu.auth import sigv4
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
 from awsemu.s3 import errors, signature
@@ -42,7 +43,7 @@ def _check_sigv4(
     date_text = request.query_value("X-Amz-Date") or ""
     expires_text = request.query_value("X-Amz-Expires") or ""
     try:
-        signed_at = signature.amz_timestamp(date_text)
+        signed_at = sigv4.amz_timestamp(date_text)
     except ValueError:
         raise _query_error(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
@@ -63,12 +64,12 @@ def _check_sigv4(
                 "ServerTime": _iso(now),
             },
         )
-    scope = signature.Scope.parse(request.query_value("X-Amz-Credential") or "")
-    token = signature.presented_token(request)
+    scope = sigv4.Scope.parse(request.query_value("X-Amz-Credential") or "")
+    token = sigv4.presented_token(request)
     secret = None if scope is None else secrets(scope.access_key_id, token)
     if scope is None or secret is None:
         return
-    signed = signature.signed_headers(request.query_value("X-Amz-SignedHeaders") or "host")
+    signed = sigv4.signed_headers(request.query_value("X-Amz-SignedHeaders") or "host")
     query = [(k, v) for k, v in request.query if k != "X-Amz-Signature"]
     signature.Signer.of(secret, date_text, scope).verify_request(
         request,
@@ -93,7 +94,7 @@ def _check_sigv2(request: HttpRequest, now: float, secrets: SecretLookup) -> Non
             "Request has expired", Expires=_iso(expires), ServerTime=_iso(now)
         )
     access_key_id = request.query_value("AWSAccessKeyId") or ""
-    secret = secrets(access_key_id, signature.presented_token(request))
+    secret = secrets(access_key_id, sigv4.presented_token(request))
     if secret is None:
         return
     signature.verify_sigv2(

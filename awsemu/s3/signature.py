@@ -1,43 +1,39 @@
 """
-The signature algorithms S3 accepts, as pure functions of text: SigV4's
-canonical request, string to sign, signing key and the chained signatures
-of ``aws-chunked`` bodies, and SigV2's string to sign. Presigned URLs,
+S3's rules over the SigV4 algorithm of ``awsemu.auth.sigv4``: which
+canonical paths a client may have signed, the chained signatures of
+``aws-chunked`` bodies, and SigV2's string to sign. Presigned URLs,
 ``Authorization`` headers, chunked bodies and browser POST policies all
-sign with these, so each rule is written once.
+sign with these, so each rule is written once; a mismatch is S3's
+``SignatureDoesNotMatch``, with the strings S3 shows.
 
-Every check here runs only when the secret of the access key is known (IAM
-and STS issue such keys); any other key — ``test``/``test`` — is accepted
-unchecked, as LocalStack and moto do.
+Every check here runs only when the secret of the access key is known
+(IAM and STS issue such keys, ``--credentials`` names some); what happens
+to any other key — ``test``/``test`` — is the ``SecretLookup``'s to decide
+(see ``awsemu.auth``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from base64 import b64encode
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from typing import Final
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import attrs
 
-from awsemu.protocol.http import Headers, HttpRequest
+from awsemu.auth import sigv4
+from awsemu.auth.sigv4 import EMPTY_SHA256, sha256_hex, uri_encode
+from awsemu.protocol.http import HttpRequest
 from awsemu.s3 import errors
 
 SecretLookup = Callable[[str, str | None], str | None]
 """
 The secret access key of an access key id, given the session token the
-request presented (None: none), or None when the key is unknown. Raises
-S3's error when the key may not be used with that token.
+request presented (None: none), or None when the key is accepted
+unchecked. Raises S3's error when the key may not be used (with that token).
 """
-
-ALGORITHM: Final = "AWS4-HMAC-SHA256"
-AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
-"""SigV4's timestamps: ISO 8601 basic format, UTC."""
-EMPTY_SHA256: Final = hashlib.sha256(b"").hexdigest()
-_WHITESPACE: Final = re.compile(r"\s+")
 
 #: SigV2 sub-resources and overrides that are part of the signed resource.
 _SIGV2_SUBRESOURCES: Final = frozenset(
@@ -50,118 +46,8 @@ _SIGV2_SUBRESOURCES: Final = frozenset(
 
 
 def no_secrets(access_key_id: str, token: str | None) -> str | None:
-    """The lookup of a daemon without IAM or STS: no secret is known, nothing is checked."""
+    """The lookup of ``--auth off``: no secret is known, nothing is checked."""
     return None
-
-
-def presented_token(request: HttpRequest) -> str | None:
-    """The session token a request carries: a header, or a presigned URL's query (V4 or V2)."""
-    return (
-        request.headers.get("x-amz-security-token")
-        or request.query_value("X-Amz-Security-Token")
-        or request.query_value("x-amz-security-token")
-    )
-
-
-def uri_encode(text: str, safe: str = "") -> str:
-    """AWS's ``UriEncode``: every UTF-8 byte but ``A-Za-z0-9-_.~`` (and ``safe``) as ``%XX``."""
-    return quote(text, safe="-_.~" + safe)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def hmac_sha256(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def amz_timestamp(text: str) -> float:
-    """The epoch seconds of an ``X-Amz-Date`` (``20130524T000000Z``); ValueError if malformed."""
-    return datetime.strptime(text, AMZ_DATE).replace(tzinfo=UTC).timestamp()
-
-
-def signed_headers(text: str) -> list[str]:
-    """The names a ``SignedHeaders`` list (``host;x-amz-date``) holds, in its order."""
-    return [name for name in text.lower().split(";") if name]
-
-
-@attrs.frozen
-class Scope:
-    """A SigV4 credential: ``AKID/20130524/us-east-1/s3/aws4_request``."""
-
-    access_key_id: str
-    date: str
-    region: str
-    service: str
-
-    @classmethod
-    def parse(cls, credential: str) -> Scope | None:
-        parts = credential.split("/")
-        if len(parts) != 5 or parts[4] != "aws4_request":
-            return None
-        return cls(*parts[:4])
-
-    def __str__(self) -> str:
-        """The scope as the string to sign names it (the credential less the key id)."""
-        return f"{self.date}/{self.region}/{self.service}/aws4_request"
-
-    def signing_key(self, secret: str) -> bytes:
-        """The key derived from ``secret`` for this day, region and service."""
-        key = ("AWS4" + secret).encode()
-        for part in (self.date, self.region, self.service, "aws4_request"):
-            key = hmac_sha256(key, part)
-        return key
-
-
-def canonical_query(query: Iterable[tuple[str, str]]) -> str:
-    """The decoded query pairs, each part encoded, sorted by encoded name then value."""
-    return "&".join(
-        f"{name}={value}"
-        for name, value in sorted((uri_encode(k), uri_encode(v)) for k, v in query)
-    )
-
-
-def canonical_headers(headers: Headers, signed: Sequence[str]) -> str:
-    """
-    The signed headers' lines: each value trimmed with inner whitespace
-    collapsed, a repeated header's values joined with ``,`` as sent.
-    """
-    values: dict[str, list[str]] = {name: [] for name in signed}
-    for name, value in headers.as_sent():
-        found = values.get(name.lower())
-        if found is not None:
-            found.append(_WHITESPACE.sub(" ", value.strip()))
-    return "".join(f"{name}:{','.join(values[name])}\n" for name in signed)
-
-
-def canonical_request(
-    method: str,
-    path: str,
-    query: Iterable[tuple[str, str]],
-    headers: Headers,
-    signed: Sequence[str],
-    payload_hash: str,
-) -> str:
-    """
-    S3's canonical request. ``path`` is used as given: S3 signs the path
-    encoded once and never normalised (``candidate_paths`` lists what a
-    client may have meant).
-    """
-    return "\n".join(
-        (
-            method,
-            path,
-            canonical_query(query),
-            canonical_headers(headers, signed),
-            ";".join(signed),
-            payload_hash,
-        )
-    )
-
-
-def string_to_sign(amz_date: str, scope: Scope, canonical: str) -> str:
-    return "\n".join((ALGORITHM, amz_date, str(scope), sha256_hex(canonical.encode())))
 
 
 def candidate_paths(request: HttpRequest, bucket: str | None) -> list[str]:
@@ -170,7 +56,8 @@ def candidate_paths(request: HttpRequest, bucket: str | None) -> list[str]:
     report first: the path as sent (for a virtual-hosted request, before
     the gateway made it path-style; the path-style one after it), then
     each encoded once more, as AWS does when a client left characters raw
-    (``/test$file.text`` signs as ``/test%24file.text``).
+    (``/test$file.text`` signs as ``/test%24file.text``). S3 signs the
+    path encoded once and never normalised.
     """
     paths = [request.path]
     host = (request.headers.get("host") or "").lower()
@@ -185,19 +72,12 @@ def candidate_paths(request: HttpRequest, bucket: str | None) -> list[str]:
 
 
 @attrs.frozen
-class Signer:
-    """One SigV4 signing context: the derived key, the request time and scope."""
-
-    key: bytes
-    amz_date: str
-    scope: Scope
+class Signer(sigv4.Signer):
+    """A SigV4 signing context whose mismatches are S3's ``SignatureDoesNotMatch``."""
 
     @classmethod
-    def of(cls, secret: str, amz_date: str, scope: Scope) -> Signer:
+    def of(cls, secret: str, amz_date: str, scope: sigv4.Scope) -> Signer:
         return cls(scope.signing_key(secret), amz_date, scope)
-
-    def sign(self, text: str) -> str:
-        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
 
     def verify_request(
         self,
@@ -212,20 +92,13 @@ class Signer:
         Raise ``SignatureDoesNotMatch`` unless ``provided`` signs ``request``
         with one of ``paths`` (the error shows the first one's strings).
         """
-        attempts = []
-        for path in paths:
-            canonical = canonical_request(
-                request.method, path, query, request.headers, signed, payload_hash
-            )
-            to_sign = string_to_sign(self.amz_date, self.scope, canonical)
-            if hmac.compare_digest(self.sign(to_sign), provided):
-                return
-            attempts.append((to_sign, canonical))
-        to_sign, canonical = attempts[0]
-        raise errors.signature_mismatch(self.scope.access_key_id, to_sign, provided, canonical)
+        mismatch = self.mismatch(request, paths, query, signed, payload_hash, provided)
+        if mismatch is not None:
+            to_sign, canonical = mismatch
+            raise errors.signature_mismatch(self.scope.access_key_id, to_sign, provided, canonical)
 
     def verify(self, to_sign: str, provided: str) -> None:
-        if not hmac.compare_digest(self.sign(to_sign), provided):
+        if not self.matches(to_sign, provided):
             raise errors.signature_mismatch(self.scope.access_key_id, to_sign, provided)
 
 

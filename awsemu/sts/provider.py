@@ -27,8 +27,8 @@ class StsProvider:
     STS over the IAM store: a key IAM created is its user, a key AssumeRole
     issued is the assumed role's session, and any other key is its
     account's root (AWS reports the account id as the root's ``UserId``).
-    Sessions never expire here: nothing checks credentials. The defaults
-    (an empty store of its own) suit an STS without IAM.
+    Sessions expire: their keys are refused afterwards (see ``awsemu.auth``).
+    The defaults (an empty store of its own) suit an STS without IAM.
     """
 
     store: IamStore = attrs.field(factory=IamStore)
