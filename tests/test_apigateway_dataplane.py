@@ -197,6 +197,8 @@ class ProxyTests(DataPlaneCase):
         resource_id = event["requestContext"]["resourceId"]
         deployment_id = self.store.deployed_stage(self.rest["id"], "dev").stage["deploymentId"]  # type: ignore[union-attr]
         extended = response.header("x-amz-apigw-id")
+        trace = event["headers"].get("X-Amzn-Trace-Id", "")
+        self.assertRegex(trace, "^Root=1-6955b900-[0-9a-f]{24}$")
         self.assertEqual(
             event,
             {
@@ -208,6 +210,7 @@ class ProxyTests(DataPlaneCase):
                     "User-Agent": "curl/8",
                     "Content-Type": "text/plain",
                     "Accept": "text/html",
+                    "X-Amzn-Trace-Id": trace,
                     "X-Forwarded-For": "10.0.0.9",
                     "X-Forwarded-Port": "4566",
                     "X-Forwarded-Proto": "http",
@@ -217,6 +220,7 @@ class ProxyTests(DataPlaneCase):
                     "User-Agent": ["curl/8"],
                     "Content-Type": ["text/plain"],
                     "Accept": ["text/plain", "text/html"],
+                    "X-Amzn-Trace-Id": [trace],
                     "X-Forwarded-For": ["10.0.0.9"],
                     "X-Forwarded-Port": ["4566"],
                     "X-Forwarded-Proto": ["http"],
@@ -229,7 +233,7 @@ class ProxyTests(DataPlaneCase):
                     "accountId": ACCOUNT,
                     "apiId": self.rest["id"],
                     "deploymentId": deployment_id,
-                    "domainName": "localhost",
+                    "domainName": "localhost:4566",
                     "domainPrefix": "localhost",
                     "extendedRequestId": extended,
                     "httpMethod": "POST",
@@ -286,7 +290,8 @@ class ProxyTests(DataPlaneCase):
         )
         self.assertEqual(empty["stageVariables"], None)
         self.assertEqual(
-            empty["requestContext"]["domainName"], f"{self.rest['id']}.execute-api.localhost"
+            (empty["requestContext"]["domainName"], empty["requestContext"]["domainPrefix"]),
+            (f"{self.rest['id']}.execute-api.localhost:4566", self.rest["id"]),
         )
         self.assertEqual(empty["requestContext"]["path"], "/dev/")
 
