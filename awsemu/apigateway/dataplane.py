@@ -243,10 +243,11 @@ class DataPlane:
     async def _serve(self, context: RequestContext, call: Call, matched: Match) -> HttpResponse:
         """A call that reached a method: its authorizer, its key, then its integration."""
         authorizer: Record | None = None
+        usage_key: str | None = None
         if matched.method.get("authorizationType") == "CUSTOM":
             authorizer_id = matched.method.get("authorizerId", "")
             try:
-                authorizer = await self._authorize(
+                authorizer, usage_key = await self._authorize(
                     context, call, matched, call.deployed.authorizers[authorizer_id]
                 )
             except authorizers.Unauthorized:
@@ -256,7 +257,7 @@ class DataPlane:
             except (authorizers.AuthorizerFailed, ServiceError, KeyError):
                 raise CallFailed("authorizer_failed") from None
         if matched.method.get("apiKeyRequired"):
-            call = self._check_key(call, matched, authorizer)
+            call = self._check_key(call, matched, usage_key)
         integration: Record | None = matched.method.get("methodIntegration")
         if integration is None:
             raise CallFailed("configuration")
@@ -270,10 +271,13 @@ class DataPlane:
         except TimeoutError:
             raise CallFailed("timeout") from None
 
-    def _check_key(self, call: Call, matched: Match, authorizer: Record | None) -> Call:
-        """The call with the API key it used; raises ``CallFailed`` when the key may not."""
+    def _check_key(self, call: Call, matched: Match, usage_key: str | None) -> Call:
+        """
+        The call with the API key it used (``usage_key``: the authorizer's
+        ``usageIdentifierKey``); raises ``CallFailed`` when the key may not.
+        """
         if call.deployed.api.get("apiKeySource") == "AUTHORIZER":
-            value = (authorizer or {}).get("usageIdentifierKey")
+            value = usage_key
         else:
             value = call.request.headers.get("x-api-key")
         method_key = f"{matched.resource['path']}/{matched.method['httpMethod']}"
@@ -291,9 +295,10 @@ class DataPlane:
 
     async def _authorize(
         self, context: RequestContext, call: Call, matched: Match, authorizer: Record
-    ) -> Record:
+    ) -> tuple[Record, str | None]:
         """
-        ``requestContext.authorizer`` if the authorizer allows the call. Its
+        ``requestContext.authorizer`` and the ``usageIdentifierKey`` the
+        authorizer answered, if it allows the call. Its
         answers are cached per identity for ``authorizerResultTtlInSeconds``
         (AWS's default 300; 0: not cached) and, as in AWS, a cached policy
         is checked against each new call's method ARN.
@@ -310,12 +315,13 @@ class DataPlane:
             cached = _Authorized(now + ttl, invoked, latency)
             if ttl > 0 and identity and invoked.function_error is None:
                 self._remember(key, cached, now)
-        return authorizers.verdict(
+        verdict = authorizers.verdict(
             cached.invoked.payload,
             cached.invoked.function_error,
             authorizers.method_arn(call, matched),
             cached.latency_ms,
         )
+        return verdict, authorizers.usage_key(cached.invoked.payload)
 
     def _remember(self, key: _CacheKey, answer: _Authorized, now: float) -> None:
         """Cache an authorizer's answer, forgetting the expired ones."""
