@@ -10,17 +10,15 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import threading
 import uuid
 import warnings
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.apigateway_support import echo_server
 from tests.lambda_support import ROLE, LambdaDaemon, shared_daemon, zipped
-
-LAMBDA_PREFIX = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+from tests.test_apigateway_dataplane import LAMBDA_PREFIX, anonymous
 
 FUNCTIONS = """
 import json
@@ -35,27 +33,6 @@ def adopt(event, context):
         raise ValueError("Invalid pet: no name")
     return {"id": "p-" + event["name"], "pet": event}
 """
-
-
-class _Upstream(BaseHTTPRequestHandler):
-    """An HTTP integration's endpoint: answers with what it received."""
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        received = {
-            "path": self.path,
-            "body": json.loads(self.rfile.read(length)),
-            "stage": self.headers["X-Stage"],
-        }
-        body = json.dumps(received).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def call(
@@ -235,17 +212,14 @@ class ApiGatewayDaemonTests(SynchronousTestCase):
 
     def test_http_mapping_template(self) -> None:
         """An HTTP integration: mapped path and header, a templated body, a templated answer."""
-        upstream = HTTPServer(("127.0.0.1", 0), _Upstream)
-        threading.Thread(target=upstream.serve_forever, daemon=True).start()
-        self.addCleanup(upstream.server_close)
-        self.addCleanup(upstream.shutdown)
+        port = echo_server(self)
         named = self.method(
             "{item}",
             "GET",
             {
                 "type": "HTTP",
                 "integrationHttpMethod": "POST",
-                "uri": f"http://127.0.0.1:{upstream.server_port}/store/{{id}}",
+                "uri": f"http://127.0.0.1:{port}/store/{{id}}",
                 "requestParameters": {
                     "integration.request.path.id": "method.request.path.item",
                     "integration.request.header.X-Stage": "context.stage",
@@ -261,15 +235,17 @@ class ApiGatewayDaemonTests(SynchronousTestCase):
             **named,
             statusCode="200",
             responseTemplates={
-                "application/json": '#set($r = $input.path(\'$\')){"seen": "$r.path", '
-                '"q": "$r.body.query", "agent": "$r.body.agent", "stage": "$r.stage"}'
+                "application/json": "#set($r = $input.path('$'))"
+                "#set($sent = $util.parseJson($r.body))"
+                '{"seen": "$r.method $r.path", "q": "$sent.query", "agent": "$sent.agent", '
+                '"stage": "$r.headers.get(\'X-Stage\')"}'
             },
         )
         self.apigateway.create_deployment(restApiId=self.api_id, stageName="dev")
         status, _, body = call(self.daemon, "GET", self.path("42?q=tea"), {"User-Agent": "t/1"})
         self.assertEqual(
             (status, body),
-            (200, {"seen": "/store/42", "q": "tea", "agent": "t/1", "stage": "dev"}),
+            (200, {"seen": "POST /store/42", "q": "tea", "agent": "t/1", "stage": "dev"}),
         )
 
     def test_proxy_event(self) -> None:
@@ -343,20 +319,7 @@ class ApiGatewayDaemonTests(SynchronousTestCase):
                     "domainPrefix": self.api_id,
                     "extendedRequestId": context["extendedRequestId"],
                     "httpMethod": "POST",
-                    "identity": {
-                        "cognitoIdentityPoolId": None,
-                        "accountId": None,
-                        "cognitoIdentityId": None,
-                        "caller": None,
-                        "principalOrgId": None,
-                        "accessKey": None,
-                        "cognitoAuthenticationType": None,
-                        "cognitoAuthenticationProvider": None,
-                        "userArn": None,
-                        "user": None,
-                        "sourceIp": "127.0.0.1",
-                        "userAgent": "PostmanRuntime/2.4.5",
-                    },
+                    "identity": anonymous("127.0.0.1", "PostmanRuntime/2.4.5"),
                     "path": "/dev/hello/world/",
                     "protocol": "HTTP/1.1",
                     "requestId": context["requestId"],

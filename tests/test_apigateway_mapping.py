@@ -7,6 +7,7 @@ integrations behind mapping templates (``AWS`` Lambda, ``HTTP``,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from awsemu.apigateway.responses import response_types
@@ -229,6 +230,24 @@ class LambdaMappingTests(DataPlaneCase):
 
 
 class HttpAndMockTests(DataPlaneCase):
+    def responses(
+        self, named: dict[str, Any], patterns: dict[str, str | None], template: Callable[[str], str]
+    ) -> None:
+        """Integration responses by status, with their selection patterns and templates."""
+        for status, pattern in patterns.items():
+            fields = {"selectionPattern": pattern} if pattern else {}
+            self.call(
+                self.provider.put_integration_response(
+                    context(),
+                    {
+                        **named,
+                        "statusCode": status,
+                        "responseTemplates": {"application/json": template(status)},
+                        **fields,
+                    },
+                )
+            )
+
     def test_http(self) -> None:
         """HTTP: mapped parameters and a templated body go out; the status selects the response."""
         named = self.method(
@@ -244,19 +263,7 @@ class HttpAndMockTests(DataPlaneCase):
             },
             requestTemplates={"application/json": '{"q": "$input.params(\'q\')"}'},
         )
-        for status, pattern in (("200", None), ("404", "201")):
-            fields = {"selectionPattern": pattern} if pattern else {}
-            self.call(
-                self.provider.put_integration_response(
-                    context(),
-                    {
-                        **named,
-                        "statusCode": status,
-                        "responseTemplates": {"application/json": '{"up": "$input.body"}'},
-                        **fields,
-                    },
-                )
-            )
+        self.responses(named, {"200": None, "404": "201"}, lambda _: '{"up": "$input.body"}')
         self.deploy()
         response = self.answered(
             "GET",
@@ -287,19 +294,9 @@ class HttpAndMockTests(DataPlaneCase):
                 '#else{"statusCode": 200}#end'
             },
         )
-        for status, pattern in (("200", None), ("503", "5\\d\\d")):
-            fields = {"selectionPattern": pattern} if pattern else {}
-            self.call(
-                self.provider.put_integration_response(
-                    context(),
-                    {
-                        **named,
-                        "statusCode": status,
-                        "responseTemplates": {"application/json": f'{{"status": {status}}}'},
-                        **fields,
-                    },
-                )
-            )
+        self.responses(
+            named, {"200": None, "503": "5\\d\\d"}, lambda status: f'{{"status": {status}}}'
+        )
         self.deploy()
         url = f"/restapis/{self.rest['id']}/dev/_user_request_/mock"
         self.assertAnswer(self.answered("GET", url), 200, {"status": 200})
