@@ -85,6 +85,38 @@ class GatewayResponseTests(DataPlaneCase):
             "NotFoundException",
         )
 
+    def test_openapi(self) -> None:
+        """An import's ``x-amazon-apigateway-gateway-responses`` customise the API."""
+        document = {
+            "openapi": "3.0.1",
+            "info": {"title": "with-responses"},
+            "paths": {},
+            "x-amazon-apigateway-gateway-responses": {
+                "missing_authentication_token": {
+                    "statusCode": 404,
+                    "responseTemplates": {"application/json": '{"no": "route"}'},
+                }
+            },
+        }
+        api = self.call(
+            self.provider.import_rest_api(context(), {"body": json.dumps(document).encode()})
+        )
+        self.assertEqual(
+            self.call(
+                self.provider.get_gateway_response(
+                    context(),
+                    {"restApiId": api["id"], "responseType": "MISSING_AUTHENTICATION_TOKEN"},
+                )
+            ),
+            {
+                "responseType": "MISSING_AUTHENTICATION_TOKEN",
+                "statusCode": "404",
+                "responseParameters": {},
+                "responseTemplates": {"application/json": '{"no": "route"}'},
+                "defaultResponse": False,
+            },
+        )
+
     def test_customised_errors(self) -> None:
         """
         A customised type changes its status, headers and body; DEFAULT_4XX

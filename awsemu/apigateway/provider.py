@@ -183,6 +183,7 @@ class ApiGatewayProvider(GatewayResponseOperations, UsagePlanOperations):
             root_id = state["api"]["rootResourceId"]
             state["resources"] = {root_id: {"id": root_id, "path": "/", "resourceMethods": {}}}
             state["authorizers"] = {}
+            state["gatewayResponses"] = {}
             state["api"].update(openapi.api_fields(document))
         openapi.build(api, document)
         return state["api"]
