@@ -62,6 +62,11 @@ class DirectiveTests(SynchronousTestCase):
             ["big", "two-or-s", "two-or-s", " other"],
         )
         self.assertEqual(rendered("#if(!$x)none#end#if(not true)no#end"), "none")
+        # A brace after #end is the template's text; #{end} is the braced form.
+        self.assertEqual(
+            rendered('{"a": #if($x)1#else 2#end} #{if}(true)y#{else}n#{end}', x=False),
+            '{"a":  2} y',
+        )
 
     def test_set(self) -> None:
         """

@@ -70,7 +70,9 @@ _ORDER: Final[Mapping[str, Callable[[Any, Any], Any]]] = {
     "<=": operator.le,
     ">=": operator.ge,
 }
-_DIRECTIVES: Final = re.compile(r"#\{?(set|if|elseif|else|end|foreach|break|stop)\b\}?")
+_DIRECTIVE_NAMES: Final = "set|if|elseif|else|end|foreach|break|stop"
+_DIRECTIVES: Final = re.compile(rf"#(?:\{{({_DIRECTIVE_NAMES})\}}|({_DIRECTIVE_NAMES})\b)")
+"""``#name`` or ``#{name}`` (a ``}`` after ``#end`` is the template's own text)."""
 
 
 @attrs.define
@@ -121,7 +123,7 @@ class _Parser:
                 text.append(self.text[self.pos + 3 : end])
                 self.pos = end + 3
             elif char == "#" and (found := _DIRECTIVES.match(self.text, self.pos)):
-                name = found[1]
+                name = found[1] or found[2]
                 line_start = self.text.rfind("\n", 0, self.pos) + 1
                 alone = not self.text[line_start : self.pos].strip(" \t")
                 self.pos = found.end()
