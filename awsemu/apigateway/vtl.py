@@ -20,6 +20,7 @@ A line holding only directives is dropped whole, as Velocity 2 does.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -439,8 +440,13 @@ class _Parser:
         return ("str", nodes)
 
 
+@functools.lru_cache(maxsize=256)
 def parse(template: str) -> list[Node]:
-    """The template's nodes; raises ``TemplateError``."""
+    """
+    The template's nodes; raises ``TemplateError``. Deployed templates are
+    few and rendered again and again, so their parses are kept (rendering
+    never changes nodes).
+    """
     nodes, _ = _Parser(template).nodes()
     return nodes
 
