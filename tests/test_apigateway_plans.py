@@ -86,6 +86,21 @@ class ControlPlaneTests(PlanCase):
         self.key(None)
         found = self.call(self.provider.get_usage_plans(context(), {"keyId": key["id"]}))
         self.assertEqual([p["id"] for p in found["items"]], [plan["id"]])
+        for arn in (
+            f"arn:aws:apigateway:us-east-1::/usageplans/{plan['id']}",
+            f"arn:aws:apigateway:us-east-1::/apikeys/{key['id']}",
+        ):
+            self.call(
+                self.provider.tag_resource(context(), {"resourceArn": arn, "tags": {"a": "1"}})
+            )
+            self.assertEqual(
+                self.call(self.provider.get_tags(context(), {"resourceArn": arn})),
+                {"tags": {"a": "1"}},
+            )
+        self.assertEqual(
+            self.call(self.provider.get_usage_plan(context(), {"usagePlanId": plan["id"]}))["tags"],
+            {"a": "1"},
+        )
         self.call(self.provider.delete_usage_plan(context(), {"usagePlanId": plan["id"]}))
         self.assertError(
             self.provider.get_usage_plan(context(), {"usagePlanId": plan["id"]}),
@@ -131,6 +146,16 @@ class ControlPlaneTests(PlanCase):
                 )
             ).code,
             "ConflictException",
+        )
+        other = self.plan(name="other")
+        self.assertError(
+            self.provider.create_usage_plan_key(
+                context(), {"usagePlanId": other["id"], "keyId": key["id"], "keyType": "API_KEY"}
+            ),
+            "ConflictException",
+            f"Usage Plan {other['id']} cannot be added because API Key {key['id']} cannot "
+            f"reference multiple Usage Plans with the same API Stage: {self.rest['id']}:dev",
+            409,
         )
         renamed = self.call(
             self.provider.update_api_key(

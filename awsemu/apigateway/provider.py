@@ -87,7 +87,9 @@ PATCHABLE: Final[Mapping[str, frozenset[str]]] = {
 
 
 _TAGGABLE_ARN: Final = re.compile(
-    r"arn:aws:apigateway:(?P<region>[^:]+)::/restapis/(?P<api>[^/]+)(?:/stages/(?P<stage>[^/]+))?"
+    r"arn:aws:apigateway:(?P<region>[^:]+)::"
+    r"(?:/restapis/(?P<api>[^/]+)(?:/stages/(?P<stage>[^/]+))?"
+    r"|/usageplans/(?P<plan>[^/]+)|/apikeys/(?P<key>[^/]+))"
 )
 
 
@@ -191,10 +193,18 @@ class ApiGatewayProvider(GatewayResponseOperations, UsagePlanOperations):
     # Tags
 
     def _tagged(self, context: RequestContext, params: Params) -> Record:
-        """The API or stage ``arn:aws:apigateway:<region>::/restapis/<id>[/stages/<name>]``."""
+        """
+        The API, stage, usage plan or API key an ARN names
+        (``arn:aws:apigateway:<region>::/restapis/<id>[/stages/<name>]``,
+        ``::/usageplans/<id>``, ``::/apikeys/<id>``).
+        """
         found = _TAGGABLE_ARN.fullmatch(params["resourceArn"])
         if found is None or found["region"] != context.region:
             raise not_found(f"Invalid resource identifier specified {params['resourceArn']}")
+        if found["plan"] is not None:
+            return self._plan(context, found["plan"])
+        if found["key"] is not None:
+            return self._key(context, found["key"])
         api = self._api(context, {"restApiId": found["api"]})
         return api.state["api"] if found["stage"] is None else api.stage(found["stage"])
 

@@ -168,9 +168,21 @@ class UsagePlanOperations(Operations):
         if params.get("keyType") != "API_KEY":
             raise bad_request(f"Invalid key type specified: {params.get('keyType')}")
         key = self._key(context, params["keyId"])
-        held = self._plans(context)["planKeys"].setdefault(plan_id, [])
+        plans = self._plans(context)
+        held = plans["planKeys"].setdefault(plan_id, [])
         if key["id"] in held:
             raise conflict(f"Usage Plan {plan_id} already contains API Key {key['id']}")
+        stages = {(s["apiId"], s["stage"]) for s in plans["usagePlans"][plan_id]["apiStages"]}
+        for other_id, keys in plans["planKeys"].items():
+            if key["id"] not in keys:
+                continue
+            for stage in plans["usagePlans"][other_id]["apiStages"]:
+                if (stage["apiId"], stage["stage"]) in stages:
+                    raise conflict(
+                        f"Usage Plan {plan_id} cannot be added because API Key {key['id']} "
+                        "cannot reference multiple Usage Plans with the same API Stage: "
+                        f"{stage['apiId']}:{stage['stage']}"
+                    )
         held.append(key["id"])
         return self._plan_key_output(key)
 
