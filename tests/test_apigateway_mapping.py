@@ -293,7 +293,10 @@ class HttpAndMockTests(DataPlaneCase):
                 "integration.request.querystring.v": "'2'",
                 "integration.request.header.X-Stage": "context.stage",
             },
-            requestTemplates={"application/json": '{"q": "$input.params(\'q\')"}'},
+            requestTemplates={
+                "application/json": "#set($context.requestOverride.header.X-Over = 'o')"
+                '{"q": "$input.params(\'q\')"}'
+            },
         )
         self.responses(named, {"200": None, "404": "201"}, lambda _: '{"up": "$input.body"}')
         self.deploy()
@@ -308,7 +311,7 @@ class HttpAndMockTests(DataPlaneCase):
             (
                 "POST",
                 "http://127.0.0.1:9/items/a%20b?v=2",
-                [("X-Stage", "dev"), ("Content-Type", "application/json")],
+                [("X-Stage", "dev"), ("X-Over", "o"), ("Content-Type", "application/json")],
                 {"q": "x"},
             ),
         )

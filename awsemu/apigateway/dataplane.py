@@ -111,7 +111,7 @@ def error(kind: str) -> HttpResponse:
 
 
 class Forwarder(Protocol):
-    """Sends a request to an HTTP endpoint (``HTTP_PROXY``) and returns its answer."""
+    """Sends a request to an HTTP endpoint (``HTTP``, ``HTTP_PROXY``) and returns its answer."""
 
     async def forward(
         self, method: str, url: str, headers: list[tuple[str, str]], body: bytes

@@ -111,8 +111,10 @@ class Mapper:
         """
         The backend's input and its media type: the request template's
         output, or the call's body as ``passthroughBehavior`` allows
-        (else 415 ``Unsupported Media Type``).
+        (else 415 ``Unsupported Media Type``). The template may set
+        ``$context.requestOverride.{header,querystring,path}``.
         """
+        self.context["requestOverride"] = {"header": {}, "querystring": {}, "path": {}}
         request = self.call.request
         media_type = (request.headers.get("content-type") or "application/json").partition(";")[0]
         media_type = media_type.strip().lower()
@@ -213,22 +215,24 @@ def http_target(mapping: Mapper, integration: Record) -> tuple[str, list[tuple[s
     """
     The URL and headers of an ``HTTP`` integration's request: the URI's
     ``{name}`` and the query string and headers from the integration's
-    ``requestParameters`` (a non-proxy integration sends nothing else).
+    ``requestParameters`` and the request template's overrides (a
+    non-proxy integration sends nothing else).
     """
     url: str = integration["uri"]
-    query: list[tuple[str, str]] = []
-    headers: list[tuple[str, str]] = []
+    mapped: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
     for target, source in (integration.get("requestParameters") or {}).items():
         value = mapping.value_of(source)
-        if value is None:
-            continue
         kind, _, name = target.removeprefix("integration.request.").partition(".")
-        if kind == "path":
-            url = url.replace(f"{{{name}}}", quote(value, safe=""))
-        elif kind == "querystring":
-            query.append((name, value))
-        elif kind == "header":
-            headers.append((name, value))
+        if value is not None and kind in mapped:
+            mapped[kind][name] = value
+    # What the request template set in $context.requestOverride wins.
+    overrides = mapping.context.get("requestOverride") or {}
+    for kind, values in mapped.items():
+        values.update({str(k): to_text(v) for k, v in (overrides.get(kind) or {}).items()})
+    for name, value in mapped["path"].items():
+        url = url.replace(f"{{{name}}}", quote(value, safe=""))
+    query = list(mapped["querystring"].items())
+    headers = list(mapped["header"].items())
     for name, value in mapping.matched.path_parameters.items():
         url = url.replace(f"{{{name}}}", quote(value, safe="/"))
     if query:
