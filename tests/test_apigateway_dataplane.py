@@ -104,8 +104,14 @@ class FakeFunctions:
 
     answers: dict[str, Invoked | Deferred[Invoked] | ServiceError] = attrs.Factory(dict)
     events: list[tuple[str, Any]] = attrs.Factory(list)
+    queued: list[tuple[str, Any]] = attrs.Factory(list)
 
-    async def invoke(self, context: RequestContext, function_arn: str, payload: bytes) -> Invoked:
+    async def invoke(
+        self, context: RequestContext, function_arn: str, payload: bytes, asynchronous: bool = False
+    ) -> Invoked:
+        if asynchronous:
+            self.queued.append((function_arn, json.loads(payload)))
+            return Invoked(b"", None)
         self.events.append((function_arn, json.loads(payload)))
         answer = self.answers[function_arn]
         if isinstance(answer, ServiceError):

@@ -238,6 +238,30 @@ class LambdaMappingTests(DataPlaneCase):
         self.functions.answer({"errorMessage": "boom"}, error="Unhandled")
         self.assertEqual(self.post(b"{}").status, 200)
 
+    def test_asynchronous(self) -> None:
+        """``X-Amz-Invocation-Type: 'Event'`` queues the invocation and answers at once."""
+        self.call(
+            self.provider.update_integration(
+                context(),
+                {
+                    **self.pets,
+                    "patchOperations": [
+                        {
+                            "op": "add",
+                            "path": "/requestParameters/"
+                            "integration.request.header.X-Amz-Invocation-Type",
+                            "value": "'Event'",
+                        }
+                    ],
+                },
+            )
+        )
+        self.deploy()
+        response = self.post(b'{"pet": {"name": "Rex"}}')
+        self.assertAnswer(response, 200, {"got": ""})
+        self.assertEqual(self.functions.events, [])
+        self.assertEqual([event["name"] for _, event in self.functions.queued], ["Rex"])
+
     def test_passthrough(self) -> None:
         """No template for the media type: passed through, or 415 as the passthrough says."""
         self.functions.answer({"name": "x"})

@@ -31,6 +31,7 @@ from awsemu.apigateway.errors import CallFailed
 from awsemu.apigateway.integrations import (
     Mapper,
     http_target,
+    invocation_type,
     lambda_selector,
     mock_selector,
     respond,
@@ -285,13 +286,18 @@ class DataPlane:
         return attrs.evolve(call, api_key=used)
 
     async def _invoke(
-        self, context: RequestContext, deployed: DeployedStage, uri: str, payload: bytes
+        self,
+        context: RequestContext,
+        deployed: DeployedStage,
+        uri: str,
+        payload: bytes,
+        asynchronous: bool = False,
     ) -> Invoked:
         """Invoke the function ``uri`` names; raises ``ServiceError`` as Invoke does."""
         arn = function_arn(uri, deployed.stage.get("variables") or {})
         if arn is None or self.functions is None:
             raise ServiceError("ResourceNotFoundException", f"No function for {uri}", 404)
-        return await self.functions.invoke(context, arn, payload)
+        return await self.functions.invoke(context, arn, payload, asynchronous)
 
     async def _authorize(
         self, context: RequestContext, call: Call, matched: Match, authorizer: Record
@@ -357,11 +363,20 @@ class DataPlane:
     async def _lambda(
         self, context: RequestContext, mapper: Mapper, integration: Record
     ) -> HttpResponse:
-        """A Lambda function behind mapping templates (``AWS``, non-proxy)."""
+        """
+        A Lambda function behind mapping templates (``AWS``, non-proxy);
+        invoked asynchronously when the integration maps
+        ``X-Amz-Invocation-Type`` to ``'Event'``, as AWS documents.
+        """
         body, _ = mapper.request_body(integration)
+        asynchronous = invocation_type(mapper, integration) == "Event"
         try:
             invoked = await self._invoke(
-                context, mapper.call.deployed, integration["uri"], body.encode() or b"{}"
+                context,
+                mapper.call.deployed,
+                integration["uri"],
+                body.encode() or b"{}",
+                asynchronous,
             )
         except ServiceError as e:
             self._log.warn("The integration cannot invoke its function: {error}", error=e)

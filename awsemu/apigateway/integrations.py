@@ -238,3 +238,11 @@ def http_target(mapping: Mapper, integration: Record) -> tuple[str, list[tuple[s
     if query:
         url += ("&" if "?" in url else "?") + urlencode(query)
     return url, headers
+
+
+def invocation_type(mapping: Mapper, integration: Record) -> str | None:
+    """The ``X-Amz-Invocation-Type`` a Lambda integration's request parameters map."""
+    for target, source in (integration.get("requestParameters") or {}).items():
+        if target.lower() == "integration.request.header.x-amz-invocation-type":
+            return mapping.value_of(source)
+    return None
