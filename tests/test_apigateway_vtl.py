@@ -19,8 +19,11 @@ class ReferenceTests(SynchronousTestCase):
         """Plain, braced and quiet references; properties, calls and indexes; nothing is empty."""
         variables = {"a": {"b": [10, {"c": "deep"}]}, "s": "Hello"}
         self.assertEqual(
-            rendered("$a.b[1].c ${s}world $!nothing|$nothing.x|$s.length() $s.", **variables),
-            "deep Helloworld ||5 Hello.",
+            rendered(
+                "$a.b[1].c ${s}world $!nothing|$nothing.x|$s.length() $s. $!{s}|$!{none}|$5",
+                **variables,
+            ),
+            "deep Helloworld ||5 Hello. Hello||$5",
         )
 
     def test_string_methods(self) -> None:

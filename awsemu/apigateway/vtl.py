@@ -53,6 +53,8 @@ Expr = tuple[Any, ...]
 Node = tuple[Any, ...]
 
 _NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_REFERENCE_START: Final = re.compile(r"!?\{?[A-Za-z]")
+"""What follows a ``$`` that starts a reference (anything else is text)."""
 _NUMBER: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _WORD_OPERATORS: Final = {
     "eq": "==",
@@ -163,8 +165,7 @@ class _Parser:
             text.append(joined)
 
     def _reference_start(self) -> bool:
-        rest = self.text[self.pos + 1 : self.pos + 3]
-        return bool(re.match(r"!?\{?[A-Za-z]", rest))
+        return _REFERENCE_START.match(self.text, self.pos + 1) is not None
 
     def reference_node(self) -> Node:
         start = self.pos
