@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -166,6 +167,55 @@ class InputTests(SynchronousTestCase):
         )
         self.assertEqual(output, '{"id": "r1", "v": "1", "msg": "a\\"b"}')
         self.assertEqual(context["responseOverride"]["status"], 400)
+
+    def test_passthrough_template(self) -> None:
+        """A template that passes every parameter on, as the console's does, makes valid JSON."""
+        template = """## everything, as JSON
+#set($all = $input.params())
+{
+"body" : $input.json('$'),
+"params" : {
+#foreach($kind in $all.keySet())
+    #set($values = $all.get($kind))
+"$kind" : {
+    #foreach($name in $values.keySet())
+    "$name" : "$util.escapeJavaScript($values.get($name))"
+        #if($foreach.hasNext),#end
+    #end
+}
+    #if($foreach.hasNext),#end
+#end
+},
+"stage" : {
+#foreach($key in $stageVariables.keySet())
+"$key" : "$util.escapeJavaScript($stageVariables.get($key))"
+    #if($foreach.hasNext),#end
+#end
+},
+"account" : "$context.identity.accountId"
+}
+"""
+        parameters = {
+            "path": {"id": "1"},
+            "querystring": {"q": "a b", "r": "2"},
+            "header": {"User-Agent": 'ua "q"'},
+        }
+        output = render_template(
+            template,
+            '{"a": [1, "x\\"y"]}',
+            parameters,
+            {"identity": {"accountId": None}},
+            {"s": "v"},
+        )
+        self.assertEqual(
+            json.loads(output),
+            {
+                "body": {"a": [1, 'x"y']},
+                "params": parameters,
+                "stage": {"s": "v"},
+                "account": "",
+            },
+        )
 
     def test_choose_template(self) -> None:
         """By media type (parameters ignored), else the JSON one, else none."""
