@@ -227,6 +227,36 @@ class KeyTests(PlanCase):
         self.clock.advance(10)
         self.assertEqual([self.status(key) for _ in range(5)], [200] * 5)
 
+    def test_stage_throttle(self) -> None:
+        """A stage's ``*/*`` throttle applies to every call; a method's own settings win."""
+        key = self.key(self.plan())["value"]
+
+        def throttle(path: str, burst: str) -> None:
+            self.call(
+                self.provider.update_stage(
+                    context(),
+                    {
+                        **self.named,
+                        "stageName": "dev",
+                        "patchOperations": [
+                            {
+                                "op": "replace",
+                                "path": f"{path}/throttling/burstLimit",
+                                "value": burst,
+                            },
+                            {"op": "replace", "path": f"{path}/throttling/rateLimit", "value": "1"},
+                        ],
+                    },
+                )
+            )
+
+        throttle("/*/*", "1")
+        self.assertEqual([self.status(key), self.status(key)], [200, 429])
+        self.assertEqual(self.status(None), 429)
+        throttle("/~1pets/GET", "3")
+        self.clock.advance(5)
+        self.assertEqual([self.status(key) for _ in range(4)], [200, 200, 200, 429])
+
     def test_quota(self) -> None:
         """Past the plan's quota: 429 Limit Exceeded until the next period."""
         plan = self.plan(quota={"limit": 2, "period": "DAY"})

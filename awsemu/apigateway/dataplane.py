@@ -242,7 +242,13 @@ class DataPlane:
         )
 
     async def _serve(self, context: RequestContext, call: Call, matched: Match) -> HttpResponse:
-        """A call that reached a method: its authorizer, its key, then its integration."""
+        """A call that reached a method: its throttle, authorizer, key, then its integration."""
+        self.meter.check_stage(
+            call.deployed,
+            matched.resource["path"],
+            matched.method["httpMethod"],
+            self.clock.seconds(),
+        )
         authorizer: Record | None = None
         usage_key: str | None = None
         if matched.method.get("authorizationType") == "CUSTOM":

@@ -7,7 +7,8 @@ AWS: a token bucket (``rateLimit`` tokens a second, at most
 ``burstLimit``; a method's own throttle in the plan's API stage first)
 answers 429 ``Too Many Requests``, and the quota (``limit`` calls a
 ``DAY``/``WEEK``/``MONTH``, the period starting ``offset`` days late)
-429 ``Limit Exceeded``.
+429 ``Limit Exceeded``. A stage's own throttle (``methodSettings``)
+applies to every call, key or not.
 
 Counters live in memory, as throttling state does in AWS's front ends.
 """
@@ -22,6 +23,9 @@ import attrs
 from awsemu.apigateway.errors import CallFailed
 from awsemu.apigateway.store import DeployedStage, Record
 
+ACCOUNT_RATE_LIMIT: Final = 10000.0
+ACCOUNT_BURST_LIMIT: Final = 5000
+"""An account's default throttle in a region (requests a second, burst)."""
 _DAY: Final = 86400
 _FIRST_SUNDAY: Final = 3
 """1970-01-04, the first Sunday since the epoch: with offset 0, AWS's weeks start on Sunday."""
@@ -86,6 +90,28 @@ class Meter:
                         self._limit(plan, key["id"], throttle, method_key, now)
                         return UsedKey(key["id"], key["value"])
         raise CallFailed("invalid_api_key")
+
+    def check_stage(
+        self, deployed: DeployedStage, resource_path: str, http_method: str, now: float
+    ) -> None:
+        """
+        The stage's own throttle, for every call: the method's
+        ``methodSettings`` (``pets/GET``) or the stage's (``*/*``); a limit
+        left out is the account's (10,000 a second, bursts of 5,000), a
+        negative one none. Raises ``CallFailed`` when exceeded.
+        """
+        settings = deployed.stage.get("methodSettings") or {}
+        key = f"{resource_path.lstrip('/')}/{http_method}"
+        method = settings.get(key) or settings.get("*/*") or {}
+        if "throttlingRateLimit" not in method and "throttlingBurstLimit" not in method:
+            return
+        rate = method.get("throttlingRateLimit", ACCOUNT_RATE_LIMIT)
+        burst = method.get("throttlingBurstLimit", ACCOUNT_BURST_LIMIT)
+        if rate < 0 or burst < 0:
+            return
+        scope = (f"stage:{deployed.api['id']}", deployed.stage["stageName"], key)
+        if not self._take({"rateLimit": rate, "burstLimit": burst}, scope, now):
+            raise CallFailed("throttled")
 
     def _limit(
         self, plan: Record, key_id: str, method_throttle: Record | None, method_key: str, now: float
