@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import time
 import uuid
 import warnings
 from typing import Any
@@ -153,6 +154,13 @@ class ApiGatewayDaemonTests(SynchronousTestCase):
             [(status, body) for status, _, body in answers],
             [(200, {"healthy": True}), (429, {"message": "Limit Exceeded"})],
         )
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            usage = self.apigateway.get_usage(
+                usagePlanId=plan["id"], startDate=today, endDate=today
+            )
+        self.assertEqual(usage["items"], {key["id"]: [[3, 0]]})
 
     def test_lambda_mapping_templates(self) -> None:
         """

@@ -260,13 +260,30 @@ class KeyTests(PlanCase):
     def test_quota(self) -> None:
         """Past the plan's quota: 429 Limit Exceeded until the next period."""
         plan = self.plan(quota={"limit": 2, "period": "DAY"})
-        key = self.key(plan)["value"]
+        created = self.key(plan)
+        key, key_id = created["value"], created["id"]
         self.assertEqual([self.status(key) for _ in range(2)], [200, 200])
         exceeded = self.answered("GET", self.url, headers=[("x-api-key", key)])
         self.assertAnswer(exceeded, 429, {"message": "Limit Exceeded"})
         self.assertEqual(exceeded.header("x-amzn-ErrorType"), "LimitExceededException")
         self.clock.advance(DAY)
         self.assertEqual(self.status(key), 200)
+        # NOW is 2026-01-01: two calls that day, one the next.
+        usage = self.call(
+            self.provider.get_usage(
+                context(),
+                {"usagePlanId": plan["id"], "startDate": "2025-12-31", "endDate": "2026-01-03"},
+            )
+        )
+        self.assertEqual(
+            usage,
+            {
+                "usagePlanId": plan["id"],
+                "startDate": "2025-12-31",
+                "endDate": "2026-01-03",
+                "items": {key_id: [[0, 2], [2, 0], [1, 1], [0, 2]]},
+            },
+        )
 
     def test_authorizer_source(self) -> None:
         """With ``apiKeySource: AUTHORIZER`` the key is the authorizer's ``usageIdentifierKey``."""

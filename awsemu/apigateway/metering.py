@@ -51,6 +51,11 @@ def quota_window(quota: Record, now: float) -> int:
     return moment.tm_year * 12 + moment.tm_mon
 
 
+def day_of(moment: float) -> str:
+    """The UTC day of ``moment``, as GetUsage names days."""
+    return time.strftime("%Y-%m-%d", time.gmtime(moment))
+
+
 @attrs.define
 class _Bucket:
     tokens: float
@@ -87,7 +92,7 @@ class Meter:
                 for stage in plan.get("apiStages", []):
                     if (stage.get("apiId"), stage.get("stage")) == (api_id, stage_name):
                         throttle = (stage.get("throttle") or {}).get(method_key)
-                        self._limit(plan, key["id"], throttle, method_key, now)
+                        self._limit(deployed, plan, key["id"], throttle, method_key, now)
                         return UsedKey(key["id"], key["value"])
         raise CallFailed("invalid_api_key")
 
@@ -114,8 +119,15 @@ class Meter:
             raise CallFailed("throttled")
 
     def _limit(
-        self, plan: Record, key_id: str, method_throttle: Record | None, method_key: str, now: float
+        self,
+        deployed: DeployedStage,
+        plan: Record,
+        key_id: str,
+        method_throttle: Record | None,
+        method_key: str,
+        now: float,
     ) -> None:
+        """Apply the plan's limits to a call with its key, and count it (GetUsage)."""
         for throttle, scope in ((method_throttle, method_key), (plan.get("throttle"), "")):
             if throttle and not self._take(throttle, (plan["id"], key_id, scope), now):
                 raise CallFailed("throttled")
@@ -128,6 +140,9 @@ class Meter:
             if used >= quota["limit"]:
                 raise CallFailed("quota_exceeded")
             self._used[plan["id"], key_id] = (window, used + 1)
+        days = deployed.usage.setdefault(plan["id"], {}).setdefault(key_id, {})
+        day = day_of(now)
+        days[day] = days.get(day, 0) + 1
 
     def _take(self, throttle: Record, scope: tuple[str, str, str], now: float) -> bool:
         """Take a token from the scope's bucket; False when it is empty."""

@@ -62,6 +62,10 @@ class Plans(TypedDict):
     planKeys: dict[str, list[str]]
 
 
+Usage = dict[str, dict[str, dict[str, int]]]
+"""Calls made with API keys: by usage plan id, key id and UTC day (``2026-01-31``)."""
+
+
 @attrs.frozen
 class DeployedStage:
     """
@@ -83,6 +87,8 @@ class DeployedStage:
     authorizers: Mapping[str, Record]
     gateway_responses: Mapping[str, Record]
     plans: Plans
+    usage: Usage
+    """Calls counted against each plan's keys, by day, in the API's account and region."""
 
 
 @attrs.define
@@ -99,6 +105,8 @@ class ApiGatewayStore:
     plans: dict[str, dict[str, Plans]] = attrs.field(factory=dict)
     plans_file: JsonFile | None = None
     _locations: dict[str, tuple[str, str]] = attrs.field(factory=dict, init=False)
+    _usage: dict[tuple[str, str], Usage] = attrs.field(factory=dict, init=False)
+    """Usage (GetUsage) is counted in memory only: saving it would cost each call a write."""
 
     def __attrs_post_init__(self) -> None:
         for account, regions in self.apis.items():
@@ -117,6 +125,10 @@ class ApiGatewayStore:
             self.file.save(self.apis)
         if self.plans_file is not None:
             self.plans_file.save(self.plans)
+
+    def usage(self, account: str, region: str) -> Usage:
+        """Calls counted against the usage plans of ``account`` in ``region``."""
+        return self._usage.setdefault((account, region), {})
 
     def regional_plans(self, account: str, region: str) -> Plans:
         """The usage plans and API keys of ``account`` in ``region``."""
@@ -163,6 +175,7 @@ class ApiGatewayStore:
             snapshot["authorizers"],
             snapshot.get("gatewayResponses", {}),
             self.regional_plans(account, region),
+            self.usage(account, region),
         )
 
 

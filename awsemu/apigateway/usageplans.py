@@ -7,13 +7,16 @@ keys, and which keys each plan holds. The data plane checks a call's
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from awsemu.apigateway.api import given
 from awsemu.apigateway.base import Operations, Output, page
 from awsemu.apigateway.errors import bad_request, conflict, invalid_identifier, not_found
+from awsemu.apigateway.metering import quota_window
 from awsemu.apigateway.store import Plans, Record
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import Params
@@ -61,6 +64,40 @@ def _check_limits(plan: Record) -> None:
         throttle.get("burstLimit", 0) < 0 or throttle.get("rateLimit", 0) < 0
     ):
         raise bad_request("Throttle limits must not be negative")
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise bad_request(f"Invalid date specified: {text}. Dates are yyyy-MM-dd") from None
+
+
+def _daily_log(
+    quota: Record | None, days: Mapping[str, int], start: datetime.date, end: datetime.date
+) -> list[list[int]]:
+    """
+    ``[used, remaining]`` for each day from ``start`` to ``end``:
+    remaining is what the plan's quota left at that day's end (0 without a quota).
+    """
+    log = []
+    day = start
+    while day <= end:
+        used = days.get(day.isoformat(), 0)
+        remaining = 0
+        if quota:
+            moment = calendar.timegm(day.timetuple())
+            window = quota_window(quota, moment)
+            spent = sum(
+                count
+                for other, count in days.items()
+                if other <= day.isoformat()
+                and quota_window(quota, calendar.timegm(_date(other).timetuple())) == window
+            )
+            remaining = max(0, quota["limit"] - spent)
+        log.append([used, remaining])
+        day += datetime.timedelta(days=1)
+    return log
 
 
 class UsagePlanOperations(Operations):
@@ -156,6 +193,27 @@ class UsagePlanOperations(Operations):
         del plans["usagePlans"][plan_id]
         plans["planKeys"].pop(plan_id, None)
         return {}
+
+    async def get_usage(self, context: RequestContext, params: Params) -> Output:
+        """Each key's calls counted against the plan, day by day, and the quota they left."""
+        plan = self._plan(context, params["usagePlanId"])
+        start, end = _date(params["startDate"]), _date(params["endDate"])
+        if end < start:
+            raise bad_request("The end date must not be before the start date")
+        if "keyId" in params:
+            key_ids = [self._key(context, params["keyId"])["id"]]
+        else:
+            key_ids = self._plans(context)["planKeys"].get(plan["id"], [])
+        usage = self.store.usage(context.account_id, context.region).get(plan["id"], {})
+        return {
+            "usagePlanId": plan["id"],
+            "startDate": params["startDate"],
+            "endDate": params["endDate"],
+            "items": {
+                key_id: _daily_log(plan.get("quota"), usage.get(key_id, {}), start, end)
+                for key_id in key_ids
+            },
+        }
 
     # Keys of a usage plan
 
