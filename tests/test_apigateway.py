@@ -637,15 +637,19 @@ class ImportTests(ProviderCase):
 class PersistenceTests(ProviderCase):
     def test_reopen(self) -> None:
         """APIs, deployments and the data plane's index survive reopening the file."""
-        file = JsonFile(FilePath(self.mktemp()).child("apigateway").child("state.json"))
-        self.store = ApiGatewayStore.open(file)
+        directory = FilePath(self.mktemp()).child("apigateway")
+        file, plans = (
+            JsonFile(directory.child("state.json")),
+            JsonFile(directory.child("plans.json")),
+        )
+        self.store = ApiGatewayStore.open(file, plans)
         self.provider = ApiGatewayProvider(self.store, random.Random(0).randbytes)
         api = self.api()
         self.lambda_method(api, api["rootResourceId"])
         self.call(
             self.provider.create_deployment(context(), {"restApiId": api["id"], "stageName": "dev"})
         )
-        reopened = ApiGatewayStore.open(file)
+        reopened = ApiGatewayStore.open(file, plans)
         self.assertEqual(reopened.apis, self.store.apis)
         self.assertEqual(
             reopened.deployed_stage(api["id"], "dev"), self.store.deployed_stage(api["id"], "dev")

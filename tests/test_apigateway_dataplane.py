@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import urllib.error
 import urllib.request
 import uuid
 from base64 import b64encode
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import attrs
@@ -27,6 +25,7 @@ from awsemu.apigateway.matching import match
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
+from tests.apigateway_support import echo_server
 from tests.lambda_support import ROLE, shared_daemon, zipped
 from tests.test_apigateway import ACCOUNT, AUTHORIZER_URI, FUNCTION, ProviderCase, context
 
@@ -34,6 +33,24 @@ AUTHORIZER = FUNCTION.replace("function:app", "function:auth")
 LAMBDA_PREFIX = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
 NOW = 1767225600.0
 """2026-01-01T00:00:00Z."""
+
+
+def anonymous(source_ip: str, user_agent: str) -> dict[str, Any]:
+    """``requestContext.identity`` of a call without AWS credentials, as AWS documents it."""
+    return {
+        "cognitoIdentityPoolId": None,
+        "accountId": None,
+        "cognitoIdentityId": None,
+        "caller": None,
+        "principalOrgId": None,
+        "accessKey": None,
+        "cognitoAuthenticationType": None,
+        "cognitoAuthenticationProvider": None,
+        "userArn": None,
+        "user": None,
+        "sourceIp": source_ip,
+        "userAgent": user_agent,
+    }
 
 
 def resource(path: str, *methods: str) -> dict[str, Any]:
@@ -87,8 +104,14 @@ class FakeFunctions:
 
     answers: dict[str, Invoked | Deferred[Invoked] | ServiceError] = attrs.Factory(dict)
     events: list[tuple[str, Any]] = attrs.Factory(list)
+    queued: list[tuple[str, Any]] = attrs.Factory(list)
 
-    async def invoke(self, context: RequestContext, function_arn: str, payload: bytes) -> Invoked:
+    async def invoke(
+        self, context: RequestContext, function_arn: str, payload: bytes, asynchronous: bool = False
+    ) -> Invoked:
+        if asynchronous:
+            self.queued.append((function_arn, json.loads(payload)))
+            return Invoked(b"", None)
         self.events.append((function_arn, json.loads(payload)))
         answer = self.answers[function_arn]
         if isinstance(answer, ServiceError):
@@ -197,6 +220,8 @@ class ProxyTests(DataPlaneCase):
         resource_id = event["requestContext"]["resourceId"]
         deployment_id = self.store.deployed_stage(self.rest["id"], "dev").stage["deploymentId"]  # type: ignore[union-attr]
         extended = response.header("x-amz-apigw-id")
+        trace = event["headers"].get("X-Amzn-Trace-Id", "")
+        self.assertRegex(trace, "^Root=1-6955b900-[0-9a-f]{24}$")
         self.assertEqual(
             event,
             {
@@ -208,6 +233,7 @@ class ProxyTests(DataPlaneCase):
                     "User-Agent": "curl/8",
                     "Content-Type": "text/plain",
                     "Accept": "text/html",
+                    "X-Amzn-Trace-Id": trace,
                     "X-Forwarded-For": "10.0.0.9",
                     "X-Forwarded-Port": "4566",
                     "X-Forwarded-Proto": "http",
@@ -217,6 +243,7 @@ class ProxyTests(DataPlaneCase):
                     "User-Agent": ["curl/8"],
                     "Content-Type": ["text/plain"],
                     "Accept": ["text/plain", "text/html"],
+                    "X-Amzn-Trace-Id": [trace],
                     "X-Forwarded-For": ["10.0.0.9"],
                     "X-Forwarded-Port": ["4566"],
                     "X-Forwarded-Proto": ["http"],
@@ -229,24 +256,11 @@ class ProxyTests(DataPlaneCase):
                     "accountId": ACCOUNT,
                     "apiId": self.rest["id"],
                     "deploymentId": deployment_id,
-                    "domainName": "localhost",
+                    "domainName": "localhost:4566",
                     "domainPrefix": "localhost",
                     "extendedRequestId": extended,
                     "httpMethod": "POST",
-                    "identity": {
-                        "cognitoIdentityPoolId": None,
-                        "accountId": None,
-                        "cognitoIdentityId": None,
-                        "caller": None,
-                        "principalOrgId": None,
-                        "accessKey": None,
-                        "cognitoAuthenticationType": None,
-                        "cognitoAuthenticationProvider": None,
-                        "userArn": None,
-                        "user": None,
-                        "sourceIp": "10.0.0.9",
-                        "userAgent": "curl/8",
-                    },
+                    "identity": anonymous("10.0.0.9", "curl/8"),
                     "path": "/dev/a/b%20c",
                     "protocol": "HTTP/1.1",
                     "requestId": "rid-1",
@@ -286,7 +300,8 @@ class ProxyTests(DataPlaneCase):
         )
         self.assertEqual(empty["stageVariables"], None)
         self.assertEqual(
-            empty["requestContext"]["domainName"], f"{self.rest['id']}.execute-api.localhost"
+            (empty["requestContext"]["domainName"], empty["requestContext"]["domainPrefix"]),
+            (f"{self.rest['id']}.execute-api.localhost:4566", self.rest["id"]),
         )
         self.assertEqual(empty["requestContext"]["path"], "/dev/")
 
@@ -554,21 +569,6 @@ def authorize(event, context):
 """
 
 
-class _Upstream(BaseHTTPRequestHandler):
-    """The HTTP_PROXY target: answers every request with what it received."""
-
-    def do_GET(self) -> None:
-        body = json.dumps({"path": self.path, "mine": self.headers["X-Mine"]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 class DaemonTests(SynchronousTestCase):
     def test_deployed_api(self) -> None:
         """
@@ -589,10 +589,7 @@ class DaemonTests(SynchronousTestCase):
                 Handler=f"app.{handler}",
                 Code={"ZipFile": zipped({"app.py": FUNCTIONS})},
             )["FunctionArn"]
-        upstream = HTTPServer(("127.0.0.1", 0), _Upstream)
-        threading.Thread(target=upstream.serve_forever, daemon=True).start()
-        self.addCleanup(upstream.server_close)
-        self.addCleanup(upstream.shutdown)
+        port = echo_server(self)
 
         api = apigateway.create_rest_api(name="dp")
         api_id, root = api["id"], api["rootResourceId"]
@@ -637,7 +634,7 @@ class DaemonTests(SynchronousTestCase):
             {
                 "type": "HTTP_PROXY",
                 "integrationHttpMethod": "GET",
-                "uri": f"http://127.0.0.1:{upstream.server_port}/up/{{proxy}}",
+                "uri": f"http://127.0.0.1:{port}/up/{{proxy}}",
                 "requestParameters": {
                     "integration.request.path.proxy": "method.request.path.proxy"
                 },
@@ -675,9 +672,11 @@ class DaemonTests(SynchronousTestCase):
             get("/dev/health", Host=f"{api_id}.execute-api.localhost:4566"),
             (200, {"healthy": True}),
         )
+        status, echoed = get(f"/_aws/execute-api/{api_id}/dev/a/b?q=1", **{"X-Mine": "m"})
+        received = {name.lower(): value for name, value in echoed["headers"].items()}
         self.assertEqual(
-            get(f"/_aws/execute-api/{api_id}/dev/a/b?q=1", **{"X-Mine": "m"}),
-            (200, {"path": "/up/a/b?q=1", "mine": "m"}),
+            (status, echoed["method"], echoed["path"], received["x-mine"]),
+            (200, "GET", "/up/a/b?q=1", "m"),
         )
         self.assertEqual(
             get(f"/restapis/{api_id}/dev/_user_request_/"),

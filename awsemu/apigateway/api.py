@@ -80,6 +80,7 @@ def new_api_state(api_id: str, root_id: str, fields: Record, now: float) -> ApiS
         "deployments": {},
         "snapshots": {},
         "stages": {},
+        "gatewayResponses": {},
     }
 
 
@@ -280,6 +281,7 @@ class RestApi:
         self.state["snapshots"][deployment_id] = {
             "resources": copy.deepcopy(resources),
             "authorizers": copy.deepcopy(self.state["authorizers"]),
+            "gatewayResponses": copy.deepcopy(self.state.get("gatewayResponses", {})),
         }
         return deployment
 

@@ -148,3 +148,10 @@ def verdict(payload: bytes, function_error: str | None, arn: str, latency_ms: in
         "principalId": answer.get("principalId"),
         "integrationLatency": latency_ms,
     }
+
+
+def usage_key(payload: bytes) -> str | None:
+    """The ``usageIdentifierKey`` of an allowing answer: the API key, for ``AUTHORIZER`` sources."""
+    answer = json.loads(payload)
+    key = answer.get("usageIdentifierKey") if isinstance(answer, dict) else None
+    return key if isinstance(key, str) else None

@@ -1,8 +1,10 @@
 """
 Calls of deployed stages (the data plane): find the stage and the
-method, run its authorizer, then its integration — a Lambda function
-(``AWS_PROXY``), an HTTP endpoint (``HTTP_PROXY``) or the integration's
-own answer (``MOCK``) — and answer as API Gateway does, errors included.
+method, run its authorizer, check its API key, then its integration — a
+Lambda function (``AWS_PROXY``, or ``AWS`` behind mapping templates), an
+HTTP endpoint (``HTTP_PROXY``, or ``HTTP`` behind mapping templates) or
+the integration's own answer (``MOCK``) — and answer as API Gateway
+does, errors included, as the API's gateway responses customise them.
 
 An unknown API or stage is answered 403 ``{"message":"Forbidden"}``, which
 is what AWS answers for a stage its API does not have (an unknown API id
@@ -12,7 +14,6 @@ has no DNS name there at all); an unknown path or method is 403
 
 from __future__ import annotations
 
-import json
 from base64 import b64encode
 from collections.abc import Coroutine
 from typing import Any, Final, Protocol, TypeVar
@@ -24,10 +25,21 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from awsemu.apigateway import authorizers
+from awsemu.apigateway import authorizers, responses
 from awsemu.apigateway.api import DEFAULT_AUTHORIZER_TTL, DEFAULT_TIMEOUT_MS
+from awsemu.apigateway.errors import CallFailed
+from awsemu.apigateway.integrations import (
+    Mapper,
+    http_target,
+    invocation_type,
+    lambda_selector,
+    mock_selector,
+    respond,
+    select_response,
+)
 from awsemu.apigateway.lambdas import Functions, Invoked, function_arn
 from awsemu.apigateway.matching import Match, match
+from awsemu.apigateway.metering import Meter
 from awsemu.apigateway.proxy import Call, MalformedResponse, json_response, proxy_response
 from awsemu.apigateway.store import ApiGatewayStore, DeployedStage, Record
 from awsemu.gateway.context import Random, RequestContext
@@ -36,39 +48,71 @@ from awsemu.protocol.http import HttpRequest, HttpResponse
 
 T = TypeVar("T")
 
-_ERRORS: Final = {
-    "forbidden": (403, {"message": "Forbidden"}, "ForbiddenException"),
-    "missing_token": (
+FAILURES: Final = {
+    "forbidden": responses.Failure(
+        "MISSING_AUTHENTICATION_TOKEN", 403, "Forbidden", "ForbiddenException"
+    ),
+    "missing_token": responses.Failure(
+        "MISSING_AUTHENTICATION_TOKEN",
         403,
-        {"message": "Missing Authentication Token"},
+        "Missing Authentication Token",
         "MissingAuthenticationTokenException",
     ),
-    "unauthorized": (401, {"message": "Unauthorized"}, "UnauthorizedException"),
-    "denied": (
+    "unauthorized": responses.Failure("UNAUTHORIZED", 401, "Unauthorized", "UnauthorizedException"),
+    "denied": responses.Failure(
+        "ACCESS_DENIED",
         403,
-        {"Message": "User is not authorized to access this resource"},
+        "User is not authorized to access this resource",
         "AccessDeniedException",
+        "Message",
     ),
-    "explicitly_denied": (
+    "explicitly_denied": responses.Failure(
+        "ACCESS_DENIED",
         403,
-        {"Message": "User is not authorized to access this resource with an explicit deny"},
+        "User is not authorized to access this resource with an explicit deny",
         "AccessDeniedException",
+        "Message",
     ),
-    "authorizer_failed": (500, {"message": None}, "AuthorizerConfigurationException"),
-    "configuration": (500, {"message": "Internal server error"}, "InternalServerErrorException"),
-    "bad_gateway": (502, {"message": "Internal server error"}, "InternalServerErrorException"),
-    "timeout": (504, {"message": "Endpoint request timed out"}, "InternalServerErrorException"),
+    "authorizer_failed": responses.Failure(
+        "AUTHORIZER_CONFIGURATION_ERROR", 500, None, "AuthorizerConfigurationException"
+    ),
+    "invalid_api_key": responses.Failure("INVALID_API_KEY", 403, "Forbidden", "ForbiddenException"),
+    "throttled": responses.Failure(
+        "THROTTLED", 429, "Too Many Requests", "TooManyRequestsException"
+    ),
+    "quota_exceeded": responses.Failure(
+        "QUOTA_EXCEEDED", 429, "Limit Exceeded", "LimitExceededException"
+    ),
+    "unsupported_media_type": responses.Failure(
+        "UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type", "UnsupportedMediaTypeException"
+    ),
+    "configuration": responses.Failure(
+        "API_CONFIGURATION_ERROR", 500, "Internal server error", "InternalServerErrorException"
+    ),
+    "bad_gateway": responses.Failure(
+        "DEFAULT_5XX", 502, "Internal server error", "InternalServerErrorException"
+    ),
+    "timeout": responses.Failure(
+        "INTEGRATION_TIMEOUT", 504, "Endpoint request timed out", "InternalServerErrorException"
+    ),
 }
-"""API Gateway's own answers, with their bodies and ``x-amzn-ErrorType``, exactly as AWS's."""
+"""
+API Gateway's own answers, with their bodies and ``x-amzn-ErrorType``
+exactly as AWS's, and the gateway response type that customises each (a
+Lambda proxy's malformed answer has none of its own: ``DEFAULT_5XX``).
+"""
 
 
 def error(kind: str) -> HttpResponse:
-    status, document, error_type = _ERRORS[kind]
-    return json_response(status, document, [("x-amzn-ErrorType", error_type)])
+    """An error answer as AWS gives it when the API has not customised it."""
+    failure = FAILURES[kind]
+    return json_response(
+        failure.status, failure.document(), [("x-amzn-ErrorType", failure.error_type)]
+    )
 
 
 class Forwarder(Protocol):
-    """Sends a request to an HTTP endpoint (``HTTP_PROXY``) and returns its answer."""
+    """Sends a request to an HTTP endpoint (``HTTP``, ``HTTP_PROXY``) and returns its answer."""
 
     async def forward(
         self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
@@ -134,9 +178,9 @@ class _Authorized:
 class DataPlane:
     """
     See the module docstring. ``functions`` is None when Lambda is not
-    served; ``forwarder`` sends ``HTTP_PROXY`` calls; ``clock`` gives
-    ``requestTime`` and times integrations; ``random`` makes
-    ``x-amz-apigw-id``.
+    served; ``forwarder`` sends ``HTTP``/``HTTP_PROXY`` calls; ``clock``
+    gives ``requestTime``, times integrations and meters API keys;
+    ``random`` makes ``x-amz-apigw-id`` and trace ids.
     """
 
     store: ApiGatewayStore
@@ -144,6 +188,7 @@ class DataPlane:
     forwarder: Forwarder
     clock: IReactorTime
     random: Random
+    meter: Meter = attrs.field(factory=Meter)
     _authorized: dict[_CacheKey, _Authorized] = attrs.field(factory=dict, init=False)
     _log: Logger = attrs.field(factory=Logger, init=False)
 
@@ -165,34 +210,64 @@ class DataPlane:
         deployed = None if found is None else self.store.deployed_stage(api_id, found[0])
         if found is None or deployed is None:
             return error("forbidden")
+        now = self.clock.seconds()
         call = Call(
             request,
             deployed,
             found[1],
-            request.host.partition(":")[0],
+            request.host,
             context.request_id,
             extended_id,
-            self.clock.seconds(),
+            now,
+            f"Root=1-{int(now):08x}-{self.random(12).hex()}",
         )
         matched = match(deployed.resources.values(), request.method, call.path)
-        if matched is None:
-            return error("missing_token")
+        try:
+            if matched is None:
+                raise CallFailed("missing_token")
+            return await self._serve(context, call, matched)
+        except CallFailed as failed:
+            return self._failure(call, matched, failed.kind)
+
+    def _failure(self, call: Call, matched: Match | None, kind: str) -> HttpResponse:
+        """The error ``kind``, as the API's customised gateway responses say."""
+        gateway_responses = call.deployed.gateway_responses
+        failure = FAILURES[kind]
+        if not gateway_responses:
+            return error(kind)
+        empty = Match({"id": None, "path": call.path}, {}, {})
+        mapper = Mapper(call, matched or empty, call.request_context(matched or empty, None))
+        return responses.answer(
+            failure, gateway_responses, mapper.context, mapper.value_of, mapper.stage_variables
+        )
+
+    async def _serve(self, context: RequestContext, call: Call, matched: Match) -> HttpResponse:
+        """A call that reached a method: its throttle, authorizer, key, then its integration."""
+        self.meter.check_stage(
+            call.deployed,
+            matched.resource["path"],
+            matched.method["httpMethod"],
+            self.clock.seconds(),
+        )
         authorizer: Record | None = None
+        usage_key: str | None = None
         if matched.method.get("authorizationType") == "CUSTOM":
             authorizer_id = matched.method.get("authorizerId", "")
             try:
-                authorizer = await self._authorize(
-                    context, call, matched, deployed.authorizers[authorizer_id]
+                authorizer, usage_key = await self._authorize(
+                    context, call, matched, call.deployed.authorizers[authorizer_id]
                 )
             except authorizers.Unauthorized:
-                return error("unauthorized")
+                raise CallFailed("unauthorized") from None
             except authorizers.Denied as denied:
-                return error("explicitly_denied" if denied.explicit else "denied")
+                raise CallFailed("explicitly_denied" if denied.explicit else "denied") from None
             except (authorizers.AuthorizerFailed, ServiceError, KeyError):
-                return error("authorizer_failed")
+                raise CallFailed("authorizer_failed") from None
+        if matched.method.get("apiKeyRequired"):
+            call = self._check_key(call, matched, usage_key)
         integration: Record | None = matched.method.get("methodIntegration")
         if integration is None:
-            return error("configuration")
+            raise CallFailed("configuration")
         timeout = integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS) / 1000
         try:
             return await within(
@@ -201,22 +276,41 @@ class DataPlane:
                 self.clock,
             )
         except TimeoutError:
-            return error("timeout")
+            raise CallFailed("timeout") from None
+
+    def _check_key(self, call: Call, matched: Match, usage_key: str | None) -> Call:
+        """
+        The call with the API key it used (``usage_key``: the authorizer's
+        ``usageIdentifierKey``); raises ``CallFailed`` when the key may not.
+        """
+        if call.deployed.api.get("apiKeySource") == "AUTHORIZER":
+            value = usage_key
+        else:
+            value = call.request.headers.get("x-api-key")
+        method_key = f"{matched.resource['path']}/{matched.method['httpMethod']}"
+        used = self.meter.check(call.deployed, method_key, value, self.clock.seconds())
+        return attrs.evolve(call, api_key=used)
 
     async def _invoke(
-        self, context: RequestContext, deployed: DeployedStage, uri: str, payload: bytes
+        self,
+        context: RequestContext,
+        deployed: DeployedStage,
+        uri: str,
+        payload: bytes,
+        asynchronous: bool = False,
     ) -> Invoked:
         """Invoke the function ``uri`` names; raises ``ServiceError`` as Invoke does."""
         arn = function_arn(uri, deployed.stage.get("variables") or {})
         if arn is None or self.functions is None:
             raise ServiceError("ResourceNotFoundException", f"No function for {uri}", 404)
-        return await self.functions.invoke(context, arn, payload)
+        return await self.functions.invoke(context, arn, payload, asynchronous)
 
     async def _authorize(
         self, context: RequestContext, call: Call, matched: Match, authorizer: Record
-    ) -> Record:
+    ) -> tuple[Record, str | None]:
         """
-        ``requestContext.authorizer`` if the authorizer allows the call. Its
+        ``requestContext.authorizer`` and the ``usageIdentifierKey`` the
+        authorizer answered, if it allows the call. Its
         answers are cached per identity for ``authorizerResultTtlInSeconds``
         (AWS's default 300; 0: not cached) and, as in AWS, a cached policy
         is checked against each new call's method ARN.
@@ -233,12 +327,13 @@ class DataPlane:
             cached = _Authorized(now + ttl, invoked, latency)
             if ttl > 0 and identity and invoked.function_error is None:
                 self._remember(key, cached, now)
-        return authorizers.verdict(
+        verdict = authorizers.verdict(
             cached.invoked.payload,
             cached.invoked.function_error,
             authorizers.method_arn(call, matched),
             cached.latency_ms,
         )
+        return verdict, authorizers.usage_key(cached.invoked.payload)
 
     def _remember(self, key: _CacheKey, answer: _Authorized, now: float) -> None:
         """Cache an authorizer's answer, forgetting the expired ones."""
@@ -259,10 +354,64 @@ class DataPlane:
             return await self._lambda_proxy(context, call, matched, integration, authorizer)
         if kind == "HTTP_PROXY":
             return await self._http_proxy(call, matched, integration)
+        mapper = Mapper(call, matched, call.request_context(matched, authorizer))
         if kind == "MOCK":
-            return mock_response(integration)
+            rendered, _ = mapper.request_body(integration)
+            chosen = select_response(integration, mock_selector(rendered))
+            return respond(mapper, chosen, b"", {})
+        if kind == "HTTP":
+            return await self._http(mapper, integration)
+        if kind == "AWS" and function_arn(integration.get("uri", ""), mapper.stage_variables):
+            return await self._lambda(context, mapper, integration)
         self._log.warn("Integrations of type {kind} are not served", kind=kind)
-        return error("configuration")
+        raise CallFailed("configuration")
+
+    async def _lambda(
+        self, context: RequestContext, mapper: Mapper, integration: Record
+    ) -> HttpResponse:
+        """
+        A Lambda function behind mapping templates (``AWS``, non-proxy);
+        invoked asynchronously when the integration maps
+        ``X-Amz-Invocation-Type`` to ``'Event'``, as AWS documents.
+        """
+        body, _ = mapper.request_body(integration)
+        asynchronous = invocation_type(mapper, integration) == "Event"
+        try:
+            invoked = await self._invoke(
+                context,
+                mapper.call.deployed,
+                integration["uri"],
+                body.encode() or b"{}",
+                asynchronous,
+            )
+        except ServiceError as e:
+            self._log.warn("The integration cannot invoke its function: {error}", error=e)
+            raise CallFailed("configuration") from None
+        chosen = select_response(
+            integration, lambda_selector(invoked.payload, invoked.function_error)
+        )
+        return respond(mapper, chosen, invoked.payload, {"Content-Type": "application/json"})
+
+    async def _http(self, mapper: Mapper, integration: Record) -> HttpResponse:
+        """An HTTP endpoint behind mapping templates (``HTTP``, non-proxy)."""
+        body, media_type = mapper.request_body(integration)
+        url, headers = http_target(mapper, integration)
+        if not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", media_type))
+        method = integration.get("httpMethod", "ANY")
+        try:
+            answer = await self.forwarder.forward(
+                mapper.call.request.method if method == "ANY" else method,
+                url,
+                headers,
+                body.encode("utf-8"),
+            )
+        except Exception:
+            self._log.failure("HTTP integration to {url} failed", url=url)
+            raise CallFailed("configuration") from None
+        chosen = select_response(integration, str(answer.status))
+        raw = answer.body if isinstance(answer.body, bytes) else answer.body.read()
+        return respond(mapper, chosen, raw, dict(answer.headers))
 
     async def _lambda_proxy(
         self,
@@ -278,14 +427,14 @@ class DataPlane:
             )
         except ServiceError as e:
             self._log.warn("The integration cannot invoke its function: {error}", error=e)
-            return error("configuration")
+            raise CallFailed("configuration") from None
         if invoked.function_error is not None:
-            return error("bad_gateway")
+            raise CallFailed("bad_gateway")
         try:
             return proxy_response(invoked.payload)
         except MalformedResponse:
             self._log.warn("Malformed Lambda proxy response: {payload!r}", payload=invoked.payload)
-            return error("bad_gateway")
+            raise CallFailed("bad_gateway") from None
 
     async def _http_proxy(self, call: Call, matched: Match, integration: Record) -> HttpResponse:
         url = _target_url(integration, matched, call)
@@ -300,7 +449,7 @@ class DataPlane:
             )
         except Exception:
             self._log.failure("HTTP_PROXY to {url} failed", url=url)
-            return error("bad_gateway")
+            raise CallFailed("bad_gateway") from None
 
 
 def _target_url(integration: Record, matched: Match, call: Call) -> str:
@@ -324,32 +473,3 @@ def _target_url(integration: Record, matched: Match, call: Call) -> str:
         url = url.replace(f"{{{name}}}", quote(value, safe="/"))
     query = urlencode(call.request.query)
     return f"{url}?{query}" if query else url
-
-
-def mock_response(integration: Record) -> HttpResponse:
-    """
-    A ``MOCK`` integration's answer: the request template's
-    ``statusCode`` picks the integration response, whose JSON template is
-    the body and whose ``method.response.header.*`` literals the headers
-    (templates are used as written: awsemu does not evaluate VTL).
-    """
-    template = (integration.get("requestTemplates") or {}).get("application/json") or "{}"
-    try:
-        status = str(json.loads(template).get("statusCode", 200))
-    except (ValueError, AttributeError):
-        status = "200"
-    responses: dict[str, Record] = integration.get("integrationResponses") or {}
-    chosen = responses.get(status) or next(
-        (r for r in responses.values() if not r.get("selectionPattern")), None
-    )
-    if chosen is None:
-        return error("configuration")
-    headers = [
-        (name.removeprefix("method.response.header."), value.strip("'"))
-        for name, value in (chosen.get("responseParameters") or {}).items()
-        if name.startswith("method.response.header.")
-    ]
-    body = (chosen.get("responseTemplates") or {}).get("application/json") or ""
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", "application/json"))
-    return HttpResponse(int(chosen["statusCode"]), headers, body.encode("utf-8"))

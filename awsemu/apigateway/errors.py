@@ -1,4 +1,4 @@
-"""API Gateway's errors, with AWS's codes, statuses and words."""
+"""API Gateway's errors, with AWS's codes, statuses and words, and the data plane's."""
 
 from __future__ import annotations
 
@@ -20,3 +20,14 @@ def conflict(message: str) -> ServiceError:
 def invalid_identifier(kind: str) -> ServiceError:
     """``Invalid Resource identifier specified`` and its siblings."""
     return not_found(f"Invalid {kind} identifier specified")
+
+
+class CallFailed(Exception):
+    """
+    A call of a deployed stage ends in one of the data plane's own errors;
+    ``kind`` names it (``dataplane.FAILURES``).
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind

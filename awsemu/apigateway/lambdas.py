@@ -46,10 +46,14 @@ class Invoked:
 
 
 class Functions(Protocol):
-    """Invokes Lambda functions; raises ``ServiceError`` as Lambda's Invoke would."""
+    """
+    Invokes Lambda functions; raises ``ServiceError`` as Lambda's Invoke
+    would. ``asynchronous`` is an ``Event`` invocation: queued, answered
+    at once with no payload.
+    """
 
     async def invoke(
-        self, context: RequestContext, function_arn: str, payload: bytes
+        self, context: RequestContext, function_arn: str, payload: bytes, asynchronous: bool = False
     ) -> Invoked: ...
 
 
@@ -59,13 +63,16 @@ class LambdaFunctions:
 
     provider: LambdaProvider
 
-    async def invoke(self, context: RequestContext, function_arn: str, payload: bytes) -> Invoked:
+    async def invoke(
+        self, context: RequestContext, function_arn: str, payload: bytes, asynchronous: bool = False
+    ) -> Invoked:
         found = _FUNCTION_ARN.fullmatch(function_arn)
         if found is not None:
             context = attrs.evolve(
                 context, account_id=found["account"], region=found["region"], service="lambda"
             )
+        kind = "Event" if asynchronous else "RequestResponse"
         output = await self.provider.invoke(
-            context, {"FunctionName": function_arn, "Payload": payload}
+            context, {"FunctionName": function_arn, "Payload": payload, "InvocationType": kind}
         )
-        return Invoked(output["Payload"], output.get("FunctionError"))
+        return Invoked(output.get("Payload", b""), output.get("FunctionError"))

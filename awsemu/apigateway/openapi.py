@@ -3,7 +3,8 @@ ImportRestApi and PutRestApi: an API from an OpenAPI 3 or Swagger 2
 document with API Gateway's extensions, as SAM, Serverless and CDK emit
 them — ``x-amazon-apigateway-integration`` on operations,
 ``x-amazon-apigateway-any-method``, ``x-amazon-apigateway-authorizer`` on
-security schemes, ``x-amazon-apigateway-binary-media-types``.
+security schemes, ``x-amazon-apigateway-binary-media-types``,
+``x-amazon-apigateway-gateway-responses``.
 
 The API is built through ``RestApi``, exactly as the same calls one by one
 would build it.
@@ -122,7 +123,8 @@ class _Security:
 
 
 def build(api: RestApi, document: Mapping[str, Any]) -> None:
-    """Add the document's authorizers, resources, methods and integrations to ``api``."""
+    """Add the document's authorizers, resources, methods, integrations and gateway responses."""
+    _gateway_responses(api, document)
     schemes = _security_schemes(api, document)
     default_security = document.get("security", [])
     for path, item in (document.get("paths") or {}).items():
@@ -142,6 +144,20 @@ def build(api: RestApi, document: Mapping[str, Any]) -> None:
                 ),
             )
             _add_responses(api, resource["id"], http_method, operation)
+
+
+def _gateway_responses(api: RestApi, document: Mapping[str, Any]) -> None:
+    """``x-amazon-apigateway-gateway-responses``: customised responses by type."""
+    declared = document.get("x-amazon-apigateway-gateway-responses") or {}
+    responses = api.state.setdefault("gatewayResponses", {})
+    for kind, response in declared.items():
+        record: Record = {"responseType": str(kind).upper()}
+        if "statusCode" in response:
+            record["statusCode"] = str(response["statusCode"])
+        record["responseParameters"] = dict(response.get("responseParameters") or {})
+        record["responseTemplates"] = dict(response.get("responseTemplates") or {})
+        record["defaultResponse"] = False
+        responses[record["responseType"]] = record
 
 
 def _security_schemes(api: RestApi, document: Mapping[str, Any]) -> dict[str, _Security]:

@@ -1,16 +1,17 @@
 """
 API Gateway's REST API control plane: APIs, resources, methods,
 integrations and their responses, authorizers, deployments, stages, and
-OpenAPI imports. APIs live per account and region; records are returned
-in AWS's shapes as the store keeps them (see ``awsemu.apigateway.store``).
+OpenAPI imports; gateway responses (``responses``), usage plans and API
+keys (``usageplans``) join them in ``ApiGatewayProvider``. APIs live per
+account and region; records are returned in AWS's shapes as the store
+keeps them (see ``awsemu.apigateway.store``).
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
@@ -23,17 +24,15 @@ from awsemu.apigateway.api import (
     given,
     new_api_state,
 )
+from awsemu.apigateway.base import Output, page
 from awsemu.apigateway.errors import bad_request, conflict, not_found
-from awsemu.apigateway.patch import apply_patches
-from awsemu.apigateway.store import ApiGatewayStore, ApiState, Record
-from awsemu.gateway.context import Random, RequestContext
+from awsemu.apigateway.responses import GatewayResponseOperations
+from awsemu.apigateway.store import ApiState, Record
+from awsemu.apigateway.usageplans import UsagePlanOperations
+from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import Params
 from awsemu.state.ids import short_id
 from awsemu.state.jsonfile import saving
-
-Output = dict[str, Any]
-
-DEFAULT_LIMIT: Final = 25
 
 API_FIELDS: Final = (
     "name",
@@ -88,21 +87,10 @@ PATCHABLE: Final[Mapping[str, frozenset[str]]] = {
 
 
 _TAGGABLE_ARN: Final = re.compile(
-    r"arn:aws:apigateway:(?P<region>[^:]+)::/restapis/(?P<api>[^/]+)(?:/stages/(?P<stage>[^/]+))?"
+    r"arn:aws:apigateway:(?P<region>[^:]+)::"
+    r"(?:/restapis/(?P<api>[^/]+)(?:/stages/(?P<stage>[^/]+))?"
+    r"|/usageplans/(?P<plan>[^/]+)|/apikeys/(?P<key>[^/]+))"
 )
-
-
-def _page(items: list[Record], params: Params) -> Output:
-    """One page of a listing, with API Gateway's ``position``/``limit``."""
-    position = params.get("position") or "0"
-    if not position.isdigit():
-        raise bad_request("Invalid position parameter")
-    start = int(position)
-    end = start + params.get("limit", DEFAULT_LIMIT)
-    page: Output = {"items": items[start:end]}
-    if end < len(items):
-        page["position"] = str(end)
-    return page
 
 
 def _resource_output(resource: Record, embed: list[str]) -> Record:
@@ -138,29 +126,8 @@ _RESPONSES: Final[Mapping[str, _Responses]] = {
 }
 
 
-@attrs.define
-class ApiGatewayProvider:
-    """See the module docstring. ``random`` makes ids."""
-
-    store: ApiGatewayStore
-    random: Random
-
-    def _api(self, context: RequestContext, params: Params) -> RestApi:
-        api_id = params["restApiId"]
-        state = self.store.region(context.account_id, context.region).get(api_id)
-        if state is None:
-            raise not_found(f"Invalid API identifier specified {context.account_id}:{api_id}")
-        return RestApi(state, self.random, context.started)
-
-    def _patch(
-        self, record: Record, shape: str, params: Params, check: Callable[[Record], object]
-    ) -> None:
-        """Patch ``record`` if the result passes ``check``; a failed patch changes nothing."""
-        patched = copy.deepcopy(record)
-        apply_patches(patched, shape, params.get("patchOperations", []), PATCHABLE[shape])
-        check(patched)
-        record.clear()
-        record.update(patched)
+class ApiGatewayProvider(GatewayResponseOperations, UsagePlanOperations):
+    """See the module docstring; gateway responses, usage plans and keys live apart."""
 
     # APIs
 
@@ -181,12 +148,12 @@ class ApiGatewayProvider:
 
     async def get_rest_apis(self, context: RequestContext, params: Params) -> Output:
         apis = self.store.region(context.account_id, context.region).values()
-        return _page([state["api"] for state in apis], params)
+        return page([state["api"] for state in apis], params)
 
     @saving
     async def update_rest_api(self, context: RequestContext, params: Params) -> Output:
         api = self._api(context, params).state["api"]
-        self._patch(api, "RestApi", params, _check_name)
+        self._patch(api, "RestApi", params, PATCHABLE["RestApi"], _check_name)
         return api
 
     @saving
@@ -218,6 +185,7 @@ class ApiGatewayProvider:
             root_id = state["api"]["rootResourceId"]
             state["resources"] = {root_id: {"id": root_id, "path": "/", "resourceMethods": {}}}
             state["authorizers"] = {}
+            state["gatewayResponses"] = {}
             state["api"].update(openapi.api_fields(document))
         openapi.build(api, document)
         return state["api"]
@@ -225,10 +193,18 @@ class ApiGatewayProvider:
     # Tags
 
     def _tagged(self, context: RequestContext, params: Params) -> Record:
-        """The API or stage ``arn:aws:apigateway:<region>::/restapis/<id>[/stages/<name>]``."""
+        """
+        The API, stage, usage plan or API key an ARN names
+        (``arn:aws:apigateway:<region>::/restapis/<id>[/stages/<name>]``,
+        ``::/usageplans/<id>``, ``::/apikeys/<id>``).
+        """
         found = _TAGGABLE_ARN.fullmatch(params["resourceArn"])
         if found is None or found["region"] != context.region:
             raise not_found(f"Invalid resource identifier specified {params['resourceArn']}")
+        if found["plan"] is not None:
+            return self._plan(context, found["plan"])
+        if found["key"] is not None:
+            return self._key(context, found["key"])
         api = self._api(context, {"restApiId": found["api"]})
         return api.state["api"] if found["stage"] is None else api.stage(found["stage"])
 
@@ -252,7 +228,7 @@ class ApiGatewayProvider:
     async def get_resources(self, context: RequestContext, params: Params) -> Output:
         resources = self._api(context, params).state["resources"].values()
         embed = params.get("embed", [])
-        return _page([_resource_output(r, embed) for r in resources], params)
+        return page([_resource_output(r, embed) for r in resources], params)
 
     async def get_resource(self, context: RequestContext, params: Params) -> Output:
         resource = self._api(context, params).resource(params["resourceId"])
@@ -269,7 +245,7 @@ class ApiGatewayProvider:
         resource = api.resource(params["resourceId"])
         if "parentId" not in resource:
             raise bad_request("Cannot modify the root resource")
-        self._patch(resource, "Resource", params, api.check_resource_move)
+        self._patch(resource, "Resource", params, PATCHABLE["Resource"], api.check_resource_move)
         api.repath()
         return _resource_output(resource, [])
 
@@ -294,7 +270,7 @@ class ApiGatewayProvider:
     async def update_method(self, context: RequestContext, params: Params) -> Output:
         api = self._api(context, params)
         method = api.method(params["resourceId"], params["httpMethod"])
-        self._patch(method, "Method", params, api.check_method)
+        self._patch(method, "Method", params, PATCHABLE["Method"], api.check_method)
         return method
 
     @saving
@@ -321,7 +297,7 @@ class ApiGatewayProvider:
     async def update_integration(self, context: RequestContext, params: Params) -> Output:
         api = self._api(context, params)
         integration = api.integration(params["resourceId"], params["httpMethod"])
-        self._patch(integration, "Integration", params, check_integration)
+        self._patch(integration, "Integration", params, PATCHABLE["Integration"], check_integration)
         return integration
 
     @saving
@@ -388,12 +364,12 @@ class ApiGatewayProvider:
 
     async def get_authorizers(self, context: RequestContext, params: Params) -> Output:
         authorizers = self._api(context, params).state["authorizers"].values()
-        return _page(list(authorizers), params)
+        return page(list(authorizers), params)
 
     @saving
     async def update_authorizer(self, context: RequestContext, params: Params) -> Output:
         authorizer = self._api(context, params).authorizer(params["authorizerId"])
-        self._patch(authorizer, "Authorizer", params, _check_name)
+        self._patch(authorizer, "Authorizer", params, PATCHABLE["Authorizer"], _check_name)
         return authorizer
 
     @saving
@@ -437,7 +413,7 @@ class ApiGatewayProvider:
         return deployment
 
     async def get_deployments(self, context: RequestContext, params: Params) -> Output:
-        return _page(list(self._api(context, params).state["deployments"].values()), params)
+        return page(list(self._api(context, params).state["deployments"].values()), params)
 
     @saving
     async def delete_deployment(self, context: RequestContext, params: Params) -> Output:
@@ -469,7 +445,13 @@ class ApiGatewayProvider:
     async def update_stage(self, context: RequestContext, params: Params) -> Output:
         api = self._api(context, params)
         stage = api.stage(params["stageName"])
-        self._patch(stage, "Stage", params, lambda patched: api.deployment(patched["deploymentId"]))
+        self._patch(
+            stage,
+            "Stage",
+            params,
+            PATCHABLE["Stage"],
+            lambda patched: api.deployment(patched["deploymentId"]),
+        )
         stage["lastUpdatedDate"] = api.now
         return stage
 

@@ -4,9 +4,10 @@ payload 1.0 event, field for field as AWS builds it (fields AWS sends as
 null are present as null), and the function's answer as the HTTP
 response, with AWS's rules for what a valid answer is.
 
-Two differences remain, both from how the gateway hands requests over:
-header names arrive lowercased, and a header sent several times arrives
-as one comma-joined value (so ``multiValueHeaders`` has one value each).
+Headers arrive spelled and repeated as sent, without the hop-by-hop
+ones (``Connection``...), with the ``X-Forwarded-*`` and
+``X-Amzn-Trace-Id`` headers API Gateway adds; ``path`` keeps a trailing
+slash; ``requestContext.domainName`` is the ``Host`` the call named.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Final
 import attrs
 
 from awsemu.apigateway.matching import Match, split_path
+from awsemu.apigateway.metering import UsedKey
 from awsemu.apigateway.store import DeployedStage
 from awsemu.protocol.http import HttpRequest, HttpResponse
 
@@ -38,6 +40,19 @@ _IDENTITY_FIELDS: Final = (
     "user",
 )
 """``requestContext.identity`` members that are null for an unauthenticated call."""
+
+_HOP_BY_HOP: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+"""Headers of one connection, not of the request: API Gateway does not pass them on."""
 
 _RESPONSE_FIELDS: Final = frozenset(
     {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
@@ -71,7 +86,9 @@ class Call:
     """
     One call of a deployed stage, with what the data plane learned about
     it: ``path`` is the resource path part (after the stage), raw;
-    ``domain_name`` the Host without port; ``now`` the request time.
+    ``domain_name`` the Host as sent (port included); ``now`` the request
+    time; ``trace_id`` the ``X-Amzn-Trace-Id`` given to a call without
+    one; ``api_key`` the key the call used, once checked.
     """
 
     request: HttpRequest
@@ -81,6 +98,8 @@ class Call:
     request_id: str
     extended_request_id: str
     now: float
+    trace_id: str
+    api_key: UsedKey | None = None
 
     @property
     def stage_name(self) -> str:
@@ -90,8 +109,8 @@ class Call:
     def headers(self) -> tuple[dict[str, str], dict[str, list[str]]]:
         """
         ``headers`` and ``multiValueHeaders``: the call's, and the
-        ``X-Forwarded-*`` headers API Gateway adds (WSGI adapters read the
-        scheme and port from them).
+        ``X-Amzn-Trace-Id`` and ``X-Forwarded-*`` headers API Gateway adds
+        (WSGI adapters read the scheme and port from them).
         """
         request = self.request
         multi: dict[str, list[str]] = {}
@@ -99,8 +118,10 @@ class Call:
         for name, value in request.headers.as_sent():
             if name.lower() == "x-forwarded-for":
                 forwarded = value
-            else:
+            elif name.lower() not in _HOP_BY_HOP:
                 multi.setdefault(name, []).append(value)
+        if "x-amzn-trace-id" not in request.headers:
+            multi["X-Amzn-Trace-Id"] = [self.trace_id]
         client = request.remote or "127.0.0.1"
         _, _, port = request.host.rpartition(":")
         multi["X-Forwarded-For"] = [client if forwarded is None else f"{forwarded}, {client}"]
@@ -121,19 +142,22 @@ class Call:
     def request_context(self, match: Match, authorizer: Document | None) -> Document:
         """The event's ``requestContext``."""
         request = self.request
+        identity: Document = {
+            **dict.fromkeys(_IDENTITY_FIELDS),
+            "sourceIp": request.remote or "127.0.0.1",
+            "userAgent": request.headers.get("user-agent"),
+        }
+        if self.api_key is not None:
+            identity.update(apiKey=self.api_key.value, apiKeyId=self.api_key.id)
         document: Document = {
             "accountId": self.deployed.account,
             "apiId": self.deployed.api["id"],
             "deploymentId": self.deployed.stage["deploymentId"],
             "domainName": self.domain_name,
-            "domainPrefix": self.domain_name.partition(".")[0],
+            "domainPrefix": self.domain_name.partition(":")[0].partition(".")[0],
             "extendedRequestId": self.extended_request_id,
             "httpMethod": request.method,
-            "identity": {
-                **dict.fromkeys(_IDENTITY_FIELDS),
-                "sourceIp": request.remote or "127.0.0.1",
-                "userAgent": request.headers.get("user-agent"),
-            },
+            "identity": identity,
             "path": f"/{self.stage_name}{self.path}",
             "protocol": "HTTP/1.1",
             "requestId": self.request_id,
@@ -151,9 +175,12 @@ class Call:
         """What the proxy event and a REQUEST authorizer's event share."""
         headers, multi_headers = self.headers()
         query, multi_query = self.query()
+        path = "/" + "/".join(split_path(self.path))
+        if self.path.endswith("/") and path != "/":
+            path += "/"
         return {
             "resource": match.resource["path"],
-            "path": "/" + "/".join(split_path(self.path)),
+            "path": path,
             "httpMethod": self.request.method,
             "headers": headers,
             "multiValueHeaders": multi_headers,

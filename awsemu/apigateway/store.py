@@ -19,7 +19,7 @@ stage)`` → ``DeployedStage``, whose ``resources`` are that snapshot.
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import attrs
 
@@ -30,10 +30,15 @@ Record = dict[str, Any]
 
 
 class Snapshot(TypedDict):
-    """What a deployment froze: resources by id (with methods) and authorizers by id."""
+    """
+    What a deployment froze: resources by id (with methods), authorizers
+    by id, and the customised gateway responses by type (absent from
+    snapshots saved before awsemu kept them).
+    """
 
     resources: dict[str, Record]
     authorizers: dict[str, Record]
+    gatewayResponses: NotRequired[dict[str, Record]]
 
 
 class ApiState(TypedDict):
@@ -43,6 +48,22 @@ class ApiState(TypedDict):
     deployments: dict[str, Record]
     snapshots: dict[str, Snapshot]
     stages: dict[str, Record]
+    gatewayResponses: NotRequired[dict[str, Record]]
+
+
+class Plans(TypedDict):
+    """
+    An account's usage plans and API keys in one region: ``keys`` are the
+    ``ApiKey`` records (value included), ``planKeys`` each plan's key ids.
+    """
+
+    usagePlans: dict[str, Record]
+    apiKeys: dict[str, Record]
+    planKeys: dict[str, list[str]]
+
+
+Usage = dict[str, dict[str, dict[str, int]]]
+"""Calls made with API keys: by usage plan id, key id and UTC day (``2026-01-31``)."""
 
 
 @attrs.frozen
@@ -64,19 +85,28 @@ class DeployedStage:
     stage: Record
     resources: Mapping[str, Record]
     authorizers: Mapping[str, Record]
+    gateway_responses: Mapping[str, Record]
+    plans: Plans
+    usage: Usage
+    """Calls counted against each plan's keys, by day, in the API's account and region."""
 
 
 @attrs.define
 class ApiGatewayStore:
     """
     Every REST API, by account, region and id, with an index from API id
-    to where it lives (execute-api hosts name the API, not the account).
-    ``file`` is None to keep state in memory only.
+    to where it lives (execute-api hosts name the API, not the account),
+    and the usage plans and API keys of each account and region (kept in
+    a file of their own). ``file`` is None to keep state in memory only.
     """
 
     apis: dict[str, dict[str, dict[str, ApiState]]] = attrs.field(factory=dict)
     file: JsonFile | None = None
+    plans: dict[str, dict[str, Plans]] = attrs.field(factory=dict)
+    plans_file: JsonFile | None = None
     _locations: dict[str, tuple[str, str]] = attrs.field(factory=dict, init=False)
+    _usage: dict[tuple[str, str], Usage] = attrs.field(factory=dict, init=False)
+    """Usage (GetUsage) is counted in memory only: saving it would cost each call a write."""
 
     def __attrs_post_init__(self) -> None:
         for account, regions in self.apis.items():
@@ -85,14 +115,27 @@ class ApiGatewayStore:
                     self._locations[api_id] = (account, region)
 
     @classmethod
-    def open(cls, file: JsonFile) -> ApiGatewayStore:
-        """The store saved in ``file`` (empty if there is none yet), saving back there."""
-        return cls(file.load() or {}, file)
+    def open(cls, file: JsonFile, plans_file: JsonFile) -> ApiGatewayStore:
+        """The store saved in the files (empty if there are none yet), saving back there."""
+        return cls(file.load() or {}, file, plans_file.load() or {}, plans_file)
 
     def save(self) -> None:
         """Write the whole state, if it is kept on disk; providers call it after each change."""
         if self.file is not None:
             self.file.save(self.apis)
+        if self.plans_file is not None:
+            self.plans_file.save(self.plans)
+
+    def usage(self, account: str, region: str) -> Usage:
+        """Calls counted against the usage plans of ``account`` in ``region``."""
+        return self._usage.setdefault((account, region), {})
+
+    def regional_plans(self, account: str, region: str) -> Plans:
+        """The usage plans and API keys of ``account`` in ``region``."""
+        regions = self.plans.setdefault(account, {})
+        if region not in regions:
+            regions[region] = {"usagePlans": {}, "apiKeys": {}, "planKeys": {}}
+        return regions[region]
 
     def region(self, account: str, region: str) -> dict[str, ApiState]:
         """The APIs of ``account`` in ``region``, by id."""
@@ -130,11 +173,17 @@ class ApiGatewayStore:
             stage,
             snapshot["resources"],
             snapshot["authorizers"],
+            snapshot.get("gatewayResponses", {}),
+            self.regional_plans(account, region),
+            self.usage(account, region),
         )
 
 
 def open_store(config: Config) -> ApiGatewayStore:
-    """The daemon's store: in memory, or ``<data-dir>/apigateway/state.json``."""
+    """The daemon's store: in memory, or ``<data-dir>/apigateway/{state,plans}.json``."""
     if config.data_dir is None:
         return ApiGatewayStore()
-    return ApiGatewayStore.open(JsonFile(config.data_dir.child("apigateway").child("state.json")))
+    directory = config.data_dir.child("apigateway")
+    return ApiGatewayStore.open(
+        JsonFile(directory.child("state.json")), JsonFile(directory.child("plans.json"))
+    )
