@@ -6,6 +6,10 @@ the environment's Runtime API, for machines without a Docker engine.
 Only Python zip functions can run this way, and on the interpreter given
 (whatever Python the function's runtime names); anything else is refused
 with a clear error before an environment is started.
+
+As in AWS's Python runtimes, boto3 is there without being packaged: the
+daemon's Python has it (awsemu requires it). The function's code and its
+layers come first on ``sys.path``, so a boto3 they hold is the one imported.
 """
 
 from __future__ import annotations
@@ -101,7 +105,8 @@ class ProcessExecutor:
             raise errors.unsupported_runtime(runtime or "of an image function", self.name)
         if self.python == sys.executable and importlib.util.find_spec("awslambdaric") is None:
             raise errors.environment_failed(
-                "awslambdaric is not installed in the daemon's Python: pip install 'awsemu[lambda]'"
+                f"awslambdaric is not installed in the daemon's Python ({sys.executable}):"
+                " pip install awslambdaric"
             )
 
     def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
