@@ -16,10 +16,12 @@
  *    reading it gives end of file, and the JVM halts.
  *
  * It uses DynamoDB Local through reflection only, so it compiles without
- * it, and serves DynamoDB Local 1.x/2.x (com.amazonaws...) and 3.x
- * (software.amazon...) alike. awsemu runs it in Java's single-file source
- * mode, or compiled once into awsemu's cache directory (see
- * awsemu/dynamodb/supervisor.py).
+ * it. It looks for the server runner of DynamoDB Local 3.x
+ * (software.amazon...) and of earlier versions (com.amazonaws...), which
+ * have the same method; 3.x is the one tested. Whatever it cannot bind to
+ * loopback, it does not start. awsemu compiles it once into its cache
+ * directory and runs it with DynamoDB Local's jar on the class path, the
+ * arguments being DynamoDB Local's own (see awsemu/dynamodb/supervisor.py).
  */
 
 import java.io.IOException;

@@ -15,11 +15,11 @@ tables without going through the daemon. So it is run by a small launcher
 of awsemu's (C{LoopbackLauncher.java}, beside this module), which binds its
 server to 127.0.0.1 and halts the JVM once its standard input, a pipe from
 the daemon, closes: even a daemon killed with SIGKILL leaves no JVM behind
-for long. Java could compile that launcher at every start (single-file
-source mode), but that costs seconds; it is compiled once instead, into the
-cache directory, by the supervisor itself (with the compiler module every
-Java runtime that has it exposes, as a JRE has no C{javac}), the first time
-a daemon starts a JVM with that launcher and that java.
+(it exits a fraction of a second later). Java could compile that launcher
+at every start (single-file source mode), but that costs seconds; the
+supervisor compiles it once instead, into the cache directory, the first
+time it runs a JVM with that launcher and that java (with java's own
+compiler module, C{jdk.compiler}: a JRE has it, but no C{javac} command).
 
 A JVM can also stop answering without exiting (a deadlock, a garbage
 collector that never lets it run, SIGSTOP): every request would then wait
@@ -383,7 +383,11 @@ class Supervisor(Service):
             self._compile()
 
     def _start(self, argv: Sequence[str], directory: Path) -> DynamoDBLocalProtocol:
-        """Start ``argv`` in ``directory`` as the current process, killed if it hangs."""
+        """
+        Start ``argv`` in ``directory`` as the current process, killed if it
+        hangs. Its standard input is a pipe from the daemon (what spawning
+        gives by default), which the launcher watches to end with the daemon.
+        """
         protocol = DynamoDBLocalProtocol()
         self._restart, self._killed_because = None, None
         self._protocol = protocol
