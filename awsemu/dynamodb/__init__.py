@@ -89,7 +89,7 @@ def jvm_command(config: Config, cache_dir: Path) -> JvmCommand | Unavailable:
             " (apt-get install openjdk-17-jre-headless) or pass --java PATH"
         )
     db_path = None if config.data_dir is None else Path(config.data_dir.path) / "dynamodb"
-    return JvmCommand(java, dynamodb_local, db_path, config.dynamodb_heap)
+    return JvmCommand(java, dynamodb_local, db_path, config.dynamodb_heap, cache_dir=cache_dir)
 
 
 def table_store(config: Config) -> TableStore:
