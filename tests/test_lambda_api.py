@@ -27,6 +27,10 @@ from awsemu.shared import SharedObjects
 from tests.lambda_support import PACKAGE, ROLE, LambdaDaemon, LambdaTestCase, zipped
 
 
+def _without_metadata(answer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in answer.items() if key != "ResponseMetadata"}
+
+
 class ErrorsMixin:
     def assertError(self, call: Any, code: str, status: int, **params: Any) -> str:
         with self.assertRaises(ClientError) as raised:  # type: ignore[attr-defined]
@@ -180,6 +184,120 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         self.client.delete_function(FunctionName=name, Qualifier="1")
         versions = self.client.list_versions_by_function(FunctionName=name)["Versions"]
         self.assertEqual([v["Version"] for v in versions], ["$LATEST", "2"])
+
+    def test_alias_routing(self) -> None:
+        """``RoutingConfig`` is shown only while it has weights, as on AWS."""
+        name = self.create(Publish=True)
+        self.client.update_function_configuration(FunctionName=name, Description="two")
+        self.client.publish_version(FunctionName=name)
+        created = self.client.create_alias(
+            FunctionName=name, Name="live", FunctionVersion="1", RoutingConfig={}
+        )
+        self.assertNotIn("RoutingConfig", created)
+        self.assertNotIn("RoutingConfig", self.client.get_alias(FunctionName=name, Name="live"))
+        weights = {"AdditionalVersionWeights": {"2": 0.25}}
+        updated = self.client.update_alias(FunctionName=name, Name="live", RoutingConfig=weights)
+        self.assertEqual(updated["RoutingConfig"], weights)
+        self.assertEqual(
+            self.client.get_alias(FunctionName=name, Name="live")["RoutingConfig"], weights
+        )
+        cleared = self.client.update_alias(
+            FunctionName=name, Name="live", RoutingConfig={"AdditionalVersionWeights": {}}
+        )
+        self.assertNotIn("RoutingConfig", cleared)
+
+    def test_code_signing(self) -> None:
+        """Code signing configurations: kept, attached, listed, tagged and refused in use."""
+        name = self.create()
+        self.assertEqual(
+            _without_metadata(self.client.get_function_code_signing_config(FunctionName=name)),
+            {"CodeSigningConfigArn": "", "FunctionName": ""},
+        )
+        profile = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/p/abcdefghij"
+        created = self.client.create_code_signing_config(
+            AllowedPublishers={"SigningProfileVersionArns": [profile]}, Tags={"team": "a"}
+        )["CodeSigningConfig"]
+        arn = created["CodeSigningConfigArn"]
+        self.assertRegex(created["CodeSigningConfigId"], r"^csc-[a-z0-9]{17}$")
+        self.assertEqual(
+            arn,
+            "arn:aws:lambda:us-east-1:000000000000:code-signing-config:"
+            + created["CodeSigningConfigId"],
+        )
+        self.assertEqual(
+            (created["Description"], created["CodeSigningPolicies"]),
+            ("", {"UntrustedArtifactOnDeployment": "Warn"}),
+        )
+        self.assertEqual(self.client.list_tags(Resource=arn)["Tags"], {"team": "a"})
+        updated = self.client.update_code_signing_config(
+            CodeSigningConfigArn=arn,
+            Description="d",
+            CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"},
+        )["CodeSigningConfig"]
+        self.assertEqual(
+            self.client.get_code_signing_config(CodeSigningConfigArn=arn)["CodeSigningConfig"],
+            updated,
+        )
+        listed = self.client.list_code_signing_configs()["CodeSigningConfigs"]
+        self.assertIn(updated, listed)
+        attached = self.client.put_function_code_signing_config(
+            FunctionName=name, CodeSigningConfigArn=arn
+        )
+        self.assertEqual((attached["CodeSigningConfigArn"], attached["FunctionName"]), (arn, name))
+        self.assertEqual(
+            self.client.get_function_code_signing_config(FunctionName=name)["CodeSigningConfigArn"],
+            arn,
+        )
+        self.assertEqual(
+            self.client.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)[
+                "FunctionArns"
+            ],
+            [f"arn:aws:lambda:us-east-1:000000000000:function:{name}"],
+        )
+        self.assertError(
+            self.client.delete_code_signing_config,
+            "ResourceConflictException",
+            409,
+            CodeSigningConfigArn=arn,
+        )
+        self.client.delete_function_code_signing_config(FunctionName=name)
+        self.client.delete_code_signing_config(CodeSigningConfigArn=arn)
+        self.assertEqual(
+            self.assertError(
+                self.client.get_code_signing_config,
+                "ResourceNotFoundException",
+                404,
+                CodeSigningConfigArn=arn,
+            ),
+            f"The Lambda code signing configuration {arn} can not be found.",
+        )
+        self.assertError(
+            self.client.put_function_code_signing_config,
+            "CodeSigningConfigNotFoundException",
+            404,
+            FunctionName=name,
+            CodeSigningConfigArn=arn,
+        )
+        message = self.assertError(
+            self.client.get_code_signing_config,
+            "ValidationException",
+            400,
+            CodeSigningConfigArn="arn:aws:lambda:us-east-1:000000000000:code-signing-config:x",
+        )
+        self.assertTrue(
+            message.startswith(
+                "1 validation error detected: Value 'arn:aws:lambda:us-east-1:000000000000:"
+                "code-signing-config:x' at 'codeSigningConfigArn' failed to satisfy constraint:"
+                " Member must satisfy regular expression pattern: arn:"
+            ),
+            message,
+        )
+        self.assertError(
+            self.client.get_function_code_signing_config,
+            "ResourceNotFoundException",
+            404,
+            FunctionName="missing",
+        )
 
     def test_permissions(self) -> None:
         name = self.create()

@@ -28,6 +28,24 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message, 400)
 
 
+def validation(value: object, member: str, constraint: str) -> ServiceError:
+    """
+    The request validator's error, as AWS words it for one failed member:
+    ``1 validation error detected: Value 'x' at 'functionName' failed to
+    satisfy constraint: Member must ...``.
+    """
+    return ServiceError(
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy"
+        f" constraint: {constraint}",
+        400,
+    )
+
+
+def pattern(regex: str) -> str:
+    return f"Member must satisfy regular expression pattern: {regex}"
+
+
 def unzippable() -> ServiceError:
     return invalid(
         "Could not unzip uploaded file. Please check your file, then try to upload again."

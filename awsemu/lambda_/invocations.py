@@ -15,6 +15,9 @@ import attrs
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from awsemu.protocol.errors import ServiceError
 
 MAX_PAYLOAD: Final = 6 * 1024 * 1024
 """Lambda's limit on a synchronous request and on a function's response."""
@@ -154,8 +157,11 @@ class EventQueue:
             timer = self.clock.callLater(self.retry_delay, again)
             self._timers.add(timer)
 
-        def failed(reason: Any) -> None:
-            self._log.failure("event invocation failed", reason)
+        def failed(reason: Failure) -> None:
+            if reason.check(ServiceError):
+                self._log.info("event dropped: {error}", error=reason.value)
+            else:
+                self._log.failure("event invocation failed", reason)
 
         attempt.addCallbacks(done, failed)
 

@@ -15,17 +15,18 @@ import copy
 import json
 import re
 import uuid
-from base64 import b64decode, urlsafe_b64decode, urlsafe_b64encode
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from base64 import b64decode
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 import attrs
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors, urls, zips
+from awsemu.lambda_.common import Params, ProviderBase, paged, public, scope_of, timestamp
 from awsemu.lambda_.functions import (
     LATEST,
     Document,
@@ -43,11 +44,11 @@ from awsemu.lambda_.invocations import (
     Invocation,
     Outcome,
 )
+from awsemu.lambda_.mappings import EventSourceMappings, StreamCheck
+from awsemu.lambda_.signing import CodeSigning
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.state.jsonfile import saving
-
-Params = dict[str, Any]
 
 RUNTIMES: Final = frozenset(
     {
@@ -62,10 +63,6 @@ RUNTIMES: Final = frozenset(
 _ROLE: Final = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 _HANDLER: Final = re.compile(r"[^\s]{1,128}")
 _NAME: Final = re.compile(r"[a-zA-Z0-9-_]{1,64}")
-_FUNCTION_REFERENCE: Final = re.compile(
-    r"(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:(?P<account>\d{12}):function:)?"
-    r"(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?"
-)
 _LAYER_VERSION_ARN: Final = re.compile(
     r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:"
     r"(?P<name>[a-zA-Z0-9-_]+):(?P<version>[0-9]+)"
@@ -97,7 +94,6 @@ CODE_PATH: Final = "/2015-03-31/_awsemu/code/"
 Where ``Code.Location`` URLs point: under a Lambda API prefix, so the
 gateway's routing already hands the download to this service.
 """
-DEFAULT_PAGE: Final = 50
 
 
 class CodeSource(Protocol):
@@ -122,36 +118,8 @@ class Invoker(Protocol):
         """Stop the environments of a version (all versions: None) once they are free."""
 
 
-def _scope(context: RequestContext) -> Scope:
-    return (context.account_id, context.region)
-
-
-def _timestamp(seconds: float) -> str:
-    """Lambda's ``LastModified`` text: ``2024-05-01T12:00:00.000+0000``."""
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
-
-
-def _page(
-    items: Sequence[Any], params: Params, key: Callable[[Any], str]
-) -> tuple[list[Any], str | None]:
-    """One page of ``items`` (in order of ``key``) from ``Marker``, with the next marker."""
-    marker = params.get("Marker")
-    start = urlsafe_b64decode(marker.encode()).decode() if marker else ""
-    remaining = [item for item in items if key(item) >= start]
-    limit = params.get("MaxItems") or DEFAULT_PAGE
-    if len(remaining) <= limit:
-        return remaining, None
-    return remaining[:limit], urlsafe_b64encode(key(remaining[limit]).encode()).decode()
-
-
-def _public(document: Document) -> Document:
-    """A stored document without the store's own (``_``-prefixed) keys."""
-    return {key: value for key, value in document.items() if not key.startswith("_")}
-
-
 @attrs.define
-class LambdaProvider:
+class LambdaProvider(CodeSigning, EventSourceMappings, ProviderBase):
     """
     See the module docstring. ``endpoint_url`` is the daemon's own address
     (for ``Code.Location``); ``code_source`` is None when S3 is not served.
@@ -163,41 +131,8 @@ class LambdaProvider:
     events: EventQueue
     endpoint_url: str
     code_source: CodeSource | None = None
+    streams: StreamCheck | None = None
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
-
-    # Names and qualifiers
-
-    def _reference(self, params: Params, qualified: bool = True) -> tuple[str, str | None]:
-        """
-        The function name and qualifier a ``FunctionName`` (a name, a partial
-        or full ARN, any of them with ``:qualifier``) and ``Qualifier`` give.
-        """
-        text = params["FunctionName"]
-        found = _FUNCTION_REFERENCE.fullmatch(text)
-        if found is None:
-            raise errors.invalid(f"Invalid function name: {text}")
-        name, qualifier = found.group("name"), found.group("qualifier")
-        given = params.get("Qualifier")
-        if qualifier is not None and given is not None and given != qualifier:
-            raise errors.invalid(
-                "The derived qualifier from the function name does not match the specified"
-                " qualifier."
-            )
-        qualifier = qualifier or given
-        if qualifier is not None and not qualified:
-            raise errors.invalid(f"Unqualified function name expected: {text}")
-        return name, qualifier
-
-    def _function(self, context: RequestContext, params: Params) -> tuple[Function, str | None]:
-        name, qualifier = self._reference(params)
-        return self.store.function(_scope(context), name), qualifier
-
-    def _version(self, context: RequestContext, params: Params) -> tuple[Function, Version]:
-        function, qualifier = self._function(context, params)
-        version = function.version(qualifier)
-        if version is None:
-            raise errors.function_not_found(function_arn(_scope(context), function.name, qualifier))
-        return function, version
 
     # Code
 
@@ -314,7 +249,7 @@ class LambdaProvider:
             config["LoggingConfig"] = {**config["LoggingConfig"], **params["LoggingConfig"]}
         if "VpcConfig" in params:
             config["VpcConfig"] = {**params["VpcConfig"], "VpcId": ""}
-        config["LastModified"] = _timestamp(self.clock.seconds())
+        config["LastModified"] = timestamp(self.clock.seconds())
         config["RevisionId"] = self.new_id()
 
     def _set_code(self, version: Version, data: bytes | None, image_uri: str | None) -> None:
@@ -330,13 +265,13 @@ class LambdaProvider:
 
     def _output(self, version: Version, **state: str) -> Document:
         """A version's configuration as a response that reports a change in progress."""
-        return _public({**version.config, **state})
+        return public({**version.config, **state})
 
     # Functions
 
     @saving
     async def create_function(self, context: RequestContext, params: Params) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         name = params["FunctionName"]
         if not _NAME.fullmatch(name):
             name, _ = self._reference(params, qualified=False)
@@ -391,7 +326,7 @@ class LambdaProvider:
 
     async def get_function(self, context: RequestContext, params: Params) -> Document:
         function, version = self._version(context, params)
-        output: Document = {"Configuration": _public(version.config)}
+        output: Document = {"Configuration": public(version.config)}
         image_uri = version.config.get("_ImageUri")
         if image_uri is not None:
             output["Code"] = {
@@ -409,27 +344,26 @@ class LambdaProvider:
         return output
 
     async def get_function_configuration(self, context: RequestContext, params: Params) -> Document:
-        return _public(self._version(context, params)[1].config)
+        return public(self._version(context, params)[1].config)
 
     async def list_functions(self, context: RequestContext, params: Params) -> Document:
-        functions = sorted(self.store.in_scope(_scope(context)).values(), key=lambda f: f.name)
+        functions = sorted(self.store.in_scope(scope_of(context)).values(), key=lambda f: f.name)
         every_version = params.get("FunctionVersion") == "ALL"
         configs = [
-            _public(version.config)
+            public(version.config)
             for function in functions
             for version in (function.all_versions() if every_version else [function.latest])
         ]
-        page, marker = _page(
-            configs, params, lambda c: f"{c['FunctionName']}\0{c['Version'].rjust(10, '0')}"
+        return paged(
+            "Functions",
+            configs,
+            params,
+            lambda c: f"{c['FunctionName']}\0{c['Version'].rjust(10, '0')}",
         )
-        output: Document = {"Functions": page}
-        if marker is not None:
-            output["NextMarker"] = marker
-        return output
 
     @saving
     async def delete_function(self, context: RequestContext, params: Params) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         function, qualifier = self._function(context, params)
         if qualifier is None:
             del self.store.in_scope(scope)[function.name]
@@ -457,7 +391,7 @@ class LambdaProvider:
 
     @saving
     async def update_function_code(self, context: RequestContext, params: Params) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         name, _ = self._reference(params, qualified=False)
         function = self.store.function(scope, name)
         latest = function.latest
@@ -476,11 +410,11 @@ class LambdaProvider:
                 )
             data = await self._package(context, params)
             if params.get("DryRun"):
-                return _public(latest.config)
+                return public(latest.config)
             self._set_code(latest, data, None)
         if "Architectures" in params:
             latest.config["Architectures"] = params["Architectures"]
-        latest.config["LastModified"] = _timestamp(self.clock.seconds())
+        latest.config["LastModified"] = timestamp(self.clock.seconds())
         latest.config["RevisionId"] = self.new_id()
         self.invoker.retire(scope, name, LATEST)
         if params.get("Publish"):
@@ -499,7 +433,7 @@ class LambdaProvider:
     async def update_function_configuration(
         self, context: RequestContext, params: Params
     ) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         name, _ = self._reference(params, qualified=False)
         function = self.store.function(scope, name)
         self._check_revision(function.latest, params)
@@ -529,7 +463,7 @@ class LambdaProvider:
 
     @saving
     async def publish_version(self, context: RequestContext, params: Params) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         name, _ = self._reference(params, qualified=False)
         function = self.store.function(scope, name)
         self._check_revision(function.latest, params)
@@ -540,29 +474,28 @@ class LambdaProvider:
                 f" ({function.latest.config['CodeSha256']}). Please try again."
             )
         version = self._publish(scope, function, params.get("Description", ""))
-        return _public(version.config)
+        return public(version.config)
 
     async def list_versions_by_function(self, context: RequestContext, params: Params) -> Document:
         name, _ = self._reference(params, qualified=False)
-        function = self.store.function(_scope(context), name)
-        configs = [_public(v.config) for v in function.all_versions()]
-        page, marker = _page(
-            configs, params, lambda c: "" if c["Version"] == LATEST else c["Version"].rjust(10, "0")
+        function = self.store.function(scope_of(context), name)
+        configs = [public(v.config) for v in function.all_versions()]
+        return paged(
+            "Versions",
+            configs,
+            params,
+            lambda c: "" if c["Version"] == LATEST else c["Version"].rjust(10, "0"),
         )
-        output: Document = {"Versions": page}
-        if marker is not None:
-            output["NextMarker"] = marker
-        return output
 
     # Aliases
 
     def _alias(self, context: RequestContext, params: Params) -> tuple[Function, Document]:
         name, _ = self._reference(params, qualified=False)
-        function = self.store.function(_scope(context), name)
+        function = self.store.function(scope_of(context), name)
         alias = function.aliases.get(params["Name"])
         if alias is None:
             raise errors.not_found(
-                f"Cannot find alias arn: {function_arn(_scope(context), name, params['Name'])}"
+                f"Cannot find alias arn: {function_arn(scope_of(context), name, params['Name'])}"
             )
         return function, alias
 
@@ -572,7 +505,7 @@ class LambdaProvider:
 
     @saving
     async def create_alias(self, context: RequestContext, params: Params) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         name, _ = self._reference(params, qualified=False)
         function = self.store.function(scope, name)
         alias_name = params["Name"]
@@ -586,8 +519,7 @@ class LambdaProvider:
             "Description": params.get("Description", ""),
             "RevisionId": self.new_id(),
         }
-        if "RoutingConfig" in params:
-            alias["RoutingConfig"] = params["RoutingConfig"]
+        _route(alias, params)
         function.aliases[alias_name] = alias
         return alias
 
@@ -601,39 +533,30 @@ class LambdaProvider:
         if revision is not None and revision != alias["RevisionId"]:
             raise errors.precondition_failed()
         if "FunctionVersion" in params:
-            self._check_version(_scope(context), function, params["FunctionVersion"])
-        for member in ("FunctionVersion", "Description", "RoutingConfig"):
+            self._check_version(scope_of(context), function, params["FunctionVersion"])
+        for member in ("FunctionVersion", "Description"):
             if member in params:
                 alias[member] = params[member]
+        _route(alias, params)
         alias["RevisionId"] = self.new_id()
         return alias
 
     @saving
     async def delete_alias(self, context: RequestContext, params: Params) -> Document:
         name, _ = self._reference(params, qualified=False)
-        function = self.store.function(_scope(context), name)
+        function = self.store.function(scope_of(context), name)
         function.aliases.pop(params["Name"], None)
         return {}
 
     async def list_aliases(self, context: RequestContext, params: Params) -> Document:
         name, _ = self._reference(params, qualified=False)
-        function = self.store.function(_scope(context), name)
+        function = self.store.function(scope_of(context), name)
         aliases = sorted(function.aliases.values(), key=lambda a: str(a["Name"]))
         if "FunctionVersion" in params:
             aliases = [a for a in aliases if a["FunctionVersion"] == params["FunctionVersion"]]
-        page, marker = _page(aliases, params, lambda a: str(a["Name"]))
-        output: Document = {"Aliases": page}
-        if marker is not None:
-            output["NextMarker"] = marker
-        return output
+        return paged("Aliases", aliases, params, lambda a: str(a["Name"]))
 
     # Permissions
-
-    def _policy_target(self, context: RequestContext, params: Params) -> tuple[Function, str]:
-        function, qualifier = self._function(context, params)
-        if qualifier is not None and function.version(qualifier) is None:
-            raise errors.function_not_found(function_arn(_scope(context), function.name, qualifier))
-        return function, qualifier or ""
 
     @saving
     async def add_permission(self, context: RequestContext, params: Params) -> Document:
@@ -670,7 +593,7 @@ class LambdaProvider:
                 else {"AWS": principal}
             ),
             "Action": params["Action"],
-            "Resource": function_arn(_scope(context), function.name, qualifier or None),
+            "Resource": function_arn(scope_of(context), function.name, qualifier or None),
         }
         if condition:
             statement["Condition"] = condition
@@ -698,23 +621,37 @@ class LambdaProvider:
 
     # Tags
 
-    def _tagged(self, context: RequestContext, params: Params) -> Function:
-        return self._function(context, {"FunctionName": params["Resource"]})[0]
+    def _tagged(self, context: RequestContext, params: Params) -> dict[str, str]:
+        """
+        The tags of the resource ``Resource`` names: a function, an event
+        source mapping or a code signing configuration (kept in their
+        documents as ``_Tags``).
+        """
+        arn = params["Resource"]
+        kind, _, resource_id = arn.rpartition(":")
+        if kind.endswith(":event-source-mapping"):
+            document = self._mapping(context, {"UUID": resource_id})
+        elif kind.endswith(":code-signing-config"):
+            document = self._config(context, arn)
+        else:
+            return self._function(context, {"FunctionName": arn})[0].tags
+        tags: dict[str, str] = document.setdefault("_Tags", {})
+        return tags
 
     @saving
     async def tag_resource(self, context: RequestContext, params: Params) -> Document:
-        self._tagged(context, params).tags.update(params["Tags"])
+        self._tagged(context, params).update(params["Tags"])
         return {}
 
     @saving
     async def untag_resource(self, context: RequestContext, params: Params) -> Document:
-        tags = self._tagged(context, params).tags
+        tags = self._tagged(context, params)
         for key in params["TagKeys"]:
             tags.pop(key, None)
         return {}
 
     async def list_tags(self, context: RequestContext, params: Params) -> Document:
-        return {"Tags": dict(self._tagged(context, params).tags)}
+        return {"Tags": dict(self._tagged(context, params))}
 
     # Concurrency and asynchronous invocation settings
 
@@ -744,12 +681,12 @@ class LambdaProvider:
         settings = function.event_configs.get(qualifier)
         if settings is None:
             raise errors.not_found(
-                f"The function {function_arn(_scope(context), function.name, qualifier or None)}"
+                f"The function {function_arn(scope_of(context), function.name, qualifier or None)}"
                 " doesn't have an EventInvokeConfig"
             )
         return {
             **settings,
-            "FunctionArn": function_arn(_scope(context), function.name, qualifier or None),
+            "FunctionArn": function_arn(scope_of(context), function.name, qualifier or None),
             "LastModified": datetime.fromtimestamp(settings["LastModified"], UTC),
         }
 
@@ -794,7 +731,7 @@ class LambdaProvider:
         self, context: RequestContext, params: Params
     ) -> Document:
         name, _ = self._reference(params, qualified=False)
-        function = self.store.function(_scope(context), name)
+        function = self.store.function(scope_of(context), name)
         configs = [
             self._event_config_output(context, function, qualifier)
             for qualifier in sorted(function.event_configs)
@@ -802,7 +739,7 @@ class LambdaProvider:
         return {"FunctionEventInvokeConfigs": configs}
 
     async def get_account_settings(self, context: RequestContext, params: Params) -> Document:
-        functions = self.store.in_scope(_scope(context)).values()
+        functions = self.store.in_scope(scope_of(context)).values()
         total = sum(v.config["CodeSize"] for f in functions for v in f.all_versions())
         reserved = sum(f.reserved_concurrency or 0 for f in functions)
         return {
@@ -825,13 +762,13 @@ class LambdaProvider:
         return None
 
     def _layer_output(self, layer: Document) -> Document:
-        output = _public(layer)
+        output = public(layer)
         output["Content"] = {**layer["Content"], "Location": self.code_url(layer["_package"])}
         return output
 
     @saving
     async def publish_layer_version(self, context: RequestContext, params: Params) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         name = params["LayerName"]
         data = await self._package(context, params["Content"])
         versions = self.store.layer_versions(scope, name)
@@ -841,7 +778,7 @@ class LambdaProvider:
             "LayerArn": arn,
             "LayerVersionArn": f"{arn}:{number}",
             "Description": params.get("Description", ""),
-            "CreatedDate": _timestamp(self.clock.seconds()),
+            "CreatedDate": timestamp(self.clock.seconds()),
             "Version": number,
             "Content": {"CodeSha256": zips.code_sha256(data), "CodeSize": len(data)},
             "_package": self.store.packages.put(data),
@@ -863,7 +800,9 @@ class LambdaProvider:
 
     async def get_layer_version(self, context: RequestContext, params: Params) -> Document:
         name = self._layer_name(params["LayerName"])
-        return self._layer_output(self._found_layer(_scope(context), name, params["VersionNumber"]))
+        return self._layer_output(
+            self._found_layer(scope_of(context), name, params["VersionNumber"])
+        )
 
     async def get_layer_version_by_arn(self, context: RequestContext, params: Params) -> Document:
         found = _LAYER_VERSION_ARN.fullmatch(params["Arn"])
@@ -887,10 +826,10 @@ class LambdaProvider:
 
     async def list_layers(self, context: RequestContext, params: Params) -> Document:
         entries = []
-        for name, versions in sorted(self.store.layers.get(_scope(context), {}).items()):
+        for name, versions in sorted(self.store.layers.get(scope_of(context), {}).items()):
             matching = self._matching(versions, params)
             if matching:
-                latest = _public(matching[-1])
+                latest = public(matching[-1])
                 del latest["Content"], latest["LayerArn"]
                 entries.append(
                     {
@@ -899,30 +838,26 @@ class LambdaProvider:
                         "LatestMatchingVersion": latest,
                     }
                 )
-        page, marker = _page(entries, params, lambda e: str(e["LayerName"]))
-        output: Document = {"Layers": page}
-        if marker is not None:
-            output["NextMarker"] = marker
-        return output
+        return paged("Layers", entries, params, lambda e: str(e["LayerName"]))
 
     async def list_layer_versions(self, context: RequestContext, params: Params) -> Document:
         name = self._layer_name(params["LayerName"])
-        versions = self._matching(self.store.layers.get(_scope(context), {}).get(name, []), params)
+        versions = self._matching(
+            self.store.layers.get(scope_of(context), {}).get(name, []), params
+        )
         documents = []
         for layer in reversed(versions):
-            document = _public(layer)
+            document = public(layer)
             del document["Content"]
             documents.append(document)
-        page, marker = _page(documents, params, lambda d: str(10**9 - d["Version"]).rjust(10, "0"))
-        output: Document = {"LayerVersions": page}
-        if marker is not None:
-            output["NextMarker"] = marker
-        return output
+        return paged(
+            "LayerVersions", documents, params, lambda d: str(10**9 - d["Version"]).rjust(10, "0")
+        )
 
     @saving
     async def delete_layer_version(self, context: RequestContext, params: Params) -> Document:
         name = self._layer_name(params["LayerName"])
-        layer = self._layer_version(_scope(context), name, params["VersionNumber"])
+        layer = self._layer_version(scope_of(context), name, params["VersionNumber"])
         if layer is not None:
             layer["_deleted"] = True
         return {}
@@ -930,7 +865,7 @@ class LambdaProvider:
     # Invoke
 
     async def invoke(self, context: RequestContext, params: Params) -> Document:
-        scope = _scope(context)
+        scope = scope_of(context)
         function, version = self._version(context, params)
         _, qualifier = self._reference(params)
         kind = params.get("InvocationType") or "RequestResponse"
@@ -967,6 +902,16 @@ class LambdaProvider:
             output["LogResult"] = outcome.tail
         return output
 
+    def deliver(self, scope: Scope, arn: str, payload: bytes) -> Deferred[Outcome]:
+        """Invoke the function (or version, or alias) ``arn`` for an event source mapping."""
+
+        async def run() -> Outcome:
+            function, version = self._version_in(scope, {"FunctionName": arn})
+            _, qualifier = self._reference({"FunctionName": arn})
+            return await self._runner(scope, function, version, qualifier, payload)()
+
+        return Deferred.fromCoroutine(run())
+
     def _runner(
         self,
         scope: Scope,
@@ -990,6 +935,11 @@ class LambdaProvider:
         timeout = int(version.config["Timeout"])
 
         def run() -> Deferred[Outcome]:
+            current = self.store.functions.get(scope, {}).get(function.name)
+            if current is not function or all(v is not version for v in function.all_versions()):
+                # Deleted while the invocation waited (an event's retry):
+                # its package may be gone with it.
+                return fail(errors.function_not_found(arn))
             now = self.clock.seconds()
             invocation = Invocation(
                 request_id=request_id,
@@ -1017,8 +967,8 @@ class LambdaProvider:
         if settings is None:
             raise errors.not_found("The resource you requested does not exist.")
         return {
-            **_public(settings),
-            "FunctionArn": function_arn(_scope(context), function.name, qualifier or None),
+            **public(settings),
+            "FunctionArn": function_arn(scope_of(context), function.name, qualifier or None),
         }
 
     @saving
@@ -1027,20 +977,22 @@ class LambdaProvider:
         if qualifier in function.url_configs:
             raise errors.conflict(
                 "Failed to create function url config for [functionArn ="
-                f" {function_arn(_scope(context), function.name, qualifier or None)}]. Error"
+                f" {function_arn(scope_of(context), function.name, qualifier or None)}]. Error"
                 " message:  FunctionUrlConfig exists for this Lambda function"
             )
         url_id = urls.new_url_id(self.new_id)
-        now = _timestamp(self.clock.seconds())
+        now = timestamp(self.clock.seconds())
         function.url_configs[qualifier] = {
             "FunctionUrl": urls.function_url(url_id, context.region, self.endpoint_url),
             "AuthType": params["AuthType"],
-            "Cors": params.get("Cors", {}),
             "InvokeMode": params.get("InvokeMode", "BUFFERED"),
             "CreationTime": now,
             "LastModifiedTime": now,
             "_UrlId": url_id,
         }
+        if "Cors" in params:
+            # AWS leaves the member out of a URL configured without CORS.
+            function.url_configs[qualifier]["Cors"] = params["Cors"]
         output = self._url_output(context, function, qualifier)
         del output["LastModifiedTime"]
         return output
@@ -1057,7 +1009,7 @@ class LambdaProvider:
         for member in ("AuthType", "Cors", "InvokeMode"):
             if member in params:
                 settings[member] = params[member]
-        settings["LastModifiedTime"] = _timestamp(self.clock.seconds())
+        settings["LastModifiedTime"] = timestamp(self.clock.seconds())
         return self._url_output(context, function, qualifier)
 
     @saving
@@ -1069,7 +1021,7 @@ class LambdaProvider:
 
     async def list_function_url_configs(self, context: RequestContext, params: Params) -> Document:
         name, _ = self._reference(params, qualified=False)
-        function = self.store.function(_scope(context), name)
+        function = self.store.function(scope_of(context), name)
         configs = [self._url_output(context, function, q) for q in sorted(function.url_configs)]
         return {"FunctionUrlConfigs": configs}
 
@@ -1112,6 +1064,20 @@ class LambdaProvider:
         if outcome.function_error is not None:
             return urls.internal_error()
         return urls.response(outcome.payload)
+
+
+def _route(alias: Document, params: Params) -> None:
+    """
+    Keep an alias's ``RoutingConfig`` only while it shifts traffic: AWS
+    leaves the member out when there are no additional version weights
+    (Terraform sends ``{}`` and would otherwise see a difference forever).
+    """
+    if "RoutingConfig" not in params:
+        return
+    if (params["RoutingConfig"] or {}).get("AdditionalVersionWeights"):
+        alias["RoutingConfig"] = params["RoutingConfig"]
+    else:
+        alias.pop("RoutingConfig", None)
 
 
 def _trace_id(now: float, request_id: str) -> str:
