@@ -100,7 +100,7 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         self.assertEqual(message, f"Function already exist: {name}")
         good = dict(Runtime="python3.12", Role=ROLE, Handler="app.echo", Code={"ZipFile": PACKAGE})
         for bad in (
-            {"Runtime": "python2.7"},
+            {"Runtime": "python9.9"},
             {"Role": "not-a-role"},
             {"Handler": "has space"},
             {"Code": {"ZipFile": b"not a zip"}},
@@ -113,6 +113,18 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
                 FunctionName=self.name(),
                 **{**good, **bad},
             )
+
+    def test_deprecated_runtimes(self) -> None:
+        """Every runtime botocore's model lists is accepted, deprecated ones too."""
+        for runtime in ("nodejs16.x", "python3.8", "java8.al2", "ruby3.2"):
+            created = self.client.create_function(
+                FunctionName=self.name(),
+                Runtime=runtime,
+                Role=ROLE,
+                Handler="app.echo",
+                Code={"ZipFile": PACKAGE},
+            )
+            self.assertEqual(created["Runtime"], runtime)
 
     def test_list_functions_pages(self) -> None:
         names = sorted(self.create() for _ in range(3))

@@ -129,3 +129,8 @@ class ProviderBase:
                 function_arn(scope_of(context), function.name, qualifier)
             )
         return function, qualifier or ""
+
+    def _check_revision(self, version: Version, params: Params) -> None:
+        revision = params.get("RevisionId")
+        if revision is not None and revision != version.revision:
+            raise errors.precondition_failed()

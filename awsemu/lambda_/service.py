@@ -22,11 +22,12 @@ from twisted.python.threadpool import ThreadPool
 
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.lambda_.code import CODE_PATH
 from awsemu.lambda_.executors import Executor
 from awsemu.lambda_.invocations import EventQueue
 from awsemu.lambda_.invoker import Environments
 from awsemu.lambda_.pollers import MappingPoller
-from awsemu.lambda_.provider import CODE_PATH, LambdaProvider
+from awsemu.lambda_.provider import LambdaProvider
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 

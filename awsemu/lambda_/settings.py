@@ -1,0 +1,120 @@
+"""
+Per-function settings: reserved concurrency, asynchronous invocation
+settings (``*FunctionEventInvokeConfig*``), and the account's settings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from awsemu.gateway.context import RequestContext
+from awsemu.lambda_ import errors
+from awsemu.lambda_.common import Params, ProviderBase, scope_of
+from awsemu.lambda_.functions import (
+    Document,
+    Function,
+    function_arn,
+)
+from awsemu.state.jsonfile import saving
+
+
+class FunctionSettings(ProviderBase):
+    """Concurrency, event invoke configurations and account settings."""
+
+    @saving
+    async def put_function_concurrency(self, context: RequestContext, params: Params) -> Document:
+        function, _ = self._function(context, params)
+        function.reserved_concurrency = params["ReservedConcurrentExecutions"]
+        return {"ReservedConcurrentExecutions": function.reserved_concurrency}
+
+    async def get_function_concurrency(self, context: RequestContext, params: Params) -> Document:
+        function, _ = self._function(context, params)
+        if function.reserved_concurrency is None:
+            return {}
+        return {"ReservedConcurrentExecutions": function.reserved_concurrency}
+
+    @saving
+    async def delete_function_concurrency(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        function, _ = self._function(context, params)
+        function.reserved_concurrency = None
+        return {}
+
+    def _event_config_output(
+        self, context: RequestContext, function: Function, qualifier: str
+    ) -> Document:
+        settings = function.event_configs.get(qualifier)
+        if settings is None:
+            raise errors.not_found(
+                f"The function {function_arn(scope_of(context), function.name, qualifier or None)}"
+                " doesn't have an EventInvokeConfig"
+            )
+        return {
+            **settings,
+            "FunctionArn": function_arn(scope_of(context), function.name, qualifier or None),
+            "LastModified": datetime.fromtimestamp(settings["LastModified"], UTC),
+        }
+
+    def _set_event_config(self, context: RequestContext, params: Params, merge: bool) -> Document:
+        function, qualifier = self._policy_target(context, params)
+        settings = dict(function.event_configs.get(qualifier, {})) if merge else {}
+        for member in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"):
+            if member in params:
+                settings[member] = params[member]
+        settings["LastModified"] = self.clock.seconds()
+        function.event_configs[qualifier] = settings
+        return self._event_config_output(context, function, qualifier)
+
+    @saving
+    async def put_function_event_invoke_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        return self._set_event_config(context, params, merge=False)
+
+    @saving
+    async def update_function_event_invoke_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        return self._set_event_config(context, params, merge=True)
+
+    async def get_function_event_invoke_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        function, qualifier = self._policy_target(context, params)
+        return self._event_config_output(context, function, qualifier)
+
+    @saving
+    async def delete_function_event_invoke_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        function, qualifier = self._policy_target(context, params)
+        self._event_config_output(context, function, qualifier)
+        del function.event_configs[qualifier]
+        return {}
+
+    async def list_function_event_invoke_configs(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        name, _ = self._reference(params, qualified=False)
+        function = self.store.function(scope_of(context), name)
+        configs = [
+            self._event_config_output(context, function, qualifier)
+            for qualifier in sorted(function.event_configs)
+        ]
+        return {"FunctionEventInvokeConfigs": configs}
+
+    async def get_account_settings(self, context: RequestContext, params: Params) -> Document:
+        functions = self.store.in_scope(scope_of(context)).values()
+        total = sum(v.config["CodeSize"] for f in functions for v in f.all_versions())
+        reserved = sum(f.reserved_concurrency or 0 for f in functions)
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": 1000,
+                "UnreservedConcurrentExecutions": 1000 - reserved,
+            },
+            "AccountUsage": {"TotalCodeSize": total, "FunctionCount": len(functions)},
+        }
