@@ -131,6 +131,13 @@ class UrlDataPlaneTests(SynchronousTestCase):
             (answer.events[0]["body"], answer.events[0]["isBase64Encoded"]), ("AAE=", True)
         )
 
+    def test_structured_body(self) -> None:
+        """A body that is no string is sent as JSON, not as Python's repr."""
+        answer = Answering(json.dumps({"statusCode": 201, "body": {"ok": True, "n": [1]}}).encode())
+        response = self.call(answer, self.request())
+        self.assertEqual(response.status, 201)
+        self.assertEqual(json.loads(response.body), {"ok": True, "n": [1]})
+
     def test_function_error(self) -> None:
         response = self.call(Answering(b"{}", "Unhandled"), self.request())
         self.assertEqual(response.status, 502)
