@@ -125,6 +125,39 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
                 Code={"ZipFile": PACKAGE},
             )
             self.assertEqual(created["Runtime"], runtime)
+            self.assertRegex(
+                created["RuntimeVersionConfig"]["RuntimeVersionArn"],
+                r"^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$",
+            )
+
+    def test_runtime_version_and_logging(self) -> None:
+        """One runtime has one version ARN; JSON logs get log levels, text logs none."""
+        first, second = self.create(), self.create()
+        arns = {
+            self.client.get_function_configuration(FunctionName=name)["RuntimeVersionConfig"][
+                "RuntimeVersionArn"
+            ]
+            for name in (first, second)
+        }
+        self.assertEqual(len(arns), 1)
+        configured = self.client.update_function_configuration(
+            FunctionName=first, LoggingConfig={"LogFormat": "JSON", "SystemLogLevel": "WARN"}
+        )
+        self.assertEqual(
+            configured["LoggingConfig"],
+            {
+                "LogFormat": "JSON",
+                "ApplicationLogLevel": "INFO",
+                "SystemLogLevel": "WARN",
+                "LogGroup": f"/aws/lambda/{first}",
+            },
+        )
+        configured = self.client.update_function_configuration(
+            FunctionName=first, LoggingConfig={"LogFormat": "Text"}
+        )
+        self.assertEqual(
+            configured["LoggingConfig"], {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{first}"}
+        )
 
     def test_list_functions_pages(self) -> None:
         names = sorted(self.create() for _ in range(3))

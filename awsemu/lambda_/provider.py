@@ -81,6 +81,26 @@ def runtimes() -> frozenset[str]:
     return frozenset(load_service_model("lambda").shape_for("Runtime").enum)
 
 
+def runtime_version_arn(region: str, runtime: str) -> str:
+    """A runtime version's ARN, AWS's shape (64 hex digits), the same for every use of a runtime."""
+    return f"arn:aws:lambda:{region}::runtime:{zips.sha256_hex(runtime.encode())}"
+
+
+def _logging(current: Document, given: Document) -> Document:
+    """
+    ``LoggingConfig`` after an update: log levels exist only with the JSON
+    format (``INFO`` unless given), as AWS reports them.
+    """
+    merged = {**current, **given}
+    if merged.get("LogFormat") == "JSON":
+        merged.setdefault("ApplicationLogLevel", "INFO")
+        merged.setdefault("SystemLogLevel", "INFO")
+    else:
+        merged.pop("ApplicationLogLevel", None)
+        merged.pop("SystemLogLevel", None)
+    return merged
+
+
 @attrs.define
 class LambdaProvider(
     Versions,
@@ -193,8 +213,13 @@ class LambdaProvider(
             self._layers(version, params["Layers"])
         if "ImageConfig" in params:
             config["ImageConfigResponse"] = {"ImageConfig": params["ImageConfig"]}
+        if "Runtime" in params:
+            region = config["FunctionArn"].split(":")[3]
+            config["RuntimeVersionConfig"] = {
+                "RuntimeVersionArn": runtime_version_arn(region, params["Runtime"])
+            }
         if "LoggingConfig" in params:
-            config["LoggingConfig"] = {**config["LoggingConfig"], **params["LoggingConfig"]}
+            config["LoggingConfig"] = _logging(config["LoggingConfig"], params["LoggingConfig"])
         if "VpcConfig" in params:
             config["VpcConfig"] = {**params["VpcConfig"], "VpcId": ""}
         config["LastModified"] = timestamp(self.clock.seconds())
