@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -404,6 +405,53 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         )
         settings = self.client.get_account_settings()
         self.assertEqual(settings["AccountLimit"]["ConcurrentExecutions"], 1000)
+
+    def test_provisioned_concurrency(self) -> None:
+        """IN_PROGRESS at first, READY a moment later; only on versions and aliases."""
+        name = self.create(Publish=True)
+        self.client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+        put = self.client.put_provisioned_concurrency_config(
+            FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2
+        )
+        self.assertEqual(
+            (put["Status"], put["RequestedProvisionedConcurrentExecutions"]), ("IN_PROGRESS", 2)
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            found = self.client.get_provisioned_concurrency_config(
+                FunctionName=name, Qualifier="live"
+            )
+            if found["Status"] == "READY" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(
+            (found["Status"], found["AvailableProvisionedConcurrentExecutions"]), ("READY", 2)
+        )
+        listed = self.client.list_provisioned_concurrency_configs(FunctionName=name)
+        self.assertEqual(
+            [c["FunctionArn"] for c in listed["ProvisionedConcurrencyConfigs"]],
+            [f"arn:aws:lambda:us-east-1:000000000000:function:{name}:live"],
+        )
+        message = self.assertError(
+            self.client.put_provisioned_concurrency_config,
+            "InvalidParameterValueException",
+            400,
+            FunctionName=name,
+            Qualifier="$LATEST",
+            ProvisionedConcurrentExecutions=1,
+        )
+        self.assertEqual(
+            message,
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+        )
+        self.client.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+        self.assertError(
+            self.client.get_provisioned_concurrency_config,
+            "ProvisionedConcurrencyConfigNotFoundException",
+            404,
+            FunctionName=name,
+            Qualifier="live",
+        )
 
     def test_layers(self) -> None:
         layer = zipped({"python/layered.py": "VALUE = 'from a layer'\n"})

@@ -82,6 +82,8 @@ class Function:
     event_configs: dict[str, Document] = attrs.field(factory=dict)
     url_configs: dict[str, Document] = attrs.field(factory=dict)
     code_signing_config: str | None = None
+    provisioned: dict[str, Document] = attrs.field(factory=dict)
+    """Provisioned concurrency by qualifier (a version or an alias)."""
     next_version: int = 1
     published_from: str | None = None
 

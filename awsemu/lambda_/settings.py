@@ -1,25 +1,99 @@
 """
-Per-function settings: reserved concurrency, asynchronous invocation
-settings (``*FunctionEventInvokeConfig*``), and the account's settings.
+Per-function settings: reserved and provisioned concurrency, asynchronous
+invocation settings (``*FunctionEventInvokeConfig*``), and the account's
+settings.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Final
 
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
-from awsemu.lambda_.common import Params, ProviderBase, scope_of
-from awsemu.lambda_.functions import (
-    Document,
-    Function,
-    function_arn,
-)
+from awsemu.lambda_.common import Params, ProviderBase, paged, scope_of, timestamp
+from awsemu.lambda_.functions import LATEST, Document, Function, function_arn
+from awsemu.protocol.errors import ServiceError
 from awsemu.state.jsonfile import saving
+
+PROVISIONING_TIME: Final = 1.0
+"""
+Seconds provisioned concurrency stays ``IN_PROGRESS`` before it is
+``READY``: nothing is started ahead (environments start on demand), but
+tools that wait for ``READY`` see the transition as on AWS, quickly.
+"""
 
 
 class FunctionSettings(ProviderBase):
     """Concurrency, event invoke configurations and account settings."""
+
+    def _provisioned_target(self, context: RequestContext, params: Params) -> tuple[Function, str]:
+        function, qualifier = self._policy_target(context, params)
+        if qualifier in ("", LATEST):
+            raise errors.invalid(
+                "Provisioned Concurrency Configs cannot be applied to unpublished function"
+                " versions."
+            )
+        return function, qualifier
+
+    def _provisioned_output(self, function: Function, qualifier: str) -> Document:
+        settings = function.provisioned.get(qualifier)
+        if settings is None:
+            raise ServiceError(
+                "ProvisionedConcurrencyConfigNotFoundException",
+                "No Provisioned Concurrency Config found for this function",
+                404,
+            )
+        requested = settings["RequestedProvisionedConcurrentExecutions"]
+        ready = self.clock.seconds() >= settings["_Ready"]
+        return {
+            "RequestedProvisionedConcurrentExecutions": requested,
+            "AvailableProvisionedConcurrentExecutions": requested if ready else 0,
+            "AllocatedProvisionedConcurrentExecutions": requested if ready else 0,
+            "Status": "READY" if ready else "IN_PROGRESS",
+            "LastModified": settings["LastModified"],
+        }
+
+    @saving
+    async def put_provisioned_concurrency_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        function, qualifier = self._provisioned_target(context, params)
+        now = self.clock.seconds()
+        function.provisioned[qualifier] = {
+            "RequestedProvisionedConcurrentExecutions": params["ProvisionedConcurrentExecutions"],
+            "LastModified": timestamp(now),
+            "_Ready": now + PROVISIONING_TIME,
+        }
+        return self._provisioned_output(function, qualifier)
+
+    async def get_provisioned_concurrency_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        return self._provisioned_output(*self._provisioned_target(context, params))
+
+    @saving
+    async def delete_provisioned_concurrency_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        function, qualifier = self._provisioned_target(context, params)
+        self._provisioned_output(function, qualifier)
+        del function.provisioned[qualifier]
+        return {}
+
+    async def list_provisioned_concurrency_configs(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        function = self._unqualified(context, params)
+        scope = scope_of(context)
+        configs = [
+            {
+                "FunctionArn": function_arn(scope, function.name, qualifier),
+                **self._provisioned_output(function, qualifier),
+            }
+            for qualifier in sorted(function.provisioned)
+        ]
+        return paged("ProvisionedConcurrencyConfigs", configs, params, lambda c: c["FunctionArn"])
 
     @saving
     async def put_function_concurrency(self, context: RequestContext, params: Params) -> Document:
