@@ -306,6 +306,14 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
             409,
             CodeSigningConfigArn=arn,
         )
+        signed = self.create(CodeSigningConfigArn=arn)
+        self.assertEqual(
+            self.client.get_function_code_signing_config(FunctionName=signed)[
+                "CodeSigningConfigArn"
+            ],
+            arn,
+        )
+        self.client.delete_function(FunctionName=signed)
         self.client.delete_function_code_signing_config(FunctionName=name)
         self.client.delete_code_signing_config(CodeSigningConfigArn=arn)
         self.assertEqual(
@@ -322,6 +330,17 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
             "CodeSigningConfigNotFoundException",
             404,
             FunctionName=name,
+            CodeSigningConfigArn=arn,
+        )
+        self.assertError(
+            self.client.create_function,
+            "CodeSigningConfigNotFoundException",
+            404,
+            FunctionName=self.name(),
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler="app.echo",
+            Code={"ZipFile": PACKAGE},
             CodeSigningConfigArn=arn,
         )
         message = self.assertError(

@@ -1,9 +1,10 @@
 """
 Terraform's AWS provider against a real daemon: a Flask-on-Lambda stack
-(a zip function, an alias, a function URL, a permission, a DynamoDB table
-whose stream feeds the function through an event source mapping, and the
-REST API in front of it) is applied, planned again with no change, used,
-and destroyed.
+(a zip function with a code signing configuration, an alias with
+provisioned concurrency, an event invoke configuration, a function URL, a
+permission, a DynamoDB table whose stream feeds the function through an
+event source mapping, and the REST API in front of it) is applied,
+planned again with no change, used, and destroyed.
 
 Needs the ``terraform`` binary and a filesystem mirror of the
 ``hashicorp/aws`` provider (``/opt/tf-plugins`` unless
@@ -99,8 +100,22 @@ resource "aws_dynamodb_table" "items" {
   }
 }
 
+resource "aws_lambda_code_signing_config" "app" {
+  description = "signed by the build"
+  allowed_publishers {
+    signing_profile_version_arns = [
+      "arn:aws:signer:us-east-1:000000000000:/signing-profiles/build/abcdefghij",
+    ]
+  }
+  policies {
+    untrusted_artifact_on_deployment = "Warn"
+  }
+}
+
 resource "aws_lambda_function" "app" {
   function_name    = "flask-app"
+  code_signing_config_arn = aws_lambda_code_signing_config.app.arn
+  publish          = true
   role             = aws_iam_role.lambda.arn
   handler          = "index.handler"
   runtime          = "python3.11"
@@ -115,7 +130,19 @@ resource "aws_lambda_function" "app" {
 resource "aws_lambda_alias" "live" {
   name             = "live"
   function_name    = aws_lambda_function.app.function_name
-  function_version = "$LATEST"
+  function_version = aws_lambda_function.app.version
+}
+
+resource "aws_lambda_provisioned_concurrency_config" "live" {
+  function_name                     = aws_lambda_alias.live.function_name
+  qualifier                         = aws_lambda_alias.live.name
+  provisioned_concurrent_executions = 1
+}
+
+resource "aws_lambda_function_event_invoke_config" "app" {
+  function_name                = aws_lambda_function.app.function_name
+  maximum_retry_attempts       = 1
+  maximum_event_age_in_seconds = 120
 }
 
 resource "aws_lambda_function_url" "live" {

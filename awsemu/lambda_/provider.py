@@ -259,6 +259,8 @@ class LambdaProvider(
         if "Role" not in params:
             raise errors.invalid("Role is required.")
         self._checked(params)
+        if "CodeSigningConfigArn" in params:
+            self._attachable(context, params["CodeSigningConfigArn"])
         functions = self.store.in_scope(scope)
         if name in functions:
             raise errors.function_exists(name)
@@ -285,7 +287,12 @@ class LambdaProvider(
             config["_ImageUri"] = code["ImageUri"]
         latest = Version(config)
         self._configure(latest, params)
-        function = Function(name=name, latest=latest, tags=dict(params.get("Tags") or {}))
+        function = Function(
+            name=name,
+            latest=latest,
+            tags=dict(params.get("Tags") or {}),
+            code_signing_config=params.get("CodeSigningConfigArn"),
+        )
         self._set_code(function.latest, data, code.get("ImageUri"))
         functions[name] = function
         if params.get("Publish"):

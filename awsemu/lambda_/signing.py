@@ -55,6 +55,20 @@ class CodeSigning(ProviderBase):
             raise _missing(arn)
         return config
 
+    def _attachable(self, context: RequestContext, arn: str) -> None:
+        """Check that a function may name the configuration ``arn``: it exists."""
+        try:
+            self._config(context, arn)
+        except ServiceError as e:
+            if e.code != "ResourceNotFoundException":
+                raise
+            raise ServiceError(
+                "CodeSigningConfigNotFoundException",
+                "The code signing configuration cannot be found. Check that the provided"
+                f" configuration is not deleted: {arn}.",
+                404,
+            ) from e
+
     @saving
     async def create_code_signing_config(self, context: RequestContext, params: Params) -> Document:
         scope = scope_of(context)
@@ -123,17 +137,7 @@ class CodeSigning(ProviderBase):
     ) -> Document:
         function = self._unqualified(context, params)
         arn = params["CodeSigningConfigArn"]
-        try:
-            self._config(context, arn)
-        except ServiceError as e:
-            if e.code != "ResourceNotFoundException":
-                raise
-            raise ServiceError(
-                "CodeSigningConfigNotFoundException",
-                "The code signing configuration cannot be found. Check that the provided"
-                f" configuration is not deleted: {arn}.",
-                404,
-            ) from e
+        self._attachable(context, arn)
         function.code_signing_config = arn
         return {"CodeSigningConfigArn": arn, "FunctionName": function.name}
 
