@@ -23,13 +23,12 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.lambda_.filters import matches, selected
-from awsemu.lambda_.functions import Document, Function, FunctionStore, Scope, Version
-from awsemu.lambda_.invocations import EventQueue, Outcome
+from awsemu.lambda_.functions import Document, FunctionStore, Scope
+from awsemu.lambda_.invocations import Outcome
 from awsemu.lambda_.pollers import MappingPoller
-from awsemu.lambda_.provider import LambdaProvider
 from awsemu.protocol.errors import ServiceError
 from tests.dynamodb_support import DynamoDBDaemon, require_dynamodb_local, wait_for
-from tests.lambda_support import ROLE, Answering, zipped
+from tests.lambda_support import ROLE, zipped
 
 SCOPE = ("000000000000", "us-east-1")
 STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024-01-01T00:00:00.000"
@@ -209,33 +208,6 @@ class PollerTests(SynchronousTestCase):
         self.clock.advance(5)
         self.assertEqual(self.deliveries.batches, [])
         self.assertEqual(self.clock.getDelayedCalls(), [])
-
-
-class QueuedEventTests(SynchronousTestCase):
-    def test_event_retry_after_the_function_is_deleted(self) -> None:
-        """An event still queued when its function is deleted is dropped, not a crash."""
-        clock = MemoryReactorClock()
-        store = FunctionStore.open(None)
-        config = {"FunctionName": "f", "Version": "$LATEST", "RevisionId": "r", "Timeout": 3}
-        store.in_scope(SCOPE)["f"] = Function("f", Version(config, None))
-        answer = Answering(b"{}", "Unhandled")
-        provider = LambdaProvider(store, clock, answer, EventQueue(clock, 1.0), "http://x")
-        context = _context()
-        accepted = Deferred.fromCoroutine(
-            provider.invoke(context, {"FunctionName": "f", "InvocationType": "Event"})
-        )
-        self.assertEqual(self.successResultOf(accepted), {"StatusCode": 202})
-        del store.in_scope(SCOPE)["f"]
-        clock.advance(1)
-        clock.advance(1)
-        self.assertEqual(len(answer.events), 1)
-        self.assertEqual(self.flushLoggedErrors(), [])
-
-
-def _context() -> Any:
-    from awsemu.gateway.context import RequestContext
-
-    return RequestContext("r", SCOPE[0], SCOPE[1], "lambda", None, 0.0)
 
 
 HANDLER = """

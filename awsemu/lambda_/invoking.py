@@ -1,7 +1,9 @@
 """
 Invoking functions: ``Invoke`` (synchronous, ``Event`` and ``DryRun``) and
 the invocations of event source mappings and function URLs, handed to the
-``Invoker`` that runs execution environments.
+``Invoker`` that runs execution environments. An ``Event`` invocation's
+record goes to its ``OnSuccess``/``OnFailure`` destination when that is
+another function (other destinations are services awsemu does not serve).
 """
 
 from __future__ import annotations
@@ -11,24 +13,21 @@ from collections.abc import Callable
 from typing import Protocol
 
 from twisted.internet.defer import Deferred, fail
+from twisted.logger import Logger
 
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
-from awsemu.lambda_.common import Params, ProviderBase, scope_of
-from awsemu.lambda_.functions import (
-    Document,
-    Function,
-    Scope,
-    Version,
-    function_arn,
-)
+from awsemu.lambda_.common import FUNCTION_REFERENCE, Params, ProviderBase, scope_of
+from awsemu.lambda_.functions import LATEST, Document, Function, Scope, Version, function_arn
 from awsemu.lambda_.invocations import (
     MAX_EVENT_PAYLOAD,
     MAX_PAYLOAD,
     EventQueue,
     Invocation,
     Outcome,
+    destination_record,
 )
+from awsemu.protocol.errors import ServiceError
 
 
 class Invoker(Protocol):
@@ -50,6 +49,7 @@ class Invoking(ProviderBase):
 
     invoker: Invoker
     events: EventQueue
+    _log: Logger = Logger()
 
     async def invoke(self, context: RequestContext, params: Params) -> Document:
         scope = scope_of(context)
@@ -72,11 +72,11 @@ class Invoking(ProviderBase):
                 raise errors.invalid(
                     "Client context must be a valid Base64-encoded JSON object."
                 ) from e
+        if kind == "Event":
+            self._enqueue(scope, function, version, qualifier, payload)
+            return {"StatusCode": 202}
         tail = params.get("LogType") == "Tail"
         run = self._runner(scope, function, version, qualifier, payload, client_context, tail)
-        if kind == "Event":
-            self.events.submit(run, function.event_configs.get(qualifier or "", {}))
-            return {"StatusCode": 202}
         outcome = await run()
         output: Document = {
             "StatusCode": 200,
@@ -88,6 +88,55 @@ class Invoking(ProviderBase):
         if tail:
             output["LogResult"] = outcome.tail
         return output
+
+    def _enqueue(
+        self,
+        scope: Scope,
+        function: Function,
+        version: Version,
+        qualifier: str | None,
+        payload: bytes,
+    ) -> None:
+        """
+        Queue an ``Event`` invocation, whose record goes to the destination
+        its event invoke config names for how it ended.
+        """
+        request_id = self.new_id()
+        run = self._runner(scope, function, version, qualifier, payload, request_id=request_id)
+        settings = function.event_configs.get(qualifier or "", {})
+        arn = function_arn(scope, function.name, qualifier or LATEST)
+
+        def finished(outcome: Outcome, count: int, condition: str) -> None:
+            destinations = settings.get("DestinationConfig") or {}
+            chosen = destinations.get("OnSuccess" if condition == "Success" else "OnFailure")
+            target = (chosen or {}).get("Destination")
+            if target is None:
+                return
+            record = destination_record(
+                request_id,
+                arn,
+                version.number,
+                payload,
+                outcome,
+                count,
+                condition,
+                self.clock.seconds(),
+            )
+            self._send_to_destination(scope, target, record)
+
+        self.events.submit(run, settings, finished)
+
+    def _send_to_destination(self, scope: Scope, target: str, record: bytes) -> None:
+        """An invocation record to a destination: another function, invoked as an event."""
+        found = FUNCTION_REFERENCE.fullmatch(target)
+        if not target.startswith("arn:aws:lambda:") or found is None:
+            self._log.warn("awsemu does not deliver to the destination {target}", target=target)
+            return
+        try:
+            function, version = self._version_in(scope, {"FunctionName": target})
+            self._enqueue(scope, function, version, found.group("qualifier"), record)
+        except ServiceError as e:
+            self._log.warn("destination {target} not invoked: {e}", target=target, e=e)
 
     def deliver(self, scope: Scope, arn: str, payload: bytes) -> Deferred[Outcome]:
         """Invoke the function (or version, or alias) ``arn`` for an event source mapping."""
@@ -108,6 +157,7 @@ class Invoking(ProviderBase):
         payload: bytes,
         client_context: str | None = None,
         tail: bool = False,
+        request_id: str | None = None,
     ) -> Callable[[], Deferred[Outcome]]:
         """
         How to run one invocation (``Event`` invocations run it again on
@@ -117,7 +167,7 @@ class Invoking(ProviderBase):
         reserved = function.reserved_concurrency
         if reserved is not None and self.invoker.busy(scope, function.name) >= reserved:
             raise errors.throttled()
-        request_id = self.new_id()
+        request_id = request_id or self.new_id()
         arn = function_arn(scope, function.name, qualifier)
         timeout = int(version.config["Timeout"])
 
