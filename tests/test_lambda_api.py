@@ -505,6 +505,40 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         )
         self.assertError(stranger.get_function, "ResourceNotFoundException", 404, FunctionName=name)
 
+    def test_another_account_by_policy(self) -> None:
+        """Another account reaches a function by its ARN when its policy allows the action."""
+        name = self.create()
+        arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        stranger = boto3.client(
+            "lambda",
+            endpoint_url=self.daemon.url,
+            region_name="us-east-1",
+            aws_access_key_id="111111111111",
+            aws_secret_access_key="x",
+        )
+        message = self.assertError(stranger.invoke, "AccessDeniedException", 403, FunctionName=arn)
+        self.assertEqual(
+            message,
+            "User: arn:aws:iam::111111111111:root is not authorized to perform:"
+            f" lambda:InvokeFunction on resource: {arn} because no resource-based policy"
+            " allows the lambda:InvokeFunction action",
+        )
+        self.client.add_permission(
+            FunctionName=name,
+            StatementId="partner",
+            Action="lambda:InvokeFunction",
+            Principal="111111111111",
+        )
+        answer = stranger.invoke(FunctionName=arn, Payload=b'{"from": "partner"}')
+        self.assertEqual(json.load(answer["Payload"])["event"], {"from": "partner"})
+        self.assertError(stranger.get_function, "AccessDeniedException", 403, FunctionName=arn)
+        self.client.add_permission(
+            FunctionName=name, StatementId="all", Action="lambda:*", Principal="*"
+        )
+        self.assertEqual(
+            stranger.get_function(FunctionName=arn)["Configuration"]["FunctionArn"], arn
+        )
+
 
 class S3CodeTests(SynchronousTestCase):
     """

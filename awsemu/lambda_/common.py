@@ -75,6 +75,29 @@ def public(document: Document) -> Document:
     return {key: value for key, value in document.items() if not key.startswith("_")}
 
 
+def _listed(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
+
+
+def allows(statements: list[Document], account_id: str, action: str) -> bool:
+    """
+    Whether a function's policy lets ``account_id`` (another account) do
+    ``action``: an ``Allow`` statement naming the action (or ``lambda:*``)
+    for ``*``, the account, or its root.
+    """
+    principals = {"*", account_id, f"arn:aws:iam::{account_id}:root"}
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        if not {action, "lambda:*"} & set(map(str, _listed(statement.get("Action")))):
+            continue
+        principal = statement.get("Principal")
+        named = principal.get("AWS") if isinstance(principal, dict) else principal
+        if principals & set(map(str, _listed(named))):
+            return True
+    return False
+
+
 class ProviderBase:
     """What the operation families read: the store, the clock, the id source."""
 
@@ -111,8 +134,31 @@ class ProviderBase:
         name, _ = self._reference(params, qualified=False)
         return self.store.function(scope_of(context), name)
 
-    def _version(self, context: RequestContext, params: Params) -> tuple[Function, Version]:
-        return self._version_in(scope_of(context), params)
+    def _shared_version(
+        self, context: RequestContext, params: Params
+    ) -> tuple[Scope, Function, Version]:
+        """
+        The version ``FunctionName`` names, with the scope it lives in:
+        another account's too, when a full ARN names it and its
+        resource-based policy lets the caller's account do the operation's
+        action (``Invoke`` is ``lambda:InvokeFunction``), as AWS does.
+        """
+        found = FUNCTION_REFERENCE.fullmatch(params["FunctionName"])
+        owner = None if found is None else found.group("account")
+        if owner is None or owner == context.account_id:
+            return (scope_of(context), *self._version_in(scope_of(context), params))
+        scope = (owner, context.region)
+        function, version = self._version_in(scope, params)
+        operation = context.operation or ""
+        action = "lambda:InvokeFunction" if operation == "Invoke" else f"lambda:{operation}"
+        _, qualifier = self._reference(params)
+        if not allows(function.policies.get(qualifier or "", []), context.account_id, action):
+            raise errors.access_denied(
+                f"User: arn:aws:iam::{context.account_id}:root is not authorized to perform:"
+                f" {action} on resource: {function_arn(scope, function.name, qualifier)} because"
+                f" no resource-based policy allows the {action} action"
+            )
+        return scope, function, version
 
     def _version_in(self, scope: Scope, params: Params) -> tuple[Function, Version]:
         name, qualifier = self._reference(params)

@@ -24,6 +24,10 @@ def conflict(message: str) -> ServiceError:
     return ServiceError("ResourceConflictException", message, 409)
 
 
+def access_denied(message: str) -> ServiceError:
+    return ServiceError("AccessDeniedException", message, 403)
+
+
 def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message, 400)
 

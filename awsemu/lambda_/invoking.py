@@ -17,7 +17,7 @@ from twisted.logger import Logger
 
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
-from awsemu.lambda_.common import FUNCTION_REFERENCE, Params, ProviderBase, scope_of
+from awsemu.lambda_.common import FUNCTION_REFERENCE, Params, ProviderBase
 from awsemu.lambda_.functions import LATEST, Document, Function, Scope, Version, function_arn
 from awsemu.lambda_.invocations import (
     MAX_EVENT_PAYLOAD,
@@ -52,8 +52,7 @@ class Invoking(ProviderBase):
     _log: Logger = Logger()
 
     async def invoke(self, context: RequestContext, params: Params) -> Document:
-        scope = scope_of(context)
-        function, version = self._version(context, params)
+        scope, function, version = self._shared_version(context, params)
         _, qualifier = self._reference(params)
         kind = params.get("InvocationType") or "RequestResponse"
         payload: bytes = params.get("Payload") or b"{}"

@@ -305,7 +305,7 @@ class LambdaProvider(
         )
 
     async def get_function(self, context: RequestContext, params: Params) -> Document:
-        function, version = self._version(context, params)
+        _, function, version = self._shared_version(context, params)
         output: Document = {"Configuration": public(version.config)}
         image_uri = version.config.get("_ImageUri")
         if image_uri is not None:
@@ -324,7 +324,7 @@ class LambdaProvider(
         return output
 
     async def get_function_configuration(self, context: RequestContext, params: Params) -> Document:
-        return public(self._version(context, params)[1].config)
+        return public(self._shared_version(context, params)[2].config)
 
     async def list_functions(self, context: RequestContext, params: Params) -> Document:
         functions = sorted(self.store.in_scope(scope_of(context)).values(), key=lambda f: f.name)
