@@ -99,10 +99,14 @@ class FakeStream:
 
 @attrs.define
 class Deliveries:
-    """Records each delivered batch; fails while ``failing`` says so."""
+    """
+    Records each delivered batch; fails while ``failing`` says so, then
+    answers ``answers`` in turn (then ``null``).
+    """
 
     failing: int = 0
     batches: list[list[str]] = attrs.field(factory=list)
+    answers: list[Any] = attrs.field(factory=list)
 
     def __call__(self, scope: Scope, arn: str, payload: bytes) -> Deferred[Outcome]:
         records = json.loads(payload)["Records"]
@@ -111,7 +115,8 @@ class Deliveries:
         if self.failing:
             self.failing -= 1
             return succeed(Outcome(b"{}", "Unhandled"))
-        return succeed(Outcome(b"null"))
+        answer = self.answers.pop(0) if self.answers else None
+        return succeed(Outcome(json.dumps(answer).encode()))
 
 
 class PollerTests(SynchronousTestCase):
@@ -190,6 +195,28 @@ class PollerTests(SynchronousTestCase):
         self.assertEqual(
             self.deliveries.batches, [["0", "1", "2", "3"], ["0", "1"], ["2", "3"], ["4"]]
         )
+
+    def test_partial_batch_failures(self) -> None:
+        """With ReportBatchItemFailures, delivery resumes at the first failed record."""
+        self.add(BatchSize=3, FunctionResponseTypes=["ReportBatchItemFailures"])
+        self.deliveries.answers = [
+            {"batchItemFailures": [{"itemIdentifier": "2"}, {"itemIdentifier": "1"}]},
+            {"batchItemFailures": [{"itemIdentifier": "nope"}]},
+            {"batchItemFailures": []},
+        ]
+        for _ in range(4):
+            self.clock.advance(0.5)
+        self.assertEqual(
+            self.deliveries.batches, [["0", "1", "2"], ["1", "2"], ["1", "2"], ["3", "4"]]
+        )
+
+    def test_old_records_are_skipped(self) -> None:
+        self.add(MaximumRecordAgeInSeconds=60)
+        now = self.clock.seconds()
+        self.stream.items[0]["dynamodb"]["ApproximateCreationDateTime"] = now - 120
+        self.stream.items[1]["dynamodb"]["ApproximateCreationDateTime"] = now
+        self.clock.advance(0.5)
+        self.assertEqual(self.deliveries.batches, [["1"]])
 
     def test_unreadable_stream_rests(self) -> None:
         """A stream that cannot be read is tried again after a rest, from the start position."""

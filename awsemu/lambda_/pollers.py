@@ -10,6 +10,9 @@ the stream's shards are read through a ``StreamReader`` from the mapping's
 delivered to the function as ``{"Records": [...]}`` with each record's
 ``eventSourceARN``, as Lambda delivers them.
 
+Records older than ``MaximumRecordAgeInSeconds`` are skipped. With
+``ReportBatchItemFailures``, a function that names failed records in
+``batchItemFailures`` has the batch retried from the first of them.
 A batch the function fails on is tried again at the next poll, up to
 ``MaximumRetryAttempts`` more times (-1: until it succeeds), split in two
 first when ``BisectBatchOnFunctionError`` is set; then it is skipped. A
@@ -171,7 +174,7 @@ class MappingPoller(Service):
             records, shard.next_iterator = await streams.records(
                 arn, shard.iterator, int(mapping["BatchSize"])
             )
-            chosen = selected(mapping.get("FilterCriteria"), records)
+            chosen = selected(mapping.get("FilterCriteria"), self._fresh(mapping, records))
             if not chosen:
                 shard.iterator = shard.next_iterator
                 return
@@ -180,11 +183,11 @@ class MappingPoller(Service):
         payload = json.dumps({"Records": batch}).encode()
         try:
             outcome = await self.deliver(scope, mapping["FunctionArn"], payload)
-            failed = outcome.function_error is not None
         except Exception as e:
             self._log.info("event source mapping could not invoke: {e}", e=e)
-            failed = True
-        if not failed:
+            outcome = None
+        failed_from = _failed_from(mapping, batch, outcome)
+        if failed_from is None:
             mapping["LastProcessingResult"] = "OK"
             self._delivered(shard)
             return
@@ -194,9 +197,23 @@ class MappingPoller(Service):
         if retries != -1 and shard.failures > retries:
             self._log.info("event source mapping skipped a batch its function failed on")
             self._delivered(shard)
-        elif mapping.get("BisectBatchOnFunctionError") and len(batch) > 1:
+            return
+        batch = shard.pending[0] = batch[failed_from:]
+        if mapping.get("BisectBatchOnFunctionError") and len(batch) > 1:
             half = len(batch) // 2
             shard.pending[0:1] = [batch[:half], batch[half:]]
+
+    def _fresh(self, mapping: Document, records: list[Document]) -> list[Document]:
+        """The records younger than ``MaximumRecordAgeInSeconds`` (all when it is -1)."""
+        age = int(mapping.get("MaximumRecordAgeInSeconds", -1))
+        if age == -1:
+            return records
+        oldest = self.clock.seconds() - age
+        return [
+            record
+            for record in records
+            if record.get("dynamodb", {}).get("ApproximateCreationDateTime", oldest) >= oldest
+        ]
 
     def _delivered(self, shard: _Shard) -> None:
         """The first pending batch is done with: on to the next, or to the next records."""
@@ -204,3 +221,37 @@ class MappingPoller(Service):
         shard.failures = 0
         if not shard.pending:
             shard.iterator = shard.next_iterator
+
+
+def _failed_from(mapping: Document, batch: list[Document], outcome: Outcome | None) -> int | None:
+    """
+    Where in ``batch`` delivery failed: None if it succeeded, 0 for the
+    whole batch, or, with ``ReportBatchItemFailures``, the first record the
+    function names in ``batchItemFailures`` (by sequence number), as
+    Lambda checkpoints there and retries from it. What counts as success
+    and as complete failure follows AWS's documentation of partial batch
+    responses (an empty or null answer succeeds; an unknown identifier
+    fails the whole batch).
+    """
+    if outcome is None or outcome.function_error is not None:
+        return 0
+    if "ReportBatchItemFailures" not in (mapping.get("FunctionResponseTypes") or ()):
+        return None
+    try:
+        response = json.loads(outcome.payload)
+    except ValueError:
+        return 0
+    if response is None:
+        return None
+    if not isinstance(response, dict):
+        return 0
+    failures = response.get("batchItemFailures")
+    if not failures:
+        return None
+    sequence = [record.get("dynamodb", {}).get("SequenceNumber") for record in batch]
+    found = [
+        sequence.index(failure.get("itemIdentifier"))
+        for failure in failures
+        if isinstance(failure, dict) and failure.get("itemIdentifier") in sequence
+    ]
+    return min(found) if len(found) == len(failures) else 0
