@@ -115,6 +115,31 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
                 **{**good, **bad},
             )
 
+    def test_function_name_validation(self) -> None:
+        """Names and ARNs out of the model's constraints get AWS's ValidationException."""
+
+        def refused(call: Any, name: str, **params: Any) -> str:
+            return self.assertError(call, "ValidationException", 400, FunctionName=name, **params)
+
+        function = dict(
+            Runtime="python3.12", Role=ROLE, Handler="app.echo", Code={"ZipFile": PACKAGE}
+        )
+        long_name = "f" * 65
+        self.assertEqual(
+            refused(self.client.create_function, long_name, **function),
+            f"1 validation error detected: Value '{long_name}' at 'functionName' failed to"
+            " satisfy constraint: Member must have length less than or equal to 64",
+        )
+        self.assertEqual(
+            refused(self.client.get_function, "bad name!"),
+            "1 validation error detected: Value 'bad name!' at 'functionName' failed to satisfy"
+            " constraint: Member must satisfy regular expression pattern:"
+            r" (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+            r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
+        )
+        both = refused(self.client.create_function, "bad name" + "!" * 64, **function)
+        self.assertTrue(both.startswith("2 validation errors detected: Value 'bad name!"), both)
+
     def test_deprecated_runtimes(self) -> None:
         """Every runtime botocore's model lists is accepted, deprecated ones too."""
         for runtime in ("nodejs16.x", "python3.8", "java8.al2", "ruby3.2"):

@@ -134,10 +134,11 @@ def core(shared: SharedObjects) -> LambdaCore:
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> LambdaService:
     """The Lambda backend over the daemon's shared Lambda core."""
     from awsemu.gateway.services import ModelService
+    from awsemu.lambda_.validation import Validated
 
     lambda_ = shared.assemble(core)
     return LambdaService(
-        ModelService("lambda", lambda_.provider),
+        ModelService("lambda", Validated(lambda_.provider)),
         lambda_.provider,
         lambda_.environments,
         lambda_.poller,
