@@ -497,6 +497,31 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
             Qualifier="live",
         )
 
+    def test_recursion_and_runtime_management(self) -> None:
+        name = self.create()
+        arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        recursion = self.client.get_function_recursion_config(FunctionName=name)
+        self.assertEqual(recursion["RecursiveLoop"], "Terminate")
+        self.client.put_function_recursion_config(FunctionName=name, RecursiveLoop="Allow")
+        recursion = self.client.get_function_recursion_config(FunctionName=name)
+        self.assertEqual(recursion["RecursiveLoop"], "Allow")
+        managed = self.client.get_runtime_management_config(FunctionName=name)
+        self.assertEqual(
+            (managed["UpdateRuntimeOn"], managed["FunctionArn"], "RuntimeVersionArn" in managed),
+            ("Auto", arn, False),
+        )
+        runtime_version = "arn:aws:lambda:us-east-1::runtime:" + "a" * 64
+        self.client.put_runtime_management_config(
+            FunctionName=name, UpdateRuntimeOn="Manual", RuntimeVersionArn=runtime_version
+        )
+        managed = self.client.get_runtime_management_config(FunctionName=name)
+        self.assertEqual(
+            (managed["UpdateRuntimeOn"], managed["RuntimeVersionArn"]), ("Manual", runtime_version)
+        )
+        self.assertNotIn(
+            "_RuntimeManagement", self.client.get_function_configuration(FunctionName=name)
+        )
+
     def test_layers(self) -> None:
         layer = zipped({"python/layered.py": "VALUE = 'from a layer'\n"})
         published = self.client.publish_layer_version(

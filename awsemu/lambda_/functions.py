@@ -83,6 +83,8 @@ class Function:
     url_configs: dict[str, Document] = attrs.field(factory=dict)
     code_signing_config: str | None = None
     provisioned: dict[str, Document] = attrs.field(factory=dict)
+    recursive_loop: str = "Terminate"
+    """What Lambda does on a detected recursive loop (``PutFunctionRecursionConfig``)."""
     """Provisioned concurrency by qualifier (a version or an alias)."""
     next_version: int = 1
     published_from: str | None = None

@@ -1,7 +1,8 @@
 """
 Per-function settings: reserved and provisioned concurrency, asynchronous
-invocation settings (``*FunctionEventInvokeConfig*``), and the account's
-settings.
+invocation settings (``*FunctionEventInvokeConfig*``), recursion and
+runtime management configurations (kept and reported: awsemu neither
+stops loops nor updates runtimes), and the account's settings.
 """
 
 from __future__ import annotations
@@ -192,3 +193,42 @@ class FunctionSettings(ProviderBase):
             },
             "AccountUsage": {"TotalCodeSize": total, "FunctionCount": len(functions)},
         }
+
+    async def get_function_recursion_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        return {"RecursiveLoop": self._unqualified(context, params).recursive_loop}
+
+    @saving
+    async def put_function_recursion_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        function = self._unqualified(context, params)
+        function.recursive_loop = params["RecursiveLoop"]
+        return {"RecursiveLoop": function.recursive_loop}
+
+    def _runtime_management(self, context: RequestContext, params: Params) -> tuple[str, Document]:
+        """A version's ARN and its runtime management settings (``Auto`` by default)."""
+        function, version = self._version_in(scope_of(context), params)
+        _, qualifier = self._reference(params)
+        settings: Document = version.config.setdefault(
+            "_RuntimeManagement", {"UpdateRuntimeOn": "Auto"}
+        )
+        return function_arn(scope_of(context), function.name, qualifier), settings
+
+    async def get_runtime_management_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        arn, settings = self._runtime_management(context, params)
+        return {**settings, "FunctionArn": arn}
+
+    @saving
+    async def put_runtime_management_config(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        arn, settings = self._runtime_management(context, params)
+        settings.clear()
+        settings["UpdateRuntimeOn"] = params["UpdateRuntimeOn"]
+        if "RuntimeVersionArn" in params:
+            settings["RuntimeVersionArn"] = params["RuntimeVersionArn"]
+        return {**settings, "FunctionArn": arn}
