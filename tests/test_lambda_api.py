@@ -535,6 +535,49 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         name = self.create(Layers=[published["LayerVersionArn"]])
         config = self.client.get_function_configuration(FunctionName=name)
         self.assertEqual(config["Layers"][0]["CodeSize"], len(layer))
+        added = self.client.add_layer_version_permission(
+            LayerName="deps",
+            VersionNumber=number,
+            StatementId="partner",
+            Action="lambda:GetLayerVersion",
+            Principal="111111111111",
+        )
+        self.assertEqual(
+            json.loads(added["Statement"]),
+            {
+                "Sid": "partner",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                "Action": "lambda:GetLayerVersion",
+                "Resource": published["LayerVersionArn"],
+            },
+        )
+        policy = self.client.get_layer_version_policy(LayerName="deps", VersionNumber=number)
+        self.assertEqual(policy["RevisionId"], added["RevisionId"])
+        self.assertEqual([s["Sid"] for s in json.loads(policy["Policy"])["Statement"]], ["partner"])
+        self.assertError(
+            self.client.add_layer_version_permission,
+            "ResourceConflictException",
+            409,
+            LayerName="deps",
+            VersionNumber=number,
+            StatementId="partner",
+            Action="lambda:GetLayerVersion",
+            Principal="*",
+        )
+        self.client.remove_layer_version_permission(
+            LayerName="deps", VersionNumber=number, StatementId="partner"
+        )
+        self.assertEqual(
+            self.assertError(
+                self.client.get_layer_version_policy,
+                "ResourceNotFoundException",
+                404,
+                LayerName="deps",
+                VersionNumber=number,
+            ),
+            "No policy is associated with the given resource.",
+        )
         self.client.delete_layer_version(LayerName="deps", VersionNumber=number)
         self.assertError(
             self.client.get_layer_version,

@@ -28,6 +28,17 @@ def access_denied(message: str) -> ServiceError:
     return ServiceError("AccessDeniedException", message, 403)
 
 
+def statement_exists(sid: str) -> ServiceError:
+    return conflict(
+        f"The statement id ({sid}) provided already exists. Please provide a new statement id,"
+        " or remove the existing statement."
+    )
+
+
+def statement_missing(sid: str) -> ServiceError:
+    return not_found(f"Statement {sid} is not found in resource policy.")
+
+
 def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message, 400)
 

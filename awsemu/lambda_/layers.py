@@ -1,10 +1,12 @@
 """
-Layers: ``PublishLayerVersion`` and the operations that read, list and
-delete layer versions.
+Layers: ``PublishLayerVersion``, the operations that read, list and
+delete layer versions, and their usage policies
+(``AddLayerVersionPermission``...; kept and reported, not enforced).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -134,4 +136,66 @@ class Layers(Code):
         layer = self._layer_version(scope_of(context), name, params["VersionNumber"])
         if layer is not None:
             layer["_deleted"] = True
+        return {}
+
+    def _policy_layer(self, context: RequestContext, params: Params) -> Document:
+        name = self._layer_name(params["LayerName"])
+        layer = self._layer_version(scope_of(context), name, params["VersionNumber"])
+        if layer is None:
+            arn = f"{layer_arn(scope_of(context), name)}:{params['VersionNumber']}"
+            raise errors.not_found(f"Layer version {arn} does not exist.")
+        revision = params.get("RevisionId")
+        if revision is not None and revision != layer.get("_PolicyRevision"):
+            raise errors.precondition_failed()
+        return layer
+
+    @saving
+    async def add_layer_version_permission(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        layer = self._policy_layer(context, params)
+        statements: list[Document] = layer.setdefault("_Policy", [])
+        sid = params["StatementId"]
+        if any(statement["Sid"] == sid for statement in statements):
+            raise errors.statement_exists(sid)
+        principal = params["Principal"]
+        statement: Document = {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": principal
+            if principal == "*"
+            else {
+                "AWS": principal
+                if principal.startswith("arn:")
+                else f"arn:aws:iam::{principal}:root"
+            },
+            "Action": params["Action"],
+            "Resource": layer["LayerVersionArn"],
+        }
+        if "OrganizationId" in params:
+            statement["Condition"] = {
+                "StringEquals": {"aws:PrincipalOrgID": params["OrganizationId"]}
+            }
+        statements.append(statement)
+        layer["_PolicyRevision"] = self.new_id()
+        return {"Statement": json.dumps(statement), "RevisionId": layer["_PolicyRevision"]}
+
+    async def get_layer_version_policy(self, context: RequestContext, params: Params) -> Document:
+        layer = self._policy_layer(context, params)
+        if not layer.get("_Policy"):
+            raise errors.not_found("No policy is associated with the given resource.")
+        policy = {"Version": "2012-10-17", "Id": "default", "Statement": layer["_Policy"]}
+        return {"Policy": json.dumps(policy), "RevisionId": layer["_PolicyRevision"]}
+
+    @saving
+    async def remove_layer_version_permission(
+        self, context: RequestContext, params: Params
+    ) -> Document:
+        layer = self._policy_layer(context, params)
+        statements = layer.get("_Policy", [])
+        kept = [statement for statement in statements if statement["Sid"] != params["StatementId"]]
+        if len(kept) == len(statements):
+            raise errors.statement_missing(params["StatementId"])
+        layer["_Policy"] = kept
+        layer["_PolicyRevision"] = self.new_id()
         return {}

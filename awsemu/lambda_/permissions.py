@@ -26,10 +26,7 @@ class Permissions(ProviderBase):
         statements = function.policies.setdefault(qualifier, [])
         sid = params["StatementId"]
         if any(statement["Sid"] == sid for statement in statements):
-            raise errors.conflict(
-                f"The statement id ({sid}) provided already exists. Please provide a new"
-                " statement id, or remove the existing statement."
-            )
+            raise errors.statement_exists(sid)
         principal = params["Principal"]
         condition: Document = {}
         if "SourceArn" in params:
@@ -69,7 +66,7 @@ class Permissions(ProviderBase):
         sid = params["StatementId"]
         kept = [statement for statement in statements if statement["Sid"] != sid]
         if len(kept) == len(statements):
-            raise errors.not_found(f"Statement {sid} is not found in resource policy.")
+            raise errors.statement_missing(sid)
         function.policies[qualifier] = kept
         return {}
 
