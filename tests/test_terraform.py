@@ -1,6 +1,6 @@
 """
 Terraform's AWS provider against a real daemon: a Flask-on-Lambda stack
-(a zip function with a code signing configuration, an alias with
+(a zip function with a layer and a code signing configuration, an alias with
 provisioned concurrency, an event invoke configuration, a function URL, a
 permission, a DynamoDB table whose stream feeds the function through an
 event source mapping, and the REST API in front of it) is applied,
@@ -37,6 +37,7 @@ SERVICES = "s3,dynamodb,lambda,iam,sts,logs,apigateway"
 HANDLER = """
 import json
 
+from greeting import WORD
 
 
 def handler(event, context):
@@ -46,7 +47,7 @@ def handler(event, context):
     return {
         "statusCode": 200,
         "headers": {"Content-Type": "application/json"},
-        "body": json.dumps({"path": event["path"]}),
+        "body": json.dumps({"path": event["path"], "word": WORD}),
     }
 """
 
@@ -112,7 +113,23 @@ resource "aws_lambda_code_signing_config" "app" {
   }
 }
 
+resource "aws_lambda_layer_version" "deps" {
+  layer_name          = "flask-deps"
+  filename            = "%(layer)s"
+  source_code_hash    = filebase64sha256("%(layer)s")
+  compatible_runtimes = ["python3.11"]
+}
+
+resource "aws_lambda_layer_version_permission" "deps" {
+  layer_name     = aws_lambda_layer_version.deps.layer_arn
+  version_number = aws_lambda_layer_version.deps.version
+  statement_id   = "partner"
+  action         = "lambda:GetLayerVersion"
+  principal      = "111111111111"
+}
+
 resource "aws_lambda_function" "app" {
+  layers           = [aws_lambda_layer_version.deps.arn]
   function_name    = "flask-app"
   code_signing_config_arn = aws_lambda_code_signing_config.app.arn
   publish          = true
@@ -249,8 +266,10 @@ class TerraformTests(SynchronousTestCase):
         )
         package = self.directory / "app.zip"
         package.write_bytes(zipped({"index.py": HANDLER}))
+        layer = self.directory / "layer.zip"
+        layer.write_bytes(zipped({"python/greeting.py": "WORD = 'hello'\n"}))
         (self.directory / "main.tf").write_text(
-            CONFIGURATION % {"url": self.daemon.url, "package": package}
+            CONFIGURATION % {"url": self.daemon.url, "package": package, "layer": layer}
         )
 
     def run_terraform(self, *arguments: str) -> str:
@@ -299,7 +318,7 @@ class TerraformTests(SynchronousTestCase):
         api = outputs["api_id"]["value"]
         url = f"{self.daemon.url}/restapis/{api}/dev/_user_request_/hello"
         with urllib.request.urlopen(url, timeout=30) as response:
-            self.assertEqual(json.load(response)["path"], "/hello")
+            self.assertEqual(json.load(response), {"path": "/hello", "word": "hello"})
         self.client("dynamodb").put_item(TableName="flask-items", Item={"id": {"S": "a"}})
         logs = self.client("logs")
 
