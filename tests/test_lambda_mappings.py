@@ -77,8 +77,10 @@ class FakeStream:
     items: list[Document] = attrs.field(factory=list)
     kinds: list[str] = attrs.field(factory=list)
     missing: bool = False
+    listings: int = 0
 
     async def describe(self, arn: str) -> Document:
+        self.listings += 1
         if self.missing:
             raise ServiceError("ResourceNotFoundException", "Requested resource not found", 400)
         return {"StreamArn": arn, "Shards": [{"ShardId": "shard-1"}]}
@@ -146,24 +148,27 @@ class PollerTests(SynchronousTestCase):
 
     def test_states_settle(self) -> None:
         mapping = self.add(_Enabled=False)
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.assertEqual(mapping["State"], "Disabled")
         self.assertEqual(self.deliveries.batches, [])
         mapping["State"], mapping["_Enabled"] = "Enabling", True
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.assertEqual(mapping["State"], "Enabled")
         mapping["State"] = "Deleting"
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.assertEqual(self.store.mappings[SCOPE], {})
 
     def test_batches_in_order(self) -> None:
         mapping = self.add()
         for _ in range(4):
-            self.clock.advance(0.5)
+            self.clock.advance(0.25)
         self.assertEqual(self.deliveries.batches, [["0", "1"], ["2", "3"], ["4"]])
         self.assertEqual(mapping["LastProcessingResult"], "OK")
+        self.assertEqual(self.stream.listings, 1)
+        self.clock.advance(10)
+        self.assertEqual(self.stream.listings, 2)
         self.stream.items.append(record(5))
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.assertEqual(self.deliveries.batches[-1], ["5"])
 
     def test_latest_and_filters(self) -> None:
@@ -171,27 +176,27 @@ class PollerTests(SynchronousTestCase):
             StartingPosition="LATEST",
             FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["REMOVE"]})}]},
         )
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.stream.items.extend([record(5), record(6, "REMOVE")])
-        self.clock.advance(0.5)
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
+        self.clock.advance(0.25)
         self.assertEqual(self.stream.kinds, ["LATEST"])
         self.assertEqual(self.deliveries.batches, [["6"]])
 
     def test_retries_then_skips(self) -> None:
         mapping = self.add(MaximumRetryAttempts=1)
         self.deliveries.failing = 2
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.assertEqual(mapping["LastProcessingResult"], "PROBLEM: Function call failed")
         for _ in range(3):
-            self.clock.advance(0.5)
+            self.clock.advance(0.25)
         self.assertEqual(self.deliveries.batches, [["0", "1"], ["0", "1"], ["2", "3"], ["4"]])
 
     def test_bisect(self) -> None:
         self.add(BisectBatchOnFunctionError=True, BatchSize=4)
         self.deliveries.failing = 1
         for _ in range(4):
-            self.clock.advance(0.5)
+            self.clock.advance(0.25)
         self.assertEqual(
             self.deliveries.batches, [["0", "1", "2", "3"], ["0", "1"], ["2", "3"], ["4"]]
         )
@@ -205,7 +210,7 @@ class PollerTests(SynchronousTestCase):
             {"batchItemFailures": []},
         ]
         for _ in range(4):
-            self.clock.advance(0.5)
+            self.clock.advance(0.25)
         self.assertEqual(
             self.deliveries.batches, [["0", "1", "2"], ["1", "2"], ["1", "2"], ["3", "4"]]
         )
@@ -215,16 +220,16 @@ class PollerTests(SynchronousTestCase):
         now = self.clock.seconds()
         self.stream.items[0]["dynamodb"]["ApproximateCreationDateTime"] = now - 120
         self.stream.items[1]["dynamodb"]["ApproximateCreationDateTime"] = now
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.assertEqual(self.deliveries.batches, [["1"]])
 
     def test_unreadable_stream_rests(self) -> None:
         """A stream that cannot be read is tried again after a rest, from the start position."""
         self.add()
         self.stream.missing = True
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.stream.missing = False
-        self.clock.advance(0.5)
+        self.clock.advance(0.25)
         self.assertEqual(self.deliveries.batches, [])
         self.clock.advance(30)
         self.assertEqual(self.deliveries.batches, [["0", "1"]])

@@ -1,9 +1,10 @@
 """
 What makes event source mappings run: the ``MappingPoller`` service.
 
-Every ``interval`` seconds it settles the mappings' transitional states
-(``Creating`` → ``Enabled``...; ``Deleting`` → gone), and for each enabled
-mapping of a DynamoDB stream starts a poll unless one is still running:
+Every ``interval`` seconds (AWS's rate: four times a second) it settles
+the mappings' transitional states (``Creating`` → ``Enabled``...;
+``Deleting`` → gone), and for each enabled mapping of a DynamoDB stream
+starts a poll unless one is still running:
 the stream's shards are read through a ``StreamReader`` from the mapping's
 ``StartingPosition`` (shards found later, from ``TRIM_HORIZON``), up to
 ``BatchSize`` records at a time, filtered by ``FilterCriteria``, and
@@ -70,9 +71,10 @@ class _Shard:
 
 @attrs.define
 class _Cursor:
-    """A mapping's shards: ``shards`` by id (None: not read yet)."""
+    """A mapping's shards by id, and when the stream's shards were last listed."""
 
     shards: dict[str, _Shard] = attrs.field(factory=dict)
+    described: float | None = None
 
 
 @attrs.define(eq=False)
@@ -83,7 +85,10 @@ class MappingPoller(Service):
     clock: IReactorTime
     deliver: Deliver
     streams: StreamSource | None
-    interval: float = 0.5
+    interval: float = 0.25
+    """Seconds between polls: Lambda polls a DynamoDB stream's shards four times a second."""
+    shard_listing: float = 10.0
+    """Seconds between listings of a stream's shards (new ones appear every few hours)."""
     rest: float = 30.0
     """Seconds a mapping whose stream cannot be read waits before it is polled again."""
     _log: Logger = attrs.field(factory=Logger, init=False)
@@ -155,12 +160,15 @@ class MappingPoller(Service):
     ) -> None:
         arn = mapping["EventSourceArn"]
         cursor = self._cursors.setdefault(uuid, _Cursor())
-        first = not cursor.shards
-        for shard in (await streams.describe(arn)).get("Shards", []):
-            shard_id = shard["ShardId"]
-            if shard_id not in cursor.shards:
-                kind = mapping["StartingPosition"] if first else "TRIM_HORIZON"
-                cursor.shards[shard_id] = _Shard(await streams.iterator(arn, shard_id, kind))
+        now = self.clock.seconds()
+        if cursor.described is None or now - cursor.described >= self.shard_listing:
+            first = cursor.described is None
+            for shard in (await streams.describe(arn)).get("Shards", []):
+                shard_id = shard["ShardId"]
+                if shard_id not in cursor.shards:
+                    kind = mapping["StartingPosition"] if first else "TRIM_HORIZON"
+                    cursor.shards[shard_id] = _Shard(await streams.iterator(arn, shard_id, kind))
+            cursor.described = now
         for shard in cursor.shards.values():
             await self._read(scope, mapping, shard, streams)
 
