@@ -15,11 +15,7 @@ from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors, zips
 from awsemu.lambda_.code import Code
 from awsemu.lambda_.common import Params, paged, public, scope_of, timestamp
-from awsemu.lambda_.functions import (
-    Document,
-    Scope,
-    layer_arn,
-)
+from awsemu.lambda_.functions import Document, Scope, layer_arn
 from awsemu.state.jsonfile import saving
 
 LAYER_VERSION_ARN: Final = re.compile(

@@ -10,10 +10,7 @@ import json
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
 from awsemu.lambda_.common import Params, ProviderBase, scope_of
-from awsemu.lambda_.functions import (
-    Document,
-    function_arn,
-)
+from awsemu.lambda_.functions import Document, function_arn
 from awsemu.state.jsonfile import saving
 
 

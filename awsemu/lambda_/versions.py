@@ -10,14 +10,7 @@ import copy
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
 from awsemu.lambda_.common import Params, ProviderBase, paged, public, scope_of
-from awsemu.lambda_.functions import (
-    LATEST,
-    Document,
-    Function,
-    Scope,
-    Version,
-    function_arn,
-)
+from awsemu.lambda_.functions import LATEST, Document, Function, Scope, Version, function_arn
 from awsemu.state.jsonfile import saving
 
 
