@@ -110,6 +110,15 @@ def table_store(config: Config) -> TableStore:
 
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
+    return shared.assemble(dynamodb_service)
+
+
+def dynamodb_service(shared: SharedObjects) -> DynamoDBService:
+    """
+    The daemon's one DynamoDB service: made once, since Lambda's event
+    source mappings read streams through its proxy too.
+    """
+    config, reactor = shared.config, shared.reactor
     pool = LoopbackPool(reactor, reactor)
     cache_dir = Path(config.cache_dir.path) if config.cache_dir else default_cache_dir(os.environ)
     command = jvm_command(config, cache_dir)

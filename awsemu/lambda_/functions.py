@@ -81,6 +81,11 @@ class Function:
     reserved_concurrency: int | None = None
     event_configs: dict[str, Document] = attrs.field(factory=dict)
     url_configs: dict[str, Document] = attrs.field(factory=dict)
+    code_signing_config: str | None = None
+    provisioned: dict[str, Document] = attrs.field(factory=dict)
+    recursive_loop: str = "Terminate"
+    """What Lambda does on a detected recursive loop (``PutFunctionRecursionConfig``)."""
+    """Provisioned concurrency by qualifier (a version or an alias)."""
     next_version: int = 1
     published_from: str | None = None
 
@@ -155,6 +160,10 @@ class FunctionStore:
     file: JsonFile | None = None
     functions: dict[Scope, dict[str, Function]] = attrs.field(factory=dict)
     layers: dict[Scope, dict[str, list[Document]]] = attrs.field(factory=dict)
+    code_signing_configs: dict[Scope, dict[str, Document]] = attrs.field(factory=dict)
+    """Code signing configurations by id (``csc-...``)."""
+    mappings: dict[Scope, dict[str, Document]] = attrs.field(factory=dict)
+    """Event source mappings by UUID, as ``EventSourceMappingConfiguration`` documents."""
 
     @classmethod
     def open(cls, directory: FilePath[str] | None) -> FunctionStore:
@@ -169,6 +178,8 @@ class FunctionStore:
                 name: Function.from_document(f) for name, f in entry["functions"].items()
             }
             store.layers[scope] = entry["layers"]
+            store.code_signing_configs[scope] = entry.get("code_signing_configs", {})
+            store.mappings[scope] = entry.get("event_source_mappings", {})
         return store
 
     def save(self) -> None:
@@ -176,7 +187,12 @@ class FunctionStore:
         self.packages.keep_only(set(self._package_keys()))
         if self.file is None:
             return
-        scopes = set(self.functions) | set(self.layers)
+        scopes = (
+            set(self.functions)
+            | set(self.layers)
+            | set(self.code_signing_configs)
+            | set(self.mappings)
+        )
         self.file.save(
             [
                 {
@@ -187,6 +203,8 @@ class FunctionStore:
                         for name, function in self.functions.get((account_id, region), {}).items()
                     },
                     "layers": self.layers.get((account_id, region), {}),
+                    "code_signing_configs": self.code_signing_configs.get((account_id, region), {}),
+                    "event_source_mappings": self.mappings.get((account_id, region), {}),
                 }
                 for account_id, region in sorted(scopes)
             ]

@@ -2,8 +2,9 @@
 The Lambda backend the gateway talks to: the model-driven API
 (``ModelService`` over ``LambdaProvider``), the ``Code.Location``
 downloads, and the lifetime of everything Lambda owns outside the reactor:
-execution environments, the thread pool that unpacks code and drives the
-Docker SDK, and the scratch directory packages are unpacked in.
+execution environments, the poller of event source mappings, the thread
+pool that unpacks code and drives the Docker SDK, and the scratch
+directory packages are unpacked in.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from twisted.python.threadpool import ThreadPool
 
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.lambda_.code import CODE_PATH
 from awsemu.lambda_.executors import Executor
 from awsemu.lambda_.invocations import EventQueue
 from awsemu.lambda_.invoker import Environments
-from awsemu.lambda_.provider import CODE_PATH, LambdaProvider
+from awsemu.lambda_.pollers import MappingPoller
+from awsemu.lambda_.provider import LambdaProvider
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 
@@ -42,6 +45,7 @@ class LambdaService(Service):
     model: ModelService
     provider: LambdaProvider
     environments: Environments
+    poller: MappingPoller
     events: EventQueue
     threads: ThreadPool
     choose_executor: ChooseExecutor
@@ -69,6 +73,7 @@ class LambdaService(Service):
             return
         self._executor = executor
         self.environments.use(executor)
+        self.poller.startService()
         self._state = RUNNING
 
     def stopService(self) -> Deferred[None]:
@@ -76,8 +81,12 @@ class LambdaService(Service):
         return Deferred.fromCoroutine(self._stop())
 
     async def _stop(self) -> None:
+        # Polls under way end when their invocations do, as environments stop.
+        polls = self.poller.stopService() if self.poller.running else None
         self.events.stop()
         await self.environments.shutdown()
+        if polls is not None:
+            await polls
         if self._executor is not None:
             await self._executor.close()
         scratch = self.scratch
