@@ -64,6 +64,8 @@ class Config:
         version runs at once; more concurrent invocations wait.
     @ivar lambda_retry_delay: Seconds between retries of a failed C{Event} invocation.
     @ivar lambda_python: The Python (with awslambdaric) the process executor runs.
+    @ivar idle_timeout: Seconds a client connection may stay silent (between
+        requests, or inside a request's head or body) before it is closed.
     """
 
     port: str = "tcp:4566"
@@ -82,6 +84,7 @@ class Config:
     lambda_max_environments: int = 20
     lambda_retry_delay: float = 60.0
     lambda_python: str = sys.executable
+    idle_timeout: float = 60.0
 
 
 def parse_port(text: str) -> str:
@@ -317,6 +320,12 @@ OPTIONS: tuple[Option, ...] = (
         "lambda-python",
         parse_nonempty,
         "Python interpreter (with awslambdaric installed) of the process executor.",
+    ),
+    Option(
+        "idle-timeout",
+        parse_seconds,
+        "Seconds a client connection may stay silent, between requests or inside one,"
+        " before it is closed.",
     ),
 )
 

@@ -14,7 +14,7 @@ from twisted.application.service import IService, MultiService
 from awsemu.config import Config
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import AccountForKey, no_known_keys
-from awsemu.gateway.server import MEMORY_BODY_LIMIT, gateway_factory
+from awsemu.gateway.server import gateway_factory
 from awsemu.gateway.services import ServiceBackend
 from awsemu.services import SERVICE_FACTORIES
 from awsemu.shared import SharedObjects
@@ -55,8 +55,6 @@ def make_root_service(config: Config, reactor: Any) -> MultiService:
         if IService.providedBy(backend):
             IService(backend).setServiceParent(root)
     gateway = Gateway(backends, config.region, reactor, account_for_key=account_lookup(shared))
-    factory = gateway_factory(
-        gateway, reactor, None if config.data_dir is None else MEMORY_BODY_LIMIT
-    )
+    factory = gateway_factory(gateway, reactor, idle_timeout=config.idle_timeout)
     strports.service(config.port, factory, reactor=reactor).setServiceParent(root)
     return root

@@ -55,6 +55,7 @@ class OptionTableTests(SynchronousTestCase):
                 "AWSEMU_LAMBDA_MAX_ENVIRONMENTS",
                 "AWSEMU_LAMBDA_RETRY_DELAY",
                 "AWSEMU_LAMBDA_PYTHON",
+                "AWSEMU_IDLE_TIMEOUT",
             ],
         )
 

@@ -129,6 +129,15 @@ _NOT_RETURNED: Final = frozenset(
 """Response headers not passed back: hop-by-hop ones, and those set here or by the gateway."""
 
 _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
+
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP header name (RFC 9110's token)."""
+
+_NESTING_LIMIT: Final = 500
+"""
+Brackets a body may hold before its depth is checked: DynamoDB Local fails
+with a 500 on a document nested about a thousand levels deep.
+"""
 """Those not passed back with a rewritten body, whose checksum is computed here."""
 
 
@@ -219,6 +228,16 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
+def _forwardable(name: str, value: str) -> bool:
+    """
+    Whether DynamoDB Local's HTTP server takes this header: its name is an
+    RFC 9110 token and its value holds no control character (nor bytes that
+    were not UTF-8). It answers others with an HTML page, so they are
+    dropped: none is a header DynamoDB reads.
+    """
+    return _TOKEN.fullmatch(name) is not None and value.isprintable()
+
+
 def _client_error(code: str, message: str) -> ServiceError:
     """DynamoDB's error ``code``: a 400, the caller's fault."""
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
@@ -228,7 +247,7 @@ def _document(body: bytes) -> dict[str, Any]:
     """A request's JSON object, for the few operations that are looked into here."""
     try:
         document = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         raise _client_error("SerializationException", "The request body is not a JSON object")
@@ -372,6 +391,8 @@ class DynamoDBProxy:
                 document = _document(request.read_body())
                 return await self._continuous_backups(context, target, document)
             body = request.read_body()
+            if body.count(b"[") + body.count(b"{") > _NESTING_LIMIT:
+                _document(body)
             if target == _CREATE_TABLE:
                 return await self._create_table(context, request, body)
             response = await self._forward(context, request, body)
@@ -397,7 +418,7 @@ class DynamoDBProxy:
         headers = [
             (wire_bytes(name), wire_bytes(value))
             for name, value in request.headers.as_sent()
-            if name.lower() not in _NOT_FORWARDED
+            if name.lower() not in _NOT_FORWARDED and _forwardable(name, value)
         ]
         headers.append((b"Authorization", local_authorization(context.account_id, context.region)))
         body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)

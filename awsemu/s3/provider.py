@@ -124,8 +124,7 @@ def _encryption(params: Params, bucket: Bucket) -> Document:
     """The encryption a write gets: what it asked for, else the bucket's default (SSE-S3)."""
     requested = params.get("ServerSideEncryption")
     if requested is None:
-        rule = configs.stored(configs.ENCRYPTION, bucket.config, bucket.name)["Rules"][0]
-        default = rule.get("ApplyServerSideEncryptionByDefault", {})
+        default = configs.default_encryption(bucket.config)
         requested = default.get("SSEAlgorithm", "AES256")
         key_id = default.get("KMSMasterKeyID")
     else:
