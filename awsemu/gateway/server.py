@@ -392,8 +392,8 @@ class GatewayProtocol(Protocol):
             bare = _BARE_LF_HEAD_END.search(self._buffer)
             if bare is not None:
                 # Lines that end with a bare LF: the same head, with CRLFs.
-                head = _LINE_END.sub(b"\r\n", self._buffer[: bare.start()])
-                self._buffer = head + b"\r\n\r\n" + self._buffer[bare.end() :]
+                lines = _LINE_END.sub(b"\r\n", self._buffer[: bare.start()])
+                self._buffer = lines + b"\r\n\r\n" + self._buffer[bare.end() :]
                 return True
             if len(self._buffer) > MAX_HEAD:
                 self._buffer = b""

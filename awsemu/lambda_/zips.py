@@ -24,7 +24,9 @@ import zlib
 from base64 import b64encode
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import IO, Final
+
+import attrs
 
 from awsemu.lambda_ import errors
 from awsemu.protocol.errors import ServiceError
@@ -70,8 +72,8 @@ def invalid_zip() -> ServiceError:
     )
 
 
-def too_large_unzipped() -> ServiceError:
-    return errors.invalid(f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes")
+def too_large_unzipped(limit: int) -> ServiceError:
+    return errors.invalid(f"Unzipped size must be smaller than {limit} bytes")
 
 
 def check_zipped_size(data: bytes) -> None:
@@ -80,47 +82,55 @@ def check_zipped_size(data: bytes) -> None:
         raise too_large_zipped()
 
 
-def _copy_limited(source: BinaryIO, sink: BinaryIO | None, budget: int) -> int:
-    """
-    Copy ``source`` to ``sink`` (None: only read it), a chunk at a time;
-    the bytes read, or ``too_large_unzipped`` once more than ``budget``.
-    """
-    copied = 0
-    while chunk := source.read(_COPY_CHUNK):
-        copied += len(chunk)
-        if copied > budget:
-            raise too_large_unzipped()
-        if sink is not None:
-            sink.write(chunk)
-    return copied
+@attrs.define
+class _Budget:
+    """How many more bytes unpacking may write, of ``limit`` in all."""
+
+    limit: int
+    left: int = attrs.field()
+
+    @left.default
+    def _whole(self) -> int:
+        return self.limit
+
+    def copy(self, source: IO[bytes], sink: IO[bytes] | None) -> None:
+        """
+        Copy ``source`` to ``sink`` (None: only read it) a chunk at a time,
+        spending the budget; ``too_large_unzipped`` once it is spent.
+        """
+        while chunk := source.read(_COPY_CHUNK):
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise too_large_unzipped(self.limit)
+            if sink is not None:
+                sink.write(chunk)
 
 
-def unzipped_size(data: bytes) -> int:
+def unzipped_size(data: bytes, limit: int = UNZIPPED_LIMIT) -> int:
     """
     The package's unzipped size, checked as AWS does at upload: it must be
-    a readable zip (not at the first invoke) of at most ``UNZIPPED_LIMIT``
-    bytes. The sizes an archive declares are checked first, then every
-    member is decompressed and counted, since declared sizes can lie (and a
-    member's CRC must match).
+    a readable zip (not at the first invoke) of at most ``limit`` bytes.
+    The sizes an archive declares are checked first, then every member is
+    decompressed and counted, since declared sizes can lie (and a member's
+    CRC must match).
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-            if sum(info.file_size for info in members) > UNZIPPED_LIMIT:
-                raise too_large_unzipped()
-            total = 0
+            if sum(info.file_size for info in members) > limit:
+                raise too_large_unzipped(limit)
+            budget = _Budget(limit)
             for info in members:
                 with archive.open(info) as source:
-                    total += _copy_limited(source, None, UNZIPPED_LIMIT - total)
-            return total
+                    budget.copy(source, None)
+            return limit - budget.left
     except (*_UNREADABLE, OSError) as e:
         raise errors.unzippable() from e
 
 
-def _extract(data: bytes, target: Path, budget: int) -> int:
-    """Unpack ``data`` into ``target``, writing at most ``budget`` bytes; the bytes written."""
+def _extract(data: bytes, target: Path, budget: _Budget) -> None:
+    """Unpack ``data`` into ``target``, within ``budget``."""
     root = target.resolve()
-    written = 0
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             destination = (root / info.filename).resolve()
@@ -131,11 +141,10 @@ def _extract(data: bytes, target: Path, budget: int) -> int:
                 continue
             _directories(root, destination.parent)
             with archive.open(info) as source, open(destination, "wb") as sink:
-                written += _copy_limited(source, sink, budget - written)
+                budget.copy(source, sink)
             # Keep the executable bits (a custom runtime's bootstrap), drop the rest.
             mode = (info.external_attr >> 16) & 0o777
             os.chmod(destination, 0o755 if mode & stat.S_IXUSR else 0o644)
-    return written
 
 
 def _directories(root: Path, directory: Path) -> None:
@@ -152,7 +161,7 @@ def _directories(root: Path, directory: Path) -> None:
         path.chmod(0o755)
 
 
-def unpack(packages: Sequence[bytes], target: Path) -> Path:
+def unpack(packages: Sequence[bytes], target: Path, limit: int = UNZIPPED_LIMIT) -> Path:
     """
     ``packages`` unpacked in order into ``target`` (later ones overwrite
     earlier ones, as layers do in ``/opt``), unless it already exists.
@@ -168,9 +177,9 @@ def unpack(packages: Sequence[bytes], target: Path) -> Path:
     scratch = target.with_name(f".{target.name}.{os.getpid()}.{id(packages)}")
     scratch.mkdir()
     try:
-        written = 0
+        budget = _Budget(limit)
         for data in packages:
-            written += _extract(data, scratch, UNZIPPED_LIMIT - written)
+            _extract(data, scratch, budget)
         scratch.chmod(0o755)
         os.rename(scratch, target)
     except _UNREADABLE as e:
