@@ -129,16 +129,10 @@ _NOT_RETURNED: Final = frozenset(
 """Response headers not passed back: hop-by-hop ones, and those set here or by the gateway."""
 
 _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
+"""Those not passed back with a rewritten body, whose checksum is computed here."""
 
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """An HTTP header name (RFC 9110's token)."""
-
-_NESTING_LIMIT: Final = 500
-"""
-Brackets a body may hold before its depth is checked: DynamoDB Local fails
-with a 500 on a document nested about a thousand levels deep.
-"""
-"""Those not passed back with a rewritten body, whose checksum is computed here."""
 
 
 def arn_prefix(region: str, account_id: str) -> bytes:
@@ -208,7 +202,8 @@ def _local_target(request: HttpRequest) -> bytes:
     """Where ``request`` goes on DynamoDB Local: the same path and query."""
     if not request.query:
         return wire_bytes(request.path)
-    return wire_bytes(f"{request.path}?{urlencode(request.query)}")
+    query = urlencode(request.query, encoding="utf-8", errors="surrogateescape")
+    return wire_bytes(f"{request.path}?{query}")
 
 
 class LoopbackClient(Protocol):
@@ -241,6 +236,28 @@ def _forwardable(name: str, value: str) -> bool:
 def _client_error(code: str, message: str) -> ServiceError:
     """DynamoDB's error ``code``: a 400, the caller's fault."""
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
+
+
+def _malformed(request: HttpRequest) -> ServiceError | None:
+    """
+    DynamoDB's 400 for a request DynamoDB Local failed on with a 500 because
+    it does not check it: a body that is not a JSON object (none, junk, one
+    nested a thousand deep), a member of the wrong type or a required one
+    missing, checked against botocore's model. None if the request is sound
+    (the 500 is then DynamoDB Local's own).
+    """
+    try:
+        document = json.loads(request.read_body())
+    except (ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        return _client_error("SerializationException", "The request body is not a JSON object")
+    codec = codec_for("dynamodb")
+    try:
+        codec.parse_request(codec.find_operation(request), request)
+    except ServiceError as e:
+        return _client_error(e.code, e.message)
+    return None
 
 
 def _document(body: bytes) -> dict[str, Any]:
@@ -385,14 +402,17 @@ class DynamoDBProxy:
         target = request.headers.get("x-amz-target") or ""
         context.operation = target.rpartition(".")[2] or None
         try:
+            if not target:
+                # DynamoDB Local fails without one (a 500); this is its answer to an unknown one.
+                raise _client_error(
+                    "UnknownOperationException", "An unknown operation was requested."
+                )
             if target in _TAGGING:
                 return await self._tagging(context, target, _document(request.read_body()))
             if target in _CONTINUOUS_BACKUPS:
                 document = _document(request.read_body())
                 return await self._continuous_backups(context, target, document)
             body = request.read_body()
-            if body.count(b"[") + body.count(b"{") > _NESTING_LIMIT:
-                _document(body)
             if target == _CREATE_TABLE:
                 return await self._create_table(context, request, body)
             response = await self._forward(context, request, body)
@@ -440,6 +460,10 @@ class DynamoDBProxy:
                 else f"DynamoDB Local failed to answer ({type(e).__name__})"
             )
             raise _error("InternalServerError", f"{failed}. Retry the request.", 500) from e
+        if response.status == 500:
+            malformed = _malformed(request)
+            if malformed is not None:
+                raise malformed
         public = to_public if response.status < 400 else error_to_public
         return self._response(
             context, response, public(response.body, context.region, context.account_id)
