@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Sequence
 
 import attrs
 
@@ -62,7 +63,10 @@ def read_response(sock: socket.socket, head_only: bool = False) -> RawResponse |
 
 
 def request_bytes(
-    method: bytes, target: bytes, headers: list[tuple[bytes, bytes]] = (), body: bytes = b""
+    method: bytes,
+    target: bytes,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    body: bytes = b"",
 ) -> bytes:
     """A request with ``Host`` and ``Content-Length`` added."""
     lines = [method + b" " + target + b" HTTP/1.1", b"Host: 127.0.0.1"]

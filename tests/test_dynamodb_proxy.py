@@ -263,7 +263,7 @@ class ProxyTests(SynchronousTestCase):
         response = self.handle(request)
         self.assertEqual(response.status, 400)
         self.assertEqual(
-            json.loads(response.body),
+            json.loads(cast(bytes, response.body)),
             {
                 "__type": "com.amazonaws.dynamodb.v20120810#UnknownOperationException",
                 "message": "An unknown operation was requested.",
@@ -292,14 +292,14 @@ class ProxyTests(SynchronousTestCase):
             response = self.handle(request)
             self.assertEqual(response.status, 400)
             self.assertEqual(
-                json.loads(response.body)["__type"],
+                json.loads(cast(bytes, response.body))["__type"],
                 "com.amazonaws.dynamodb.v20120810#SerializationException",
             )
         self.answer(500, b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalFailure"}')
         missing = self.handle(dynamodb_request("DynamoDB_20120810.ExecuteStatement", {}))
         self.assertEqual(missing.status, 400)
         self.assertEqual(
-            json.loads(missing.body)["message"],
+            json.loads(cast(bytes, missing.body))["message"],
             "1 validation error detected: Value null at 'statement' failed to satisfy"
             " constraint: Member must not be null",
         )

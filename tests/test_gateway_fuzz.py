@@ -252,7 +252,7 @@ def _dynamodb_requests(draw: Callable[..., Any]) -> bytes:
     if draw(st.booleans()):
         headers.append((b"Content-Type", b"application/x-amz-json-1.0"))
     headers += draw(st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=3))
-    body = draw(
+    body: bytes = draw(
         _BODIES
         | st.dictionaries(st.text(max_size=8), _JSON, max_size=3).map(
             lambda d: json.dumps(d).encode()

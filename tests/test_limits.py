@@ -233,9 +233,10 @@ class BadInputTests(SynchronousTestCase):
             self, "--services", "s3,logs,lambda,iam", "--lambda-executor", "process"
         )
         self.port = self.daemon.port
-        self.s3: Any = self.daemon.client("s3")
-        self.s3.create_bucket(Bucket="intact")
-        self.s3.put_object(Bucket="intact", Key="kept", Body=b"kept body")
+        s3: Any = self.daemon.client("s3")
+        s3.create_bucket(Bucket="intact")
+        s3.put_object(Bucket="intact", Key="kept", Body=b"kept body")
+        self.s3 = s3
 
     def send(self, method: bytes, target: bytes, headers: Any = (), body: bytes = b"") -> Any:
         response = exchange(self.port, request_bytes(method, target, list(headers), body))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import cast
 
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -26,7 +27,7 @@ class MakePrivateTests(SynchronousTestCase):
         self.addCleanup(os.umask, os.umask(0o022))
         self.root = FilePath(self.mktemp())
         self.events: list[dict[str, object]] = []
-        self.log = Logger(observer=self.events.append)
+        self.log = Logger(observer=cast(ILogObserver, self.events.append))
 
     def test_fresh_directory(self) -> None:
         """A missing data dir is created 0700, and what is created after it is private too."""
