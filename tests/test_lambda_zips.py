@@ -54,12 +54,13 @@ class UploadCheckTests(SynchronousTestCase):
 
     def test_within_limit(self) -> None:
         data = package({"a": b"x" * 600, "b": b"y" * 400})
-        self.assertEqual(zips.unzipped_size(data, 1000), 1000)
+        self.assertEqual(zips.unzipped_size(data, 1001), 1000)
+        self.assertRaises(ServiceError, zips.unzipped_size, data, 1000)
 
     def test_declared_too_large(self) -> None:
         """A bomb's honest sizes are refused before anything is decompressed."""
         self.assertRefused(
-            package({"a": b"\0" * 1001}),
+            package({"a": b"\0" * 1000}),
             "InvalidParameterValueException",
             "Unzipped size must be smaller than 1000 bytes",
         )
@@ -94,9 +95,9 @@ class UploadCheckTests(SynchronousTestCase):
 
     def test_zipped_size(self) -> None:
         """A direct upload past 50 MiB gets AWS's 413."""
-        zips.check_zipped_size(b"x" * zips.ZIPPED_LIMIT)
+        zips.check_zipped_size(b"x" * (zips.ZIPPED_LIMIT - 1))
         with self.assertRaises(ServiceError) as caught:
-            zips.check_zipped_size(b"x" * (zips.ZIPPED_LIMIT + 1))
+            zips.check_zipped_size(b"x" * zips.ZIPPED_LIMIT)
         error = caught.exception
         self.assertEqual(
             (error.code, error.message, error.status),

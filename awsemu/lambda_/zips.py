@@ -78,7 +78,7 @@ def too_large_unzipped(limit: int) -> ServiceError:
 
 def check_zipped_size(data: bytes) -> None:
     """Refuse a package uploaded as ``ZipFile`` past AWS's quota."""
-    if len(data) > ZIPPED_LIMIT:
+    if len(data) >= ZIPPED_LIMIT:
         raise too_large_zipped()
 
 
@@ -96,11 +96,12 @@ class _Budget:
     def copy(self, source: IO[bytes], sink: IO[bytes] | None) -> None:
         """
         Copy ``source`` to ``sink`` (None: only read it) a chunk at a time,
-        spending the budget; ``too_large_unzipped`` once it is spent.
+        spending the budget; ``too_large_unzipped`` once it is spent (AWS
+        wants sizes smaller than the limit).
         """
         while chunk := source.read(_COPY_CHUNK):
             self.left -= len(chunk)
-            if self.left < 0:
+            if self.left <= 0:
                 raise too_large_unzipped(self.limit)
             if sink is not None:
                 sink.write(chunk)
@@ -117,7 +118,7 @@ def unzipped_size(data: bytes, limit: int = UNZIPPED_LIMIT) -> int:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-            if sum(info.file_size for info in members) > limit:
+            if sum(info.file_size for info in members) >= limit:
                 raise too_large_unzipped(limit)
             budget = _Budget(limit)
             for info in members:
