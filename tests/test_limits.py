@@ -197,6 +197,32 @@ class ZipLimitTests(SynchronousTestCase):
         self.assertEqual(error["Error"]["Code"], "InvalidParameterValueException")
         self.assertIn("Could not unzip uploaded file", error["Error"]["Message"])
 
+    def test_symlink_members(self) -> None:
+        """A package with symlink members (one pointing outside) is taken and runs."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(
+                "index.py",
+                "import pathlib\n"
+                "def handler(event, context):\n"
+                "    return pathlib.Path(__file__).with_name('outside').read_text()\n",
+            )
+            for name, target in (("outside", "/etc/passwd"), ("up", "../../..")):
+                info = zipfile.ZipInfo(name)
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+                archive.writestr(info, target)
+        self.lambda_.create_function(
+            FunctionName="links",
+            Runtime="python3.11",
+            Role="arn:aws:iam::000000000000:role/r",
+            Handler="index.handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )
+        self.lambda_.get_waiter("function_active_v2").wait(FunctionName="links")
+        answer = self.lambda_.invoke(FunctionName="links", Payload=b"{}")
+        self.assertNotIn("FunctionError", answer)
+        self.assertEqual(json.loads(answer["Payload"].read()), "/etc/passwd")
+
     def test_direct_upload_too_large(self) -> None:
         """A ZipFile past 50 MiB is refused with AWS's 413."""
         error = self.create(zlib.compress(os.urandom(1 << 16)) * 801)
