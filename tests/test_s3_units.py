@@ -261,7 +261,15 @@ class DefaultEncryptionTests(SynchronousTestCase):
 
     def test_broken_documents(self) -> None:
         """A document stored before documents were checked does not fail later writes."""
-        for broken in ({}, {"Rules": []}, {"Rules": [{}]}, {"Rules": "x"}, "x", {"Rules": [1]}):
+        documents: list[Any] = [
+            {},
+            {"Rules": []},
+            {"Rules": [{}]},
+            {"Rules": "x"},
+            "x",
+            {"Rules": [1]},
+        ]
+        for broken in documents:
             self.assertEqual(
                 default_encryption({"encryption": broken}), {"SSEAlgorithm": "AES256"}, broken
             )
