@@ -289,6 +289,16 @@ class ServerTests(SynchronousTestCase):
         self.assertIsNone(protocol._spool)
         self.assertEqual(gateway.seen, [])
 
+    def test_body_too_large(self) -> None:
+        """A body declared past 5 GiB is refused with 413 before any of it is read."""
+        gateway = Recorder()
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 1000000000000\r\n\r\nxx")
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 413 Request Entity Too Large\r\n"))
+        self.assertTrue(transport.disconnecting)
+        self.assertIsNone(protocol._spool)
+        self.assertEqual(gateway.seen, [])
+
 
 class IdleTimeoutTests(SynchronousTestCase):
     """Connections that stay silent are closed by the factory's sweep."""

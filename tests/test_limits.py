@@ -132,7 +132,7 @@ class ConnectionTests(SynchronousTestCase):
 class MemoryTests(SynchronousTestCase):
     def test_abandoned_upload_gives_memory_back(self) -> None:
         """
-        Without --data-dir, a huge declared upload is spooled to a temporary
+        Without --data-dir, a 5 GiB upload is spooled to a temporary
         file: the daemon's memory barely grows while it arrives, and after
         the client leaves the daemon is as large as before.
         """
@@ -144,7 +144,7 @@ class MemoryTests(SynchronousTestCase):
         with socket.create_connection(("127.0.0.1", daemon.port)) as sock:
             sock.sendall(
                 b"PUT /memory-bucket/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n%s: %s\r\n"
-                b"Content-Length: 1000000000000\r\n\r\n" % S3
+                b"Content-Length: 5368709120\r\n\r\n" % S3
             )
             for _ in range(200):
                 sock.sendall(chunk)

@@ -60,6 +60,11 @@ MEMORY_BODY_LIMIT: Final = 8 * 1024 * 1024
 #: How many sweeps a silent connection survives: it is closed after between
 #: the idle timeout and 1.25 times that.
 _SWEEPS_PER_TIMEOUT: Final = 4
+#: The largest body a request may declare: S3's largest single upload (a
+#: PutObject or UploadPart of 5 GiB), more than any other AWS API takes.
+#: A larger one is refused before a byte of it is read, rather than spooled
+#: until the disk fills.
+MAX_BODY: Final = 5 * 1024**3
 #: How much a socket read may take while a large body arrives (Twisted reads 64 KiB).
 BODY_READ_SIZE: Final = 1024 * 1024
 #: How much a client may send ahead while its previous request is answered.
@@ -70,6 +75,9 @@ STREAM_CHUNK: Final = 256 * 1024
 _HEAD_TOO_LARGE: Final = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
     b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+)
+_BODY_TOO_LARGE: Final = (
+    b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 )
 _TIMED_OUT: Final = (
     b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -396,16 +404,16 @@ class GatewayProtocol(Protocol):
                 self._buffer = lines + b"\r\n\r\n" + self._buffer[bare.end() :]
                 return True
             if len(self._buffer) > MAX_HEAD:
-                self._buffer = b""
-                self.transport.write(_HEAD_TOO_LARGE)  # type: ignore[union-attr]
-                self.transport.loseConnection()  # type: ignore[union-attr]
-                self._lost = True
+                self._refuse(_HEAD_TOO_LARGE)
             return False
         parsed = _parse_head(self._buffer[:end], self._remote)
         if parsed is None:
             self._hand_off()
             return False
         head = parsed
+        if head.length > MAX_BODY:
+            self._refuse(_BODY_TOO_LARGE)
+            return False
         body_start = end + 4
         if len(self._buffer) - body_start >= head.length:
             body_end = body_start + head.length
@@ -421,6 +429,13 @@ class GatewayProtocol(Protocol):
         if head.expects_continue:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
         return False
+
+    def _refuse(self, answer: bytes) -> None:
+        """Answer a request this server will not read, and close the connection."""
+        self._buffer = b""
+        self.transport.write(answer)  # type: ignore[union-attr]
+        self.transport.loseConnection()  # type: ignore[union-attr]
+        self._lost = True
 
     def _read_size(self, size: int | None) -> None:
         """Read the socket ``size`` bytes at a time (None: Twisted's default), where it can."""
