@@ -361,41 +361,26 @@ class BadInputTests(SynchronousTestCase):
 
 
 class DynamoDbHeaderTests(SynchronousTestCase):
+    def list_tables(
+        self, daemon: Daemon, body: bytes, extra: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> RawResponse:
+        headers = [
+            signed_by("dynamodb"),
+            (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
+            (b"Content-Type", b"application/x-amz-json-1.0"),
+            *extra,
+        ]
+        response = exchange(daemon.port, request_bytes(b"POST", b"/", headers, body))
+        assert response is not None
+        return response
+
     def test_headers_local_refuses(self) -> None:
         """Headers DynamoDB Local's server would answer with an HTML 400 are not passed on."""
         require_dynamodb_local()
         daemon = Daemon(self, "--services", "dynamodb")
         for extra in ((b"X-F\xe9o", b"a"), (b"X-Foo", b"\x01\x02"), (b"X(o)", b"a\x7fb")):
-            response = exchange(
-                daemon.port,
-                request_bytes(
-                    b"POST",
-                    b"/",
-                    [
-                        signed_by("dynamodb"),
-                        (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
-                        (b"Content-Type", b"application/x-amz-json-1.0"),
-                        extra,
-                    ],
-                    b"{}",
-                ),
-            )
-            assert response is not None
+            response = self.list_tables(daemon, b"{}", (extra,))
             self.assertEqual((response.status, response.body), (200, b'{"TableNames":[]}'))
-        deep = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
-        response = exchange(
-            daemon.port,
-            request_bytes(
-                b"POST",
-                b"/",
-                [
-                    signed_by("dynamodb"),
-                    (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
-                    (b"Content-Type", b"application/x-amz-json-1.0"),
-                ],
-                deep,
-            ),
-        )
-        assert response is not None
+        response = self.list_tables(daemon, b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}")
         self.assertEqual(response.status, 400)
         self.assertIn(b"SerializationException", response.body)
