@@ -60,23 +60,40 @@ class DataDirTests(SynchronousTestCase):
     def test_fresh_data_dir_private(self) -> None:
         """Everything a daemon writes under a new data dir is its owner's alone."""
         data = Path(self.mktemp()).resolve() / "state"
-        daemon = Daemon(self, "--services", "s3,iam", "--data-dir", str(data))
+        daemon = Daemon(
+            self,
+            "--services",
+            "s3,iam,lambda,logs",
+            "--lambda-executor",
+            "process",
+            "--data-dir",
+            str(data),
+        )
         iam: Any = daemon.client("iam")
         iam.create_user(UserName="dev")
         key = iam.create_access_key(UserName="dev")["AccessKey"]
         s3: Any = daemon.client("s3")
         s3.create_bucket(Bucket="private-bucket")
         s3.put_object(Bucket="private-bucket", Key="k", Body=b"x" * 100_000)
+        lambda_: Any = daemon.client("lambda")
+        lambda_.create_function(
+            FunctionName="private",
+            Runtime="python3.11",
+            Role="arn:aws:iam::000000000000:role/r",
+            Handler="index.handler",
+            Code={"ZipFile": zeros_package(1 << 20)},
+        )
+        logs: Any = daemon.client("logs")
+        logs.create_log_group(logGroupName="private")
         daemon.stop()
         self.assertEqual(stat.S_IMODE(data.stat().st_mode), 0o700)
         secrets = data / "iam" / "state.json"
         self.assertIn(key["SecretAccessKey"], secrets.read_text())
         self.assertEqual(stat.S_IMODE(secrets.stat().st_mode), 0o600)
-        seen = 0
-        for path in data.rglob("*"):
-            seen += 1
-            self.assertEqual(stat.S_IMODE(path.stat().st_mode) & 0o077, 0, path)
-        self.assertGreater(seen, 4)
+        modes = {path: stat.S_IMODE(path.stat().st_mode) for path in data.rglob("*")}
+        self.assertGreater(len(modes), 4)
+        for path, mode in modes.items():
+            self.assertEqual(mode, 0o700 if path.is_dir() else 0o600, path)
 
     def test_open_data_dir_warned(self) -> None:
         """A data dir others can read is named in a warning at start."""

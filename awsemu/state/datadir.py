@@ -28,6 +28,21 @@ FILE_MODE: Final = 0o600
 _log = Logger()
 
 
+def write_private(path: FilePath[str], data: bytes) -> None:
+    """
+    Replace the file at ``path`` with ``data``, readable by its owner only
+    whatever the umask: written aside, then renamed over it, so a crash
+    leaves the old content or the new, never half of each. (Twisted's
+    ``setContent`` creates files 0777 less the umask: 0755 by default.)
+    """
+    aside = path.siblingExtension(".new")
+    descriptor = os.open(aside.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), FILE_MODE)
+        file.write(data)
+    os.replace(aside.path, path.path)
+
+
 def make_private(directory: FilePath[str], log: Logger = _log) -> None:
     """Set the private umask and create ``directory`` (mode 0700), or warn if others can read it."""
     os.umask(PRIVATE_UMASK)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
 from twisted.python.filepath import FilePath
 
-from awsemu.state.datadir import FILE_MODE
+from awsemu.state.datadir import write_private
 
 
 @attrs.frozen
@@ -31,20 +30,11 @@ class JsonFile:
         return json.loads(self.path.getContent())
 
     def save(self, document: Any) -> None:
-        """
-        Replace the file with ``document``, written aside then renamed over
-        it; readable by its owner only, whatever the umask (it may hold
-        secret keys).
-        """
+        """Replace the file with ``document``, privately (it may hold secret keys)."""
         parent = self.path.parent()
         if not parent.isdir():
             parent.makedirs(ignoreExistingDirectory=True)
-        aside = self.path.siblingExtension(".new")
-        descriptor = os.open(aside.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(descriptor, "wb") as file:
-            os.fchmod(file.fileno(), FILE_MODE)
-            file.write(json.dumps(document, separators=(",", ":")).encode("utf-8"))
-        os.replace(aside.path, self.path.path)
+        write_private(self.path, json.dumps(document, separators=(",", ":")).encode("utf-8"))
 
 
 class Saved(Protocol):
