@@ -347,6 +347,18 @@ class IdleTimeoutTests(SynchronousTestCase):
         self.assertTrue(transport.disconnecting)
         self.assertEqual(self.gateway.seen, [])
 
+    def test_trickled_head(self) -> None:
+        """A head whose bytes trickle in must still be whole within the timeout (slowloris)."""
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"GET / HTTP/1.1\r\n")
+        for second in range(90):
+            if second % 10 == 0:
+                protocol.dataReceived(b"X-A: b\r\n")
+            self.clock.advance(1)
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 408 Request Timeout\r\n"))
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.gateway.seen, [])
+
     def test_stalled_body(self) -> None:
         """A body that stops arriving is dropped (408): the gateway never sees the request."""
         protocol, transport = self.connect()

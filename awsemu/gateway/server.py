@@ -19,9 +19,11 @@ the rest of its life.
 Connections are watched by one sweep per factory rather than a timer per
 request: a request only sets a flag, and every quarter of the idle timeout
 the sweep closes the connections that have not sent a byte since the
-sweeps before. A connection waiting for its next request is closed
-silently, as AWS's front ends close idle keep-alive connections; one
-stuck inside a request head or body gets a 408 first, and its partial
+sweeps before. A head must also be whole within that time however its
+bytes trickle in (the slowloris attack keeps connections open with a
+header line every few seconds). A connection waiting for its next request
+is closed silently, as AWS's front ends close idle keep-alive connections;
+one stuck inside a request head or body gets a 408 first, and its partial
 body is dropped without reaching the gateway. A connection the gateway is
 answering is never timed out here (a Lambda invocation may take minutes).
 """
@@ -312,9 +314,11 @@ class GatewayProtocol(Protocol):
         self._lost = False
         self._delegate: IProtocol | None = None
         self._default_read_size: int | None = None
-        #: Whether bytes came since the last sweep, and how many sweeps found none.
+        #: Whether bytes came since the last sweep, how many sweeps found none,
+        #: and how many found the same unfinished head.
         self._heard = False
         self._silent_sweeps = 0
+        self._head_sweeps = 0
 
     def connectionMade(self) -> None:
         self._factory.opened(self)
@@ -324,12 +328,20 @@ class GatewayProtocol(Protocol):
         One sweep of the factory's: count it if the connection was silent
         since the last one, and time it out at the ``limit``-th.
         """
-        if self._heard or self._busy or self._lost or self._delegate is not None:
+        if self._busy or self._lost or self._delegate is not None:
+            self._heard = False
+            self._silent_sweeps = self._head_sweeps = 0
+            return
+        if self._buffer and self._spool is None:
+            self._head_sweeps += 1
+        else:
+            self._head_sweeps = 0
+        if self._heard:
             self._heard = False
             self._silent_sweeps = 0
-            return
-        self._silent_sweeps += 1
-        if self._silent_sweeps < limit:
+        else:
+            self._silent_sweeps += 1
+        if self._silent_sweeps < limit and self._head_sweeps <= limit:
             return
         self._lost = True
         if self._buffer or self._spool is not None:
