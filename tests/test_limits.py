@@ -128,6 +128,25 @@ class ConnectionTests(SynchronousTestCase):
         assert after is not None, "the idle connection stayed open"
         self.assertGreaterEqual(after, 0.9)
 
+    def test_trickled_head_closed(self) -> None:
+        """A slowloris head, a header line now and then, is cut off within the timeout."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            sock.sendall(b"GET /conn-bucket HTTP/1.1\r\n")
+            start = time.monotonic()
+            answer = b""
+            while time.monotonic() - start < 5 and not answer:
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    break
+                sock.settimeout(0.3)
+                try:
+                    answer = sock.recv(65536)
+                except TimeoutError:
+                    continue
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408 "), answer)
+        self.assertLess(time.monotonic() - start, 4)
+
     def test_stalled_body_dropped(self) -> None:
         """A body that stops arriving is answered 408 and nothing is stored."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
