@@ -373,6 +373,14 @@ class BadInputTests(SynchronousTestCase):
         self.assertEqual(lambda_.header("x-amzn-ErrorType"), "SerializationException")
         self.assertIntact()
 
+    def test_negative_max_keys(self) -> None:
+        """Every listing refuses a negative max-keys as S3 does (versions used to fail)."""
+        for query in (b"?list-type=2&max-keys=-1", b"?versions&max-keys=-1", b"?max-keys=-1"):
+            response = self.send(b"GET", b"/intact" + query, [S3])
+            self.assertIn(b"<Code>InvalidArgument</Code>", response.body)
+            self.assertIn(b"<ArgumentName>maxKeys</ArgumentName>", response.body)
+        self.assertIntact()
+
     def test_policy_not_utf8(self) -> None:
         self.send(b"PUT", b"/intact?policy", [S3], b'{"Version": "\xff\xfe"}')
         with self.assertRaises(ClientError):

@@ -138,6 +138,16 @@ def _encryption(params: Params, bucket: Bucket) -> Document:
     return encryption
 
 
+def _max_keys(params: Params) -> int:
+    """A listing's ``MaxKeys`` (1000 by default), or S3's error for a negative one."""
+    max_keys: int = params.get("MaxKeys", 1000)
+    if max_keys < 0:
+        raise errors.invalid_argument(
+            "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", max_keys
+        )
+    return max_keys
+
+
 def parse_copy_source(text: str) -> tuple[str, str, str | None]:
     """``bucket/key[?versionId=v]``, URL-encoded, with an optional leading slash."""
     path, _, query = text.partition("?")
@@ -811,11 +821,7 @@ class S3Provider:
         self, bucket: Bucket, params: Params, after: str, owner: bool
     ) -> tuple[listing.Page, Output]:
         """The page and the members ListObjects and ListObjectsV2 share."""
-        max_keys = params.get("MaxKeys", 1000)
-        if max_keys < 0:
-            raise errors.invalid_argument(
-                "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", max_keys
-            )
+        max_keys = _max_keys(params)
         encode = _key_encoder(params)
         encoding = params.get("EncodingType")
         prefix = params.get("Prefix") or ""
@@ -871,7 +877,7 @@ class S3Provider:
 
     async def list_object_versions(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
-        max_keys = params.get("MaxKeys", 1000)
+        max_keys = _max_keys(params)
         key_marker = params.get("KeyMarker") or ""
         version_marker = params.get("VersionIdMarker")
         versions: list[Document] = []
