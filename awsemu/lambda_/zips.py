@@ -54,7 +54,8 @@ _UNREADABLE: Final = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotI
 
 
 def too_large_zipped() -> ServiceError:
-    # AWS's answer to a ZipFile over the quota, checked before the request's size.
+    # AWS's answer to a ZipFile over the quota, checked before the request's size
+    # since late 2023 (as recorded in github.com/localstack/docs/pull/933).
     return ServiceError(
         "RequestEntityTooLargeException",
         f"Zipped size must be smaller than {ZIPPED_LIMIT} bytes",
@@ -73,6 +74,7 @@ def invalid_zip() -> ServiceError:
 
 
 def too_large_unzipped(limit: int) -> ServiceError:
+    # As AWS words it (e.g. github.com/serverless/serverless/issues/6792).
     return errors.invalid(f"Unzipped size must be smaller than {limit} bytes")
 
 

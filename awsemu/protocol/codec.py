@@ -761,7 +761,8 @@ class RestXmlCodec(RestCodec):
         )
 
     def malformed_uri(self) -> ServiceError:
-        # S3's answer to a key whose bytes are not UTF-8.
+        # S3's answer to a key whose bytes are not UTF-8, as users report it
+        # (github.com/larrabee/s3sync/issues/45, apache/ozone pull 10860).
         return ServiceError("InvalidURI", "Couldn't parse the specified URI.")
 
     def _decode_body(self, shape: Any, raw: bytes) -> Any:

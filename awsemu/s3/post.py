@@ -109,7 +109,9 @@ def _condition_text(condition: Any) -> str:
 def _bound(value: Any, condition: Any) -> int:
     """
     A ``content-length-range`` bound: a whole number, or a string of
-    digits; anything else is a condition S3 cannot apply, so it fails.
+    digits; anything else is a condition S3 cannot apply, so it fails
+    with AccessDenied, as S3 answers a condition it cannot read (recorded
+    in github.com/sivchari/kumo/pull/936).
     """
     if isinstance(value, int) and not isinstance(value, bool):
         return value
