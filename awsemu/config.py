@@ -121,6 +121,8 @@ class Config:
         signed with a known key).
     @ivar credentials: An AWS CLI credentials file whose keys awsemu knows,
         or C{None}.
+    @ivar idle_timeout: Seconds a client connection may stay silent (between
+        requests, or inside a request's head or body) before it is closed.
     """
 
     port: str = "tcp:4566"
@@ -142,6 +144,7 @@ class Config:
     lambda_user: LambdaUser = DEFAULT_LAMBDA_USER
     auth: str = "verify"
     credentials: FilePath[str] | None = None
+    idle_timeout: float = 60.0
 
 
 def parse_port(text: str) -> str:
@@ -420,6 +423,12 @@ OPTIONS: tuple[Option, ...] = (
         parse_credentials,
         "AWS CLI credentials file of root keys awsemu knows; a profile's aws_account_id"
         " (12 digits) picks its account, else 000000000000.",
+    ),
+    Option(
+        "idle-timeout",
+        parse_seconds,
+        "Seconds a client connection may stay silent, between requests or inside one,"
+        " before it is closed.",
     ),
 )
 

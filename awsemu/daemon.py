@@ -16,7 +16,7 @@ from awsemu.auth.verify import authenticator
 from awsemu.config import Config
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import ANONYMOUS_ACCOUNT, DEFAULT_ACCOUNT_ID, AccountForKey
-from awsemu.gateway.server import MEMORY_BODY_LIMIT, gateway_factory
+from awsemu.gateway.server import gateway_factory
 from awsemu.gateway.services import ServiceBackend
 from awsemu.services import SERVICE_FACTORIES
 from awsemu.shared import SharedObjects
@@ -60,8 +60,6 @@ def make_root_service(config: Config, reactor: Any) -> MultiService:
         authenticate=authenticator(shared.assemble(directory), reactor),
         unsigned_s3_account=ANONYMOUS_ACCOUNT if config.auth == "enforce" else DEFAULT_ACCOUNT_ID,
     )
-    factory = gateway_factory(
-        gateway, reactor, None if config.data_dir is None else MEMORY_BODY_LIMIT
-    )
+    factory = gateway_factory(gateway, reactor, idle_timeout=config.idle_timeout)
     strports.service(config.port, factory, reactor=reactor).setServiceParent(root)
     return root

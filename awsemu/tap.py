@@ -74,7 +74,10 @@ def makeService(options: Options) -> IService:
     _without_crt_signers()
     from awsemu.daemon import make_root_service
     from awsemu.logobserver import WithLogObserver, classic_observer, twistd_log_file
+    from awsemu.state.datadir import make_private
 
+    if options.config.data_dir is not None:
+        make_private(options.config.data_dir)
     root = make_root_service(options.config, reactor)
     # Run by twistd, whose options are the parent of ours: see awsemu.logobserver.
     server_options = getattr(options, "parent", None)

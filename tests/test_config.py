@@ -60,6 +60,7 @@ class OptionTableTests(SynchronousTestCase):
                 "AWSEMU_LAMBDA_USER",
                 "AWSEMU_AUTH",
                 "AWSEMU_CREDENTIALS",
+                "AWSEMU_IDLE_TIMEOUT",
             ],
         )
 

@@ -131,6 +131,9 @@ _NOT_RETURNED: Final = frozenset(
 _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
 """Those not passed back with a rewritten body, whose checksum is computed here."""
 
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP header name (RFC 9110's token)."""
+
 
 def arn_prefix(region: str, account_id: str) -> bytes:
     """The beginning of every DynamoDB ARN in ``region`` of ``account_id``."""
@@ -199,7 +202,8 @@ def _local_target(request: HttpRequest) -> bytes:
     """Where ``request`` goes on DynamoDB Local: the same path and query."""
     if not request.query:
         return wire_bytes(request.path)
-    return wire_bytes(f"{request.path}?{urlencode(request.query)}")
+    query = urlencode(request.query, encoding="utf-8", errors="surrogateescape")
+    return wire_bytes(f"{request.path}?{query}")
 
 
 class LoopbackClient(Protocol):
@@ -219,16 +223,48 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
+def _forwardable(name: str, value: str) -> bool:
+    """
+    Whether DynamoDB Local's HTTP server takes this header: its name is an
+    RFC 9110 token and its value holds no control character (nor bytes that
+    were not UTF-8). It answers others with an HTML page, so they are
+    dropped: none is a header DynamoDB reads.
+    """
+    return _TOKEN.fullmatch(name) is not None and value.isprintable()
+
+
 def _client_error(code: str, message: str) -> ServiceError:
     """DynamoDB's error ``code``: a 400, the caller's fault."""
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
+
+
+def _malformed(request: HttpRequest) -> ServiceError | None:
+    """
+    DynamoDB's 400 for a request DynamoDB Local failed on with a 500 because
+    it does not check it: a body that is not a JSON object (none, junk, one
+    nested a thousand deep), a member of the wrong type or a required one
+    missing, checked against botocore's model. None if the request is sound
+    (the 500 is then DynamoDB Local's own).
+    """
+    try:
+        document = json.loads(request.read_body())
+    except (ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        return _client_error("SerializationException", "The request body is not a JSON object")
+    codec = codec_for("dynamodb")
+    try:
+        codec.parse_request(codec.find_operation(request), request)
+    except ServiceError as e:
+        return _client_error(e.code, e.message)
+    return None
 
 
 def _document(body: bytes) -> dict[str, Any]:
     """A request's JSON object, for the few operations that are looked into here."""
     try:
         document = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         raise _client_error("SerializationException", "The request body is not a JSON object")
@@ -366,6 +402,11 @@ class DynamoDBProxy:
         target = request.headers.get("x-amz-target") or ""
         context.operation = target.rpartition(".")[2] or None
         try:
+            if not target:
+                # DynamoDB Local fails without one (a 500); this is its answer to an unknown one.
+                raise _client_error(
+                    "UnknownOperationException", "An unknown operation was requested."
+                )
             if target in _TAGGING:
                 return await self._tagging(context, target, _document(request.read_body()))
             if target in _CONTINUOUS_BACKUPS:
@@ -397,7 +438,7 @@ class DynamoDBProxy:
         headers = [
             (wire_bytes(name), wire_bytes(value))
             for name, value in request.headers.as_sent()
-            if name.lower() not in _NOT_FORWARDED
+            if name.lower() not in _NOT_FORWARDED and _forwardable(name, value)
         ]
         headers.append((b"Authorization", local_authorization(context.account_id, context.region)))
         body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)
@@ -419,6 +460,10 @@ class DynamoDBProxy:
                 else f"DynamoDB Local failed to answer ({type(e).__name__})"
             )
             raise _error("InternalServerError", f"{failed}. Retry the request.", 500) from e
+        if response.status == 500:
+            malformed = _malformed(request)
+            if malformed is not None:
+                raise malformed
         public = to_public if response.status < 400 else error_to_public
         return self._response(
             context, response, public(response.body, context.region, context.account_id)

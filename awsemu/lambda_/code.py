@@ -37,6 +37,7 @@ class Code(ProviderBase):
     async def _package(self, context: RequestContext, code: Params) -> bytes:
         if "ZipFile" in code:
             data: bytes = code["ZipFile"]
+            zips.check_zipped_size(data)
         elif "S3Bucket" in code and "S3Key" in code:
             if self.code_source is None:
                 raise errors.invalid("S3 is not served by this awsemu: upload the code as ZipFile.")

@@ -53,9 +53,17 @@ def page(
 ) -> tuple[list[Any], str | None]:
     """One page of ``items`` (in order of ``key``) from ``Marker``, with the next marker."""
     marker = params.get("Marker")
-    start = urlsafe_b64decode(marker.encode()).decode() if marker else ""
+    try:
+        start = urlsafe_b64decode(marker.encode()).decode() if marker else ""
+    except ValueError as e:  # binascii.Error and UnicodeDecodeError both are
+        raise errors.invalid("Invalid Marker") from e
     remaining = [item for item in items if key(item) >= start]
     limit = params.get("MaxItems") or DEFAULT_PAGE
+    if limit < 1:
+        raise errors.invalid(
+            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy"
+            " constraint: Member must have value greater than or equal to 1"
+        )
     if len(remaining) <= limit:
         return remaining, None
     return remaining[:limit], urlsafe_b64encode(key(remaining[limit]).encode()).decode()

@@ -21,6 +21,7 @@ from twisted.python.filepath import FilePath
 
 from awsemu.lambda_ import errors
 from awsemu.lambda_.zips import sha256_hex
+from awsemu.state.datadir import write_private
 from awsemu.state.jsonfile import JsonFile
 
 Document = dict[str, Any]
@@ -130,7 +131,7 @@ class Packages:
             if not path.exists():
                 if not self.directory.isdir():
                     self.directory.makedirs(ignoreExistingDirectory=True)
-                path.setContent(data)
+                write_private(path, data)
         return key
 
     def get(self, key: str) -> bytes:
