@@ -66,10 +66,10 @@ class LambdaCore:
     What Lambda is made of, shared by the services that use it: API Gateway
     invokes functions through ``provider`` (Lambda's API), while the
     ``LambdaService`` owns the lifetime of the rest (``poller`` runs the
-    event source mappings). Under ``--data-dir``
-    functions are kept in ``<data-dir>/lambda`` and unpacked code is cached
-    there; otherwise code is unpacked in ``scratch``, a temporary directory
-    removed when the daemon stops.
+    event source mappings). Under ``--data-dir`` functions are kept in
+    ``<data-dir>/lambda``; code is unpacked in ``scratch``, a temporary
+    directory removed when the daemon stops (the data directory is private
+    to the daemon's user, while functions may run as uids of their own).
     """
 
     provider: LambdaProvider
@@ -77,7 +77,7 @@ class LambdaCore:
     poller: MappingPoller
     events: EventQueue
     threads: ThreadPool
-    scratch: Path | None
+    scratch: Path
 
 
 def core(shared: SharedObjects) -> LambdaCore:
@@ -93,14 +93,10 @@ def core(shared: SharedObjects) -> LambdaCore:
 
     config, reactor = shared.config, shared.reactor
     threads = ThreadPool(minthreads=0, maxthreads=8, name="awsemu-lambda")
-    scratch: Path | None
-    if config.data_dir is None:
-        store = FunctionStore.open(None)
-        work = scratch = Path(tempfile.gettempdir()) / f"awsemu-lambda-{os.getpid()}-{id(store)}"
-    else:
-        root = config.data_dir.child("lambda")
-        store = FunctionStore.open(root)
-        work, scratch = Path(root.child("unpacked").path), None
+    store = FunctionStore.open(None if config.data_dir is None else config.data_dir.child("lambda"))
+    # Unpacked code is a cache of the stored packages, kept outside the
+    # private data directory so that functions running as other uids reach it.
+    scratch = Path(tempfile.gettempdir()) / f"awsemu-lambda-{os.getpid()}-{id(store)}"
     url = endpoint_url(config)
     environments = Environments(
         reactor,
@@ -109,7 +105,7 @@ def core(shared: SharedObjects) -> LambdaCore:
         shared.obtain(open_store),
         store,
         threads,
-        work,
+        scratch,
         url,
         config.lambda_max_environments,
         config.lambda_keep_alive,

@@ -177,6 +177,9 @@ def unpack(packages: Sequence[bytes], target: Path, limit: int = UNZIPPED_LIMIT)
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Functions may run as uids of their own (--lambda-user): they must reach
+    # their code, whatever the daemon's umask, but not list the others'.
+    target.parent.chmod(0o711)
     scratch = target.with_name(f".{target.name}.{os.getpid()}.{id(packages)}")
     scratch.mkdir()
     try:
