@@ -150,10 +150,11 @@ def _extract(data: bytes, target: Path, budget: _Budget) -> None:
             os.chmod(destination, 0o755 if mode & stat.S_IXUSR else 0o644)
 
 
-def _directories(root: Path, directory: Path) -> None:
+def _directories(root: Path, directory: Path, mode: int = 0o755) -> None:
     """
-    Make ``directory`` and its parents up to ``root``, readable by all: the
-    daemon's umask is private, and a function may run as another user.
+    Make ``directory`` and its parents up to ``root`` with ``mode``, by
+    default readable by all: the daemon's umask may be private, and a
+    function may run as another user.
     """
     missing = []
     while directory != root and not directory.is_dir():
@@ -161,7 +162,7 @@ def _directories(root: Path, directory: Path) -> None:
         directory = directory.parent
     for path in reversed(missing):
         path.mkdir()
-        path.chmod(0o755)
+        path.chmod(mode)
 
 
 def unpack(packages: Sequence[bytes], target: Path, limit: int = UNZIPPED_LIMIT) -> Path:
@@ -176,10 +177,9 @@ def unpack(packages: Sequence[bytes], target: Path, limit: int = UNZIPPED_LIMIT)
     """
     if target.is_dir():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     # Functions may run as uids of their own (--lambda-user): they must reach
     # their code, whatever the daemon's umask, but not list the others'.
-    target.parent.chmod(0o711)
+    _directories(Path(target.anchor), target.parent, 0o711)
     scratch = target.with_name(f".{target.name}.{os.getpid()}.{id(packages)}")
     scratch.mkdir()
     try:
