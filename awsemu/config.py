@@ -10,6 +10,7 @@ holds its default).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -64,6 +65,11 @@ class Config:
         version runs at once; more concurrent invocations wait.
     @ivar lambda_retry_delay: Seconds between retries of a failed C{Event} invocation.
     @ivar lambda_python: The Python (with awslambdaric) the process executor runs.
+    @ivar log_format: C{text} (twistd's classic lines) or C{json} (one
+        object per line, for log shippers).
+    @ivar init_dir: The directory of init hooks (C{boot.d}, C{start.d},
+        C{ready.d}, C{shutdown.d}), or C{None} for C{/etc/awsemu/init} when
+        it exists.
     """
 
     port: str = "tcp:4566"
@@ -82,6 +88,8 @@ class Config:
     lambda_max_environments: int = 20
     lambda_retry_delay: float = 60.0
     lambda_python: str = sys.executable
+    log_format: str = "text"
+    init_dir: FilePath[str] | None = None
 
 
 def parse_port(text: str) -> str:
@@ -99,16 +107,35 @@ def parse_port(text: str) -> str:
     """
     description = f"tcp:{text}" if _BARE_PORT.fullmatch(text) else text
     try:
-        serverFromString(MemoryReactor(), description)
+        endpoint = serverFromString(MemoryReactor(), description)
     except Exception as e:
+        if description.startswith("systemd:") and isinstance(e, (IndexError, KeyError)):
+            raise ConfigError(_no_systemd_socket(description)) from e
         # Each endpoint type's parser reports bad arguments with whatever
         # exception converting them raised (ValueError, TypeError, KeyError,
-        # IndexError for a missing systemd socket, OSError for an unreadable
-        # certificate...), so any of them means the description is unusable.
+        # OSError for an unreadable certificate...), so any of them means
+        # the description is unusable.
         raise ConfigError(
             f"{description!r} is not a usable server endpoint ({type(e).__name__}: {e})"
         ) from e
+    port = getattr(endpoint, "_port", None)
+    if isinstance(port, int) and not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range: give a port from 1 to 65535, such as 4566")
     return description
+
+
+def _no_systemd_socket(description: str) -> str:
+    """Why a C{systemd:} endpoint found no socket, and what to do about it."""
+    fds, names = os.environ.get("LISTEN_FDS"), os.environ.get("LISTEN_FDNAMES")
+    passed = (
+        "systemd passed no socket (LISTEN_FDS is not set for this process)"
+        if fds is None
+        else f"systemd passed {fds} socket(s) named {names or '(unnamed)'}"
+    )
+    return (
+        f"{description!r}: {passed}; start awsemu from its .socket unit (or"
+        " systemd-socket-activate), or listen on a port with --port 4566"
+    )
 
 
 def parse_data_dir(text: str) -> FilePath[str]:
@@ -123,7 +150,25 @@ def parse_data_dir(text: str) -> FilePath[str]:
     path = FilePath(text)
     if path.exists() and not path.isdir():
         raise ConfigError(f"{path.path!r} exists and is not a directory")
+    existing = path
+    while not existing.exists() and existing.parent() != existing:
+        existing = existing.parent()
+    if not existing.isdir() or not os.access(existing.path, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{existing.path!r} is not a directory this user ({_user()}) can write to:"
+            " choose another directory or change its owner"
+        )
     return path
+
+
+def _user() -> str:
+    """This process's user, by name where it has one."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
 
 
 def parse_services(text: str) -> tuple[str, ...]:
@@ -211,6 +256,21 @@ def parse_count(text: str) -> int:
     if not _BARE_PORT.fullmatch(text) or int(text) == 0:
         raise ConfigError(f"{text!r} is not a positive whole number")
     return int(text)
+
+
+def parse_log_format(text: str) -> str:
+    """Accept C{text} or C{json}."""
+    if text not in ("text", "json"):
+        raise ConfigError(f"{text!r} is neither text nor json")
+    return text
+
+
+def parse_init_dir(text: str) -> FilePath[str]:
+    """Accept an existing directory of init hooks."""
+    path = parse_path(text)
+    if not path.isdir():
+        raise ConfigError(f"{path.path!r} is not a directory (of boot.d, start.d, ready.d...)")
+    return path
 
 
 def _show(value: object) -> str:
@@ -317,6 +377,18 @@ OPTIONS: tuple[Option, ...] = (
         "lambda-python",
         parse_nonempty,
         "Python interpreter (with awslambdaric installed) of the process executor.",
+    ),
+    # Operations: how the daemon logs, and the hooks it runs.
+    Option(
+        "log-format",
+        parse_log_format,
+        "text: twistd's classic log lines; json: one JSON object per line.",
+    ),
+    Option(
+        "init-dir",
+        parse_init_dir,
+        "Directory of init hooks (boot.d, start.d, ready.d, shutdown.d); none means"
+        " /etc/awsemu/init when it exists.",
     ),
 )
 

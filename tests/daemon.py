@@ -34,7 +34,7 @@ def run_twistd(
 ) -> subprocess.Popen[str]:
     """Start ``twistd -n awsemu ARGUMENTS`` from the source tree; output is captured."""
     return subprocess.Popen(
-        [*TWISTD, "-n", "--pidfile=", "awsemu", *arguments],
+        [*TWISTD, "-n", "awsemu", *arguments],
         cwd=ROOT,
         env={**os.environ, **(environment or {})},
         stdout=subprocess.PIPE,

@@ -45,6 +45,12 @@ class DynamoDBService(Service):
     def state(self) -> ServiceState:
         return self.proxy.state()
 
+    def summary(self) -> str:
+        """For the start report: the DynamoDB Local run, or why none runs."""
+        if self.supervisor is None:
+            return self.state().reason or "DynamoDB Local cannot run"
+        return f"DynamoDB Local {self.supervisor.command.dynamodb_local.jar}"
+
     async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
         return await self.proxy.handle(context, request)
 

@@ -95,6 +95,8 @@ RESTORABLE_LAG: Final = 300.0
 """Seconds the latest restorable time trails the present, as AWS's typically does."""
 
 _NOT_FOUND: Final = b"#ResourceNotFoundException"
+#: A request's table, for the log line (names and ARNs have no quote or backslash).
+_TABLE_NAME: Final = re.compile(rb'"TableName"\s*:\s*"([^"\\]+)"')
 
 _NOT_FORWARDED: Final = frozenset(
     {
@@ -372,6 +374,9 @@ class DynamoDBProxy:
                 document = _document(request.read_body())
                 return await self._continuous_backups(context, target, document)
             body = request.read_body()
+            named = _TABLE_NAME.search(body)
+            if named is not None:
+                context.resource = named.group(1).decode()
             if target == _CREATE_TABLE:
                 return await self._create_table(context, request, body)
             response = await self._forward(context, request, body)

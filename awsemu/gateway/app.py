@@ -60,6 +60,17 @@ def http_request(request: IRequest) -> HttpRequest:
     )
 
 
+def _after(path: str, resource_id: str) -> str:
+    """
+    A data-plane path without the prefix naming its resource: the stage
+    and path of ``/restapis/<id>/<stage>/_user_request_/<path>`` or
+    ``/_aws/execute-api/<id>/<stage>/<path>``; a host-addressed path whole.
+    """
+    before, found, after = path.partition(resource_id)
+    rest = after if found and resource_id else path
+    return rest.replace("/_user_request_", "", 1).lstrip("/")
+
+
 class SpelledHeaders(TwistedHeaders):
     """
     Response headers written with each name spelled as the service gave it.
@@ -218,17 +229,31 @@ class Gateway:
                 protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
                 response = backend.error_response(context, incoming, internal_failure(protocol))
         elapsed = (self.clock.seconds() - context.started) * 1000
-        operation = context.operation or "-"
+        if route.data_plane:
+            # A call of a user's endpoint: its method, and the API (or
+            # function URL) id with the stage and path after it.
+            operation = incoming.method
+            resource = f"{route.resource_id}/{_after(incoming.path, route.resource_id or '')}"
+        else:
+            operation = context.operation or "-"
+            resource = context.resource or "-"
         # The line is formatted here, once: twisted.logger's format strings
         # cost more than the rest of a small request. The fields stay in the
-        # event for structured observers.
+        # event for structured observers (--log-format json).
         self.log.info(
             "{line}",
-            line=f"{context.service} {operation} {response.status} {elapsed:.1f}ms",
+            line=(
+                f"{context.service} {operation} {resource} {response.status}"
+                f" {elapsed:.1f}ms {context.account_id} {context.region}"
+            ),
             service=context.service,
             operation=operation,
+            resource=resource,
+            account=context.account_id,
+            region=context.region,
             status=response.status,
-            elapsed_ms=elapsed,
+            elapsed_ms=round(elapsed, 3),
+            request_id=context.request_id,
         )
         return response
 

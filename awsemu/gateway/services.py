@@ -7,7 +7,7 @@ provider's method, render the result or the error.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 from twisted.logger import Logger
@@ -62,6 +62,37 @@ class DataPlaneBackend(ServiceBackend, Protocol):
     async def handle_data_plane(
         self, context: RequestContext, request: HttpRequest, resource_id: str
     ) -> HttpResponse: ...
+
+
+#: The parameters that name what a call is about, most telling first, each
+#: with the parameters that narrow it and the separator between them.
+_RESOURCE_PARAMETERS: Final = (
+    ("Bucket", ("Key",), "/"),
+    ("FunctionName", ("Qualifier",), ":"),
+    ("TableName", (), "/"),
+    ("restApiId", ("stageName", "resourceId"), "/"),
+    ("logGroupName", ("logStreamName",), "/"),
+    ("LayerName", ("VersionNumber",), ":"),
+    ("RoleName", ("PolicyName",), "/"),
+    ("UserName", ("PolicyName",), "/"),
+    ("PolicyArn", (), "/"),
+    ("RoleArn", (), "/"),
+)
+
+
+def resource_of(params: Mapping[str, Any]) -> str | None:
+    """
+    What a parsed call is about, for its log line: ``bucket/key``,
+    ``function:qualifier``, ``api-id/stage``, a table, a log group...;
+    None for calls about no one resource (``ListBuckets``).
+    """
+    for name, narrowing, separator in _RESOURCE_PARAMETERS:
+        value = params.get(name)
+        if value is not None:
+            parts = [str(value)]
+            parts.extend(str(params[n]) for n in narrowing if params.get(n) is not None)
+            return separator.join(parts)
+    return None
 
 
 def _method_name(operation_name: str) -> str:
@@ -125,6 +156,7 @@ class ModelService:
             if method is None:
                 raise not_implemented(self.name, operation.name)
             params = codec.parse_request(operation, request)
+            context.resource = resource_of(params)
             if self._authorize is not None:
                 self._authorize(context, operation.name, params)
             output = await method(context, params)

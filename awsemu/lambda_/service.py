@@ -54,6 +54,12 @@ class LambdaService(Service):
     def state(self) -> ServiceState:
         return self._state
 
+    def summary(self) -> str:
+        """For the start report: the executor chosen, or why none could be."""
+        if self._executor is None:
+            return self._state.reason or "no executor yet"
+        return f"executor {self._executor.name}"
+
     def startService(self) -> None:
         super().startService()
         self.threads.start()
