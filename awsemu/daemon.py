@@ -20,9 +20,10 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
+from twisted.python.filepath import FilePath
 
 from awsemu import __version__
-from awsemu.config import Config
+from awsemu.config import OPTIONS, Config
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import AccountForKey, no_known_keys
 from awsemu.gateway.server import MEMORY_BODY_LIMIT, gateway_factory
@@ -84,6 +85,19 @@ class PortService(StreamServerEndpointService):
             ) from e
         except (OSError, OverflowError, ValueError) as e:
             raise StartFailure(f"cannot listen on {self.description} ({e}): fix --port") from e
+
+
+def settings(config: Config) -> dict[str, object]:
+    """Each option's value, by option name, as JSON shows it (paths as text)."""
+    shown: dict[str, object] = {}
+    for option in OPTIONS:
+        value = getattr(config, option.attribute)
+        if isinstance(value, FilePath):
+            value = value.path
+        elif isinstance(value, tuple):
+            value = ["=".join(v) if isinstance(v, tuple) else v for v in value]
+        shown[option.name] = value
+    return shown
 
 
 def describe_start(config: Config, backends: Mapping[str, ServiceBackend], seconds: float) -> str:
@@ -180,7 +194,13 @@ def make_root_service(config: Config, reactor: Any) -> MultiService:
         backends[name] = backend
         if IService.providedBy(backend):
             IService(backend).setServiceParent(root)
-    gateway = Gateway(backends, config.region, reactor, account_for_key=account_lookup(shared))
+    gateway = Gateway(
+        backends,
+        config.region,
+        reactor,
+        account_for_key=account_lookup(shared),
+        settings=settings(config),
+    )
     factory = gateway_factory(
         gateway, reactor, None if config.data_dir is None else MEMORY_BODY_LIMIT
     )

@@ -32,7 +32,7 @@ from awsemu.gateway.context import (
     no_known_keys,
 )
 from awsemu.gateway.routing import Route, route_request, to_path_style
-from awsemu.gateway.services import DataPlaneBackend, ServiceBackend
+from awsemu.gateway.services import DataPlaneBackend, ServiceBackend, StatefulBackend
 from awsemu.protocol.catalog import catalog
 from awsemu.protocol.codec import codec_for, service_error_response
 from awsemu.protocol.errors import ServiceError, internal_failure
@@ -58,6 +58,13 @@ def http_request(request: IRequest) -> HttpRequest:
         host=headers.get("host") or "",
         remote=getattr(client, "host", ""),
     )
+
+
+def _json(request: IRequest, status: int, document: object) -> bytes:
+    """``document`` as the JSON answer to one of the daemon's own endpoints."""
+    request.setResponseCode(status)
+    request.setHeader(b"Content-Type", b"application/json")
+    return json.dumps(document).encode()
 
 
 def _after(path: str, resource_id: str) -> str:
@@ -156,7 +163,8 @@ class Gateway:
 
     ``backends`` are the enabled services by routing name. ``clock`` times
     requests for the log; ``random`` makes request ids; ``account_for_key``
-    finds the account of access keys IAM or STS issued.
+    finds the account of access keys IAM or STS issued. ``settings`` are
+    the daemon's options, as the info endpoint shows them.
     """
 
     backends: Mapping[str, ServiceBackend]
@@ -164,6 +172,10 @@ class Gateway:
     clock: IReactorTime
     random: Random = os.urandom
     account_for_key: AccountForKey = no_known_keys
+    settings: Mapping[str, object] = attrs.field(factory=dict)
+    started: float = attrs.field(
+        init=False, default=attrs.Factory(lambda self: self.clock.seconds(), takes_self=True)
+    )
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -187,6 +199,82 @@ class Gateway:
             document["reasons"] = reasons
         request.setHeader(b"Content-Type", b"application/json")
         return json.dumps(document).encode()
+
+    @app.route("/_awsemu/info", methods=["GET", "HEAD"])
+    @app.route("/_localstack/info", methods=["GET", "HEAD"])
+    def info(self, request: IRequest) -> bytes:
+        """The version, uptime, settings and services of this daemon."""
+        document = {
+            "edition": "awsemu",
+            "version": __version__,
+            "uptime": round(self.clock.seconds() - self.started, 3),
+            "config": self.settings,
+            "services": {name: b.state().status for name, b in sorted(self.backends.items())},
+        }
+        return _json(request, 200, document)
+
+    @app.route("/_awsemu/reset", methods=["POST"])
+    @app.route("/_localstack/state/reset", methods=["POST"])
+    def reset(self, request: IRequest) -> Deferred[bytes]:
+        """
+        Forget the state of every service, or of those ``?service=`` names
+        (repeated, or comma-separated), without a restart: buckets, tables,
+        functions (with their running environments), APIs, log groups, IAM.
+        """
+        return Deferred.fromCoroutine(self._reset(request))
+
+    async def _reset(self, request: IRequest) -> bytes:
+        chosen = self._chosen_services(request)
+        if isinstance(chosen, bytes):
+            return chosen
+        started = self.clock.seconds()
+        for backend in chosen.values():
+            await backend.reset()
+        self.log.info("State reset: {services}", services=", ".join(chosen) or "none")
+        elapsed = round(self.clock.seconds() - started, 3)
+        return _json(request, 200, {"reset": list(chosen), "seconds": elapsed})
+
+    @app.route("/_awsemu/state", methods=["GET"])
+    def state(self, request: IRequest) -> Deferred[bytes]:
+        """
+        Every resource held, by account, region, service and kind
+        (``?service=`` narrows it as for a reset).
+        """
+        return Deferred.fromCoroutine(self._state(request))
+
+    async def _state(self, request: IRequest) -> bytes:
+        chosen = self._chosen_services(request)
+        if isinstance(chosen, bytes):
+            return chosen
+        accounts: dict[str, Any] = {}
+        for name, backend in chosen.items():
+            for account, region, kind, resource in await backend.inventory():
+                services = accounts.setdefault(account, {}).setdefault(region, {})
+                services.setdefault(name, {}).setdefault(kind, []).append(resource)
+        return _json(request, 200, {"accounts": accounts})
+
+    def _chosen_services(self, request: IRequest) -> dict[str, StatefulBackend] | bytes:
+        """
+        The services ``?service=`` names (all that keep state without it),
+        or the 400 answer for a name that is not one of them.
+        """
+        stateful: dict[str, StatefulBackend] = {
+            n: b for n, b in self.backends.items() if isinstance(b, StatefulBackend)
+        }
+        given = [
+            name.strip()
+            for value in request.args.get(b"service", [])
+            for name in value.decode("utf-8", "replace").split(",")
+            if name.strip()
+        ]
+        unknown = [name for name in given if name not in stateful]
+        if unknown:
+            message = (
+                f"no service {', '.join(unknown)} keeps state here"
+                f" (services that do: {', '.join(stateful)})"
+            )
+            return _json(request, 400, {"error": message})
+        return {n: b for n, b in stateful.items() if n in given} if given else stateful
 
     def resource(self) -> IResource:
         """The resource to serve on the port."""

@@ -51,6 +51,31 @@ class ServiceBackend(Protocol):
         """``error`` in this service's protocol, for failures outside ``handle``."""
 
 
+Resource = tuple[str, str, str, str]
+"""One resource a service holds: account, region (``global`` for IAM), kind, name."""
+
+
+class Store(Protocol):
+    """A store a ``ModelService`` serves, as the reset and state endpoints see it."""
+
+    def clear(self) -> None:
+        """Forget everything of every account (on disk too, under ``--data-dir``)."""
+
+    def inventory(self) -> list[Resource]:
+        """Every resource held, of every account and region."""
+
+
+@runtime_checkable
+class StatefulBackend(Protocol):
+    """A backend whose state the daemon's reset and state endpoints reach."""
+
+    async def reset(self) -> None:
+        """Forget every resource of every account, as a fresh daemon would have none."""
+
+    async def inventory(self) -> list[Resource]:
+        """Every resource held, of every account and region."""
+
+
 @runtime_checkable
 class DataPlaneBackend(ServiceBackend, Protocol):
     """
@@ -118,6 +143,8 @@ class ModelService:
     provider: object
     model_name: str | None = None
     codec_factory: Callable[[str], Codec] = codec_for
+    stored: Store | None = None
+    """The service's state (its store), for the daemon's reset and state endpoints."""
     _log: Logger = attrs.field(factory=Logger, init=False)
     _methods: dict[str, ProviderMethod | None] = attrs.field(factory=dict, init=False)
     _codec: Codec | None = attrs.field(default=None, init=False)
@@ -137,6 +164,13 @@ class ModelService:
 
     def state(self) -> ServiceState:
         return RUNNING
+
+    async def reset(self) -> None:
+        if self.stored is not None:
+            self.stored.clear()
+
+    async def inventory(self) -> list[Resource]:
+        return [] if self.stored is None else self.stored.inventory()
 
     def _method(self, operation_name: str) -> ProviderMethod | None:
         try:

@@ -20,7 +20,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from awsemu.gateway.context import RequestContext
-from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.gateway.services import RUNNING, ModelService, Resource, ServiceState
 from awsemu.lambda_.executors import Executor
 from awsemu.lambda_.invocations import EventQueue
 from awsemu.lambda_.invoker import Environments
@@ -53,6 +53,14 @@ class LambdaService(Service):
 
     def state(self) -> ServiceState:
         return self._state
+
+    async def reset(self) -> None:
+        """Stop every execution environment, then forget every function and layer."""
+        await self.environments.shutdown()
+        self.environments.store.clear()
+
+    async def inventory(self) -> list[Resource]:
+        return self.environments.store.inventory()
 
     def summary(self) -> str:
         """For the start report: the executor chosen, or why none could be."""
