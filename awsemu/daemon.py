@@ -7,7 +7,7 @@ tells, once every service has settled, what runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import Any
 
@@ -28,6 +28,7 @@ from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import AccountForKey, no_known_keys
 from awsemu.gateway.server import MEMORY_BODY_LIMIT, gateway_factory
 from awsemu.gateway.services import ServiceBackend
+from awsemu.inithooks import InitHooks, init_dir
 from awsemu.services import SERVICE_FACTORIES
 from awsemu.shared import SharedObjects
 
@@ -180,13 +181,13 @@ class StartReport(Service):
         return d
 
 
-def make_root_service(config: Config, reactor: Any) -> MultiService:
+def make_root_service(config: Config, reactor: Any) -> Daemon:
     """
     The tree twistd runs. Services that own processes or containers are
     children, so they start before the port opens and stop after it closes
     (a MultiService stops its children in reverse order).
     """
-    root = MultiService()
+    root = Daemon()
     shared = SharedObjects(config, reactor)
     backends = {}
     for name in config.services:
@@ -205,5 +206,29 @@ def make_root_service(config: Config, reactor: Any) -> MultiService:
         gateway, reactor, None if config.data_dir is None else MEMORY_BODY_LIMIT
     )
     PortService(config.port, factory, reactor).setServiceParent(root)
-    StartReport(config, backends, reactor).setServiceParent(root)
+    report = StartReport(config, backends, reactor)
+    report.setServiceParent(root)
+    hooks_dir = init_dir(None if config.init_dir is None else config.init_dir.path)
+    if hooks_dir is not None:
+        from awsemu.lambda_ import endpoint_url
+
+        hooks = InitHooks(hooks_dir, reactor, endpoint_url(config), report.whenReady)
+        hooks.setServiceParent(root)
+        gateway.init_state = hooks.state
+        root.before_stop = hooks.shutdown
     return root
+
+
+class Daemon(MultiService):
+    """
+    The daemon's root service: its children, and ``before_stop`` (the init
+    hooks' ``shutdown.d``), run to its end before any child stops.
+    """
+
+    before_stop: Callable[[], Deferred[None]] | None = None
+
+    def stopService(self) -> Deferred[None]:
+        before = self.before_stop
+        if before is None:
+            return super().stopService()  # type: ignore[no-any-return]
+        return before().addBoth(lambda _: super(Daemon, self).stopService())

@@ -117,7 +117,7 @@ def makeService(options: Options) -> IService:
     from awsemu.logobserver import WithLogObserver, observer_for, twistd_log_file
 
     try:
-        root = make_root_service(options.config, reactor)
+        root: IService = make_root_service(options.config, reactor)
     except OSError as e:
         # Making the stores creates --data-dir's directories.
         raise SystemExit(f"awsemu: cannot start: {e} (check --data-dir)") from e

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, ClassVar
 
 import attrs
@@ -173,6 +173,8 @@ class Gateway:
     random: Random = os.urandom
     account_for_key: AccountForKey = no_known_keys
     settings: Mapping[str, object] = attrs.field(factory=dict)
+    init_state: Callable[[], object] | None = None
+    """The init hooks' state, for the health document, when there are hooks."""
     started: float = attrs.field(
         init=False, default=attrs.Factory(lambda self: self.clock.seconds(), takes_self=True)
     )
@@ -197,6 +199,8 @@ class Gateway:
         }
         if reasons:
             document["reasons"] = reasons
+        if self.init_state is not None:
+            document["init"] = self.init_state()
         request.setHeader(b"Content-Type", b"application/json")
         return json.dumps(document).encode()
 
