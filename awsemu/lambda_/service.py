@@ -49,6 +49,7 @@ class LambdaService(Service):
     name: str = "lambda"
     _state: ServiceState = ServiceState("starting")
     _executor: Executor | None = None
+    _images: str | None = None
     _log: Logger = attrs.field(factory=Logger)
 
     def state(self) -> ServiceState:
@@ -66,7 +67,8 @@ class LambdaService(Service):
         """For the start report: the executor chosen, or why none could be."""
         if self._executor is None:
             return self._state.reason or "no executor yet"
-        return f"executor {self._executor.name}"
+        images = "" if self._images is None else f", images here for: {self._images}"
+        return f"executor {self._executor.name}{images}"
 
     def startService(self) -> None:
         super().startService()
@@ -83,6 +85,9 @@ class LambdaService(Service):
             return
         self._executor = executor
         self.environments.use(executor)
+        runtimes_with_images = getattr(executor, "runtimes_with_images", None)
+        if runtimes_with_images is not None:
+            self._images = ", ".join(await runtimes_with_images()) or "none"
         self._state = RUNNING
 
     def stopService(self) -> Deferred[None]:

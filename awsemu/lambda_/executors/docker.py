@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -32,6 +33,16 @@ from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
 LABEL: Final = "awsemu"
 OWNER_LABEL: Final = "awsemu.owner"
 T = TypeVar("T")
+
+
+#: Seconds an image that could not be pulled is taken to be still unavailable.
+PULL_RETRY: Final = 30.0
+#: The runtimes the start line says have an image or not (besides --lambda-image's).
+KNOWN_RUNTIMES: Final = ("python3.10", "python3.11", "python3.12", "python3.13")
+
+
+class ImageUnavailable(Exception):
+    """A function's image is neither on the engine nor pullable; the message says what to do."""
 
 
 def default_image(runtime: str) -> str:
@@ -98,6 +109,7 @@ class DockerExecutor:
     name: str = "docker"
     log_settle: float = 0.05
     _log: Logger = attrs.field(factory=Logger)
+    _unavailable: dict[str, tuple[float, str]] = attrs.field(factory=dict)
 
     @property
     def runtime_interface(self) -> str:
@@ -123,8 +135,53 @@ class DockerExecutor:
                 variables[name] = variables[name].replace("127.0.0.1", "host.docker.internal")
         return variables
 
+    def _have_image(self, image: str) -> None:
+        """
+        Make sure the engine has ``image``, pulling it if need be (blocking).
+        An image that cannot be had raises ``ImageUnavailable`` saying what
+        to do; the failure is remembered for ``PULL_RETRY`` seconds, so the
+        retries SDKs make of a failed Invoke are answered at once rather
+        than by another pull that times out.
+        """
+        import docker.errors
+
+        failed = self._unavailable.get(image)
+        if failed is not None and time.monotonic() - failed[0] < PULL_RETRY:
+            raise ImageUnavailable(failed[1])
+        try:
+            self.client.images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            self.client.images.pull(image)
+        except docker.errors.APIError as e:
+            message = (
+                f"the image {image} is not on this Docker engine and cannot be pulled"
+                f" ({e.explanation or e}): pull or build it, or run another image with"
+                " --lambda-image RUNTIME=IMAGE"
+            )
+            self._unavailable[image] = (time.monotonic(), message)
+            raise ImageUnavailable(message) from e
+
+    def runtimes_with_images(self) -> Deferred[list[str]]:
+        """The runtimes whose image (``--lambda-image``'s or AWS's) the engine has."""
+
+        def present() -> list[str]:
+            found = []
+            for runtime in sorted({*KNOWN_RUNTIMES, *self.images}):
+                try:
+                    self.client.images.get(self.images.get(runtime) or default_image(runtime))
+                except Exception:  # Not found, or the engine did not answer: no image.
+                    continue
+                found.append(runtime)
+            return found
+
+        return self.blocking(present)
+
     def _run(self, spec: EnvironmentSpec) -> Any:
         """Create and start the container (blocking)."""
+        self._have_image(self.image(spec))
         volumes = {}
         if spec.code is not None:
             volumes[spec.code] = {"bind": "/var/task", "mode": "ro"}
