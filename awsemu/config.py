@@ -140,7 +140,7 @@ def _no_systemd_socket(description: str) -> str:
 
 def parse_data_dir(text: str) -> FilePath[str]:
     """
-    Accept a directory to keep state in.
+    Accept a directory to keep things in.
 
     Only something other than a directory in the way is rejected: a missing
     directory can still be created when the daemon starts.
@@ -150,6 +150,15 @@ def parse_data_dir(text: str) -> FilePath[str]:
     path = FilePath(text)
     if path.exists() and not path.isdir():
         raise ConfigError(f"{path.path!r} exists and is not a directory")
+    return path
+
+
+def parse_state_dir(text: str) -> FilePath[str]:
+    """
+    Accept a directory to keep state in: as L{parse_data_dir}, and one this
+    user can write to (or create), since the daemon writes there from its start.
+    """
+    path = parse_data_dir(text)
     existing = path
     while not existing.exists() and existing.parent() != existing:
         existing = existing.parent()
@@ -325,7 +334,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "data-dir",
-        parse_data_dir,
+        parse_state_dir,
         "Directory to keep state in; without one, nothing is written to disk.",
     ),
     Option("services", parse_services, "Comma-separated services to serve."),

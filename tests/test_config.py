@@ -21,6 +21,7 @@ from awsemu.config import (
     parse_port,
     parse_region,
     parse_services,
+    parse_state_dir,
 )
 
 README = FilePath(__file__).parent().sibling("README.rst")
@@ -211,7 +212,7 @@ class ParseDataDirTests(SynchronousTestCase):
         """A path that could only be made under a file is refused, naming that file."""
         path = FilePath(self.mktemp())
         path.setContent(b"")
-        e = self.assertRaises(ConfigError, parse_data_dir, path.child("state").path)
+        e = self.assertRaises(ConfigError, parse_state_dir, path.child("state").path)
         self.assertTrue(str(e).startswith(f"{path.path!r} is not a directory this user"), e)
 
     def test_unwritable(self) -> None:
@@ -219,8 +220,10 @@ class ParseDataDirTests(SynchronousTestCase):
         path = FilePath(self.mktemp())
         path.makedirs()
         self.patch(os, "access", lambda name, mode: name != path.path)
-        e = self.assertRaises(ConfigError, parse_data_dir, path.child("state").path)
+        e = self.assertRaises(ConfigError, parse_state_dir, path.child("state").path)
         self.assertIn(f"{path.path!r} is not a directory this user (", str(e))
+        # A cache directory is only read when what it holds is installed.
+        self.assertEqual(parse_data_dir(path.path), path)
         self.assertTrue(str(e).endswith("choose another directory or change its owner"))
 
 

