@@ -11,6 +11,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -194,3 +195,18 @@ class DynamoDBResetTests(SynchronousTestCase):
         )
         arn = dynamodb.describe_table(TableName="table")["Table"]["TableArn"]
         self.assertEqual(dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"], [])
+
+
+class PersistedResetTests(SynchronousTestCase):
+    def test_data_dir(self) -> None:
+        """Under ``--data-dir`` a reset empties the files too: a restart finds nothing."""
+        data = Path(self.mktemp()).resolve()
+        arguments = ("--services", "s3,logs,iam,apigateway,lambda", "--data-dir", str(data))
+        daemon = Daemon(self, *arguments, "--lambda-executor", "process")
+        populate(daemon)
+        api: Any = daemon.client("apigateway")
+        api.create_rest_api(name="api")
+        self.assertEqual(call(daemon, "/_awsemu/reset", "POST")[0], 200)
+        daemon.stop()
+        again = Daemon(self, *arguments, "--lambda-executor", "process")
+        self.assertEqual(call(again, "/_awsemu/state"), (200, {"accounts": {}}))
