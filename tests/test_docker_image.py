@@ -109,6 +109,15 @@ class ContainerTests(SynchronousTestCase):
     def test_services(self) -> None:
         """Every service runs, as a non-root user, with state in the volume."""
         self.assertEqual(set(self.health["services"].values()), {"running"}, self.health)
+        self.assertEqual(
+            self.health["details"],
+            {
+                "dynamodb": {
+                    "dynamodb_local": "/opt/awsemu-cache/dynamodb-local/DynamoDBLocal.jar"
+                },
+                "lambda": {"executor": "docker", "runtimes_with_images": ["python3.11"]},
+            },
+        )
         self.assertNotEqual(docker("exec", self.container, "id", "-u"), "0")
         config = json.loads(docker("inspect", "--format", "{{json .Config}}", self.container))
         self.assertIn("/var/lib/awsemu", config["Volumes"])

@@ -71,6 +71,14 @@ class InternalEndpointTests(SynchronousTestCase):
             self, "--services", "s3,logs,iam,sts,apigateway,lambda", "--lambda-executor", "process"
         )
 
+    def test_health_details(self) -> None:
+        """The health document says how Lambda runs functions (no images: local processes)."""
+        health = self.daemon.health()
+        self.assertEqual(
+            health["details"],
+            {"lambda": {"executor": "process", "runtimes_with_images": None}},
+        )
+
     def test_info(self) -> None:
         """Both info paths give the version, uptime, settings and each service's state."""
         for path in ("/_awsemu/info", "/_localstack/info"):

@@ -65,6 +65,11 @@ class DynamoDBService(Service):
             account_id, _, region = path.stem.partition("_")
             self.proxy.scopes.add((account_id, region))
 
+    def details(self) -> dict[str, object]:
+        """For the health document: the DynamoDB Local run, if one can run."""
+        command = None if self.supervisor is None else self.supervisor.command
+        return {"dynamodb_local": None if command is None else str(command.dynamodb_local.jar)}
+
     def summary(self) -> str:
         """For the start report: the DynamoDB Local run, or why none runs."""
         if self.supervisor is None:

@@ -187,11 +187,15 @@ class Gateway:
         """Each enabled service's state, in the document LocalStack's tools wait on."""
         services: dict[str, str] = {}
         reasons: dict[str, str] = {}
+        details: dict[str, object] = {}
         for name, backend in sorted(self.backends.items()):
             state = backend.state()
             services[name] = state.status
             if state.reason is not None:
                 reasons[name] = state.reason
+            found = getattr(backend, "details", None)
+            if found is not None:
+                details[name] = found()
         document: dict[str, Any] = {
             "services": services,
             "edition": "awsemu",
@@ -199,6 +203,8 @@ class Gateway:
         }
         if reasons:
             document["reasons"] = reasons
+        if details:
+            document["details"] = details
         if self.init_state is not None:
             document["init"] = self.init_state()
         request.setHeader(b"Content-Type", b"application/json")

@@ -49,7 +49,8 @@ class LambdaService(Service):
     name: str = "lambda"
     _state: ServiceState = ServiceState("starting")
     _executor: Executor | None = None
-    _images: str | None = None
+    _runtimes_with_images: list[str] | None = None
+    """Which runtimes' images the Docker engine has (None: not Docker)."""
     _log: Logger = attrs.field(factory=Logger)
 
     def state(self) -> ServiceState:
@@ -63,11 +64,19 @@ class LambdaService(Service):
     async def inventory(self) -> list[Resource]:
         return self.environments.store.inventory()
 
+    def details(self) -> dict[str, object]:
+        """For the health document: the executor, and the runtimes whose image is here."""
+        return {
+            "executor": None if self._executor is None else self._executor.name,
+            "runtimes_with_images": self._runtimes_with_images,
+        }
+
     def summary(self) -> str:
         """For the start report: the executor chosen, or why none could be."""
         if self._executor is None:
             return self._state.reason or "no executor yet"
-        images = "" if self._images is None else f", images here for: {self._images}"
+        found = self._runtimes_with_images
+        images = "" if found is None else f", images here for: {', '.join(found) or 'none'}"
         return f"executor {self._executor.name}{images}"
 
     def startService(self) -> None:
@@ -87,7 +96,7 @@ class LambdaService(Service):
         self.environments.use(executor)
         runtimes_with_images = getattr(executor, "runtimes_with_images", None)
         if runtimes_with_images is not None:
-            self._images = ", ".join(await runtimes_with_images()) or "none"
+            self._runtimes_with_images = await runtimes_with_images()
         self._state = RUNNING
 
     def stopService(self) -> Deferred[None]:
