@@ -17,6 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu import __version__
 from tests.daemon import ROOT, Daemon, free_port, run_twistd
+from tests.dynamodb_support import require_dynamodb_local
 
 
 @contextmanager
@@ -150,8 +151,7 @@ class DaemonTests(SynchronousTestCase):
     def test_start_report(self) -> None:
         """
         Once every service has settled, one line says what runs; no pid
-        file is left in the working directory, and no factory logs each
-        connection it makes.
+        file is left in the working directory.
         """
         daemon = Daemon(self, "--services", "s3,sts")
         boto = daemon.client("s3")
@@ -164,8 +164,18 @@ class DaemonTests(SynchronousTestCase):
             rf" tcp:{daemon.port}:interface=127\.0\.0\.1, state in memory only"
             r" \(--data-dir keeps it\); services: s3, sts$",
         )
-        self.assertNotIn("Starting factory", daemon.output)
         self.assertFalse((ROOT / "twistd.pid").exists())
+
+    def test_no_factory_lines(self) -> None:
+        """The connections to DynamoDB Local are not logged one by one."""
+        require_dynamodb_local()
+        daemon = Daemon(self, "--services", "dynamodb")
+        dynamodb: Any = daemon.client("dynamodb")
+        for _ in range(3):
+            dynamodb.list_tables()
+        daemon.stop()
+        self.assertIn("dynamodb ListTables - 200", daemon.output)
+        self.assertNotIn("factory", daemon.output)
 
     def test_port_in_use(self) -> None:
         """A port in use is one line naming the fix and a non-zero exit, no traceback."""
