@@ -57,27 +57,13 @@ if [[ -n $previous && -z $rebuild ]]; then
     echo "lambda-image: $IMAGE was built by another version of $0: rebuilding it"
 fi
 
-# The mirror apt already uses for $SUITE: on machines that may reach only
-# one mirror (or a proxy of one), it is the one known to answer.
-debian_mirror() {
-    if [[ -n ${AWSEMU_DEBIAN_MIRROR:-} ]]; then
-        echo "$AWSEMU_DEBIAN_MIRROR"
-        return
-    fi
-    local mirror
-    # shellcheck disable=SC2016 # $(FIELD) is apt's own syntax, not the shell's.
-    mirror=$(apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 'Identifier: Packages' 2>/dev/null |
-        awk -v suite="$SUITE" '$1 == suite { print $2; exit }')
-    echo "${mirror:-http://deb.debian.org/debian/}"
-}
-
 ensure_packages debootstrap debootstrap
 
 started=$SECONDS
 work=$(mktemp -d /tmp/awsemu-lambda-image.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
-mirror=$(debian_mirror)
+mirror=$(debian_mirror "$SUITE")
 
 echo "lambda-image: debootstrap $SUITE from $mirror"
 debootstrap --variant=minbase --include=python3 "$SUITE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {

@@ -41,7 +41,7 @@ def run_twistd(
     """
     logging = [] if log_file is None else [f"--logfile={log_file}"]
     return subprocess.Popen(
-        [*TWISTD, "-n", "--pidfile=", *logging, "awsemu", *arguments],
+        [*TWISTD, "-n", *logging, "awsemu", *arguments],
         cwd=ROOT,
         env={**os.environ, **(environment or {})},
         stdout=subprocess.PIPE,

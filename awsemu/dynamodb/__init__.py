@@ -23,7 +23,7 @@ from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
 from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervised, Supervisor, Unavailable
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
-from awsemu.gateway.services import ServiceState
+from awsemu.gateway.services import Resource, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.shared import SharedObjects
@@ -44,6 +44,37 @@ class DynamoDBService(Service):
 
     def state(self) -> ServiceState:
         return self.proxy.state()
+
+    async def reset(self) -> None:
+        self._known_databases()
+        await self.proxy.reset()
+
+    async def inventory(self) -> list[Resource]:
+        self._known_databases()
+        return await self.proxy.inventory()
+
+    def _known_databases(self) -> None:
+        """
+        Add the databases DynamoDB Local keeps under ``--data-dir``
+        (``<account>_<region>.db``) to those requests reached since start.
+        """
+        command = None if self.supervisor is None else self.supervisor.command
+        if command is None or command.db_path is None or not command.db_path.is_dir():
+            return
+        for path in command.db_path.glob("*_*.db"):
+            account_id, _, region = path.stem.partition("_")
+            self.proxy.scopes.add((account_id, region))
+
+    def details(self) -> dict[str, object]:
+        """For the health document: the DynamoDB Local run, if one can run."""
+        command = None if self.supervisor is None else self.supervisor.command
+        return {"dynamodb_local": None if command is None else str(command.dynamodb_local.jar)}
+
+    def summary(self) -> str:
+        """For the start report: the DynamoDB Local run, or why none runs."""
+        if self.supervisor is None:
+            return self.state().reason or "DynamoDB Local cannot run"
+        return f"DynamoDB Local {self.supervisor.command.dynamodb_local.jar}"
 
     async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
         return await self.proxy.handle(context, request)

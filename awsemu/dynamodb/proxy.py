@@ -95,6 +95,8 @@ RESTORABLE_LAG: Final = 300.0
 """Seconds the latest restorable time trails the present, as AWS's typically does."""
 
 _NOT_FOUND: Final = b"#ResourceNotFoundException"
+#: A request's table, for the log line (names and ARNs have no quote or backslash).
+_TABLE_NAME: Final = re.compile(rb'"TableName"\s*:\s*"([^"\\]+)"')
 
 _NOT_FORWARDED: Final = frozenset(
     {
@@ -393,6 +395,8 @@ class DynamoDBProxy:
     clock: IReactorTime
     tables: TableStore = attrs.field(factory=TableStore)
     ready_timeout: float = READY_TIMEOUT
+    scopes: set[tuple[str, str]] = attrs.field(factory=set, init=False)
+    """Each (account, region) whose database a request reached: what a reset empties."""
     _log: Logger = attrs.field(factory=Logger, init=False)
 
     def state(self) -> ServiceState:
@@ -413,6 +417,9 @@ class DynamoDBProxy:
                 document = _document(request.read_body())
                 return await self._continuous_backups(context, target, document)
             body = request.read_body()
+            named = _TABLE_NAME.search(body)
+            if named is not None:
+                context.resource = named.group(1).decode()
             if target == _CREATE_TABLE:
                 return await self._create_table(context, request, body)
             response = await self._forward(context, request, body)
@@ -441,6 +448,7 @@ class DynamoDBProxy:
             if name.lower() not in _NOT_FORWARDED and _forwardable(name, value)
         ]
         headers.append((b"Authorization", local_authorization(context.account_id, context.region)))
+        self.scopes.add((context.account_id, context.region))
         body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)
         try:
             response = await self.client.request(
@@ -562,6 +570,53 @@ class DynamoDBProxy:
         if _NOT_FOUND in cast(bytes, described.body):
             raise missing
         return described
+
+    async def reset(self) -> None:
+        """Delete every table of every database requests reached, and what is kept of them."""
+        for account_id, region in sorted(self.scopes):
+            for name in await self._table_names(account_id, region):
+                await self._local_call(account_id, region, "DeleteTable", {"TableName": name})
+        self.tables.tables.clear()
+        self.tables.save()
+
+    async def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every table of every database requests reached."""
+        return [
+            (account_id, region, "tables", name)
+            for account_id, region in sorted(self.scopes)
+            for name in await self._table_names(account_id, region)
+        ]
+
+    async def _table_names(self, account_id: str, region: str) -> list[str]:
+        """Every table of ``account_id`` in ``region``, following ListTables' pages."""
+        names: list[str] = []
+        document: dict[str, Any] = {}
+        while True:
+            page = await self._local_call(account_id, region, "ListTables", document)
+            names += page.get("TableNames", [])
+            last = page.get("LastEvaluatedTableName")
+            if last is None:
+                return names
+            document = {"ExclusiveStartTableName": last}
+
+    async def _local_call(
+        self, account_id: str, region: str, operation: str, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """DynamoDB Local's answer to one of the daemon's own calls in that database."""
+        port = await self._ready()
+        headers = [
+            (b"X-Amz-Target", f"DynamoDB_20120810.{operation}".encode()),
+            (b"Content-Type", JSON_CONTENT_TYPE.encode()),
+            (b"Authorization", local_authorization(account_id, region)),
+        ]
+        response = await self.client.request(
+            port, b"POST", b"/", headers, json.dumps(document).encode()
+        )
+        answer: dict[str, Any] = json.loads(response.body)
+        if response.status != 200:
+            refused = f"DynamoDB Local refused {operation}: {answer}"
+            raise _error("InternalServerError", refused, 500)
+        return answer
 
     async def _ready(self) -> int:
         """The port of DynamoDB Local, once it answers, within ``ready_timeout``."""

@@ -223,6 +223,26 @@ class FunctionStore:
                 for layer in versions:
                     yield layer["_package"]
 
+    def clear(self) -> None:
+        """Forget every function and layer, with their code."""
+        self.functions.clear()
+        self.layers.clear()
+        self.save()
+
+    def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every function and layer."""
+        found = [
+            (account, region, "functions", name)
+            for (account, region), functions in self.functions.items()
+            for name in functions
+        ]
+        found += [
+            (account, region, "layers", name)
+            for (account, region), layers in self.layers.items()
+            for name in layers
+        ]
+        return found
+
     def in_scope(self, scope: Scope) -> dict[str, Function]:
         return self.functions.setdefault(scope, {})
 

@@ -21,7 +21,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from awsemu.gateway.context import RequestContext
-from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.gateway.services import RUNNING, ModelService, Resource, ServiceState
 from awsemu.lambda_.code import CODE_PATH
 from awsemu.lambda_.executors import Executor
 from awsemu.lambda_.invocations import EventQueue
@@ -53,10 +53,35 @@ class LambdaService(Service):
     name: str = "lambda"
     _state: ServiceState = ServiceState("starting")
     _executor: Executor | None = None
+    _runtimes_with_images: list[str] | None = None
+    """Which runtimes' images the Docker engine has (None: not Docker)."""
     _log: Logger = attrs.field(factory=Logger)
 
     def state(self) -> ServiceState:
         return self._state
+
+    async def reset(self) -> None:
+        """Stop every execution environment, then forget every function and layer."""
+        await self.environments.shutdown()
+        self.environments.store.clear()
+
+    async def inventory(self) -> list[Resource]:
+        return self.environments.store.inventory()
+
+    def details(self) -> dict[str, object]:
+        """For the health document: the executor, and the runtimes whose image is here."""
+        return {
+            "executor": None if self._executor is None else self._executor.name,
+            "runtimes_with_images": self._runtimes_with_images,
+        }
+
+    def summary(self) -> str:
+        """For the start report: the executor chosen, or why none could be."""
+        if self._executor is None:
+            return self._state.reason or "no executor yet"
+        found = self._runtimes_with_images
+        images = "" if found is None else f", images here for: {', '.join(found) or 'none'}"
+        return f"executor {self._executor.name}{images}"
 
     def startService(self) -> None:
         super().startService()
@@ -74,6 +99,9 @@ class LambdaService(Service):
         self._executor = executor
         self.environments.use(executor)
         self.poller.startService()
+        runtimes_with_images = getattr(executor, "runtimes_with_images", None)
+        if runtimes_with_images is not None:
+            self._runtimes_with_images = await runtimes_with_images()
         self._state = RUNNING
 
     def stopService(self) -> Deferred[None]:
