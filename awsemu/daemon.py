@@ -95,6 +95,8 @@ def settings(config: Config) -> dict[str, object]:
             value = value.path
         elif isinstance(value, tuple):
             value = ["=".join(v) if isinstance(v, tuple) else v for v in value]
+        elif not isinstance(value, str | int | float | bool | None):
+            value = str(value)  # --lambda-user's range, as it is written
         shown[option.name] = value
     return shown
 

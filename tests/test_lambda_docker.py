@@ -41,6 +41,10 @@ class Immediately:
 class FakeContainer:
     attrs: dict[str, Any] = attrs.field(factory=dict)
     removed: bool = False
+    started: bool = False
+
+    def start(self) -> None:
+        self.started = True
 
     def reload(self) -> None:
         self.attrs = {"NetworkSettings": {"Networks": {"bridge": {"IPAddress": "172.17.0.5"}}}}
@@ -59,14 +63,22 @@ class FakeContainer:
 class FakeContainers:
     runs: list[dict[str, Any]] = attrs.field(factory=list)
 
-    def run(self, image: str, command: Any, **options: Any) -> FakeContainer:
+    def create(self, image: str, command: Any, **options: Any) -> FakeContainer:
         self.runs.append(options)
         return FakeContainer()
+
+
+class FakeImages:
+    """An engine that has every image."""
+
+    def get(self, image: str) -> object:
+        return object()
 
 
 @attrs.define
 class FakeClient:
     containers: FakeContainers = attrs.field(factory=FakeContainers)
+    images: FakeImages = attrs.field(factory=FakeImages)
 
 
 SPEC = EnvironmentSpec(
@@ -90,7 +102,7 @@ class DockerIdentityTests(SynchronousTestCase):
     def start(self, **options: Any) -> tuple[DockerExecutor, Handle]:
         now: Any = Immediately()
         executor = DockerExecutor(
-            now, now, now, self.client, {}, chance=random.Random(1), **options
+            now, now, now, self.client, {}, chance=random.Random(1), copy_code=False, **options
         )
         handle = self.successResultOf(executor.start(SPEC, lambda data: None))
         return executor, handle
