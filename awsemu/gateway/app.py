@@ -25,6 +25,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 
 from awsemu import __version__
 from awsemu.auth.verify import Authenticate, accept_all
+from awsemu.dashboard.recent import RecentRequests
 from awsemu.gateway.context import (
     DEFAULT_ACCOUNT_ID,
     AccountForKey,
@@ -159,6 +160,9 @@ class Gateway:
     account_for_key: AccountForKey = no_known_keys
     authenticate: Authenticate = accept_all
     unsigned_s3_account: str = DEFAULT_ACCOUNT_ID
+    recent: RecentRequests = attrs.field(factory=RecentRequests)
+    """The last requests answered, which the dashboard shows."""
+    _dashboard: IResource | None = attrs.field(default=None, init=False)
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -182,6 +186,15 @@ class Gateway:
             document["reasons"] = reasons
         request.setHeader(b"Content-Type", b"application/json")
         return json.dumps(document).encode()
+
+    @app.route("/_awsemu/", branch=True)
+    def dashboard(self, request: IRequest) -> IResource:
+        """The dashboard (``awsemu.dashboard``), imported on its first page."""
+        if self._dashboard is None:
+            from awsemu.dashboard import dashboard_resource
+
+            self._dashboard = dashboard_resource(self)
+        return self._dashboard
 
     def resource(self) -> IResource:
         """The resource to serve on the port."""
@@ -225,6 +238,7 @@ class Gateway:
                 protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
                 response = backend.error_response(context, incoming, internal_failure(protocol))
         elapsed = (self.clock.seconds() - context.started) * 1000
+        self.recent.add(context, incoming.path, response.status, elapsed)
         operation = context.operation or "-"
         # The line is formatted here, once: twisted.logger's format strings
         # cost more than the rest of a small request. The fields stay in the
