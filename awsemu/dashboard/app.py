@@ -23,7 +23,7 @@ from awsemu.dashboard.compute import ComputePages
 from awsemu.dashboard.reading import Scope, Services
 from awsemu.dashboard.recent import RecentRequests
 from awsemu.dashboard.storage import StoragePages
-from awsemu.dashboard.web import app, arg, cookie, guarded
+from awsemu.dashboard.web import app, arg, cookie, guarded, read_form
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID
 from awsemu.gateway.services import ServiceBackend
 
@@ -96,6 +96,7 @@ class Dashboard(StoragePages, ComputePages):
     def login(self, request: IRequest) -> bytes:
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         message: object = ""
+        read_form(request)
         if request.method == b"POST":
             session = self.access.sign_in(
                 arg(request, "access_key_id").strip(),

@@ -257,7 +257,11 @@ class ComputePages:
             {"logGroupName": name, "orderBy": "LastEventTime", "descending": True, "limit": _PAGE},
         )
         rows = [
-            (s["logStreamName"], s.get("lastEventTimestamp", ""), s.get("storedBytes", 0))
+            (
+                s["logStreamName"],
+                html.when(s.get("lastEventTimestamp"), millis=True),
+                s.get("storedBytes", 0),
+            )
             for s in streams["logStreams"]
         ]
         source = html.text(html.url("logs/tail.json", name=name))
@@ -318,7 +322,7 @@ class ComputePages:
                 scope, "iam", "list_access_keys", {"UserName": user["UserName"]}
             )
             keys.extend(
-                (k["UserName"], k["AccessKeyId"], k["Status"], k["CreateDate"])
+                (k["UserName"], k["AccessKeyId"], k["Status"], html.when(k["CreateDate"]))
                 for k in listed["AccessKeyMetadata"]
             )
         return self.render(
@@ -331,7 +335,10 @@ class ComputePages:
                         "Roles",
                         html.table(
                             ("Role", "ARN", "Created"),
-                            [(r["RoleName"], r["Arn"], r["CreateDate"]) for r in roles["Roles"]],
+                            [
+                                (r["RoleName"], r["Arn"], html.when(r["CreateDate"]))
+                                for r in roles["Roles"]
+                            ],
                             id="roles",
                         ),
                     ),
@@ -339,7 +346,10 @@ class ComputePages:
                         "Users",
                         html.table(
                             ("User", "ARN", "Created"),
-                            [(u["UserName"], u["Arn"], u["CreateDate"]) for u in users["Users"]],
+                            [
+                                (u["UserName"], u["Arn"], html.when(u["CreateDate"]))
+                                for u in users["Users"]
+                            ],
                             id="users",
                         ),
                     ),
@@ -366,27 +376,22 @@ async def _invoke(pages: Pages, scope: Scope, name: str, payload: str) -> html.M
     body = output.get("Payload", b"")
     body = body if isinstance(body, bytes) else body.read()
     logs = base64.b64decode(output.get("LogResult", "")).decode("utf-8", "replace")
-    return (
-        html.Markup('<div id="result">')
-        + html.join(
-            [
-                html.definitions(
-                    {
-                        "Status": output.get("StatusCode", ""),
-                        "Function error": output.get("FunctionError", "none"),
-                        "Duration": f"{elapsed:.1f} ms",
-                    }
-                ),
-                html.Markup("<h3>Result</h3>"),
-                html.Markup(
-                    f'<pre id="payload">{html.text(body.decode("utf-8", "replace"))}</pre>'
-                ),
-                html.Markup("<h3>Log tail</h3>"),
-                html.Markup(f'<pre id="log">{html.text(logs)}</pre>'),
-            ]
-        )
-        + html.Markup("</div>")
+    shown = html.join(
+        [
+            html.definitions(
+                {
+                    "Status": output.get("StatusCode", ""),
+                    "Function error": output.get("FunctionError", "none"),
+                    "Duration": f"{elapsed:.1f} ms",
+                }
+            ),
+            html.Markup("<h3>Result</h3>"),
+            html.Markup(f'<pre id="payload">{html.text(body.decode("utf-8", "replace"))}</pre>'),
+            html.Markup("<h3>Log tail</h3>"),
+            html.Markup(f'<pre id="log">{html.text(logs)}</pre>'),
+        ]
     )
+    return html.Markup(f'<div id="result">{shown}</div>')
 
 
 async def _recent_invocations(pages: Pages, scope: Scope, name: str) -> list[tuple[object, ...]]:

@@ -7,6 +7,7 @@ adds the live parts (the request table, a log tail).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Final
@@ -27,7 +28,16 @@ ROOT: Final = "/_awsemu/"
 
 
 class Markup(str):
-    """HTML already made safe: ``text`` leaves it as it is."""
+    """
+    HTML already made safe: ``text`` leaves it as it is. Adding anything
+    but markup to it is a mistake (plain ``str`` would lose the mark, and
+    escaping the other text would be a guess), so it raises TypeError.
+    """
+
+    def __add__(self, other: str) -> Markup:
+        if not isinstance(other, Markup):
+            return NotImplemented
+        return Markup(str.__add__(self, other))
 
 
 def text(value: object) -> Markup:
@@ -35,6 +45,14 @@ def text(value: object) -> Markup:
     if isinstance(value, Markup):
         return value
     return Markup(escape("" if value is None else str(value)))
+
+
+def when(value: object, *, millis: bool = False) -> str:
+    """A timestamp as the providers give it (epoch seconds, or ms), as UTC text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    seconds = value / 1000 if millis else value
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
 
 def join(parts: Iterable[object]) -> Markup:

@@ -41,7 +41,10 @@ class StoragePages:
             params["ContinuationToken"] = arg(request, "token")
         listed = await self.services.call(scope, "s3", "list_buckets", params)
         rows = [
-            (html.link(html.url(f"s3/{bucket['Name']}"), bucket["Name"]), bucket["CreationDate"])
+            (
+                html.link(html.url(f"s3/{bucket['Name']}"), bucket["Name"]),
+                html.when(bucket["CreationDate"]),
+            )
             for bucket in listed.get("Buckets", [])
         ]
         more = listed.get("ContinuationToken")
@@ -87,17 +90,16 @@ class StoragePages:
                 html.link(html.url(f"{here}/object", key=item["Key"]), item["Key"][len(prefix) :]),
                 item["Size"],
                 item["ETag"],
-                item["LastModified"],
+                html.when(item["LastModified"]),
             )
             for item in listed.get("Contents", [])
         )
         more = listed.get("NextContinuationToken")
         upload = _form(
             html.url(f"{here}/upload"),
-            html.hidden("prefix", prefix)
-            + '<input type="file" name="file" required>'
-            + f'<input name="key" placeholder="key (default: {html.text(prefix)}file name)">'
-            + "<button>Upload</button>",
+            f'{html.hidden("prefix", prefix)}<input type="file" name="file" required>'
+            f'<input name="key" placeholder="key (default: {html.text(prefix)}file name)">'
+            "<button>Upload</button>",
             multipart=True,
             css="upload",
         )
@@ -131,16 +133,17 @@ class StoragePages:
         )
         facts = {
             name: head[name]
-            for name in ("ContentLength", "ContentType", "ETag", "LastModified", "VersionId")
+            for name in ("ContentLength", "ContentType", "ETag", "VersionId")
             if name in head
         }
+        facts["LastModified"] = html.when(head.get("LastModified"))
         here = f"s3/{bucket}"
         actions = html.join(
             [
                 html.link(html.url(f"{here}/download", key=key), "Download", id="download"),
                 _form(
                     html.url(f"{here}/delete"),
-                    str(html.hidden("key", key)) + "<button>Delete</button>",
+                    f"{html.hidden('key', key)}<button>Delete</button>",
                     css="inline",
                 ),
             ]
@@ -150,7 +153,7 @@ class StoragePages:
                 v["VersionId"],
                 v["ETag"],
                 v["Size"],
-                v["LastModified"],
+                html.when(v["LastModified"]),
                 "yes" if v["IsLatest"] else "",
             )
             for v in versions.get("Versions", [])
@@ -201,7 +204,7 @@ class StoragePages:
     @guarded
     async def s3_upload(self: Pages, request: IRequest, bucket: str) -> bytes:
         prefix = arg(request, "prefix")
-        key = arg(request, "key") or prefix + "upload"
+        key = arg(request, "key") or prefix + arg(request, "filename", "upload")
         await self.services.call(
             self.scope(request),
             "s3",

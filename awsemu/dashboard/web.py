@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Protocol
+from urllib.parse import parse_qs
 
 from klein import Klein
+from multipart import MultipartParser, parse_options_header
 from twisted.web.iweb import IRequest
 
 from awsemu.dashboard import html
@@ -53,6 +55,30 @@ def arg_bytes(request: IRequest, name: str) -> bytes:
     return bytes(values[0]) if values else b""
 
 
+def read_form(request: IRequest) -> None:
+    """
+    Add a POSTed form's fields to ``request.args``: the gateway's site
+    leaves bodies unparsed (see ``GatewaySite``). A file field's name is
+    also given as the field ``filename``.
+    """
+    if request.method != b"POST":
+        return
+    kind = (request.getHeader(b"content-type") or b"").decode("latin-1")
+    body = request.content
+    args = request.args if request.args is not None else {}
+    body.seek(0)
+    if kind.startswith("application/x-www-form-urlencoded"):
+        for name, values in parse_qs(body.read(), keep_blank_values=True).items():
+            args.setdefault(name, []).extend(values)
+    elif kind.startswith("multipart/form-data"):
+        _, options = parse_options_header(kind)
+        for part in MultipartParser(body, options.get("boundary", "")):
+            args.setdefault(part.name.encode(), []).append(part.raw)
+            if part.filename:
+                args.setdefault(b"filename", []).append(part.filename.encode())
+    request.args = args
+
+
 def cookie(request: IRequest, name: bytes) -> str | None:
     value = request.getCookie(name)
     return None if value is None else value.decode("ascii", "replace")
@@ -76,6 +102,7 @@ def guarded(handler: Handler) -> Handler:
             return b""
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         try:
+            read_form(request)
             return await handler(self, request, *args, **kwargs)
         except ServiceError as failure:
             request.setResponseCode(failure.status)
