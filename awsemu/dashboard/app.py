@@ -23,7 +23,7 @@ from awsemu.dashboard.compute import ComputePages
 from awsemu.dashboard.reading import Scope, Services
 from awsemu.dashboard.recent import RecentRequests
 from awsemu.dashboard.storage import StoragePages
-from awsemu.dashboard.web import app, arg, cookie, guarded, read_form
+from awsemu.dashboard.web import app, arg, cookie, guarded, read_form, set_cookie
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID
 from awsemu.gateway.services import ServiceBackend
 
@@ -104,10 +104,10 @@ class Dashboard(StoragePages, ComputePages):
                 arg(request, "session_token").strip() or None,
             )
             if session is not None:
-                request.addCookie(
+                set_cookie(
+                    request,
                     COOKIE,
                     session.encode(),
-                    path=html.ROOT.encode(),
                     httpOnly=True,
                     sameSite="strict",
                 )
@@ -136,7 +136,7 @@ class Dashboard(StoragePages, ComputePages):
     @app.route("/logout", methods=["POST"])
     def logout(self, request: IRequest) -> bytes:
         self.access.sign_out(cookie(request, COOKIE))
-        request.addCookie(COOKIE, b"", path=html.ROOT.encode(), max_age="0")
+        set_cookie(request, COOKIE, b"", max_age="0")
         request.redirect(html.url("login").encode())
         return b""
 
@@ -144,7 +144,7 @@ class Dashboard(StoragePages, ComputePages):
     @guarded
     async def choose_scope(self, request: IRequest) -> bytes:
         chosen = arg(request, "scope")
-        request.addCookie(SCOPE_COOKIE, chosen.encode(), path=html.ROOT.encode(), sameSite="lax")
+        set_cookie(request, SCOPE_COOKIE, chosen.encode(), sameSite="lax")
         back = arg(request, "back")
         request.redirect((back if back.startswith(html.ROOT) else html.ROOT).encode())
         return b""

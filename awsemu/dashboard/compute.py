@@ -316,7 +316,7 @@ class ComputePages:
         scope = self.scope(request)
         roles = await self.services.call(scope, "iam", "list_roles", {"MaxItems": 100})
         users = await self.services.call(scope, "iam", "list_users", {"MaxItems": 100})
-        keys = []
+        keys: list[tuple[object, ...]] = []
         for user in users["Users"]:
             listed = await self.services.call(
                 scope, "iam", "list_access_keys", {"UserName": user["UserName"]}

@@ -67,7 +67,8 @@ class Services:
         backend = self.backends.get(service)
         if backend is None:
             raise NotServed(service)
-        return getattr(backend, "model", backend).provider
+        model: Any = getattr(backend, "model", backend)
+        return model.provider
 
     async def call(self, scope: Scope, service: str, operation: str, params: Document) -> Any:
         """``operation`` (a provider method's name, ``list_buckets``) of ``service``."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 from urllib.parse import parse_qs
 
 from klein import Klein
 from multipart import MultipartParser, parse_options_header
+from twisted.web import http
 from twisted.web.iweb import IRequest
 
 from awsemu.dashboard import html
@@ -77,6 +78,11 @@ def read_form(request: IRequest) -> None:
             if part.filename:
                 args.setdefault(b"filename", []).append(part.filename.encode())
     request.args = args
+
+
+def set_cookie(request: IRequest, name: bytes, value: bytes, **options: Any) -> None:
+    """Set a cookie for the dashboard's pages only (``IRequest`` lacks the attributes' names)."""
+    cast(http.Request, request).addCookie(name, value, path=html.ROOT.encode(), **options)
 
 
 def cookie(request: IRequest, name: bytes) -> str | None:
