@@ -104,9 +104,12 @@ try {
   found.apis = await page.textContent("#apis");
   await visit("apigateway/" + cases.api, "apigateway-api");
   found.stages = await page.textContent("#stages");
+  found.resources = await page.textContent("#resources");
   const invokeUrl = await page.getAttribute("#stages a", "href");
   const answer = await page.request.get(invokeUrl);
   found.stage_answer = answer.status();
+  await visit("apigateway/" + cases.api, "apigateway-api");
+  found.stage_requests = await page.textContent("#stage-requests");
 
   await visit("iam", "iam");
   found.iam = await page.textContent("main");

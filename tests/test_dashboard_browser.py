@@ -47,6 +47,7 @@ class BrowserTests(SynchronousTestCase):
             "upload_text": f"uploaded from the browser {suffix}",
             "tail_marker": f"tail-{suffix}",
             "live_marker": f"live-{suffix}",
+            "suffix": suffix,
         }
         s3 = self.client("s3")
         s3.create_bucket(Bucket=case["bucket"])
@@ -123,6 +124,10 @@ class BrowserTests(SynchronousTestCase):
         self.assertIn(f"hello from {case['tail_marker']}", found["tail"])
         self.assertIn(f"/restapis/{case['api']}/dev/_user_request_/", found["stages"])
         self.assertEqual(found["stage_answer"], 200)
+        self.assertIn(f"api-{case['suffix']}", found["apis"])
+        self.assertIn("/GET", found["resources"])
+        self.assertIn(f"/restapis/{case['api']}/dev/_user_request_/", found["stage_requests"])
+        self.assertNotIn("/deployments", found["stage_requests"])
         self.assertIn(case["user"], found["iam"])
         self.assertIn(case["key_id"], found["iam"])
         for page, text in found["html"].items():

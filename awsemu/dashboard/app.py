@@ -233,7 +233,7 @@ class Dashboard(StoragePages, ComputePages):
             counts.append(("Log groups", _at_least(groups["logGroups"], groups, "nextToken")))
         if served("apigateway"):
             apis = await self.services.call(scope, "apigateway", "get_rest_apis", {"limit": 100})
-            counts.append(("REST APIs", _at_least(apis.get("item", []), apis, "position")))
+            counts.append(("REST APIs", _at_least(apis.get("items", []), apis, "position")))
         if served("iam"):
             roles = await self.services.call(scope, "iam", "list_roles", {"MaxItems": 100})
             users = await self.services.call(scope, "iam", "list_users", {"MaxItems": 100})

@@ -155,7 +155,7 @@ class ComputePages:
                 api["id"],
                 api.get("description", ""),
             )
-            for api in listed.get("item", [])
+            for api in listed.get("items", [])
         ]
         return self.render(
             request,
@@ -177,7 +177,7 @@ class ComputePages:
         host = (request.getHeader(b"host") or b"localhost:4566").decode("ascii", "replace")
         tree = [
             (resource["path"], " ".join(sorted(resource.get("resourceMethods", {}))))
-            for resource in sorted(resources.get("item", []), key=lambda r: r["path"])
+            for resource in sorted(resources.get("items", []), key=lambda r: r["path"])
         ]
         stage_rows = []
         for stage in stages.get("item", []):
@@ -189,7 +189,7 @@ class ComputePages:
         calls = [
             (c.request_id, c.path, c.status, round(c.elapsed_ms, 1))
             for c in self.recent.newest(200)
-            if c.path.startswith(prefix)
+            if c.path.startswith(prefix) and "/_user_request_" in c.path
         ]
         return self.render(
             request,
@@ -206,7 +206,9 @@ class ComputePages:
                     ),
                     html.section(
                         "Recent requests to its stages",
-                        html.table(("Request id", "Path", "Status", "ms"), calls),
+                        html.table(
+                            ("Request id", "Path", "Status", "ms"), calls, id="stage-requests"
+                        ),
                     ),
                 ]
             ),
