@@ -74,6 +74,7 @@ try {
   found.invoke_payload = await page.textContent("#payload");
   found.invoke_log = await page.textContent("#log");
   found.invocations = await page.textContent("#invocations");
+  found.function_facts = await page.textContent("main dl");
 
   // Tail the function's group in one tab while another invokes it.
   await visit("logs", "logs-groups");

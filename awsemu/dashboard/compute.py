@@ -99,6 +99,7 @@ class ComputePages:
         }
         shown["Environment"] = json.dumps(configuration.get("Environment", {}).get("Variables", {}))
         shown["Function URL"] = function_url
+        shown.update(await _environments(self, scope, name))
         form = html.Markup(
             f'<form method="post" class="invoke"><textarea name="payload" rows="4" cols="60">'
             f"{html.text(payload)}</textarea><button>Invoke</button></form>"
@@ -394,6 +395,17 @@ async def _invoke(pages: Pages, scope: Scope, name: str, payload: str) -> html.M
         ]
     )
     return html.Markup(f'<div id="result">{shown}</div>')
+
+
+async def _environments(pages: Pages, scope: Scope, name: str) -> dict[str, object]:
+    """The executor running the function's environments, and how many are busy now."""
+    backend = pages.services.backends["lambda"]
+    environments = getattr(backend, "environments", None)
+    if environments is None or backend.state().status != "running":
+        return {}
+    executor = await environments.executor()
+    busy = environments.busy((scope.account_id, scope.region), name)
+    return {"Executor": executor.name, "Environments invoking now": busy}
 
 
 async def _recent_invocations(pages: Pages, scope: Scope, name: str) -> list[tuple[object, ...]]:
