@@ -93,7 +93,7 @@ PAGES = (
     "dynamodb/bench",
     "dynamodb/bench?mode=query&expression=pk+%3D+%3Ap&values=%7B%22%3Ap%22%3A%7B%22S%22%3A%22item-00007%22%7D%7D",
     "lambda",
-    "lambda/bench-00500",
+    "lambda/bench-00000",
     "logs",
     "iam",
     "apigateway",
