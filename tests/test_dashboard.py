@@ -339,6 +339,18 @@ class DynamoDBTests(DashboardTestCase):
         _, page, _ = self.post("dynamodb/things", data={"action": "put", "item": "{nope"})
         self.assertIn("The item is not JSON", page)
 
+    def test_attribute_names(self) -> None:
+        """A query's names go with it; a field that is not JSON is a 400 saying so."""
+        self.get('dynamodb/things?mode=query&expression=%23k+%3D+%3Av&names={"%23k"%3A"pk"}')
+        operation, body = self.dynamodb.calls[-1]
+        self.assertEqual(
+            (operation, body["KeyConditionExpression"], body["ExpressionAttributeNames"]),
+            ("Query", "#k = :v", {"#k": "pk"}),
+        )
+        status, page, _ = self.get("dynamodb/things?values=%7Bnope")
+        self.assertEqual(status, 400)
+        self.assertIn("The values field is not JSON", page)
+
     def test_missing_table(self) -> None:
         status, page, _ = self.get("dynamodb/gone")
         self.assertEqual(status, 400)

@@ -293,7 +293,8 @@ class ComputePages:
         """
         request.setHeader(b"Content-Type", b"application/json")
         now_ms = int(self.services.clock.seconds() * 1000)
-        since = int(arg(request, "since") or now_ms - _TAIL_WINDOW_MS)
+        given = arg(request, "since")
+        since = int(given) if given.isdigit() else now_ms - _TAIL_WINDOW_MS
         found = await self.services.call(
             self.scope(request),
             "logs",

@@ -12,6 +12,7 @@ from twisted.web.iweb import IRequest
 from awsemu.dashboard import html
 from awsemu.dashboard.reading import Document
 from awsemu.dashboard.web import Pages, app, arg, arg_bytes, guarded
+from awsemu.protocol.errors import ServiceError
 
 _PAGE: Final = 100
 _ITEMS_PAGE: Final = 25
@@ -264,14 +265,17 @@ class StoragePages:
         ]
         mode = arg(request, "mode", "scan")
         expression = arg(request, "expression")
-        values = arg(request, "values")
+        values, names = arg(request, "values"), arg(request, "names")
         params: Document = {"TableName": table, "Limit": _ITEMS_PAGE}
         if expression:
             params["KeyConditionExpression" if mode == "query" else "FilterExpression"] = expression
-        if values:
-            params["ExpressionAttributeValues"] = json.loads(values)
-        if arg(request, "start"):
-            params["ExclusiveStartKey"] = json.loads(arg(request, "start"))
+        for member, field in (
+            ("ExpressionAttributeValues", "values"),
+            ("ExpressionAttributeNames", "names"),
+            ("ExclusiveStartKey", "start"),
+        ):
+            if arg(request, field):
+                params[member] = _json_field(arg(request, field), field)
         found = await self.services.dynamodb(scope, "Query" if mode == "query" else "Scan", params)
         items = found.get("Items", [])
         last = found.get("LastEvaluatedKey")
@@ -294,7 +298,9 @@ class StoragePages:
             '<input name="expression" size="40" placeholder="pk = :pk"'
             f' value="{html.text(expression)}">'
             f'<input name="values" size="40" placeholder=\'{_EXAMPLE_VALUES}\''
-            f' value="{html.text(values)}"><button>Search</button></form>'
+            f' value="{html.text(values)}">'
+            '<input name="names" size="20" placeholder=\'{"#n": "name"}\''
+            f' value="{html.text(names)}"><button>Search</button></form>'
         )
         edit = _form(
             html.url(f"dynamodb/{table}"),
@@ -311,6 +317,7 @@ class StoragePages:
                 mode=mode,
                 expression=expression,
                 values=values,
+                names=names,
                 start=json.dumps(last),
             )
         return self.render(
@@ -346,6 +353,14 @@ async def _change_item(pages: Pages, request: IRequest, table: str) -> html.Mark
         return html.Markup('<p class="notice">Item deleted.</p>')
     await pages.services.dynamodb(scope, "PutItem", {"TableName": table, "Item": item})
     return html.Markup('<p class="notice">Item saved.</p>')
+
+
+def _json_field(text: str, field: str) -> Any:
+    """A form field's JSON; DynamoDB's own error for text that is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError as bad:
+        raise ServiceError("ValidationException", f"The {field} field is not JSON: {bad}") from None
 
 
 def _key_schema(schema: list[Document]) -> str:
