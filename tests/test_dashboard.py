@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from collections.abc import Mapping
 from http.cookies import SimpleCookie
@@ -23,6 +24,8 @@ from awsemu.auth.verify import accept_all
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import ModelService, ServiceBackend
+from awsemu.iam.provider import IamProvider
+from awsemu.iam.store import IamStore
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.s3.provider import S3Provider
@@ -388,6 +391,35 @@ class LogsTests(DashboardTestCase):
         events = json.loads(document)
         self.assertEqual([e["id"] for e in events], ["4", "5"])
         self.assertEqual(events[0]["message"], "second\n")
+
+
+class IamTests(DashboardTestCase):
+    def test_users_paginate_without_secrets(self) -> None:
+        """Users and their key ids, 50 a page; no secret key on any page."""
+        iam = IamProvider(IamStore(), os.urandom)
+        self.gateway.backends = {**self.gateway.backends, "iam": ModelService("iam", iam)}
+        self.http = StubTreq(self.gateway.resource())
+        context = RequestContext("id", "000000000000", "us-east-1", "iam", None, 0.0)
+        secrets = []
+        for n in range(60):
+            name = f"user-{n:02}"
+            self.successResultOf(
+                Deferred.fromCoroutine(iam.create_user(context, {"UserName": name}))
+            )
+            created = self.successResultOf(
+                Deferred.fromCoroutine(iam.create_access_key(context, {"UserName": name}))
+            )
+            secrets.append(created["AccessKey"]["SecretAccessKey"])
+        _, page, _ = self.get("iam")
+        self.assertEqual(len(re.findall(r"<td>user-\d\d</td><td>arn:", page)), 50)
+        self.assertEqual(len(re.findall(r"<td>user-\d\d</td><td>AKIA", page)), 50)
+        following = re.search(r'<p class="more"><a href="/_awsemu/(iam\?users=[^"]+)"', page)
+        assert following is not None
+        _, second, _ = self.get(following.group(1))
+        self.assertEqual(len(re.findall(r"<td>user-\d\d</td><td>arn:", second)), 10)
+        self.assertIn("user-59", second)
+        for secret in secrets:
+            self.assertNotIn(secret, page + second)
 
 
 class AccessTests(DashboardTestCase):

@@ -318,8 +318,17 @@ class ComputePages:
     @guarded
     async def iam(self: Pages, request: IRequest) -> bytes:
         scope = self.scope(request)
-        roles = await self.services.call(scope, "iam", "list_roles", {"MaxItems": 100})
-        users = await self.services.call(scope, "iam", "list_users", {"MaxItems": 100})
+        pages: dict[str, Document] = {}
+        for listing, field in (("list_roles", "roles"), ("list_users", "users")):
+            params: Document = {"MaxItems": _PAGE}
+            if arg(request, field):
+                params["Marker"] = arg(request, field)
+            pages[field] = await self.services.call(scope, "iam", listing, params)
+        roles, users = pages["roles"], pages["users"]
+        more = {
+            field: found.get("Marker") if found.get("IsTruncated") else None
+            for field, found in pages.items()
+        }
         keys: list[tuple[object, ...]] = []
         for user in users["Users"]:
             listed = await self.services.call(
@@ -345,6 +354,7 @@ class ComputePages:
                             ],
                             id="roles",
                         ),
+                        html.next_page(more["roles"] and html.url("iam", roles=more["roles"])),
                     ),
                     html.section(
                         "Users",
@@ -356,6 +366,7 @@ class ComputePages:
                             ],
                             id="users",
                         ),
+                        html.next_page(more["users"] and html.url("iam", users=more["users"])),
                     ),
                     html.section(
                         "Access keys (secrets are never shown)",
