@@ -386,11 +386,22 @@ class LambdaTests(DashboardTestCase):
 
 class LogsTests(DashboardTestCase):
     def test_tail(self) -> None:
-        """The tail's events from ``since`` on, for the page to add."""
-        _, document, _ = self.get("logs/tail.json?name=/aws/lambda/echo&since=4000")
+        """The events from ``since`` on but those the page has, answered at once."""
+        _, document, _ = self.get("logs/tail.json?name=/aws/lambda/echo&since=4000&seen=4")
         events = json.loads(document)
-        self.assertEqual([e["id"] for e in events], ["4", "5"])
-        self.assertEqual(events[0]["message"], "second\n")
+        self.assertEqual([e["id"] for e in events], ["5"])
+        self.assertTrue(events[0]["message"].startswith("END RequestId: bbbb-2\n"))
+
+    def test_tail_waits(self) -> None:
+        """With nothing new, the answer waits for events, then is empty after 20 s."""
+        pending = self.http.get(ROOT + "logs/tail.json?name=g&since=5000&seen=5")
+        self.clock.advance(19.9)
+        self.http.flush()
+        self.assertNoResult(pending)
+        self.clock.advance(0.25)
+        self.http.flush()
+        response = self.successResultOf(pending)
+        self.assertEqual(self.successResultOf(response.content()), b"[]")
 
 
 class IamTests(DashboardTestCase):

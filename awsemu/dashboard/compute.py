@@ -7,6 +7,7 @@ import json
 import re
 from typing import Final
 
+from twisted.internet.task import deferLater
 from twisted.web.iweb import IRequest
 
 from awsemu.dashboard import html
@@ -20,6 +21,10 @@ _REQUEST_ID: Final = re.compile(r"^(START|END|REPORT) RequestId: ([0-9a-f-]+)")
 _DURATION: Final = re.compile(r"\tDuration: ([0-9.]+) ms")
 _STATUS: Final = re.compile(r"\tStatus: (\w+)")
 _TAIL_WINDOW_MS: Final = 10 * 60 * 1000
+_TAIL_WAIT: Final = 20.0
+"""How long a tail's long poll waits for an event (browsers wait minutes for an answer)."""
+_TAIL_CHECK: Final = 0.25
+"""How often a waiting long poll reads the group (the log store has no notifications)."""
 
 
 class ComputePages:
@@ -288,29 +293,35 @@ class ComputePages:
     @guarded
     async def logs_tail(self: Pages, request: IRequest) -> bytes:
         """
-        The group's events from ``since`` (epoch ms, inclusive; the last ten
-        minutes at first): the page polls this and drops the event ids it has.
+        A long poll of the group's events from ``since`` (epoch ms,
+        inclusive; the last ten minutes at first) but those in ``seen`` (the
+        ids the page has at ``since``): answered as soon as there are any,
+        or with none after ``_TAIL_WAIT`` seconds.
         """
         request.setHeader(b"Content-Type", b"application/json")
-        now_ms = int(self.services.clock.seconds() * 1000)
+        clock = self.services.clock
         given = arg(request, "since")
-        since = int(given) if given.isdigit() else now_ms - _TAIL_WINDOW_MS
-        found = await self.services.call(
-            self.scope(request),
-            "logs",
-            "filter_log_events",
-            {"logGroupName": arg(request, "name"), "startTime": since, "limit": 500},
-        )
-        events = [
-            {
-                "id": e["eventId"],
-                "time": e["timestamp"],
-                "stream": e["logStreamName"],
-                "message": e["message"],
-            }
-            for e in found["events"]
-        ]
-        return json.dumps(events).encode()
+        since = int(given) if given.isdigit() else int(clock.seconds() * 1000) - _TAIL_WINDOW_MS
+        seen = set(arg(request, "seen").split(","))
+        params = {"logGroupName": arg(request, "name"), "startTime": since, "limit": 500}
+        deadline = clock.seconds() + _TAIL_WAIT
+        while True:
+            found = await self.services.call(
+                self.scope(request), "logs", "filter_log_events", params
+            )
+            events = [
+                {
+                    "id": e["eventId"],
+                    "time": e["timestamp"],
+                    "stream": e["logStreamName"],
+                    "message": e["message"],
+                }
+                for e in found["events"]
+                if e["eventId"] not in seen
+            ]
+            if events or clock.seconds() >= deadline:
+                return json.dumps(events).encode()
+            await deferLater(clock, _TAIL_CHECK)
 
     # IAM
 

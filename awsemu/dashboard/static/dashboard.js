@@ -27,25 +27,29 @@ function refreshRequests(table) {
 }
 
 function tail(pre) {
-  const seen = new Set();
+  // A long poll: each answer holds the events after those the page has
+  // (the ids at the last event's millisecond go back as "seen").
   let since = "";
+  let seen = [];
   function poll() {
-    const src = pre.dataset.src + (since ? "&since=" + since : "");
+    const src = pre.dataset.src + (since ? "&since=" + since + "&seen=" + seen.join(",") : "");
     fetch(src, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.json() : []))
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
       .then((events) => {
         const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
         for (const event of events) {
-          if (seen.has(event.id)) continue;
-          seen.add(event.id);
-          since = event.time;
+          if (event.time !== since) {
+            since = event.time;
+            seen = [];
+          }
+          seen.push(event.id);
           const when = new Date(event.time).toISOString().substring(11, 23);
           pre.appendChild(document.createTextNode(when + " " + event.message.replace(/\n$/, "") + "\n"));
         }
         if (atBottom) pre.scrollTop = pre.scrollHeight;
+        setTimeout(poll, 0);
       })
-      .catch(() => {})
-      .finally(() => setTimeout(poll, 1000));
+      .catch(() => setTimeout(poll, 2000));
   }
   poll();
 }
