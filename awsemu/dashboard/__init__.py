@@ -31,6 +31,8 @@ def dashboard_resource(gateway: Gateway) -> IResource:
     from awsemu.dashboard.app import Dashboard
 
     access = Access(gateway.authenticate, gateway.account_for_key, gateway.region, gateway.clock)
-    dashboard = Dashboard(gateway.backends, gateway.recent, gateway.region, gateway.clock, access)
+    dashboard = Dashboard(
+        gateway.backends, gateway.recent, gateway.region, gateway.clock, access, gateway.started
+    )
     resource: IResource = dashboard.app.resource()
     return resource

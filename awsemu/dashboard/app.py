@@ -1,7 +1,7 @@
 """
 The dashboard's Klein application: the overview, sign-in, the static
-files, and the account/region selector; each service's pages live in
-``awsemu.dashboard.pages``.
+files, and the account/region selector. The services' pages are methods of
+the same object, from ``awsemu.dashboard.storage`` and ``.compute``.
 """
 
 from __future__ import annotations
@@ -44,13 +44,10 @@ class Dashboard(StoragePages, ComputePages):
     region: str
     clock: IReactorTime
     access: Access
-    started: float = attrs.field()
+    started: float
+    """When the daemon started, by ``clock``."""
     services: Services = attrs.field(init=False)
     app: ClassVar = app
-
-    @started.default
-    def _now(self) -> float:
-        return self.clock.seconds()
 
     def __attrs_post_init__(self) -> None:
         self.services = Services(self.backends, self.clock)

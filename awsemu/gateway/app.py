@@ -162,6 +162,10 @@ class Gateway:
     unsigned_s3_account: str = DEFAULT_ACCOUNT_ID
     recent: RecentRequests = attrs.field(factory=RecentRequests)
     """The last requests answered, which the dashboard shows."""
+    started: float = attrs.field(
+        init=False, default=attrs.Factory(lambda self: self.clock.seconds(), takes_self=True)
+    )
+    """When the daemon started, by ``clock``: the dashboard's uptime."""
     _dashboard: IResource | None = attrs.field(default=None, init=False)
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
