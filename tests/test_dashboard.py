@@ -190,7 +190,7 @@ class OverviewTests(DashboardTestCase):
     def test_overview(self) -> None:
         """Services with their health, counts in the chosen scope, the last requests."""
         self.s3_call("create_bucket", Bucket="one")
-        request = HttpRequest.from_uri("GET", "/", [("Host", "localhost")])
+        request = HttpRequest.from_uri("GET", "/one?list-type=2", [("Host", "localhost")])
         self.successResultOf(Deferred.fromCoroutine(self.gateway.respond(request)))
         self.clock.advance(3723)
         status, page, _ = self.get("")
@@ -199,12 +199,12 @@ class OverviewTests(DashboardTestCase):
         self.assertIn("<td>s3</td><td>running</td>", page)
         self.assertIn("<td>S3 buckets</td><td>1</td>", page)
         self.assertIn("<td>DynamoDB tables</td><td>1</td>", page)
-        self.assertIn("<td>ListBuckets</td><td>/</td><td>200</td>", page)
+        self.assertIn("<td>ListObjectsV2</td><td>one</td><td>200</td>", page)
         status, document, _ = self.get("requests.json")
         calls = json.loads(document)
         self.assertEqual(
             [(c["service"], c["operation"], c["status"]) for c in calls],
-            [("s3", "ListBuckets", 200)],
+            [("s3", "ListObjectsV2", 200)],
         )
 
     def test_scope(self) -> None:

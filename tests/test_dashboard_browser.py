@@ -127,7 +127,7 @@ class BrowserTests(SynchronousTestCase):
         self.assertEqual(found["stage_answer"], 200)
         self.assertIn(f"api-{case['suffix']}", found["apis"])
         self.assertIn("/GET", found["resources"])
-        self.assertIn(f"/restapis/{case['api']}/dev/_user_request_/", found["stage_requests"])
+        self.assertIn(f"GET{case['api']}/dev/", found["stage_requests"])
         self.assertNotIn("/deployments", found["stage_requests"])
         self.assertIn(case["user"], found["iam"])
         self.assertIn(case["key_id"], found["iam"])

@@ -226,14 +226,14 @@ class Dashboard(StoragePages, ComputePages):
                 )
             )
         if served("logs"):
-            groups = await self.services.call(scope, "logs", "describe_log_groups", {"limit": 50})
+            groups = await self.services.call(scope, "logs", "DescribeLogGroups", {"limit": 50})
             counts.append(("Log groups", _at_least(groups["logGroups"], groups, "nextToken")))
         if served("apigateway"):
-            apis = await self.services.call(scope, "apigateway", "get_rest_apis", {"limit": 100})
+            apis = await self.services.call(scope, "apigateway", "GetRestApis", {"limit": 100})
             counts.append(("REST APIs", _at_least(apis.get("items", []), apis, "position")))
         if served("iam"):
-            roles = await self.services.call(scope, "iam", "list_roles", {"MaxItems": 100})
-            users = await self.services.call(scope, "iam", "list_users", {"MaxItems": 100})
+            roles = await self.services.call(scope, "iam", "ListRoles", {"MaxItems": 100})
+            users = await self.services.call(scope, "iam", "ListUsers", {"MaxItems": 100})
             counts.append(("IAM roles", _at_least(roles["Roles"], roles, "Marker")))
             counts.append(("IAM users", _at_least(users["Users"], users, "Marker")))
         return counts

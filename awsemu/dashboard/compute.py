@@ -38,7 +38,7 @@ class ComputePages:
         params: Document = {"MaxItems": _PAGE}
         if arg(request, "marker"):
             params["Marker"] = arg(request, "marker")
-        listed = await self.services.call(self.scope(request), "lambda", "list_functions", params)
+        listed = await self.services.call(self.scope(request), "lambda", "ListFunctions", params)
         rows = [
             (
                 html.link(html.url(f"lambda/{f['FunctionName']}"), f["FunctionName"]),
@@ -76,14 +76,14 @@ class ComputePages:
         result: object = ""
         if request.method == b"POST":
             result = await _invoke(self, scope, name, payload)
-        found = await call(scope, "lambda", "get_function", {"FunctionName": name})
+        found = await call(scope, "lambda", "GetFunction", {"FunctionName": name})
         configuration = found["Configuration"]
-        versions = await call(scope, "lambda", "list_versions_by_function", {"FunctionName": name})
-        aliases = await call(scope, "lambda", "list_aliases", {"FunctionName": name})
+        versions = await call(scope, "lambda", "ListVersionsByFunction", {"FunctionName": name})
+        aliases = await call(scope, "lambda", "ListAliases", {"FunctionName": name})
         try:
-            address = (
-                await call(scope, "lambda", "get_function_url_config", {"FunctionName": name})
-            )["FunctionUrl"]
+            address = (await call(scope, "lambda", "GetFunctionUrlConfig", {"FunctionName": name}))[
+                "FunctionUrl"
+            ]
             function_url: object = html.link(address, address)
         except ServiceError:
             function_url = "none"
@@ -153,7 +153,7 @@ class ComputePages:
     @guarded
     async def apigateway_apis(self: Pages, request: IRequest) -> bytes:
         listed = await self.services.call(
-            self.scope(request), "apigateway", "get_rest_apis", {"limit": 500}
+            self.scope(request), "apigateway", "GetRestApis", {"limit": 500}
         )
         rows = [
             (
@@ -175,11 +175,11 @@ class ComputePages:
     async def apigateway_api(self: Pages, request: IRequest, api: str) -> bytes:
         scope = self.scope(request)
         ids = {"restApiId": api}
-        described = await self.services.call(scope, "apigateway", "get_rest_api", ids)
+        described = await self.services.call(scope, "apigateway", "GetRestApi", ids)
         resources = await self.services.call(
-            scope, "apigateway", "get_resources", {**ids, "limit": 500}
+            scope, "apigateway", "GetResources", {**ids, "limit": 500}
         )
-        stages = await self.services.call(scope, "apigateway", "get_stages", ids)
+        stages = await self.services.call(scope, "apigateway", "GetStages", ids)
         host = (request.getHeader(b"host") or b"localhost:4566").decode("ascii", "replace")
         tree = [
             (resource["path"], " ".join(sorted(resource.get("resourceMethods", {}))))
@@ -191,11 +191,10 @@ class ComputePages:
             stage_rows.append(
                 (stage["stageName"], stage.get("deploymentId", ""), html.link(address, address))
             )
-        prefix = f"/restapis/{api}/"
         calls = [
-            (c.request_id, c.path, c.status, round(c.elapsed_ms, 1))
+            (c.request_id, c.operation, c.resource, c.status, round(c.elapsed_ms, 1))
             for c in self.recent.newest(200)
-            if c.path.startswith(prefix) and "/_user_request_" in c.path
+            if c.data_plane and c.service == "apigateway" and c.resource.startswith(f"{api}/")
         ]
         return self.render(
             request,
@@ -213,7 +212,9 @@ class ComputePages:
                     html.section(
                         "Recent requests to its stages",
                         html.table(
-                            ("Request id", "Path", "Status", "ms"), calls, id="stage-requests"
+                            ("Request id", "Method", "Stage and path", "Status", "ms"),
+                            calls,
+                            id="stage-requests",
                         ),
                     ),
                 ]
@@ -230,9 +231,7 @@ class ComputePages:
             params["nextToken"] = arg(request, "token")
         if arg(request, "prefix"):
             params["logGroupNamePrefix"] = arg(request, "prefix")
-        listed = await self.services.call(
-            self.scope(request), "logs", "describe_log_groups", params
-        )
+        listed = await self.services.call(self.scope(request), "logs", "DescribeLogGroups", params)
         rows = [
             (
                 html.link(html.url("logs/group", name=g["logGroupName"]), g["logGroupName"]),
@@ -261,7 +260,7 @@ class ComputePages:
         streams = await self.services.call(
             self.scope(request),
             "logs",
-            "describe_log_streams",
+            "DescribeLogStreams",
             {"logGroupName": name, "orderBy": "LastEventTime", "descending": True, "limit": _PAGE},
         )
         rows = [
@@ -306,9 +305,7 @@ class ComputePages:
         params = {"logGroupName": arg(request, "name"), "startTime": since, "limit": 500}
         deadline = clock.seconds() + _TAIL_WAIT
         while True:
-            found = await self.services.call(
-                self.scope(request), "logs", "filter_log_events", params
-            )
+            found = await self.services.call(self.scope(request), "logs", "FilterLogEvents", params)
             events = [
                 {
                     "id": e["eventId"],
@@ -330,7 +327,7 @@ class ComputePages:
     async def iam(self: Pages, request: IRequest) -> bytes:
         scope = self.scope(request)
         pages: dict[str, Document] = {}
-        for listing, field in (("list_roles", "roles"), ("list_users", "users")):
+        for listing, field in (("ListRoles", "roles"), ("ListUsers", "users")):
             params: Document = {"MaxItems": _PAGE}
             if arg(request, field):
                 params["Marker"] = arg(request, field)
@@ -343,7 +340,7 @@ class ComputePages:
         keys: list[tuple[object, ...]] = []
         for user in users["Users"]:
             listed = await self.services.call(
-                scope, "iam", "list_access_keys", {"UserName": user["UserName"]}
+                scope, "iam", "ListAccessKeys", {"UserName": user["UserName"]}
             )
             keys.extend(
                 (k["UserName"], k["AccessKeyId"], k["Status"], html.when(k["CreateDate"]))
@@ -395,7 +392,7 @@ async def _invoke(pages: Pages, scope: Scope, name: str, payload: str) -> html.M
     output = await pages.services.call(
         scope,
         "lambda",
-        "invoke",
+        "Invoke",
         {"FunctionName": name, "Payload": payload.encode(), "LogType": "Tail"},
     )
     elapsed = (clock.seconds() - started) * 1000
@@ -440,7 +437,7 @@ async def _recent_invocations(pages: Pages, scope: Scope, name: str) -> list[tup
         found = await pages.services.call(
             scope,
             "logs",
-            "filter_log_events",
+            "FilterLogEvents",
             {"logGroupName": f"/aws/lambda/{name}", "limit": 1000},
         )
     except ServiceError:

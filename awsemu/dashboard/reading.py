@@ -71,8 +71,14 @@ class Services:
         return model.provider
 
     async def call(self, scope: Scope, service: str, operation: str, params: Document) -> Any:
-        """``operation`` (a provider method's name, ``list_buckets``) of ``service``."""
-        method = getattr(self.provider(service), operation)
+        """
+        ``operation`` (``ListBuckets``) of ``service``, as the gateway calls
+        it: the provider's method of that name in Python's spelling, with
+        the operation in the context (providers check parameters by it).
+        """
+        from botocore import xform_name
+
+        method = getattr(self.provider(service), xform_name(operation))
         return await method(self.context(scope, service, operation), params)
 
     async def dynamodb(self, scope: Scope, operation: str, body: Document) -> Document:

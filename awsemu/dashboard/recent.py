@@ -23,22 +23,25 @@ class Call(NamedTuple):
     started: float
     """The gateway clock's reading when it arrived, in seconds."""
     service: str
-    operation: str | None
-    path: str
-    """The request's path: the bucket and key, the function, the API and stage..."""
+    operation: str
+    """The operation's name, or a data-plane call's HTTP method."""
+    resource: str
+    """What the gateway's log line names: the bucket and key, the function, the API and stage..."""
     status: int
     elapsed_ms: float
     account_id: str
     region: str
     request_id: str
+    data_plane: bool
+    """A call of a user's endpoint (a deployed stage, a function URL), not of an AWS API."""
 
     def document(self) -> dict[str, object]:
         """The call as the overview's live table reads it."""
         return {
             "started": self.started,
             "service": self.service,
-            "operation": self.operation or "-",
-            "resource": self.path,
+            "operation": self.operation,
+            "resource": self.resource,
             "status": self.status,
             "ms": round(self.elapsed_ms, 1),
             "account": self.account_id,
@@ -58,18 +61,27 @@ class RecentRequests:
     def _ring(self) -> deque[Call]:
         return deque(maxlen=self.size)
 
-    def add(self, context: RequestContext, path: str, status: int, elapsed_ms: float) -> None:
+    def add(
+        self,
+        context: RequestContext,
+        operation: str,
+        resource: str,
+        status: int,
+        elapsed_ms: float,
+        data_plane: bool,
+    ) -> None:
         self._calls.append(
             Call(
                 context.started,
                 context.service,
-                context.operation,
-                path,
+                operation,
+                resource,
                 status,
                 elapsed_ms,
                 context.account_id,
                 context.region,
                 context.request_id,
+                data_plane,
             )
         )
 

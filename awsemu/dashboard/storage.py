@@ -40,7 +40,7 @@ class StoragePages:
         params: Document = {"MaxBuckets": _PAGE, "BucketRegion": scope.region}
         if arg(request, "token"):
             params["ContinuationToken"] = arg(request, "token")
-        listed = await self.services.call(scope, "s3", "list_buckets", params)
+        listed = await self.services.call(scope, "s3", "ListBuckets", params)
         rows = [
             (
                 html.link(html.url(f"s3/{bucket['Name']}"), bucket["Name"]),
@@ -69,7 +69,7 @@ class StoragePages:
         params: Document = {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": _PAGE}
         if arg(request, "token"):
             params["ContinuationToken"] = arg(request, "token")
-        listed = await self.services.call(scope, "s3", "list_objects_v2", params)
+        listed = await self.services.call(scope, "s3", "ListObjectsV2", params)
         here = f"s3/{bucket}"
         crumbs = [html.link(html.url(here), bucket)]
         walked = ""
@@ -125,12 +125,12 @@ class StoragePages:
     async def s3_object(self: Pages, request: IRequest, bucket: str) -> bytes:
         scope = self.scope(request)
         key = arg(request, "key")
-        head = await self.services.call(scope, "s3", "head_object", {"Bucket": bucket, "Key": key})
+        head = await self.services.call(scope, "s3", "HeadObject", {"Bucket": bucket, "Key": key})
         tags = await self.services.call(
-            scope, "s3", "get_object_tagging", {"Bucket": bucket, "Key": key}
+            scope, "s3", "GetObjectTagging", {"Bucket": bucket, "Key": key}
         )
         versions = await self.services.call(
-            scope, "s3", "list_object_versions", {"Bucket": bucket, "Prefix": key, "MaxKeys": _PAGE}
+            scope, "s3", "ListObjectVersions", {"Bucket": bucket, "Prefix": key, "MaxKeys": _PAGE}
         )
         facts = {
             name: head[name]
@@ -193,7 +193,7 @@ class StoragePages:
     async def s3_download(self: Pages, request: IRequest, bucket: str) -> bytes:
         key = arg(request, "key")
         found = await self.services.call(
-            self.scope(request), "s3", "get_object", {"Bucket": bucket, "Key": key}
+            self.scope(request), "s3", "GetObject", {"Bucket": bucket, "Key": key}
         )
         body: Any = found["Body"]
         name = quote(key.rpartition("/")[2] or "object")
@@ -209,7 +209,7 @@ class StoragePages:
         await self.services.call(
             self.scope(request),
             "s3",
-            "put_object",
+            "PutObject",
             {"Bucket": bucket, "Key": key, "Body": BytesIO(arg_bytes(request, "file"))},
         )
         request.redirect(html.url(f"s3/{bucket}", prefix=prefix).encode())
@@ -220,7 +220,7 @@ class StoragePages:
     async def s3_delete(self: Pages, request: IRequest, bucket: str) -> bytes:
         key = arg(request, "key")
         await self.services.call(
-            self.scope(request), "s3", "delete_object", {"Bucket": bucket, "Key": key}
+            self.scope(request), "s3", "DeleteObject", {"Bucket": bucket, "Key": key}
         )
         request.redirect(
             html.url(
