@@ -160,7 +160,7 @@ class DashboardTestCase(SynchronousTestCase):
         self.lambda_ = FakeLambda()
         self.dynamodb = FakeDynamoDB()
         backends: dict[str, ServiceBackend] = {
-            "s3": ModelService("s3", self.s3),
+            "s3": ModelService("s3", self.s3, stored=self.s3.store),
             "lambda": ModelService("lambda", self.lambda_),
             "logs": ModelService("logs", FakeLogs()),
             "dynamodb": self.dynamodb,

@@ -25,11 +25,12 @@ from awsemu.dashboard.recent import RecentRequests
 from awsemu.dashboard.storage import StoragePages
 from awsemu.dashboard.web import app, arg, cookie, guarded, read_form, set_cookie
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID
-from awsemu.gateway.services import ServiceBackend
+from awsemu.gateway.services import ServiceBackend, StatefulBackend
 
 SCOPE_COOKIE: Final = b"awsemu_scope"
 _STATIC_TYPES: Final = {"css": b"text/css; charset=utf-8", "js": b"text/javascript; charset=utf-8"}
 _RECENT_SHOWN: Final = 50
+_SCOPES_TTL: Final = 5.0
 
 
 @attrs.define
@@ -47,6 +48,8 @@ class Dashboard(StoragePages, ComputePages):
     started: float
     """When the daemon started, by ``clock``."""
     services: Services = attrs.field(init=False)
+    _held: set[tuple[str, str]] = attrs.field(factory=set, init=False)
+    _held_until: float = attrs.field(default=float("-inf"), init=False)
     app: ClassVar = app
 
     def __attrs_post_init__(self) -> None:
@@ -63,18 +66,34 @@ class Dashboard(StoragePages, ComputePages):
         return Scope(account, region)
 
     def scopes(self) -> set[tuple[str, str]]:
-        """Every account and region holding buckets or functions, or seen calling."""
-        found = {(DEFAULT_ACCOUNT_ID, self.region)}
+        """
+        Every account and region holding something (as of the last
+        ``refresh_scopes``), or seen calling, and the default one.
+        """
+        found = {(DEFAULT_ACCOUNT_ID, self.region)} | self._held
         found.update(
             (call.account_id, call.region) for call in self.recent if call.account_id.isdigit()
         )
-        if self.services.served("s3"):
-            store = self.services.provider("s3").store
-            found.update((bucket.owner, bucket.region) for bucket in store.buckets.values())
-        if self.services.served("lambda"):
-            functions = self.services.provider("lambda").store.functions
-            found.update(scope for scope, held in functions.items() if held)
         return found
+
+    async def refresh_scopes(self) -> None:
+        """
+        Read which accounts and regions hold resources from the services'
+        inventories, at most every ``_SCOPES_TTL`` seconds (an inventory
+        lists everything).
+        """
+        now = self.clock.seconds()
+        if now < self._held_until:
+            return
+        held: set[tuple[str, str]] = set()
+        for backend in self.backends.values():
+            if isinstance(backend, StatefulBackend) and backend.state().status == "running":
+                held.update(
+                    (account, region)
+                    for account, region, _, _ in await backend.inventory()
+                    if region != "global"
+                )
+        self._held, self._held_until = held, now + _SCOPES_TTL
 
     def render(self, request: IRequest, title: str, current: str, body: object) -> bytes:
         scope = self.scope(request)

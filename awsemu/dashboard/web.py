@@ -38,6 +38,8 @@ class Pages(Protocol):
 
     def scope(self, request: IRequest) -> Scope: ...
 
+    async def refresh_scopes(self) -> None: ...
+
     def render(self, request: IRequest, title: str, current: str, body: object) -> bytes: ...
 
 
@@ -108,6 +110,7 @@ def guarded(handler: Handler) -> Handler:
             return b""
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         try:
+            await self.refresh_scopes()
             read_form(request)
             return await handler(self, request, *args, **kwargs)
         except ServiceError as failure:
