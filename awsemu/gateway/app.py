@@ -25,6 +25,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 
 from awsemu import __version__
 from awsemu.auth.verify import Authenticate, accept_all
+from awsemu.dashboard.recent import RecentRequests
 from awsemu.gateway.context import (
     DEFAULT_ACCOUNT_ID,
     AccountForKey,
@@ -184,6 +185,9 @@ class Gateway:
     started: float = attrs.field(
         init=False, default=attrs.Factory(lambda self: self.clock.seconds(), takes_self=True)
     )
+    recent: RecentRequests = attrs.field(factory=RecentRequests)
+    """The last requests answered, which the dashboard shows."""
+    _dashboard: IResource | None = attrs.field(default=None, init=False)
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -215,6 +219,15 @@ class Gateway:
             document["init"] = self.init_state()
         request.setHeader(b"Content-Type", b"application/json")
         return json.dumps(document).encode()
+
+    @app.route("/_awsemu/", branch=True)
+    def dashboard(self, request: IRequest) -> IResource:
+        """The dashboard (``awsemu.dashboard``), imported on its first page."""
+        if self._dashboard is None:
+            from awsemu.dashboard import dashboard_resource
+
+            self._dashboard = dashboard_resource(self)
+        return self._dashboard
 
     @app.route("/_awsemu/info", methods=["GET", "HEAD"])
     @app.route("/_localstack/info", methods=["GET", "HEAD"])
@@ -342,6 +355,7 @@ class Gateway:
         else:
             operation = context.operation or "-"
             resource = context.resource or "-"
+        self.recent.add(context, operation, resource, response.status, elapsed, route.data_plane)
         # The line is formatted here, once: twisted.logger's format strings
         # cost more than the rest of a small request. The fields stay in the
         # event for structured observers (--log-format json).
