@@ -210,7 +210,10 @@ class ProxyTests(SynchronousTestCase):
         )
 
     def test_response_arns(self) -> None:
-        """ARNs in responses get the caller's region and account, and a new checksum."""
+        """
+        ARNs in responses get the caller's region and account, and a new
+        checksum (here in an answer that is otherwise passed on as is).
+        """
         local = json.dumps(
             {
                 "TableDescription": {
@@ -221,7 +224,7 @@ class ProxyTests(SynchronousTestCase):
             }
         ).encode()
         self.answer(200, local, **{"x-amz-crc32": crc(local)})
-        response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeTable", {}))
+        response = self.handle(dynamodb_request("DynamoDB_20120810.ListGlobalTables", {}))
         expected = local.replace(LOCAL.encode(), PUBLIC.encode())
         self.assertEqual(response.body, expected)
         self.assertEqual(response.header("x-amz-crc32"), crc(expected))
@@ -296,7 +299,7 @@ class ProxyTests(SynchronousTestCase):
             }
         ).encode()
         self.answer(400, body)
-        response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeTable", {}))
+        response = self.handle(dynamodb_request("DynamoDB_20120810.GetItem", {}))
         self.assertEqual((response.status, response.body), (400, body))
         self.assertIsNone(response.header("x-amz-crc32"))
 

@@ -54,6 +54,8 @@ from twisted.internet.defer import TimeoutError as ReadyTimeout
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
+from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, refusal, reword
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
 from awsemu.dynamodb.tables import Recovery, TableStore
@@ -70,11 +72,10 @@ LOCAL_ARN_PREFIX: Final = b"arn:aws:dynamodb:ddblocal:000000000000:"
 READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
 
-ERROR_TYPE_PREFIX: Final = "com.amazonaws.dynamodb.v20120810#"
-
 JSON_CONTENT_TYPE: Final = "application/x-amz-json-1.0"
 
 _CREATE_TABLE: Final = "DynamoDB_20120810.CreateTable"
+_UPDATE_TABLE: Final = "DynamoDB_20120810.UpdateTable"
 _DELETE_TABLE: Final = "DynamoDB_20120810.DeleteTable"
 _TAG_RESOURCE: Final = "DynamoDB_20120810.TagResource"
 _UNTAG_RESOURCE: Final = "DynamoDB_20120810.UntagResource"
@@ -244,6 +245,15 @@ def _described_table(response: HttpResponse, member: str) -> tuple[str, float]:
     return table["TableArn"], table["CreationDateTime"]
 
 
+def _with_body(response: HttpResponse, body: bytes) -> HttpResponse:
+    """``response`` with ``body`` instead of its own, and that body's checksum."""
+    if body is response.body:
+        return response
+    headers = [(name, value) for name, value in response.headers if name.lower() != "x-amz-crc32"]
+    headers.append(("x-amz-crc32", str(zlib.crc32(body))))
+    return HttpResponse(response.status, headers, body)
+
+
 def _answer(context: RequestContext, document: dict[str, Any]) -> HttpResponse:
     """A 200 answered here rather than by DynamoDB Local, framed as DynamoDB frames it."""
     body = json.dumps(document, separators=(",", ":")).encode()
@@ -301,7 +311,7 @@ def _tag_keys(keys: Any) -> list[str]:
     return keys
 
 
-def _describe_table(name: str) -> HttpRequest:
+def _describe_table(name: Any) -> HttpRequest:
     """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
     return HttpRequest.from_uri(
         "POST",
@@ -372,8 +382,11 @@ class DynamoDBProxy:
                 document = _document(request.read_body())
                 return await self._continuous_backups(context, target, document)
             body = request.read_body()
-            if target == _CREATE_TABLE:
-                return await self._create_table(context, request, body)
+            if target in DESCRIBED:
+                return await self._table_operation(context, target, request, body)
+            refused = refusal(target, body, None)
+            if refused is not None:
+                raise refused
             response = await self._forward(context, request, body)
         except InvalidTags as e:
             return self.error_response(
@@ -381,8 +394,8 @@ class DynamoDBProxy:
             )
         except ServiceError as error:
             return self.error_response(context, request, error)
-        if target == _DELETE_TABLE and response.status == 200:
-            self.tables.forget(_described_table(response, "TableDescription")[0])
+        if response.status >= 400 and target in REWORDED:
+            return _with_body(response, reword(target, cast(bytes, response.body), None))
         return response
 
     async def _forward(
@@ -424,19 +437,56 @@ class DynamoDBProxy:
             context, response, public(response.body, context.region, context.account_id)
         )
 
-    async def _create_table(
-        self, context: RequestContext, request: HttpRequest, body: bytes
+    async def _table_operation(
+        self, context: RequestContext, target: str, request: HttpRequest, body: bytes
     ) -> HttpResponse:
         """
-        Forward a C{CreateTable}, then keep its C{Tags}, which DynamoDB Local
-        ignores; tags it would refuse are refused before any table is made.
+        Forward a C{CreateTable}, C{DescribeTable}, C{UpdateTable} or
+        C{DeleteTable}; keep what DynamoDB Local ignores of it (tags,
+        settings), and answer with the table described as AWS describes it.
+        Tags and settings it would refuse are refused before any change.
         """
-        tags = _document(body).get("Tags")
+        document = _document(body)
+        name = document.get("TableName")
+        refused = refusal(target, body, document)
+        if refused is not None:
+            raise refused
+        tags = document.get("Tags") if target == _CREATE_TABLE else None
         parsed = {} if tags is None else parse_tags(tags)
+        updating = target == _UPDATE_TABLE
+        settings = (
+            requested_settings(document, context, self.clock.seconds(), updating=updating)
+            if updating or target == _CREATE_TABLE
+            else {}
+        )
+        member = DESCRIBED[target]
+        if updating and KEPT_HERE.intersection(document):
+            # DynamoDB Local would ignore these, or answer "Nothing to update".
+            rest = {key: value for key, value in document.items() if key not in KEPT_HERE}
+            if rest.keys() <= {"TableName"}:
+                request, member = _describe_table(name), "Table"
+                body = request.read_body()
+            else:
+                body = json.dumps(rest).encode()
         response = await self._forward(context, request, body)
-        if parsed and response.status == 200:
-            self.tables.tag(*_described_table(response, "TableDescription"), parsed)
-        return response
+        if response.status != 200:
+            return _with_body(response, reword(target, cast(bytes, response.body), name))
+        table = json.loads(cast(bytes, response.body))[member]
+        arn, created = table["TableArn"], table["CreationDateTime"]
+        if parsed:
+            self.tables.tag(arn, created, parsed)
+        if settings:
+            kept = self.tables.record(arn, created).get("Warm")
+            if "Warm" in settings and kept is not None:
+                # Warm throughput only ever increases.
+                new = settings["Warm"]
+                settings["Warm"] = {key: max(kept[key], new[key]) for key in ("Read", "Write")}
+            self.tables.settle(arn, created, **settings)
+        describe(table, self.tables.record(arn, created))
+        if target == _DELETE_TABLE:
+            self.tables.forget(arn)
+        answer = json.dumps({DESCRIBED[target]: table}, separators=(",", ":")).encode()
+        return _with_body(response, answer)
 
     async def _tagging(
         self, context: RequestContext, target: str, document: dict[str, Any]
