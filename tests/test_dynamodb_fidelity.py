@@ -239,3 +239,42 @@ class FidelityTests(SynchronousTestCase):
                 " satisfy constraint: Member must have length greater than or equal to 1",
             },
         )
+
+    def test_table_arns(self) -> None:
+        """
+        Tables named by ARN: DynamoDB Local refuses them in transactions, AWS
+        takes them everywhere and answers with them where it names the table.
+        """
+        self.table("ByArn", **PROVISIONED)
+        arn = self.ours.describe_table(TableName="ByArn")["Table"]["TableArn"]
+        local_arn = "arn:aws:dynamodb:ddblocal:000000000000:table/ByArn"
+        put = {"Put": {"Item": {"id": {"S": "a"}}}}
+        with self.assertRaises(ClientError) as refused:
+            self.raw.transact_get_items(
+                TransactItems=[{"Get": {"TableName": local_arn, "Key": {"id": {"S": "a"}}}}]
+            )
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        self.ours.transact_write_items(TransactItems=[{"Put": {**put["Put"], "TableName": arn}}])
+        got = self.ours.transact_get_items(
+            TransactItems=[{"Get": {"TableName": arn, "Key": {"id": {"S": "a"}}}}],
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self.assertEqual(got["Responses"], [{"Item": {"id": {"S": "a"}}}])
+        self.assertEqual(got["ConsumedCapacity"][0]["TableName"], arn)
+        batch = self.ours.batch_get_item(RequestItems={arn: {"Keys": [{"id": {"S": "a"}}]}})
+        self.assertEqual(batch["Responses"], {arn: [{"id": {"S": "a"}}]})
+        written = self.ours.batch_write_item(
+            RequestItems={arn: [{"PutRequest": {"Item": {"id": {"S": "b"}}}}]},
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self.assertEqual(written["ConsumedCapacity"][0]["TableName"], arn)
+        query = self.ours.query(
+            TableName=arn,
+            KeyConditionExpression="id = :b",
+            ExpressionAttributeValues={":b": {"S": "b"}},
+        )
+        self.assertEqual(query["Items"], [{"id": {"S": "b"}}])
+        other = arn.replace(f":{ACCOUNT}:", ":123456789012:")
+        with self.assertRaises(ClientError) as denied:
+            self.ours.get_item(TableName=other, Key={"id": {"S": "a"}})
+        self.assertEqual(denied.exception.response["Error"]["Code"], "AccessDeniedException")

@@ -24,15 +24,24 @@ several accounts and regions put right, and what it lacks made up for:
   ``UntagResource`` and ``ListTagsOfResource`` itself from a
   L{TableStore}, once a forwarded ``DescribeTable`` has shown that the
   table exists, and keeps ``CreateTable``'s tags and drops
-  ``DeleteTable``'s. Only those two of the forwarded operations have their
-  bodies parsed: item operations are passed on unread.
+  ``DeleteTable``'s.
+- Table descriptions. ``CreateTable``, ``DescribeTable``, ``UpdateTable``
+  and ``DeleteTable`` are parsed, and their answers rewritten as AWS
+  describes tables, with the settings DynamoDB Local forgets kept in the
+  same store (L{awsemu.dynamodb.descriptions}). These four are the only
+  forwarded operations whose bodies are parsed: item operations are
+  passed on unread.
+- Table ARNs as names (L{awsemu.dynamodb.names}): a request that names a
+  table by its ARN, which DynamoDB Local does not always accept, is
+  forwarded with the name, and answered with the ARN.
 - Point-in-time recovery. DynamoDB Local has no backups either, but
   Terraform reads every table's with ``DescribeContinuousBackups``: the
   proxy keeps the setting in the same store and answers that and
   ``UpdateContinuousBackups`` the same way (no backup is ever made).
 
 Errors from DynamoDB Local pass through unchanged (status, type,
-message), but for the ARNs their messages quote, which are made public.
+message), but for the ARNs their messages quote, which are made public,
+and the few messages AWS words otherwise (L{awsemu.dynamodb.errors}).
 When DynamoDB Local cannot answer (still starting, restarting, not
 installed, or hung past the pool's C{response_timeout}), the error is
 DynamoDB's own shape, with a 5xx status botocore retries.
@@ -57,6 +66,7 @@ from twisted.logger import Logger
 from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
 from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, refusal, reword
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
+from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
 from awsemu.dynamodb.tables import Recovery, TableStore
 from awsemu.dynamodb.tags import InvalidTags, parse_tags
@@ -406,6 +416,10 @@ class DynamoDBProxy:
         caller's database, with ARNs made public; L{ServiceError} if it
         cannot answer.
         """
+        target = request.headers.get("x-amz-target") or ""
+        arns: dict[bytes, bytes] = {}
+        if ARN_MARK in body:
+            body, arns = to_names(target, body, context)
         port = await self._ready()
         headers = [
             (wire_bytes(name), wire_bytes(value))
@@ -433,9 +447,10 @@ class DynamoDBProxy:
             )
             raise _error("InternalServerError", f"{failed}. Retry the request.", 500) from e
         public = to_public if response.status < 400 else error_to_public
-        return self._response(
-            context, response, public(response.body, context.region, context.account_id)
-        )
+        answer = public(response.body, context.region, context.account_id)
+        if arns and response.status < 400 and target not in DESCRIBED:
+            answer = to_arns(target, answer, arns)
+        return self._response(context, response, answer)
 
     async def _table_operation(
         self, context: RequestContext, target: str, request: HttpRequest, body: bytes
