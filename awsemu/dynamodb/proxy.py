@@ -34,6 +34,9 @@ several accounts and regions put right, and what it lacks made up for:
 - Table ARNs as names (L{awsemu.dynamodb.names}): a request that names a
   table by its ARN, which DynamoDB Local does not always accept, is
   forwarded with the name, and answered with the ARN.
+- Contributor insights, Kinesis streaming destinations, resource
+  policies (L{awsemu.dynamodb.stored}) and C{DescribeEndpoints}: answered
+  here too, DynamoDB Local has none of them.
 - Point-in-time recovery. DynamoDB Local has no backups either, but
   Terraform reads every table's with ``DescribeContinuousBackups``: the
   proxy keeps the setting in the same store and answers that and
@@ -67,6 +70,8 @@ from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, request
 from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, refusal, reword
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
+from awsemu.dynamodb.stored import STORED, Stored, contributor_insights_summaries
+from awsemu.dynamodb.stored import Request as StoredRequest
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
 from awsemu.dynamodb.tables import Recovery, TableStore
 from awsemu.dynamodb.tags import InvalidTags, parse_tags
@@ -93,6 +98,9 @@ _TAGGING: Final = frozenset(
     {_TAG_RESOURCE, _UNTAG_RESOURCE, "DynamoDB_20120810.ListTagsOfResource"}
 )
 """The operations answered here from the table store: DynamoDB Local has none of them."""
+
+_LIST_CONTRIBUTOR_INSIGHTS: Final = "DynamoDB_20120810.ListContributorInsights"
+_DESCRIBE_ENDPOINTS: Final = "DynamoDB_20120810.DescribeEndpoints"
 
 _DESCRIBE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.DescribeContinuousBackups"
 _UPDATE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.UpdateContinuousBackups"
@@ -264,6 +272,23 @@ def _with_body(response: HttpResponse, body: bytes) -> HttpResponse:
     return HttpResponse(response.status, headers, body)
 
 
+def _missing_table(name: Any) -> ServiceError:
+    """AWS's error for a table that does not exist (see L{awsemu.dynamodb.errors})."""
+    return _client_error(
+        "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found"
+    )
+
+
+def _endpoints(request: HttpRequest) -> dict[str, Any]:
+    """
+    C{DescribeEndpoints}' answer: the address the request came to, so that
+    an SDK doing endpoint discovery stays on awsemu (AWS answers its own
+    regional endpoint), cached as long as AWS says (1440 minutes).
+    """
+    address = request.headers.get("host") or "localhost"
+    return {"Endpoints": [{"Address": address, "CachePeriodInMinutes": 1440}]}
+
+
 def _answer(context: RequestContext, document: dict[str, Any]) -> HttpResponse:
     """A 200 answered here rather than by DynamoDB Local, framed as DynamoDB frames it."""
     body = json.dumps(document, separators=(",", ":")).encode()
@@ -391,6 +416,14 @@ class DynamoDBProxy:
             if target in _CONTINUOUS_BACKUPS:
                 document = _document(request.read_body())
                 return await self._continuous_backups(context, target, document)
+            if target in STORED:
+                document = _document(request.read_body())
+                return await self._stored(context, STORED[target], document)
+            if target == _LIST_CONTRIBUTOR_INSIGHTS:
+                document = _document(request.read_body())
+                return await self._list_contributor_insights(context, document)
+            if target == _DESCRIBE_ENDPOINTS:
+                return _answer(context, _endpoints(request))
             body = request.read_body()
             if target in DESCRIBED:
                 return await self._table_operation(context, target, request, body)
@@ -525,6 +558,56 @@ class DynamoDBProxy:
             tags = self.tables.tags(arn, created)
             answer["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
         return _answer(context, answer)
+
+    async def _stored(
+        self, context: RequestContext, stored: Stored, document: dict[str, Any]
+    ) -> HttpResponse:
+        """Answer an operation DynamoDB Local lacks from the table store, once the table exists."""
+        if stored.names_table_by == "ResourceArn":
+            arn, name = _table_arn(document.get("ResourceArn"), context)
+            missing = _client_error(
+                "ResourceNotFoundException",
+                f"Requested resource not found: ResourceArn: {arn} not found",
+            )
+        else:
+            name = str(document.get("TableName"))
+            missing = _missing_table(name)
+        found = await self._existing_table(context, name, missing)
+        if isinstance(found, HttpResponse):
+            return found
+        arn, created = found
+        now = self.clock.seconds()
+        answer, settings = stored.answer(
+            StoredRequest(document, name, arn, self.tables.record(arn, created), now)
+        )
+        if settings:
+            self.tables.settle(arn, created, **settings)
+        return _answer(context, answer)
+
+    async def _list_contributor_insights(
+        self, context: RequestContext, document: dict[str, Any]
+    ) -> HttpResponse:
+        """
+        The contributor insights of one table (once it is found), or of
+        every table of the caller's account and region that has some set.
+        """
+        name = document.get("TableName")
+        if name is not None:
+            found = await self._existing_table(context, name, _missing_table(name))
+            if isinstance(found, HttpResponse):
+                return found
+            records = {found[0]: self.tables.record(*found)}
+        else:
+            prefix = arn_prefix(context.region, context.account_id).decode() + "table/"
+            records = {
+                arn: record for arn, record in self.tables.tables.items() if arn.startswith(prefix)
+            }
+        summaries = [
+            summary
+            for arn in sorted(records)
+            for summary in contributor_insights_summaries(arn.rpartition("table/")[2], records[arn])
+        ]
+        return _answer(context, {"ContributorInsightsSummaries": summaries})
 
     async def _continuous_backups(
         self, context: RequestContext, target: str, document: dict[str, Any]

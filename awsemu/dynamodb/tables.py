@@ -8,7 +8,9 @@ What awsemu keeps about DynamoDB tables because DynamoDB Local does not:
   C{UpdateContinuousBackups} the same way;
 - the settings it accepts but leaves out of tables' descriptions
   (server-side encryption, table class, warm throughput: see
-  L{awsemu.dynamodb.descriptions}).
+  L{awsemu.dynamodb.descriptions});
+- contributor insights, Kinesis streaming destinations and resource
+  policies, whose operations it lacks (L{awsemu.dynamodb.stored}).
 
 Deployment tools (Terraform first) set both and read them back on every
 plan to see whether anything drifted, so they must be kept.
@@ -57,6 +59,21 @@ class Warm(TypedDict):
     Write: int
 
 
+class Insights(TypedDict):
+    """Contributor insights of a table or index: C{ENABLED} or C{DISABLED} since ``Since``."""
+
+    Status: str
+    Since: float
+    Mode: NotRequired[str]
+
+
+class Policy(TypedDict):
+    """A table's resource policy (a JSON document) and its revision."""
+
+    Policy: str
+    RevisionId: str
+
+
 class TableRecord(TypedDict):
     """What is kept of a table, with the creation time of the table it is kept for."""
 
@@ -66,9 +83,22 @@ class TableRecord(TypedDict):
     Encryption: NotRequired[Encryption]
     TableClass: NotRequired[TableClass]
     Warm: NotRequired[Warm]
+    Insights: NotRequired[dict[str, Insights]]
+    """By index name, the table's own under the empty name."""
+    Kinesis: NotRequired[list[dict[str, str]]]
+    """Kinesis streaming destinations, as C{DescribeKinesisStreamingDestination} lists them."""
+    Policy: NotRequired[Policy]
 
 
-SETTINGS: tuple[str, ...] = ("Recovery", "Encryption", "TableClass", "Warm")
+SETTINGS: tuple[str, ...] = (
+    "Recovery",
+    "Encryption",
+    "TableClass",
+    "Warm",
+    "Insights",
+    "Kinesis",
+    "Policy",
+)
 """The members of a L{TableRecord} that are kept while they are set, and dropped when None."""
 
 
