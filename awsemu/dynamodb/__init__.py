@@ -17,6 +17,7 @@ from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 
 from awsemu.config import Config
+from awsemu.dynamodb.backups import BackupStore
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
 from awsemu.dynamodb.loopback import LoopbackPool
 from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
@@ -108,6 +109,13 @@ def table_store(config: Config) -> TableStore:
     return TableStore.open(JsonFile(path))
 
 
+def backup_store(config: Config) -> BackupStore:
+    """Where backups are kept: in memory, or in ``<data-dir>/dynamodb/backups/``."""
+    if config.data_dir is None:
+        return BackupStore()
+    return BackupStore.open(config.data_dir.child("dynamodb").child("backups"))
+
+
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
     pool = LoopbackPool(reactor, reactor)
@@ -126,5 +134,5 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoD
             environment=dict(os.environ),
             lazy=config.dynamodb_start == "lazy",
         )
-    proxy = DynamoDBProxy(supervised, pool, reactor, table_store(config))
+    proxy = DynamoDBProxy(supervised, pool, reactor, table_store(config), backup_store(config))
     return DynamoDBService(proxy, supervisor, pool)

@@ -40,7 +40,9 @@ several accounts and regions put right, and what it lacks made up for:
 - Point-in-time recovery. DynamoDB Local has no backups either, but
   Terraform reads every table's with ``DescribeContinuousBackups``: the
   proxy keeps the setting in the same store and answers that and
-  ``UpdateContinuousBackups`` the same way (no backup is ever made).
+  ``UpdateContinuousBackups`` the same way.
+- Backups and restores (L{awsemu.dynamodb.backups}): made by copying
+  items through DynamoDB Local, kept in a L{BackupStore}.
 
 Errors from DynamoDB Local pass through unchanged (status, type,
 message), but for the ARNs their messages quote, which are made public,
@@ -66,6 +68,7 @@ from twisted.internet.defer import TimeoutError as ReadyTimeout
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from awsemu.dynamodb.backups import Backups, BackupStore
 from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
 from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, refusal, reword
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
@@ -101,6 +104,19 @@ _TAGGING: Final = frozenset(
 
 _LIST_CONTRIBUTOR_INSIGHTS: Final = "DynamoDB_20120810.ListContributorInsights"
 _DESCRIBE_ENDPOINTS: Final = "DynamoDB_20120810.DescribeEndpoints"
+
+_BACKUPS: Final = frozenset(
+    "DynamoDB_20120810." + operation
+    for operation in (
+        "CreateBackup",
+        "DescribeBackup",
+        "ListBackups",
+        "DeleteBackup",
+        "RestoreTableFromBackup",
+        "RestoreTableToPointInTime",
+    )
+)
+"""Backups and restores, made here by copying items through DynamoDB Local (L{Backups})."""
 
 _DESCRIBE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.DescribeContinuousBackups"
 _UPDATE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.UpdateContinuousBackups"
@@ -346,17 +362,22 @@ def _tag_keys(keys: Any) -> list[str]:
     return keys
 
 
-def _describe_table(name: Any) -> HttpRequest:
-    """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
+def _own_request(operation: str, document: dict[str, Any]) -> HttpRequest:
+    """A request of the proxy's own to DynamoDB Local."""
     return HttpRequest.from_uri(
         "POST",
         "/",
         [
-            ("X-Amz-Target", "DynamoDB_20120810.DescribeTable"),
+            ("X-Amz-Target", "DynamoDB_20120810." + operation),
             ("Content-Type", JSON_CONTENT_TYPE),
         ],
-        json.dumps({"TableName": name}).encode(),
+        json.dumps(document).encode(),
     )
+
+
+def _describe_table(name: Any) -> HttpRequest:
+    """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
+    return _own_request("DescribeTable", {"TableName": name})
 
 
 def _table_arn(arn: Any, context: RequestContext) -> tuple[str, str]:
@@ -401,6 +422,7 @@ class DynamoDBProxy:
     client: LoopbackClient
     clock: IReactorTime
     tables: TableStore = attrs.field(factory=TableStore)
+    backups: BackupStore = attrs.field(factory=BackupStore)
     ready_timeout: float = READY_TIMEOUT
     _log: Logger = attrs.field(factory=Logger, init=False)
 
@@ -422,6 +444,12 @@ class DynamoDBProxy:
             if target == _LIST_CONTRIBUTOR_INSIGHTS:
                 document = _document(request.read_body())
                 return await self._list_contributor_insights(context, document)
+            if target in _BACKUPS:
+                document = _document(request.read_body())
+                backups = Backups(self.backups, self.tables, self.clock)
+                call = functools.partial(self._call, context)
+                operation = target.rpartition(".")[2]
+                return _answer(context, await backups.answer(operation, context, call, document))
             if target == _DESCRIBE_ENDPOINTS:
                 return _answer(context, _endpoints(request))
             body = request.read_body()
@@ -649,6 +677,19 @@ class DynamoDBProxy:
                 }
             },
         )
+
+    async def _call(
+        self, context: RequestContext, operation: str, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """DynamoDB Local's answer to ``operation`` in the caller's database, or its error."""
+        request = _own_request(operation, document)
+        response = await self._forward(context, request, request.read_body())
+        answer: dict[str, Any] = json.loads(cast(bytes, response.body))
+        if response.status != 200:
+            code = str(answer.get("__type", "")).rpartition("#")[2]
+            message = answer.get("Message", answer.get("message", ""))
+            raise ServiceError(ERROR_TYPE_PREFIX + code, message, status=response.status)
+        return answer
 
     async def _existing_table(
         self, context: RequestContext, name: Any, missing: ServiceError
