@@ -18,6 +18,7 @@ from twisted.internet.defer import Deferred
 
 from awsemu.config import Config
 from awsemu.dynamodb.backups import BackupStore
+from awsemu.dynamodb.exports import ExportStore
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
 from awsemu.dynamodb.loopback import LoopbackPool
 from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
@@ -116,6 +117,15 @@ def backup_store(config: Config) -> BackupStore:
     return BackupStore.open(config.data_dir.child("dynamodb").child("backups"))
 
 
+def export_store(config: Config) -> ExportStore:
+    """Where exports and imports are kept: in memory, or ``<data-dir>/dynamodb/exports.json``."""
+    if config.data_dir is None:
+        return ExportStore()
+    from awsemu.state.jsonfile import JsonFile
+
+    return ExportStore.open(JsonFile(config.data_dir.child("dynamodb").child("exports.json")))
+
+
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
     pool = LoopbackPool(reactor, reactor)
@@ -134,5 +144,12 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoD
             environment=dict(os.environ),
             lazy=config.dynamodb_start == "lazy",
         )
-    proxy = DynamoDBProxy(supervised, pool, reactor, table_store(config), backup_store(config))
+    proxy = DynamoDBProxy(
+        supervised, pool, reactor, table_store(config), backup_store(config), export_store(config)
+    )
+    if "s3" in config.services:
+        # Tables are exported to S3 and imported from it through S3's provider.
+        from awsemu import s3
+
+        proxy.s3 = shared.assemble(s3.core).provider
     return DynamoDBService(proxy, supervisor, pool)

@@ -40,6 +40,17 @@ from awsemu.state.jsonfile import JsonFile
 Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 """A DynamoDB operation sent to DynamoDB Local in the caller's database: its answer or error."""
 
+OPERATIONS: Final = frozenset(
+    {
+        "CreateBackup",
+        "DescribeBackup",
+        "ListBackups",
+        "DeleteBackup",
+        "RestoreTableFromBackup",
+        "RestoreTableToPointInTime",
+    }
+)
+
 BATCH_SIZE: Final = 25
 """Items per C{BatchWriteItem}, DynamoDB's limit."""
 

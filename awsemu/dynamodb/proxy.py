@@ -41,8 +41,9 @@ several accounts and regions put right, and what it lacks made up for:
   Terraform reads every table's with ``DescribeContinuousBackups``: the
   proxy keeps the setting in the same store and answers that and
   ``UpdateContinuousBackups`` the same way.
-- Backups and restores (L{awsemu.dynamodb.backups}): made by copying
-  items through DynamoDB Local, kept in a L{BackupStore}.
+- Backups and restores (L{awsemu.dynamodb.backups}), exports to S3 and
+  imports from it (L{awsemu.dynamodb.exports}): made by copying items
+  through DynamoDB Local.
 
 Errors from DynamoDB Local pass through unchanged (status, type,
 message), but for the ARNs their messages quote, which are made public,
@@ -68,9 +69,12 @@ from twisted.internet.defer import TimeoutError as ReadyTimeout
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from awsemu.dynamodb.backups import OPERATIONS as BACKUP_OPERATIONS
 from awsemu.dynamodb.backups import Backups, BackupStore
 from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
 from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, refusal, reword
+from awsemu.dynamodb.exports import OPERATIONS as EXPORT_OPERATIONS
+from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
 from awsemu.dynamodb.stored import STORED, Stored, contributor_insights_summaries
@@ -105,18 +109,13 @@ _TAGGING: Final = frozenset(
 _LIST_CONTRIBUTOR_INSIGHTS: Final = "DynamoDB_20120810.ListContributorInsights"
 _DESCRIBE_ENDPOINTS: Final = "DynamoDB_20120810.DescribeEndpoints"
 
-_BACKUPS: Final = frozenset(
-    "DynamoDB_20120810." + operation
-    for operation in (
-        "CreateBackup",
-        "DescribeBackup",
-        "ListBackups",
-        "DeleteBackup",
-        "RestoreTableFromBackup",
-        "RestoreTableToPointInTime",
-    )
+_COPYING: Final = frozenset(
+    "DynamoDB_20120810." + operation for operation in BACKUP_OPERATIONS | EXPORT_OPERATIONS
 )
-"""Backups and restores, made here by copying items through DynamoDB Local (L{Backups})."""
+"""
+Backups, restores, exports and imports: made here by copying items
+through DynamoDB Local (L{Backups}, L{Exports}).
+"""
 
 _DESCRIBE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.DescribeContinuousBackups"
 _UPDATE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.UpdateContinuousBackups"
@@ -423,6 +422,9 @@ class DynamoDBProxy:
     clock: IReactorTime
     tables: TableStore = attrs.field(factory=TableStore)
     backups: BackupStore = attrs.field(factory=BackupStore)
+    exports: ExportStore = attrs.field(factory=ExportStore)
+    s3: ObjectStore | None = None
+    """S3's provider, where tables are exported to and imported from (None: no S3)."""
     ready_timeout: float = READY_TIMEOUT
     _log: Logger = attrs.field(factory=Logger, init=False)
 
@@ -444,12 +446,9 @@ class DynamoDBProxy:
             if target == _LIST_CONTRIBUTOR_INSIGHTS:
                 document = _document(request.read_body())
                 return await self._list_contributor_insights(context, document)
-            if target in _BACKUPS:
+            if target in _COPYING:
                 document = _document(request.read_body())
-                backups = Backups(self.backups, self.tables, self.clock)
-                call = functools.partial(self._call, context)
-                operation = target.rpartition(".")[2]
-                return _answer(context, await backups.answer(operation, context, call, document))
+                return _answer(context, await self._copying(context, target, document))
             if target == _DESCRIBE_ENDPOINTS:
                 return _answer(context, _endpoints(request))
             body = request.read_body()
@@ -677,6 +676,18 @@ class DynamoDBProxy:
                 }
             },
         )
+
+    async def _copying(
+        self, context: RequestContext, target: str, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The answer to a backup, restore, export or import."""
+        call = functools.partial(self._call, context)
+        operation = target.rpartition(".")[2]
+        if operation in BACKUP_OPERATIONS:
+            backups = Backups(self.backups, self.tables, self.clock)
+            return await backups.answer(operation, context, call, document)
+        exports = Exports(self.exports, self.tables, self.s3, self.clock)
+        return await exports.answer(operation, context, call, document)
 
     async def _call(
         self, context: RequestContext, operation: str, document: dict[str, Any]
