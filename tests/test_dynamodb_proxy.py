@@ -272,8 +272,8 @@ class ProxyTests(SynchronousTestCase):
         self.answer(200, b"{}")
         self.handle(
             dynamodb_request(
-                "DynamoDB_20120810.DescribeExport",
-                {"ExportArn": PUBLIC + "table/t/export/1", "Policy": PUBLIC},
+                "DynamoDBStreams_20120810.DescribeStream",
+                {"StreamArn": PUBLIC + "table/t/stream/1", "Policy": PUBLIC},
             )
         )
         self.handle(
@@ -285,7 +285,7 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(
             [json.loads(body) for _, body in self.local.received],
             [
-                {"ExportArn": LOCAL + "table/t/export/1", "Policy": PUBLIC},
+                {"StreamArn": LOCAL + "table/t/stream/1", "Policy": PUBLIC},
                 {"ShardIterator": LOCAL + "table/t/stream/1|1|x"},
             ],
         )
