@@ -2,7 +2,8 @@
 The C{awsemu} command: tools that go with the emulator.
 
 The emulator itself runs under twistd (C{twistd -n awsemu}); this command
-is for the jobs around it. Each job is a subcommand: its parser is added
+is for the jobs around it: installing DynamoDB Local, and asking a running
+daemon for its status, a reset or its version. Each job is a subcommand: its parser is added
 to the subparsers in L{_parser} with C{set_defaults(run=FUNCTION)}, where
 C{FUNCTION} takes the parsed arguments and returns the exit status.
 """
@@ -14,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from awsemu import __version__
 
@@ -67,6 +69,104 @@ def _add_install(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     dynamodb.set_defaults(run=_install_dynamodb_local)
 
 
+#: Where a daemon is looked for when neither --endpoint-url nor AWS_ENDPOINT_URL says.
+DEFAULT_ENDPOINT = "http://localhost:4566"
+
+
+def _endpoint(args: argparse.Namespace) -> str:
+    """The daemon's URL: ``--endpoint-url``, else ``AWS_ENDPOINT_URL``, else port 4566."""
+    url: str = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    return url.rstrip("/")
+
+
+def _call(url: str, method: str = "GET") -> tuple[int, Any]:
+    """The status and JSON document of one of the daemon's own endpoints."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+class Unreachable(Exception):
+    """No daemon answered at the endpoint."""
+
+
+def _ask(args: argparse.Namespace, path: str, method: str = "GET") -> tuple[int, Any]:
+    """Like L{_call} on the daemon's path, a daemon that does not answer raising L{Unreachable}."""
+    endpoint = _endpoint(args)
+    try:
+        return _call(endpoint + path, method)
+    except (OSError, ValueError) as e:
+        raise Unreachable(
+            f"awsemu: no awsemu answers at {endpoint} ({e}); start one with"
+            " `twistd -n awsemu`, or pass --endpoint-url"
+        ) from e
+
+
+def _status(args: argparse.Namespace) -> int:
+    """Print each service's state; fail if a service is in error or none answers."""
+    _, info = _ask(args, "/_awsemu/info")
+    _, health = _ask(args, "/_awsemu/health")
+    data_dir = info["config"]["data-dir"]
+    print(
+        f"awsemu {info['version']} at {_endpoint(args)}, up {info['uptime']:.0f}s,"
+        f" state in {data_dir or 'memory'}"
+    )
+    reasons = health.get("reasons", {})
+    for name, status in sorted(health["services"].items()):
+        reason = reasons.get(name)
+        print(f"  {name:<12} {status}" + (f": {reason}" if reason else ""))
+    return 1 if "error" in health["services"].values() else 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    """Forget the state of every service, or of those named."""
+    query = f"?service={','.join(args.service)}" if args.service else ""
+    status, document = _ask(args, "/_awsemu/reset" + query, "POST")
+    if status != 200:
+        print(f"awsemu: {document.get('error', document)}", file=sys.stderr)
+        return 1
+    print(f"reset {', '.join(document['reset'])} in {document['seconds'] * 1000:.0f} ms")
+    return 0
+
+
+def _version(args: argparse.Namespace) -> int:
+    """Print this awsemu's version, and a running daemon's when one answers."""
+    print(f"awsemu {__version__}")
+    try:
+        _, info = _ask(args, "/_awsemu/info")
+    except Unreachable:
+        return 0
+    print(f"daemon at {_endpoint(args)}: awsemu {info['version']}")
+    return 0
+
+
+def _add_daemon_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name, run, help in (
+        ("status", _status, "Show a running daemon's services and their state."),
+        ("reset", _reset, "Forget a running daemon's state (every service, or --service)."),
+        ("version", _version, "Show this awsemu's version, and a running daemon's."),
+    ):
+        command = commands.add_parser(name, help=help)
+        command.add_argument(
+            "--endpoint-url",
+            help=f"The daemon's URL [default: $AWS_ENDPOINT_URL, else {DEFAULT_ENDPOINT}].",
+        )
+        if name == "reset":
+            command.add_argument(
+                "--service",
+                action="append",
+                help="A service to reset (repeatable); without it, every service.",
+            )
+        command.set_defaults(run=run)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="awsemu",
@@ -75,6 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"awsemu {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_install(commands)
+    _add_daemon_commands(commands)
     return parser
 
 
@@ -89,4 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    try:
+        return run(args)
+    except Unreachable as e:
+        print(e, file=sys.stderr)
+        return 1

@@ -10,6 +10,7 @@ holds its default).
 
 from __future__ import annotations
 
+import os
 import pwd
 import re
 import sys
@@ -121,6 +122,13 @@ class Config:
         signed with a known key).
     @ivar credentials: An AWS CLI credentials file whose keys awsemu knows,
         or C{None}.
+    @ivar idle_timeout: Seconds a client connection may stay silent (between
+        requests, or inside a request's head or body) before it is closed.
+    @ivar log_format: C{text} (twistd's classic lines) or C{json} (one
+        object per line, for log shippers).
+    @ivar init_dir: The directory of init hooks (C{boot.d}, C{start.d},
+        C{ready.d}, C{shutdown.d}), or C{None} for C{/etc/awsemu/init} when
+        it exists.
     """
 
     port: str = "tcp:4566"
@@ -142,6 +150,9 @@ class Config:
     lambda_user: LambdaUser = DEFAULT_LAMBDA_USER
     auth: str = "verify"
     credentials: FilePath[str] | None = None
+    idle_timeout: float = 60.0
+    log_format: str = "text"
+    init_dir: FilePath[str] | None = None
 
 
 def parse_port(text: str) -> str:
@@ -159,21 +170,40 @@ def parse_port(text: str) -> str:
     """
     description = f"tcp:{text}" if _BARE_PORT.fullmatch(text) else text
     try:
-        serverFromString(MemoryReactor(), description)
+        endpoint = serverFromString(MemoryReactor(), description)
     except Exception as e:
+        if description.startswith("systemd:") and isinstance(e, (IndexError, KeyError)):
+            raise ConfigError(_no_systemd_socket(description)) from e
         # Each endpoint type's parser reports bad arguments with whatever
         # exception converting them raised (ValueError, TypeError, KeyError,
-        # IndexError for a missing systemd socket, OSError for an unreadable
-        # certificate...), so any of them means the description is unusable.
+        # OSError for an unreadable certificate...), so any of them means
+        # the description is unusable.
         raise ConfigError(
             f"{description!r} is not a usable server endpoint ({type(e).__name__}: {e})"
         ) from e
+    port = getattr(endpoint, "_port", None)
+    if isinstance(port, int) and not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is out of range: give a port from 1 to 65535, such as 4566")
     return description
+
+
+def _no_systemd_socket(description: str) -> str:
+    """Why a C{systemd:} endpoint found no socket, and what to do about it."""
+    fds, names = os.environ.get("LISTEN_FDS"), os.environ.get("LISTEN_FDNAMES")
+    passed = (
+        "systemd passed no socket (LISTEN_FDS is not set for this process)"
+        if fds is None
+        else f"systemd passed {fds} socket(s) named {names or '(unnamed)'}"
+    )
+    return (
+        f"{description!r}: {passed}; start awsemu from its .socket unit (or"
+        " systemd-socket-activate), or listen on a port with --port 4566"
+    )
 
 
 def parse_data_dir(text: str) -> FilePath[str]:
     """
-    Accept a directory to keep state in.
+    Accept a directory to keep things in.
 
     Only something other than a directory in the way is rejected: a missing
     directory can still be created when the daemon starts.
@@ -184,6 +214,33 @@ def parse_data_dir(text: str) -> FilePath[str]:
     if path.exists() and not path.isdir():
         raise ConfigError(f"{path.path!r} exists and is not a directory")
     return path
+
+
+def parse_state_dir(text: str) -> FilePath[str]:
+    """
+    Accept a directory to keep state in: as L{parse_data_dir}, and one this
+    user can write to (or create), since the daemon writes there from its start.
+    """
+    path = parse_data_dir(text)
+    existing = path
+    while not existing.exists() and existing.parent() != existing:
+        existing = existing.parent()
+    if not existing.isdir() or not os.access(existing.path, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{existing.path!r} is not a directory this user ({_user()}) can write to:"
+            " choose another directory or change its owner"
+        )
+    return path
+
+
+def _user() -> str:
+    """This process's user, by name where it has one."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
 
 
 def parse_services(text: str) -> tuple[str, ...]:
@@ -298,6 +355,21 @@ def parse_credentials(text: str) -> FilePath[str]:
     return path
 
 
+def parse_log_format(text: str) -> str:
+    """Accept C{text} or C{json}."""
+    if text not in ("text", "json"):
+        raise ConfigError(f"{text!r} is neither text nor json")
+    return text
+
+
+def parse_init_dir(text: str) -> FilePath[str]:
+    """Accept an existing directory of init hooks."""
+    path = parse_path(text)
+    if not path.isdir():
+        raise ConfigError(f"{path.path!r} is not a directory (of boot.d, start.d, ready.d...)")
+    return path
+
+
 def _show(value: object) -> str:
     """Write a default value the way a user would type it."""
     if value is None:
@@ -350,7 +422,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "data-dir",
-        parse_data_dir,
+        parse_state_dir,
         "Directory to keep state in; without one, nothing is written to disk.",
     ),
     Option("services", parse_services, "Comma-separated services to serve."),
@@ -420,6 +492,24 @@ OPTIONS: tuple[Option, ...] = (
         parse_credentials,
         "AWS CLI credentials file of root keys awsemu knows; a profile's aws_account_id"
         " (12 digits) picks its account, else 000000000000.",
+    ),
+    Option(
+        "idle-timeout",
+        parse_seconds,
+        "Seconds a client connection may stay silent, between requests or inside one,"
+        " before it is closed.",
+    ),
+    # Operations: how the daemon logs, and the hooks it runs.
+    Option(
+        "log-format",
+        parse_log_format,
+        "text: twistd's classic log lines; json: one JSON object per line.",
+    ),
+    Option(
+        "init-dir",
+        parse_init_dir,
+        "Directory of init hooks (boot.d, start.d, ready.d, shutdown.d); none means"
+        " /etc/awsemu/init when it exists.",
     ),
 )
 

@@ -1,8 +1,8 @@
 """
 The daemon's log observer: twistd's classic text lines, written cheaply.
 
-The gateway logs one line per request (service, operation, status,
-milliseconds). Under twistd's own observer (``textFileLogObserver``) each
+The gateway logs one line per request (service, operation, resource,
+account, region, status, milliseconds). Under twistd's own observer (``textFileLogObserver``) each
 line cost about 60 µs of CPU, a fifth of a small S3 GetObject: the time
 zone is worked out and the timestamp formatted anew for every event, and
 every format string goes through ``string.Formatter``. This observer
@@ -14,10 +14,13 @@ twistd uses an observer the application names as its ``ILogObserver``
 component (``--logger`` still has precedence); the plugin's root service
 names this one when twistd gives it the application (``WithLogObserver``),
 writing where twistd itself would have written (``twistd_log_file``).
+With ``--log-format json``, every event is one JSON object per line instead
+(``json_text``), the gateway's fields as fields.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import sys
@@ -29,6 +32,7 @@ from twisted.logger import (
     FileLogObserver,
     ILogObserver,
     LogEvent,
+    formatEvent,
     formatEventAsClassicLogText,
     formatTime,
 )
@@ -94,6 +98,54 @@ def classic_observer(out: IO[Any]) -> FileLogObserver:
     """An observer writing ``classic_text`` lines to ``out``."""
     format_time = SecondsFormat()
     return FileLogObserver(out, lambda event: classic_text(event, format_time))
+
+
+#: The fields of a gateway line's event that a JSON line carries, in order.
+REQUEST_FIELDS: Final = (
+    "service",
+    "operation",
+    "resource",
+    "account",
+    "region",
+    "status",
+    "elapsed_ms",
+    "request_id",
+)
+
+
+def json_text(event: LogEvent) -> str | None:
+    """
+    One JSON object on one line for ``event``: its time (RFC 3339, with
+    milliseconds), level, system and message, and for a gateway line the
+    request's fields (``REQUEST_FIELDS``) besides; a failure's traceback
+    is in ``traceback``.
+    """
+    when = event.get("log_time")
+    level = event.get("log_level")
+    document: dict[str, Any] = {
+        "time": None if when is None else formatTime(when, "%Y-%m-%dT%H:%M:%S.%f%z"),
+        "level": None if level is None else level.name,
+        "system": _system(event),
+    }
+    line = event.get("line")
+    if event.get("log_format") == LINE_FORMAT and isinstance(line, str):
+        document["message"] = line
+        for field in REQUEST_FIELDS:
+            if field in event:
+                document[field] = event[field]
+    else:
+        document["message"] = formatEvent(event)
+    failure = event.get("log_failure")
+    if failure is not None:
+        document["traceback"] = failure.getTraceback()
+    return json.dumps(document, default=str) + "\n"
+
+
+def observer_for(log_format: str, out: IO[Any]) -> FileLogObserver:
+    """The observer writing ``--log-format``'s lines to ``out``."""
+    if log_format == "json":
+        return FileLogObserver(out, json_text)
+    return classic_observer(out)
 
 
 def twistd_log_file(server_options: Mapping[str, Any]) -> IO[Any] | None:

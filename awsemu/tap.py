@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from twisted.application.service import IService
+from twisted.application.service import IService, MultiService
 from twisted.python import usage
 
+from awsemu import __version__
 from awsemu.config import OPTIONS, Config, ConfigError, config_from_options
 
 
@@ -43,12 +45,51 @@ class Options(usage.Options):
         super().__init__()
         self._environ = environ
 
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
+        """
+        Parse, reporting any mistake on one line (with where the options are
+        listed) rather than after twistd's pages of usage.
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            raise SystemExit(f"twistd awsemu: {e} (see: twistd awsemu --help)") from e
+
+    def opt_version(self) -> None:
+        """Show awsemu's version and exit."""
+        from twisted import __version__ as twisted_version
+
+        print(f"awsemu {__version__} (Twisted {twisted_version})")
+        raise SystemExit(0)
+
     def postOptions(self) -> None:
-        """Build L{config}, reporting a bad value as a usage error rather than a traceback."""
+        """
+        Build L{config}, reporting a bad value as a usage error rather than a
+        traceback; and unless C{--pidfile} was given, write no pid file (see
+        L{_no_default_pidfile}).
+        """
         try:
             self.config = config_from_options(self, self._environ)
         except ConfigError as e:
             raise usage.UsageError(str(e)) from e
+        _no_default_pidfile(getattr(self, "parent", None))
+
+
+#: The pid file twistd writes in the working directory unless told otherwise.
+TWISTD_DEFAULT_PIDFILE = "twistd.pid"
+
+
+def _no_default_pidfile(server_options: Any) -> None:
+    """
+    Clear twistd's default pid file: a C{twistd.pid} left in the working
+    directory stops a second daemon started there (on another port) and
+    outlives a killed one, and neither systemd nor Docker needs it. twistd's
+    own options are parsed before a plugin's (which run as a subcommand) and
+    made absolute after, so the default is still its bare name here; a
+    C{--pidfile} given (even C{./twistd.pid}) is kept.
+    """
+    if server_options is not None and server_options.get("pidfile") == TWISTD_DEFAULT_PIDFILE:
+        server_options["pidfile"] = ""
 
 
 def _without_crt_signers() -> None:
@@ -73,10 +114,44 @@ def makeService(options: Options) -> IService:
 
     _without_crt_signers()
     from awsemu.daemon import make_root_service
-    from awsemu.logobserver import WithLogObserver, classic_observer, twistd_log_file
+    from awsemu.logobserver import WithLogObserver, observer_for, twistd_log_file
+    from awsemu.state.datadir import make_private
 
-    root = make_root_service(options.config, reactor)
+    try:
+        if options.config.data_dir is not None:
+            make_private(options.config.data_dir)
+        root: IService = make_root_service(options.config, reactor)
+    except OSError as e:
+        # Making the stores creates --data-dir's directories.
+        raise SystemExit(f"awsemu: cannot start: {e} (check --data-dir)") from e
     # Run by twistd, whose options are the parent of ours: see awsemu.logobserver.
     server_options = getattr(options, "parent", None)
-    out = None if server_options is None else twistd_log_file(server_options)
-    return root if out is None else WithLogObserver(root, classic_observer(out))
+    if server_options is None:
+        return root
+    if server_options.get("nodaemon"):
+        root = _ExitOnStartFailure(root)
+    out = twistd_log_file(server_options)
+    if out is None:
+        return root
+    return WithLogObserver(root, observer_for(options.config.log_format, out))
+
+
+class _ExitOnStartFailure(MultiService):
+    """
+    The root service of a daemon run in the foreground: a failure to start
+    (a port in use...) ends twistd with its one-line reason, where twistd
+    would print a traceback. (A daemonized twistd already reports the
+    exception's text alone, through its status pipe.)
+    """
+
+    def __init__(self, root: IService) -> None:
+        super().__init__()
+        root.setServiceParent(self)
+
+    def privilegedStartService(self) -> None:
+        from awsemu.daemon import StartFailure
+
+        try:
+            super().privilegedStartService()
+        except StartFailure as e:
+            raise SystemExit(f"awsemu: {e}") from e

@@ -19,3 +19,18 @@ ensure_packages() {
     done
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
 }
+
+# debian_mirror SUITE: the mirror apt already uses for SUITE ($AWSEMU_DEBIAN_MIRROR
+# overrides): on machines that may reach only one mirror (or a proxy of one),
+# it is the one known to answer.
+debian_mirror() {
+    if [[ -n ${AWSEMU_DEBIAN_MIRROR:-} ]]; then
+        echo "$AWSEMU_DEBIAN_MIRROR"
+        return
+    fi
+    local mirror
+    # shellcheck disable=SC2016 # $(FIELD) is apt's own syntax, not the shell's.
+    mirror=$(apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 'Identifier: Packages' 2>/dev/null |
+        awk -v suite="$1" '$1 == suite { print $2; exit }')
+    echo "${mirror:-http://deb.debian.org/debian/}"
+}

@@ -8,21 +8,25 @@
 #
 #   /lambda-entrypoint.sh   the entrypoint; the container command is the handler
 #   /var/runtime/bootstrap  runs awslambdaric (AWS's runtime interface client)
-#   /var/runtime            awslambdaric and its dependencies
+#   /var/runtime            awslambdaric and boto3 (which AWS's Python runtimes
+#                           include), with their dependencies
 #   /var/task               the function's code (mounted by awsemu), the workdir
 #   /opt                    layers
 #
 # The image is $AWSEMU_LAMBDA_IMAGE (awsemu/lambda-python:3.11), labelled
 # awsemu.image=lambda-python. Idempotent: an existing image is kept unless
-# --rebuild is given. It is a Debian bookworm rootfs made by debootstrap
-# from the mirror this machine's apt uses ($AWSEMU_DEBIAN_MIRROR overrides)
-# plus awslambdaric from PyPI ($AWSEMU_AWSLAMBDARIC, a pip requirement,
-# overrides the pinned version), imported with `docker import`. Needs root
-# and a Docker engine (ci/docker-engine.sh).
+# --rebuild is given or it was built by another version of this script
+# (its awsemu.recipe label). It is a Debian bookworm rootfs made by
+# debootstrap from the mirror this machine's apt uses ($AWSEMU_DEBIAN_MIRROR
+# overrides) plus awslambdaric and boto3 from PyPI ($AWSEMU_AWSLAMBDARIC and
+# $AWSEMU_BOTO3, pip requirements, override the pinned awslambdaric and the
+# newest boto3), imported with `docker import`. Needs root and a Docker
+# engine (ci/docker-engine.sh).
 set -euo pipefail
 
 IMAGE=${AWSEMU_LAMBDA_IMAGE:-awsemu/lambda-python:3.11}
 AWSLAMBDARIC=${AWSEMU_AWSLAMBDARIC:-awslambdaric==4.2.2}
+BOTO3=${AWSEMU_BOTO3:-boto3}
 PYTHON=${PYTHON:-python3}
 # bookworm's python3 is 3.11: the Python of the Lambda runtime emulated.
 SUITE=bookworm
@@ -41,25 +45,17 @@ case ${1:-} in
         ;;
 esac
 
+# What the image is built from: this script and the requirements it installs.
+recipe=$({ cat "$(basename "${BASH_SOURCE[0]}")"; echo "$AWSLAMBDARIC $BOTO3"; } | sha256sum | cut -c1-16)
 previous=$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null) || previous=
 if [[ -n $previous && -z $rebuild ]]; then
-    echo "lambda-image: $IMAGE exists; nothing to do (--rebuild to build it again)"
-    exit 0
-fi
-
-# The mirror apt already uses for $SUITE: on machines that may reach only
-# one mirror (or a proxy of one), it is the one known to answer.
-debian_mirror() {
-    if [[ -n ${AWSEMU_DEBIAN_MIRROR:-} ]]; then
-        echo "$AWSEMU_DEBIAN_MIRROR"
-        return
+    built=$(docker image inspect --format '{{index .Config.Labels "awsemu.recipe"}}' "$IMAGE")
+    if [[ $built == "$recipe" ]]; then
+        echo "lambda-image: $IMAGE exists; nothing to do (--rebuild to build it again)"
+        exit 0
     fi
-    local mirror
-    # shellcheck disable=SC2016 # $(FIELD) is apt's own syntax, not the shell's.
-    mirror=$(apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 'Identifier: Packages' 2>/dev/null |
-        awk -v suite="$SUITE" '$1 == suite { print $2; exit }')
-    echo "${mirror:-http://deb.debian.org/debian/}"
-}
+    echo "lambda-image: $IMAGE was built by another version of $0: rebuilding it"
+fi
 
 ensure_packages debootstrap debootstrap
 
@@ -67,7 +63,7 @@ started=$SECONDS
 work=$(mktemp -d /tmp/awsemu-lambda-image.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
-mirror=$(debian_mirror)
+mirror=$(debian_mirror "$SUITE")
 
 echo "lambda-image: debootstrap $SUITE from $mirror"
 debootstrap --variant=minbase --include=python3 "$SUITE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
@@ -76,12 +72,12 @@ debootstrap --variant=minbase --include=python3 "$SUITE" "$rootfs" "$mirror" >"$
 }
 echo "lambda-image: debootstrap took $((SECONDS - started)) s"
 
-# A wheel for the image's Python and glibc (bookworm's is 2.36), whatever
-# Python runs pip here.
-echo "lambda-image: pip install $AWSLAMBDARIC"
+# Wheels for the image's Python and glibc (bookworm's is 2.36), whatever
+# Python runs pip here; one resolution, so both share their dependencies.
+echo "lambda-image: pip install $AWSLAMBDARIC $BOTO3"
 "$PYTHON" -m pip install --quiet --target "$rootfs/var/runtime" \
-    --only-binary=:all: --implementation cp --python-version "$PYTHON_VERSION" \
-    --platform "manylinux_2_17_$(uname -m)" "$AWSLAMBDARIC"
+    --only-binary=:all: --implementation cp --python-version "$PYTHON_VERSION" --no-warn-conflicts \
+    --platform "manylinux_2_17_$(uname -m)" "$AWSLAMBDARIC" "$BOTO3"
 rm -rf "$rootfs"/var/runtime/bin
 
 mkdir -p "$rootfs"/var/task "$rootfs"/opt "$rootfs"/var/lang/bin
@@ -136,22 +132,27 @@ rm -rf "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log
     "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
     "$rootfs"/usr/share/locale/*
 
-ric_version=$(cd "$rootfs/var/runtime" && echo awslambdaric-*.dist-info)
-ric_version=${ric_version#awslambdaric-}
-ric_version=${ric_version%.dist-info}
+# installed_version NAME: the version of the distribution NAME in /var/runtime.
+installed_version() {
+    local info
+    info=$(cd "$rootfs/var/runtime" && echo "$1"-*.dist-info)
+    info=${info#"$1"-}
+    echo "${info%.dist-info}"
+}
 echo "lambda-image: importing $IMAGE ($(du -sh "$rootfs" | cut -f1) of rootfs)"
 tar -C "$rootfs" -c . | docker import \
     -c 'ENTRYPOINT ["/lambda-entrypoint.sh"]' \
     -c 'WORKDIR /var/task' \
     -c 'ENV LANG=C.UTF-8 TZ=:/etc/localtime LAMBDA_TASK_ROOT=/var/task LAMBDA_RUNTIME_DIR=/var/runtime' \
     -c 'ENV PATH=/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin' \
-    -c "LABEL awsemu.image=lambda-python awsemu.python=$PYTHON_VERSION awsemu.awslambdaric=$ric_version" \
+    -c "LABEL awsemu.image=lambda-python awsemu.python=$PYTHON_VERSION awsemu.recipe=$recipe" \
+    -c "LABEL awsemu.awslambdaric=$(installed_version awslambdaric) awsemu.boto3=$(installed_version boto3)" \
     -m "awsemu Lambda Python $PYTHON_VERSION runtime, built by ci/lambda-image.sh" \
     - "$IMAGE" >/dev/null
 
-# The wheel must fit the image's Python: import it there.
+# The wheels must fit the image's Python: import them there.
 docker run --rm --network none --entrypoint /var/lang/bin/python3 -e PYTHONPATH=/var/runtime "$IMAGE" \
-    -c 'import runtime_client, awslambdaric.bootstrap, simplejson; print("awslambdaric imports")'
+    -c 'import runtime_client, awslambdaric.bootstrap, simplejson, boto3; print("awslambdaric and boto3 import")'
 
 # The image replaced by --rebuild, untagged now; kept while containers use it.
 if [[ -n $previous ]]; then

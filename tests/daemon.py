@@ -30,11 +30,18 @@ def free_port() -> int:
 
 
 def run_twistd(
-    arguments: Sequence[str], environment: Mapping[str, str] | None = None
+    arguments: Sequence[str],
+    environment: Mapping[str, str] | None = None,
+    log_file: str | None = None,
 ) -> subprocess.Popen[str]:
-    """Start ``twistd -n awsemu ARGUMENTS`` from the source tree; output is captured."""
+    """
+    Start ``twistd -n awsemu ARGUMENTS`` from the source tree; output is
+    captured, or the log goes to ``log_file`` (for a daemon that logs more
+    than a pipe holds).
+    """
+    logging = [] if log_file is None else [f"--logfile={log_file}"]
     return subprocess.Popen(
-        [*TWISTD, "-n", "--pidfile=", "awsemu", *arguments],
+        [*TWISTD, "-n", *logging, "awsemu", *arguments],
         cwd=ROOT,
         env={**os.environ, **(environment or {})},
         stdout=subprocess.PIPE,
@@ -48,10 +55,14 @@ class Daemon:
 
     output = ""
 
-    def __init__(self, test: SynchronousTestCase, *arguments: str) -> None:
+    def __init__(
+        self, test: SynchronousTestCase, *arguments: str, log_file: str | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = run_twistd(["--port", f"tcp:{self.port}:interface=127.0.0.1", *arguments])
+        self.process = run_twistd(
+            ["--port", f"tcp:{self.port}:interface=127.0.0.1", *arguments], log_file=log_file
+        )
         test.addCleanup(self.stop)
         self.wait_ready()
 

@@ -1,7 +1,8 @@
 """
 What the DynamoDB integration tests share: finding DynamoDB Local and java
-(skipping, or failing when CI requires them), and a real daemon serving
-DynamoDB in a subprocess whose JVM can be found and killed.
+(skipping, or failing when CI requires them), a real daemon serving
+DynamoDB in a subprocess whose JVM can be found and killed, and a census of
+the sockets a process and its descendants listen on.
 """
 
 from __future__ import annotations
@@ -17,15 +18,27 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import defaultdict
+from collections.abc import Iterator
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from twisted.trial.unittest import SkipTest
 
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
+from awsemu.dynamodb.proxy import JSON_CONTENT_TYPE, local_authorization
+from awsemu.gateway.context import DEFAULT_ACCOUNT_ID
 from tests.daemon import ROOT, TWISTD, free_port
 
 REQUIRED_VARIABLE = "AWSEMU_REQUIRE_DYNAMODB"
+
+LIST_TABLES = [
+    (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
+    (b"Content-Type", JSON_CONTENT_TYPE.encode()),
+    (b"Authorization", local_authorization(DEFAULT_ACCOUNT_ID, "us-east-1")),
+]
+"""The headers of a ListTables request sent straight to DynamoDB Local (body ``{}``)."""
 
 
 def require_dynamodb_local() -> None:
@@ -53,6 +66,101 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return status.rpartition(")")[2].split()[0] != "Z"
+
+
+def kill_if_alive(pid: int) -> None:
+    """SIGKILL ``pid`` unless it has exited: what a test left running (or stopped) ends."""
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (children, their children...)."""
+    children = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue  # It exited meanwhile.
+        if stat:
+            children[int(stat.rpartition(")")[2].split()[1])].append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(children[tree[-1]])
+    return tree
+
+
+class Listener(NamedTuple):
+    """A socket that accepts connections or datagrams: who holds it, and where it listens."""
+
+    pid: int
+    table: str
+    """Its table in /proc/net: tcp, tcp6, udp or udp6."""
+    address: IPv4Address | IPv6Address
+    port: int
+
+    @property
+    def loopback(self) -> bool:
+        """Whether only this machine can reach it (IPv4-mapped 127.0.0.0/8 counts)."""
+        mapped = self.address.ipv4_mapped if isinstance(self.address, IPv6Address) else None
+        return self.address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+LISTENING_STATES = {"tcp": "0A", "tcp6": "0A", "udp": "07", "udp6": "07"}
+"""TCP_LISTEN, and TCP_CLOSE, which is how /proc/net shows a UDP socket with no peer."""
+
+
+def _sockets(pid: int, table: str) -> Iterator[tuple[IPv4Address | IPv6Address, int, str, int]]:
+    """Address, port, state and inode of each socket in ``pid``'s /proc/net ``table``."""
+    for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+        fields = line.split()
+        host, port = fields[1].split(":")
+        raw = bytes.fromhex(host)
+        # The kernel prints each 32-bit word of the address as a number, in host byte order.
+        if sys.byteorder == "little":
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+        yield ip_address(raw), int(port, 16), fields[3], int(fields[9])
+
+
+def _descriptor_targets(pid: int) -> Iterator[str]:
+    """What the open file descriptors of ``pid`` name (``socket:[<inode>]`` for a socket)."""
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return  # It exited meanwhile.
+    for descriptor in descriptors:
+        try:
+            yield os.readlink(descriptor)
+        except OSError:
+            continue  # Closed as it was read.
+
+
+def listeners(pid: int) -> list[Listener]:
+    """
+    Every listening TCP socket and every UDP socket without a peer held by
+    ``pid`` or its descendants, found by the inodes of their open sockets.
+    """
+    owners = {}
+    for member in descendants(pid):
+        for link in _descriptor_targets(member):
+            if link.startswith("socket:["):
+                owners[int(link[len("socket:[") : -1])] = member
+    return [
+        Listener(owners[inode], table, address, port)
+        for table, listening in LISTENING_STATES.items()
+        for address, port, state, inode in _sockets(pid, table)
+        if state == listening and inode in owners
+    ]
+
+
+def listening_on(port: int) -> bool:
+    """Whether any process of this network namespace listens on TCP ``port``."""
+    return any(
+        found == port and state == LISTENING_STATES[table]
+        for table in ("tcp", "tcp6")
+        for _, found, state, _ in _sockets(os.getpid(), table)
+    )
 
 
 def _stop_with_parent() -> None:

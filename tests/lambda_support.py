@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import io
+import json
 import os
 import shutil
 import signal
@@ -20,10 +21,14 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import boto3
 from botocore.config import Config as BotoConfig
+from twisted.internet.defer import Deferred, succeed
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
+from awsemu.lambda_.functions import Function, Scope, Version
+from awsemu.lambda_.invocations import Invocation, Outcome
 from tests.daemon import ROOT, TWISTD, free_port
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -244,3 +249,24 @@ class LambdaTestCase(SynchronousTestCase):
             **params,
         )
         return name
+
+
+@attrs.define
+class Answering:
+    """An invoker answering every invocation with ``payload``, recording the events."""
+
+    payload: bytes
+    function_error: str | None = None
+    events: list[Any] = attrs.field(factory=list)
+
+    def invoke(
+        self, scope: Scope, function: Function, version: Version, invocation: Invocation
+    ) -> Deferred[Outcome]:
+        self.events.append(json.loads(invocation.payload))
+        return succeed(Outcome(self.payload, self.function_error))
+
+    def busy(self, scope: Scope, name: str) -> int:
+        return 0
+
+    def retire(self, scope: Scope, name: str, version: str | None) -> None:
+        pass

@@ -454,6 +454,22 @@ class DeploymentTests(ProviderCase):
             "Active stages pointing to this deployment must be moved or deleted",
         )
 
+    def test_empty_stage_name(self) -> None:
+        """
+        ``stageName: ""`` (Terraform sends it) creates no stage, as on AWS,
+        so the deployment can be deleted.
+        """
+        api = self.api()
+        self.lambda_method(api, api["rootResourceId"])
+        by_api = {"restApiId": api["id"]}
+        deployment = self.call(
+            self.provider.create_deployment(context(), {**by_api, "stageName": ""})
+        )
+        self.assertEqual(self.call(self.provider.get_stages(context(), by_api))["item"], [])
+        self.call(
+            self.provider.delete_deployment(context(), {**by_api, "deploymentId": deployment["id"]})
+        )
+
     def test_no_methods(self) -> None:
         api = self.api()
         self.assertError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import attrs
 from twisted.internet.endpoints import _SystemdParser
 from twisted.python.filepath import FilePath
@@ -21,6 +23,7 @@ from awsemu.config import (
     parse_port,
     parse_region,
     parse_services,
+    parse_state_dir,
 )
 
 README = FilePath(__file__).parent().sibling("README.rst")
@@ -60,6 +63,9 @@ class OptionTableTests(SynchronousTestCase):
                 "AWSEMU_LAMBDA_USER",
                 "AWSEMU_AUTH",
                 "AWSEMU_CREDENTIALS",
+                "AWSEMU_IDLE_TIMEOUT",
+                "AWSEMU_LOG_FORMAT",
+                "AWSEMU_INIT_DIR",
             ],
         )
 
@@ -146,6 +152,29 @@ class ParsePortTests(SynchronousTestCase):
         self.patch(_SystemdParser, "_sddaemon", ListenFDs([]))
         self.assertRaises(ConfigError, parse_port, "systemd:domain=INET:index=0")
 
+    def test_systemd_without_socket_says_why(self) -> None:
+        """
+        Without a socket from systemd, the reason is systemd's, with the
+        fixes, not the IndexError or KeyError Twisted's parser raises.
+        """
+        self.patch(_SystemdParser, "_sddaemon", ListenFDs([]))
+        self.patch(os, "environ", {})
+        for description in ("systemd:domain=INET:index=0", "systemd:domain=INET:name=awsemu"):
+            e = self.assertRaises(ConfigError, parse_port, description)
+            self.assertEqual(
+                str(e),
+                f"{description!r}: systemd passed no socket (LISTEN_FDS is not set for this"
+                " process); start awsemu from its .socket unit (or systemd-socket-activate),"
+                " or listen on a port with --port 4566",
+            )
+
+    def test_port_out_of_range(self) -> None:
+        """A TCP port past 65535 is refused now, not when the daemon binds it."""
+        e = self.assertRaises(ConfigError, parse_port, "99999")
+        self.assertEqual(
+            str(e), "port 99999 is out of range: give a port from 1 to 65535, such as 4566"
+        )
+
     def test_bad_argument(self) -> None:
         """An argument the endpoint type cannot use is refused, with Twisted's reason."""
         e = self.assertRaises(ConfigError, parse_port, "tcp:notaport")
@@ -184,6 +213,24 @@ class ParseDataDirTests(SynchronousTestCase):
     def test_empty(self) -> None:
         """An empty path is refused rather than taken for the current directory."""
         self.assertRaises(ConfigError, parse_data_dir, "")
+
+    def test_under_a_file(self) -> None:
+        """A path that could only be made under a file is refused, naming that file."""
+        path = FilePath(self.mktemp())
+        path.setContent(b"")
+        e = self.assertRaises(ConfigError, parse_state_dir, path.child("state").path)
+        self.assertTrue(str(e).startswith(f"{path.path!r} is not a directory this user"), e)
+
+    def test_unwritable(self) -> None:
+        """A directory this user cannot write to is refused, with the fixes."""
+        path = FilePath(self.mktemp())
+        path.makedirs()
+        self.patch(os, "access", lambda name, mode: name != path.path)
+        e = self.assertRaises(ConfigError, parse_state_dir, path.child("state").path)
+        self.assertIn(f"{path.path!r} is not a directory this user (", str(e))
+        # A cache directory is only read when what it holds is installed.
+        self.assertEqual(parse_data_dir(path.path), path)
+        self.assertTrue(str(e).endswith("choose another directory or change its owner"))
 
 
 class ParseServicesTests(SynchronousTestCase):

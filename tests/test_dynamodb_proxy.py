@@ -237,6 +237,80 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(self.handle(request).status, 200)
         self.assertEqual(self.local.requests, [(8000, b"PUT", b"/x/y?a=b+c")])
 
+    def test_headers_local_refuses_dropped(self) -> None:
+        """
+        Headers DynamoDB Local's server answers with an HTML 400 (a name that
+        is not a token, a control character, bytes that were not UTF-8) are
+        not passed on; the others are.
+        """
+        self.answer(200, b"{}")
+        request = dynamodb_request("DynamoDB_20120810.ListTables", {})
+        for name, value in (
+            ("X-F\xe9o", "a"),
+            ("X(o)", "a"),
+            ("X-Control", "a\x01b"),
+            ("X-Bytes", "\udce9"),
+            ("X-Kept", "caf\xe9"),
+        ):
+            request.headers = Headers([*request.headers.as_sent(), (name, value)])
+        self.assertEqual(self.handle(request).status, 200)
+        [sent] = self.local.sent_headers
+        names = [name for name, _ in sent]
+        self.assertIn(b"X-Kept", names)
+        for dropped in (b"X-F\xc3\xa9o", b"X(o)", b"X-Control", b"X-Bytes"):
+            self.assertNotIn(dropped, names)
+
+    def test_no_target(self) -> None:
+        """A request naming no operation is refused here: DynamoDB Local would fail with a 500."""
+        request = dynamodb_request("", {})
+        response = self.handle(request)
+        self.assertEqual(response.status, 400)
+        self.assertEqual(
+            json.loads(cast(bytes, response.body)),
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#UnknownOperationException",
+                "message": "An unknown operation was requested.",
+            },
+        )
+        self.assertEqual(self.local.requests, [])
+
+    def test_query_not_utf8(self) -> None:
+        """A query that was not UTF-8 reaches DynamoDB Local as it came."""
+        self.answer(200, b"{}")
+        request = dynamodb_request("DynamoDB_20120810.ListTables", {})
+        request.query = [("a", "\udcff")]
+        self.assertEqual(self.handle(request).status, 200)
+        self.assertEqual(self.local.requests, [(8000, b"POST", b"/?a=%FF")])
+
+    def test_body_local_fails_on(self) -> None:
+        """
+        What DynamoDB Local answers 500 without checking (a body that is not a
+        JSON object, a required member missing) is DynamoDB's 400; a sound
+        request's 500 is passed on.
+        """
+        for body in (b"", b"\xaf\xc3*v", b"[" * 5000 + b"]" * 5000):
+            self.answer(500, b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalFailure"}')
+            request = dynamodb_request("DynamoDB_20120810.ListTables", {})
+            request.body = BytesIO(body)
+            response = self.handle(request)
+            self.assertEqual(response.status, 400)
+            self.assertEqual(
+                json.loads(cast(bytes, response.body))["__type"],
+                "com.amazonaws.dynamodb.v20120810#SerializationException",
+            )
+        self.answer(500, b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalFailure"}')
+        missing = self.handle(dynamodb_request("DynamoDB_20120810.ExecuteStatement", {}))
+        self.assertEqual(missing.status, 400)
+        self.assertEqual(
+            json.loads(cast(bytes, missing.body))["message"],
+            "1 validation error detected: Value null at 'statement' failed to satisfy"
+            " constraint: Member must not be null",
+        )
+        self.answer(500, b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalFailure"}')
+        self.assertEqual(
+            self.handle(dynamodb_request("DynamoDB_20120810.ListTables", {})).status, 500
+        )
+
     def test_stream_record_region(self) -> None:
         """Stream records name the caller's region."""
         local = json.dumps(

@@ -49,7 +49,10 @@ class JvmCommandTests(SynchronousTestCase):
         self.assertIn("--java PATH", command.reason)
 
     def test_command(self) -> None:
-        """With a data directory, tables live in its dynamodb folder; the heap is passed on."""
+        """
+        With a data directory, tables live in its dynamodb folder; the heap
+        is passed on; the launcher is compiled into the cache directory.
+        """
         self.install()
         data = FilePath(self.mktemp())
         command = jvm_command(Config(data_dir=data, java="sh", dynamodb_heap="1g"), self.cache)
@@ -57,4 +60,5 @@ class JvmCommandTests(SynchronousTestCase):
         self.assertEqual(command.dynamodb_local, DynamoDBLocal(self.jar))
         self.assertEqual(command.db_path, Path(data.path) / "dynamodb")
         self.assertEqual(command.heap, "1g")
+        self.assertEqual(command.cache_dir, self.cache)
         self.assertTrue(command.java.endswith("/sh"))

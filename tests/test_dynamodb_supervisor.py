@@ -16,6 +16,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.dynamodb.installer import DynamoDBLocal
 from awsemu.dynamodb.supervisor import (
+    COMPILER,
+    LAUNCHER_SOURCE,
     CannotRun,
     DynamoDBLocalProtocol,
     JvmCommand,
@@ -92,6 +94,9 @@ class FakeProcessTable:
 class SupervisorCase(SynchronousTestCase):
     """A L{Supervisor} on a fake clock, spawning fake processes, with a scripted probe."""
 
+    precompiled = True
+    """Whether the launcher is compiled before the supervisor starts."""
+
     def setUp(self) -> None:
         self.clock = MemoryReactorClock()
         self.spawner = FakeSpawner()
@@ -101,6 +106,10 @@ class SupervisorCase(SynchronousTestCase):
         self.cancelled: list[int] = []
         self.directory = Path(self.mktemp())
         self.jar = self.directory / "ddb" / "DynamoDBLocal.jar"
+        self.cache = self.directory / "cache"
+        self.command = JvmCommand(
+            "/usr/bin/java", DynamoDBLocal(self.jar), heap="256m", cache_dir=self.cache
+        )
 
     def probe(self, port: int) -> Deferred[bool]:
         self.probed.append(port)
@@ -109,10 +118,18 @@ class SupervisorCase(SynchronousTestCase):
             return Deferred(lambda _: self.cancelled.append(port))
         return succeed(answer)
 
+    def compile_launcher(self) -> None:
+        """Have the launcher compiled already, as a daemon started earlier leaves it."""
+        self.command.launcher.mkdir(parents=True)
+        (self.command.launcher / "LoopbackLauncher.class").write_bytes(b"\xca\xfe\xba\xbe")
+
     def supervisor(self, **kwargs: object) -> Supervisor:
+        """A supervisor of ``self.command``, its launcher compiled if ``precompiled``."""
+        if self.precompiled:
+            self.compile_launcher()
         ports = iter(range(9000, 9100))
         return Supervisor(
-            command=JvmCommand("/usr/bin/java", DynamoDBLocal(self.jar), heap="256m"),
+            command=self.command,
             clock=self.clock,
             spawn=cast(Spawn, self.spawner),
             probe=self.probe,
@@ -136,7 +153,10 @@ class SupervisorTests(SupervisorCase):
     """L{Supervisor} starts, watches, restarts and stops the JVM."""
 
     def test_spawn(self) -> None:
-        """Starting the service runs java on the jar, from its directory, on a free port."""
+        """
+        Starting the service runs the launcher on the jar's classes, from
+        the jar's directory, on a free port.
+        """
         supervisor = self.supervisor()
         supervisor.startService()
         process = self.spawner.last
@@ -146,8 +166,9 @@ class SupervisorTests(SupervisorCase):
                 "/usr/bin/java",
                 "-Xmx256m",
                 f"-Djava.library.path={self.jar.parent / 'DynamoDBLocal_lib'}",
-                "-jar",
-                str(self.jar),
+                "-cp",
+                f"{self.command.launcher}:{self.jar}",
+                "LoopbackLauncher",
                 "-port",
                 "9000",
                 "-disableTelemetry",
@@ -162,7 +183,7 @@ class SupervisorTests(SupervisorCase):
     def test_db_path(self) -> None:
         """With a database directory, the JVM keeps its tables there, and it is created."""
         db_path = self.directory / "data" / "dynamodb"
-        command = JvmCommand("java", DynamoDBLocal(self.jar), db_path)
+        command = attrs.evolve(self.command, db_path=db_path)
         self.assertEqual(command.argv(1)[-2:], ["-dbPath", str(db_path)])
         supervisor = attrs.evolve(self.supervisor(), command=command)
         supervisor.startService()
@@ -332,6 +353,14 @@ class PidFilesTests(SynchronousTestCase):
         self.assertEqual(self.pid_files.end_orphans(DAEMON_PID), [])
         self.assertEqual(list(self.pid_files.directory.iterdir()), [])
 
+    def test_launched(self) -> None:
+        """A JVM started by the launcher is recognised by its class path."""
+        self.table.running[77] = (
+            "java -cp /c/dynamodb-launcher-0:/x/DynamoDBLocal.jar LoopbackLauncher -port 1"
+        )
+        self.pid_files.write(12, 77)
+        self.assertEqual(self.pid_files.end_orphans(DAEMON_PID), [77])
+
     def test_own_pid(self) -> None:
         """A file named for this daemon's pid is a previous daemon's (pids are reused)."""
         self.table.running.update({DAEMON_PID: "twistd", 77: "java -jar DynamoDBLocal.jar"})
@@ -485,3 +514,136 @@ class WatchdogTests(SupervisorCase):
         self.assertEqual(first.signals, [])
         self.assertEqual(self.spawner.last.signals, [])
         self.assertEqual(supervisor.state().status, "running")
+
+
+class LauncherTests(SupervisorCase):
+    """
+    L{Supervisor} compiles the launcher that binds DynamoDB Local to
+    loopback the first time it runs it with a given java, then runs it
+    compiled.
+    """
+
+    precompiled = False
+
+    def staging(self) -> Path:
+        return self.cache / f"{self.command.launcher.name}.{DAEMON_PID}.partial"
+
+    def compiler_writes_class(self, into: Path) -> None:
+        into.mkdir(parents=True, exist_ok=True)
+        (into / "LoopbackLauncher.class").write_bytes(b"\xca\xfe\xba\xbe")
+
+    def test_compiled_first(self) -> None:
+        """
+        Without a compiled launcher, java's compiler module compiles it into
+        a directory of this daemon's, which is moved into place; only then
+        does the JVM start, from the compiled launcher.
+        """
+        supervisor = self.supervisor()
+        supervisor.startService()
+        compiler = self.spawner.last
+        self.assertEqual(
+            compiler.argv,
+            ["/usr/bin/java", "-m", COMPILER, "-d", str(self.staging()), str(LAUNCHER_SOURCE)],
+        )
+        self.assertEqual(compiler.directory, str(self.cache))
+        self.assertFalse(self.pid_file().exists())
+        self.assertEqual(supervisor.state().status, "starting")
+        waiting = supervisor.whenReady()
+        self.assertEqual(len(self.spawner.processes), 1)
+
+        self.compiler_writes_class(self.staging())
+        compiler.exit(0)
+        self.assertTrue(self.command.compiled())
+        self.assertFalse(self.staging().exists())
+        jvm = self.spawner.last
+        self.assertEqual(len(self.spawner.processes), 2)
+        self.assertEqual(jvm.argv, self.command.argv(9000))
+        self.assertEqual(self.pid_file().read_text(), f"{jvm.pid}\n")
+        jvm.print(b"Initializing DynamoDB Local")
+        self.assertEqual(self.successResultOf(waiting), 9000)
+
+    def test_compiled_once(self) -> None:
+        """A JVM that restarts, or the next daemon's, runs the launcher compiled before."""
+        supervisor = self.supervisor()
+        supervisor.startService()
+        self.compiler_writes_class(self.staging())
+        self.spawner.last.exit(0)
+        self.spawner.last.exit(1)
+        self.clock.advance(supervisor.initial_delay)
+        self.assertEqual(self.spawner.last.argv, self.command.argv(9001))
+        self.assertEqual(len(self.spawner.processes), 3)
+
+    def test_digest(self) -> None:
+        """Another java or another launcher source is compiled apart."""
+        other_source = self.directory / "Other.java"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        other_source.write_text("class Other {}")
+        launchers = {
+            self.command.launcher,
+            attrs.evolve(self.command, java="/opt/java21/bin/java").launcher,
+            attrs.evolve(self.command, launcher_source=other_source).launcher,
+            attrs.evolve(self.command, heap="1g").launcher,
+        }
+        self.assertEqual(len(launchers), 3)
+        self.assertEqual({launcher.parent for launcher in launchers}, {self.cache})
+
+    def test_compile_fails(self) -> None:
+        """
+        A compiler that fails is reported in the health as a JVM that died
+        would be, and tried again after the back-off; its directory is
+        removed.
+        """
+        supervisor = self.supervisor()
+        supervisor.startService()
+        self.spawner.last.print(b"error: module not found: jdk.compiler")
+        self.spawner.last.exit(1)
+        state = supervisor.state()
+        self.assertEqual(state.status, "error")
+        self.assertIn("Compiling the DynamoDB Local launcher failed", state.reason or "")
+        self.assertIn("exit code 1", state.reason or "")
+        self.assertIn("restarting in 0.5s", state.reason or "")
+        self.assertFalse(self.staging().exists())
+        self.clock.advance(0.5)
+        self.assertEqual(len(self.spawner.processes), 2)
+        self.assertEqual(self.spawner.last.argv[1:3], ["-m", COMPILER])
+
+    def test_compiled_meanwhile(self) -> None:
+        """
+        When another daemon's launcher got into place first, this daemon's
+        copy is dropped and the JVM runs the other.
+        """
+        supervisor = self.supervisor()
+        supervisor.startService()
+        self.compile_launcher()
+        self.compiler_writes_class(self.staging())
+        (self.staging() / "Mine.class").write_bytes(b"")
+        self.spawner.last.exit(0)
+        self.assertFalse(self.staging().exists())
+        self.assertFalse((self.command.launcher / "Mine.class").exists())
+        self.assertEqual(self.spawner.last.argv, self.command.argv(9000))
+
+    def test_stop_while_compiling(self) -> None:
+        """Stopping ends the compiler, fires once it has exited, and starts no JVM."""
+        supervisor = self.supervisor()
+        supervisor.startService()
+        compiler = self.spawner.last
+        stopped = supervisor.stopService()
+        self.assertEqual(compiler.signals, ["TERM"])
+        self.assertNoResult(stopped)
+        self.compiler_writes_class(self.staging())
+        compiler.exit(0)
+        self.successResultOf(stopped)
+        self.clock.advance(100)
+        self.assertEqual(self.spawner.processes, [compiler])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_hung_compiler_killed(self) -> None:
+        """A compiler that does not finish within the start timeout is killed, then run again."""
+        supervisor = self.supervisor()
+        supervisor.startService()
+        self.clock.advance(supervisor.start_timeout)
+        self.assertEqual(self.spawner.last.signals, ["KILL"])
+        self.spawner.last.exit(137)
+        self.assertIn("did not answer within 60s", supervisor.state().reason or "")
+        self.clock.advance(supervisor.initial_delay)
+        self.assertEqual(self.spawner.last.argv[1:3], ["-m", COMPILER])

@@ -19,16 +19,9 @@ from twisted.trial.unittest import TestCase
 
 from awsemu.dynamodb.installer import default_cache_dir, find_dynamodb_local
 from awsemu.dynamodb.loopback import LoopbackPool
-from awsemu.dynamodb.proxy import JSON_CONTENT_TYPE, list_tables_probe, local_authorization
+from awsemu.dynamodb.proxy import list_tables_probe
 from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervisor
-from awsemu.gateway.context import DEFAULT_ACCOUNT_ID
-from tests.dynamodb_support import pid_alive, require_dynamodb_local
-
-LIST_TABLES = [
-    (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
-    (b"Content-Type", JSON_CONTENT_TYPE.encode()),
-    (b"Authorization", local_authorization(DEFAULT_ACCOUNT_ID, "us-east-1")),
-]
+from tests.dynamodb_support import LIST_TABLES, kill_if_alive, pid_alive, require_dynamodb_local
 
 
 class WatchdogTests(TestCase):
@@ -43,7 +36,9 @@ class WatchdogTests(TestCase):
         self.directory = Path(self.mktemp()).absolute()
         self.pool = LoopbackPool(reactor, reactor)
         self.supervisor = Supervisor(
-            command=JvmCommand("java", dynamodb_local, heap="256m"),
+            command=JvmCommand(
+                "java", dynamodb_local, heap="256m", cache_dir=default_cache_dir(os.environ)
+            ),
             clock=reactor,
             spawn=reactor.spawnProcess,
             probe=list_tables_probe(self.pool),
@@ -63,8 +58,7 @@ class WatchdogTests(TestCase):
 
     def kill_stopped(self) -> None:
         for pid in self.stopped:
-            if pid_alive(pid):
-                os.kill(pid, signal.SIGKILL)
+            kill_if_alive(pid)
 
     def jvm_pid(self) -> int | None:
         """The current JVM's pid, from its pid file (None between JVMs)."""

@@ -14,16 +14,16 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
-from twisted.trial.unittest import TestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 from zope.interface import implementer
 
 from awsemu import __version__
 from awsemu.auth.verify import Authenticate, accept_all
-from awsemu.gateway.app import Gateway
+from awsemu.gateway.app import Gateway, _after
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.server import gateway_factory
-from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.gateway.services import RUNNING, ModelService, ServiceState, resource_of
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.sts.provider import StsProvider
@@ -119,7 +119,13 @@ class GatewayTests(TestCase):
             (line,) = [e for e in self.events if e.get("service") == "sts"]
             self.assertEqual(line["operation"], "GetCallerIdentity")
             self.assertEqual(line["status"], 200)
-            self.assertRegex(line["line"], r"^sts GetCallerIdentity 200 \d+\.\dms$")
+            self.assertEqual(
+                (line["resource"], line["account"], line["region"], line["request_id"]),
+                ("-", "123456789012", "eu-west-1", request_id),
+            )
+            self.assertRegex(
+                line["line"], r"^sts GetCallerIdentity - 200 \d+\.\dms 123456789012 eu-west-1$"
+            )
 
         return Deferred.fromCoroutine(check())
 
@@ -271,3 +277,32 @@ class BrokenBackendTests(TestCase):
             self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
 
         return Deferred.fromCoroutine(check())
+
+
+class LogResourceTests(SynchronousTestCase):
+    """What a request line names as the call's resource."""
+
+    def test_resource_of(self) -> None:
+        """The parameters naming a resource, narrowed by those that qualify it."""
+        cases: list[tuple[dict[str, object], str | None]] = [
+            ({"Bucket": "b", "Key": "k/1"}, "b/k/1"),
+            ({"Bucket": "b"}, "b"),
+            ({"FunctionName": "f", "Qualifier": "live"}, "f:live"),
+            ({"FunctionName": "f", "Qualifier": None}, "f"),
+            ({"restApiId": "a1", "stageName": "prod"}, "a1/prod"),
+            ({"logGroupName": "/aws/lambda/f", "logStreamName": "s"}, "/aws/lambda/f/s"),
+            ({"RoleName": "r"}, "r"),
+            ({"MaxKeys": 3}, None),
+            ({}, None),
+        ]
+        for params, expected in cases:
+            self.assertEqual(resource_of(params), expected, params)
+
+    def test_data_plane_path(self) -> None:
+        """A data-plane path keeps its stage and path, whichever way it names the API."""
+        for path in (
+            "/restapis/a1/prod/_user_request_/items/3",
+            "/_aws/execute-api/a1/prod/items/3",
+            "/prod/items/3",
+        ):
+            self.assertEqual(_after(path, "a1"), "prod/items/3", path)

@@ -58,11 +58,14 @@ class Fallback(Resource):
         return b"fallback %s %s %s" % (request.method, request.path, body)
 
 
-def connect(gateway: Recorder, memory_limit: int | None = 1024) -> tuple[Any, StringTransport]:
-    reactor = MemoryReactorClock()
-    reactor.advance(1_700_000_000)
-    site = GatewaySite(Fallback(), reactor=reactor)
-    factory = GatewayFactory(gateway, site, reactor, memory_limit)
+def connect(
+    gateway: Recorder, memory_limit: int | None = 1024, factory: GatewayFactory | None = None
+) -> tuple[Any, StringTransport]:
+    if factory is None:
+        reactor = MemoryReactorClock()
+        reactor.advance(1_700_000_000)
+        site = GatewaySite(Fallback(), reactor=reactor)
+        factory = GatewayFactory(gateway, site, reactor, memory_limit)
     protocol = factory.buildProtocol(PEER)
     transport = StringTransport(peerAddress=PEER)
     protocol.makeConnection(transport)
@@ -262,6 +265,136 @@ class ServerTests(SynchronousTestCase):
         )
         self.assertTrue(transport.disconnecting)
 
+    def test_bare_lf(self) -> None:
+        """A head whose lines end with a bare LF is read as if they ended with CRLF."""
+        gateway = Recorder()
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\nHost: h\nContent-Length: 3\n\nabc")
+        [(request, body)] = gateway.seen
+        self.assertEqual((request.path, request.headers["host"], body), ("/b/k", "h", b"abc"))
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 200 OK\r\n"))
+        protocol.dataReceived(b"GET /next HTTP/1.1\r\n\r\n")
+        self.assertEqual(gateway.seen[-1][0].path, "/next")
+
+    def test_abandoned_body_dropped(self) -> None:
+        """A body whose client leaves never reaches the gateway; its temporary file is closed."""
+        gateway = Recorder()
+        protocol, _ = connect(gateway, memory_limit=8)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n")
+        protocol.dataReceived(b"x" * 100)
+        spooled = protocol._spool._file
+        self.assertIsNotNone(spooled)
+        protocol.connectionLost(None)
+        self.assertTrue(spooled.closed)
+        self.assertIsNone(protocol._spool)
+        self.assertEqual(gateway.seen, [])
+
+    def test_body_too_large(self) -> None:
+        """A body declared past 5 GiB is refused with 413 before any of it is read."""
+        gateway = Recorder()
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 1000000000000\r\n\r\nxx")
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 413 Request Entity Too Large\r\n"))
+        self.assertTrue(transport.disconnecting)
+        self.assertIsNone(protocol._spool)
+        self.assertEqual(gateway.seen, [])
+
+
+class IdleTimeoutTests(SynchronousTestCase):
+    """Connections that stay silent are closed by the factory's sweep."""
+
+    def setUp(self) -> None:
+        self.clock = MemoryReactorClock()
+        self.gateway = Recorder()
+        site = GatewaySite(Fallback(), reactor=self.clock)
+        self.factory = GatewayFactory(self.gateway, site, self.clock, 8, idle_timeout=60)
+        self.factory.doStart()
+        self.addCleanup(self.factory.doStop)
+
+    def connect(self) -> tuple[Any, StringTransport]:
+        return connect(self.gateway, factory=self.factory)
+
+    def wait(self, seconds: float) -> None:
+        for _ in range(int(seconds)):
+            self.clock.advance(1)
+
+    def test_idle_connection_closed(self) -> None:
+        """A connection with no request for the timeout is closed without an answer."""
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"GET / HTTP/1.1\r\n\r\n")
+        transport.clear()
+        self.wait(59)
+        self.assertFalse(transport.disconnecting)
+        self.wait(16)
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(transport.value(), b"")
+
+    def test_active_connection_kept(self) -> None:
+        """A connection that sends a request now and then is never closed."""
+        protocol, transport = self.connect()
+        for _ in range(10):
+            self.wait(40)
+            protocol.dataReceived(b"GET / HTTP/1.1\r\n\r\n")
+        self.assertFalse(transport.disconnecting)
+        self.assertEqual(len(self.gateway.seen), 10)
+
+    def test_stalled_head(self) -> None:
+        """A head that stops arriving is answered 408, and the connection closed."""
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"GET / HTTP/1.1\r\nHost:")
+        self.wait(76)
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 408 Request Timeout\r\n"))
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.gateway.seen, [])
+
+    def test_trickled_head(self) -> None:
+        """A head whose bytes trickle in must still be whole within the timeout (slowloris)."""
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"GET / HTTP/1.1\r\n")
+        for second in range(90):
+            if second % 10 == 0:
+                protocol.dataReceived(b"X-A: b\r\n")
+            self.clock.advance(1)
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 408 Request Timeout\r\n"))
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.gateway.seen, [])
+
+    def test_stalled_body(self) -> None:
+        """A body that stops arriving is dropped (408): the gateway never sees the request."""
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789")
+        self.wait(30)
+        protocol.dataReceived(b"slow but alive")
+        self.wait(59)
+        self.assertFalse(transport.disconnecting)
+        self.wait(16)
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 408 Request Timeout\r\n"))
+        self.assertTrue(transport.disconnecting)
+        protocol.connectionLost(None)
+        self.assertEqual(self.gateway.seen, [])
+
+    def test_busy_connection_kept(self) -> None:
+        """A request the gateway takes long to answer does not time its connection out."""
+        self.gateway.hold = True
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"POST /invoke HTTP/1.1\r\n\r\n")
+        self.wait(600)
+        self.assertFalse(transport.disconnecting)
+        self.gateway.waiting.pop().callback(None)
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 200 OK\r\n"))
+
+    def test_closed_connections_forgotten(self) -> None:
+        """The sweep holds only open connections."""
+        protocol, _ = self.connect()
+        protocol.connectionLost(None)
+        self.assertEqual(self.factory._connections, set())
+
+    def test_stopped(self) -> None:
+        """Stopping the factory stops its sweep."""
+        self.factory.doStop()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.factory.doStart()
+
 
 class HandOffTests(SynchronousTestCase):
     """What the server leaves to twisted.web, which serves the connection from then on."""
@@ -304,6 +437,8 @@ class HandOffTests(SynchronousTestCase):
     def test_malformed(self) -> None:
         for head in (
             b"GET /b/k HTTP/1.1\r\nNo colon here\r\n\r\n",
+            b"GET /b/k HTTP/1.1\nX-A: 1\r\n\r\n",
+            b"GET /b/k HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n",
             b"GET /b/k HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
             b"GET /b/k HTTP/1.1\r\nBad Name: x\r\n\r\n",
         ):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -25,6 +26,10 @@ from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import Headers, HttpRequest
 from awsemu.shared import SharedObjects
 from tests.lambda_support import PACKAGE, ROLE, LambdaDaemon, LambdaTestCase, zipped
+
+
+def _without_metadata(answer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in answer.items() if key != "ResponseMetadata"}
 
 
 class ErrorsMixin:
@@ -96,7 +101,7 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         self.assertEqual(message, f"Function already exist: {name}")
         good = dict(Runtime="python3.12", Role=ROLE, Handler="app.echo", Code={"ZipFile": PACKAGE})
         for bad in (
-            {"Runtime": "python2.7"},
+            {"Runtime": "python9.9"},
             {"Role": "not-a-role"},
             {"Handler": "has space"},
             {"Code": {"ZipFile": b"not a zip"}},
@@ -109,6 +114,76 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
                 FunctionName=self.name(),
                 **{**good, **bad},
             )
+
+    def test_function_name_validation(self) -> None:
+        """Names and ARNs out of the model's constraints get AWS's ValidationException."""
+
+        def refused(call: Any, name: str, **params: Any) -> str:
+            return self.assertError(call, "ValidationException", 400, FunctionName=name, **params)
+
+        function = dict(
+            Runtime="python3.12", Role=ROLE, Handler="app.echo", Code={"ZipFile": PACKAGE}
+        )
+        long_name = "f" * 65
+        self.assertEqual(
+            refused(self.client.create_function, long_name, **function),
+            f"1 validation error detected: Value '{long_name}' at 'functionName' failed to"
+            " satisfy constraint: Member must have length less than or equal to 64",
+        )
+        self.assertEqual(
+            refused(self.client.get_function, "bad name!"),
+            "1 validation error detected: Value 'bad name!' at 'functionName' failed to satisfy"
+            " constraint: Member must satisfy regular expression pattern:"
+            r" (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+            r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
+        )
+        both = refused(self.client.create_function, "bad name" + "!" * 64, **function)
+        self.assertTrue(both.startswith("2 validation errors detected: Value 'bad name!"), both)
+
+    def test_deprecated_runtimes(self) -> None:
+        """Every runtime botocore's model lists is accepted, deprecated ones too."""
+        for runtime in ("nodejs16.x", "python3.8", "java8.al2", "ruby3.2"):
+            created = self.client.create_function(
+                FunctionName=self.name(),
+                Runtime=runtime,
+                Role=ROLE,
+                Handler="app.echo",
+                Code={"ZipFile": PACKAGE},
+            )
+            self.assertEqual(created["Runtime"], runtime)
+            self.assertRegex(
+                created["RuntimeVersionConfig"]["RuntimeVersionArn"],
+                r"^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$",
+            )
+
+    def test_runtime_version_and_logging(self) -> None:
+        """One runtime has one version ARN; JSON logs get log levels, text logs none."""
+        first, second = self.create(), self.create()
+        arns = {
+            self.client.get_function_configuration(FunctionName=name)["RuntimeVersionConfig"][
+                "RuntimeVersionArn"
+            ]
+            for name in (first, second)
+        }
+        self.assertEqual(len(arns), 1)
+        configured = self.client.update_function_configuration(
+            FunctionName=first, LoggingConfig={"LogFormat": "JSON", "SystemLogLevel": "WARN"}
+        )
+        self.assertEqual(
+            configured["LoggingConfig"],
+            {
+                "LogFormat": "JSON",
+                "ApplicationLogLevel": "INFO",
+                "SystemLogLevel": "WARN",
+                "LogGroup": f"/aws/lambda/{first}",
+            },
+        )
+        configured = self.client.update_function_configuration(
+            FunctionName=first, LoggingConfig={"LogFormat": "Text"}
+        )
+        self.assertEqual(
+            configured["LoggingConfig"], {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{first}"}
+        )
 
     def test_list_functions_pages(self) -> None:
         names = sorted(self.create() for _ in range(3))
@@ -181,6 +256,139 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         versions = self.client.list_versions_by_function(FunctionName=name)["Versions"]
         self.assertEqual([v["Version"] for v in versions], ["$LATEST", "2"])
 
+    def test_alias_routing(self) -> None:
+        """``RoutingConfig`` is shown only while it has weights, as on AWS."""
+        name = self.create(Publish=True)
+        self.client.update_function_configuration(FunctionName=name, Description="two")
+        self.client.publish_version(FunctionName=name)
+        created = self.client.create_alias(
+            FunctionName=name, Name="live", FunctionVersion="1", RoutingConfig={}
+        )
+        self.assertNotIn("RoutingConfig", created)
+        self.assertNotIn("RoutingConfig", self.client.get_alias(FunctionName=name, Name="live"))
+        weights = {"AdditionalVersionWeights": {"2": 0.25}}
+        updated = self.client.update_alias(FunctionName=name, Name="live", RoutingConfig=weights)
+        self.assertEqual(updated["RoutingConfig"], weights)
+        self.assertEqual(
+            self.client.get_alias(FunctionName=name, Name="live")["RoutingConfig"], weights
+        )
+        cleared = self.client.update_alias(
+            FunctionName=name, Name="live", RoutingConfig={"AdditionalVersionWeights": {}}
+        )
+        self.assertNotIn("RoutingConfig", cleared)
+
+    def test_code_signing(self) -> None:
+        """Code signing configurations: kept, attached, listed, tagged and refused in use."""
+        name = self.create()
+        self.assertEqual(
+            _without_metadata(self.client.get_function_code_signing_config(FunctionName=name)),
+            {"CodeSigningConfigArn": "", "FunctionName": ""},
+        )
+        profile = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/p/abcdefghij"
+        created = self.client.create_code_signing_config(
+            AllowedPublishers={"SigningProfileVersionArns": [profile]}, Tags={"team": "a"}
+        )["CodeSigningConfig"]
+        arn = created["CodeSigningConfigArn"]
+        self.assertRegex(created["CodeSigningConfigId"], r"^csc-[a-z0-9]{17}$")
+        self.assertEqual(
+            arn,
+            "arn:aws:lambda:us-east-1:000000000000:code-signing-config:"
+            + created["CodeSigningConfigId"],
+        )
+        self.assertEqual(
+            (created["Description"], created["CodeSigningPolicies"]),
+            ("", {"UntrustedArtifactOnDeployment": "Warn"}),
+        )
+        self.assertEqual(self.client.list_tags(Resource=arn)["Tags"], {"team": "a"})
+        updated = self.client.update_code_signing_config(
+            CodeSigningConfigArn=arn,
+            Description="d",
+            CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"},
+        )["CodeSigningConfig"]
+        self.assertEqual(
+            self.client.get_code_signing_config(CodeSigningConfigArn=arn)["CodeSigningConfig"],
+            updated,
+        )
+        listed = self.client.list_code_signing_configs()["CodeSigningConfigs"]
+        self.assertIn(updated, listed)
+        attached = self.client.put_function_code_signing_config(
+            FunctionName=name, CodeSigningConfigArn=arn
+        )
+        self.assertEqual((attached["CodeSigningConfigArn"], attached["FunctionName"]), (arn, name))
+        self.assertEqual(
+            self.client.get_function_code_signing_config(FunctionName=name)["CodeSigningConfigArn"],
+            arn,
+        )
+        self.assertEqual(
+            self.client.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)[
+                "FunctionArns"
+            ],
+            [f"arn:aws:lambda:us-east-1:000000000000:function:{name}"],
+        )
+        self.assertError(
+            self.client.delete_code_signing_config,
+            "ResourceConflictException",
+            409,
+            CodeSigningConfigArn=arn,
+        )
+        signed = self.create(CodeSigningConfigArn=arn)
+        self.assertEqual(
+            self.client.get_function_code_signing_config(FunctionName=signed)[
+                "CodeSigningConfigArn"
+            ],
+            arn,
+        )
+        self.client.delete_function(FunctionName=signed)
+        self.client.delete_function_code_signing_config(FunctionName=name)
+        self.client.delete_code_signing_config(CodeSigningConfigArn=arn)
+        self.assertEqual(
+            self.assertError(
+                self.client.get_code_signing_config,
+                "ResourceNotFoundException",
+                404,
+                CodeSigningConfigArn=arn,
+            ),
+            f"The Lambda code signing configuration {arn} can not be found.",
+        )
+        self.assertError(
+            self.client.put_function_code_signing_config,
+            "CodeSigningConfigNotFoundException",
+            404,
+            FunctionName=name,
+            CodeSigningConfigArn=arn,
+        )
+        self.assertError(
+            self.client.create_function,
+            "CodeSigningConfigNotFoundException",
+            404,
+            FunctionName=self.name(),
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler="app.echo",
+            Code={"ZipFile": PACKAGE},
+            CodeSigningConfigArn=arn,
+        )
+        message = self.assertError(
+            self.client.get_code_signing_config,
+            "ValidationException",
+            400,
+            CodeSigningConfigArn="arn:aws:lambda:us-east-1:000000000000:code-signing-config:x",
+        )
+        self.assertTrue(
+            message.startswith(
+                "1 validation error detected: Value 'arn:aws:lambda:us-east-1:000000000000:"
+                "code-signing-config:x' at 'codeSigningConfigArn' failed to satisfy constraint:"
+                " Member must satisfy regular expression pattern: arn:"
+            ),
+            message,
+        )
+        self.assertError(
+            self.client.get_function_code_signing_config,
+            "ResourceNotFoundException",
+            404,
+            FunctionName="missing",
+        )
+
     def test_permissions(self) -> None:
         name = self.create()
         self.assertError(
@@ -242,6 +450,78 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         settings = self.client.get_account_settings()
         self.assertEqual(settings["AccountLimit"]["ConcurrentExecutions"], 1000)
 
+    def test_provisioned_concurrency(self) -> None:
+        """IN_PROGRESS at first, READY a moment later; only on versions and aliases."""
+        name = self.create(Publish=True)
+        self.client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+        put = self.client.put_provisioned_concurrency_config(
+            FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2
+        )
+        self.assertEqual(
+            (put["Status"], put["RequestedProvisionedConcurrentExecutions"]), ("IN_PROGRESS", 2)
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            found = self.client.get_provisioned_concurrency_config(
+                FunctionName=name, Qualifier="live"
+            )
+            if found["Status"] == "READY" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(
+            (found["Status"], found["AvailableProvisionedConcurrentExecutions"]), ("READY", 2)
+        )
+        listed = self.client.list_provisioned_concurrency_configs(FunctionName=name)
+        self.assertEqual(
+            [c["FunctionArn"] for c in listed["ProvisionedConcurrencyConfigs"]],
+            [f"arn:aws:lambda:us-east-1:000000000000:function:{name}:live"],
+        )
+        message = self.assertError(
+            self.client.put_provisioned_concurrency_config,
+            "InvalidParameterValueException",
+            400,
+            FunctionName=name,
+            Qualifier="$LATEST",
+            ProvisionedConcurrentExecutions=1,
+        )
+        self.assertEqual(
+            message,
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+        )
+        self.client.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+        self.assertError(
+            self.client.get_provisioned_concurrency_config,
+            "ProvisionedConcurrencyConfigNotFoundException",
+            404,
+            FunctionName=name,
+            Qualifier="live",
+        )
+
+    def test_recursion_and_runtime_management(self) -> None:
+        name = self.create()
+        arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        recursion = self.client.get_function_recursion_config(FunctionName=name)
+        self.assertEqual(recursion["RecursiveLoop"], "Terminate")
+        self.client.put_function_recursion_config(FunctionName=name, RecursiveLoop="Allow")
+        recursion = self.client.get_function_recursion_config(FunctionName=name)
+        self.assertEqual(recursion["RecursiveLoop"], "Allow")
+        managed = self.client.get_runtime_management_config(FunctionName=name)
+        self.assertEqual(
+            (managed["UpdateRuntimeOn"], managed["FunctionArn"], "RuntimeVersionArn" in managed),
+            ("Auto", arn, False),
+        )
+        runtime_version = "arn:aws:lambda:us-east-1::runtime:" + "a" * 64
+        self.client.put_runtime_management_config(
+            FunctionName=name, UpdateRuntimeOn="Manual", RuntimeVersionArn=runtime_version
+        )
+        managed = self.client.get_runtime_management_config(FunctionName=name)
+        self.assertEqual(
+            (managed["UpdateRuntimeOn"], managed["RuntimeVersionArn"]), ("Manual", runtime_version)
+        )
+        self.assertNotIn(
+            "_RuntimeManagement", self.client.get_function_configuration(FunctionName=name)
+        )
+
     def test_layers(self) -> None:
         layer = zipped({"python/layered.py": "VALUE = 'from a layer'\n"})
         published = self.client.publish_layer_version(
@@ -255,6 +535,49 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         name = self.create(Layers=[published["LayerVersionArn"]])
         config = self.client.get_function_configuration(FunctionName=name)
         self.assertEqual(config["Layers"][0]["CodeSize"], len(layer))
+        added = self.client.add_layer_version_permission(
+            LayerName="deps",
+            VersionNumber=number,
+            StatementId="partner",
+            Action="lambda:GetLayerVersion",
+            Principal="111111111111",
+        )
+        self.assertEqual(
+            json.loads(added["Statement"]),
+            {
+                "Sid": "partner",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                "Action": "lambda:GetLayerVersion",
+                "Resource": published["LayerVersionArn"],
+            },
+        )
+        policy = self.client.get_layer_version_policy(LayerName="deps", VersionNumber=number)
+        self.assertEqual(policy["RevisionId"], added["RevisionId"])
+        self.assertEqual([s["Sid"] for s in json.loads(policy["Policy"])["Statement"]], ["partner"])
+        self.assertError(
+            self.client.add_layer_version_permission,
+            "ResourceConflictException",
+            409,
+            LayerName="deps",
+            VersionNumber=number,
+            StatementId="partner",
+            Action="lambda:GetLayerVersion",
+            Principal="*",
+        )
+        self.client.remove_layer_version_permission(
+            LayerName="deps", VersionNumber=number, StatementId="partner"
+        )
+        self.assertEqual(
+            self.assertError(
+                self.client.get_layer_version_policy,
+                "ResourceNotFoundException",
+                404,
+                LayerName="deps",
+                VersionNumber=number,
+            ),
+            "No policy is associated with the given resource.",
+        )
         self.client.delete_layer_version(LayerName="deps", VersionNumber=number)
         self.assertError(
             self.client.get_layer_version,
@@ -274,6 +597,40 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
             aws_secret_access_key="x",
         )
         self.assertError(stranger.get_function, "ResourceNotFoundException", 404, FunctionName=name)
+
+    def test_another_account_by_policy(self) -> None:
+        """Another account reaches a function by its ARN when its policy allows the action."""
+        name = self.create()
+        arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        stranger = boto3.client(
+            "lambda",
+            endpoint_url=self.daemon.url,
+            region_name="us-east-1",
+            aws_access_key_id="111111111111",
+            aws_secret_access_key="x",
+        )
+        message = self.assertError(stranger.invoke, "AccessDeniedException", 403, FunctionName=arn)
+        self.assertEqual(
+            message,
+            "User: arn:aws:iam::111111111111:root is not authorized to perform:"
+            f" lambda:InvokeFunction on resource: {arn} because no resource-based policy"
+            " allows the lambda:InvokeFunction action",
+        )
+        self.client.add_permission(
+            FunctionName=name,
+            StatementId="partner",
+            Action="lambda:InvokeFunction",
+            Principal="111111111111",
+        )
+        answer = stranger.invoke(FunctionName=arn, Payload=b'{"from": "partner"}')
+        self.assertEqual(json.load(answer["Payload"])["event"], {"from": "partner"})
+        self.assertError(stranger.get_function, "AccessDeniedException", 403, FunctionName=arn)
+        self.client.add_permission(
+            FunctionName=name, StatementId="all", Action="lambda:*", Principal="*"
+        )
+        self.assertEqual(
+            stranger.get_function(FunctionName=arn)["Configuration"]["FunctionArn"], arn
+        )
 
 
 class S3CodeTests(SynchronousTestCase):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from base64 import b64decode, b64encode
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -172,6 +173,43 @@ class InvokeTests(LambdaTestCase):
         )
         name = self.create("app.handler", Code={"ZipFile": code}, Layers=[layer["LayerVersionArn"]])
         self.assertEqual(self.invoke(name)["body"], "from a layer")
+
+    def test_boto3_is_included(self) -> None:
+        """
+        As in AWS's Python runtimes, a function imports boto3 without
+        packaging it, and its clients reach this daemon (``AWS_ENDPOINT_URL``).
+        """
+        bucket = f"b-{uuid.uuid4().hex[:12]}"
+        self.daemon.client("s3").create_bucket(Bucket=bucket)
+        code = zipped(
+            {
+                "app.py": "import boto3\n\n"
+                "def handler(event, context):\n"
+                "    buckets = boto3.client('s3').list_buckets()['Buckets']\n"
+                "    return [bucket['Name'] for bucket in buckets]\n"
+            }
+        )
+        name = self.create("app.handler", Code={"ZipFile": code})
+        response = self.invoke(name)
+        self.assertNotIn("FunctionError", response, response["body"])
+        self.assertIn(bucket, response["body"])
+
+    def test_packaged_boto3_comes_first(self) -> None:
+        """A boto3 in the function's package (or a layer) is the one imported, as on AWS."""
+        layer = self.client.publish_layer_version(
+            LayerName=self.name(),
+            Content={"ZipFile": zipped({"python/botocore/__init__.py": "LAYERED = True\n"})},
+        )
+        code = zipped(
+            {
+                "boto3/__init__.py": "PACKAGED = True\n",
+                "app.py": "import boto3, botocore\n\n"
+                "def handler(event, context):\n"
+                "    return [boto3.PACKAGED, botocore.LAYERED]\n",
+            }
+        )
+        name = self.create("app.handler", Code={"ZipFile": code}, Layers=[layer["LayerVersionArn"]])
+        self.assertEqual(self.invoke(name)["body"], [True, True])
 
     def test_versions_and_aliases_run_their_code(self) -> None:
         name = self.create("app.sleep", Publish=True)

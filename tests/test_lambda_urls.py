@@ -11,17 +11,16 @@ import io
 import json
 from typing import Any
 
-import attrs
 from botocore.exceptions import ClientError
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
-from awsemu.lambda_.functions import Function, FunctionStore, Scope, Version
-from awsemu.lambda_.invocations import EventQueue, Invocation, Outcome
+from awsemu.lambda_.functions import Function, FunctionStore, Version
+from awsemu.lambda_.invocations import EventQueue
 from awsemu.lambda_.provider import LambdaProvider
 from awsemu.protocol.http import Headers, HttpRequest
-from tests.lambda_support import LambdaTestCase
+from tests.lambda_support import Answering, LambdaTestCase
 
 
 class UrlConfigTests(LambdaTestCase):
@@ -33,6 +32,7 @@ class UrlConfigTests(LambdaTestCase):
             rf"http://[a-z0-9]{{32}}\.lambda-url\.us-east-1\.localhost\.localstack\.cloud:"
             rf"{self.daemon.port}/",
         )
+        self.assertNotIn("Cors", created)
         with self.assertRaises(ClientError) as raised:
             self.client.create_function_url_config(FunctionName=name, AuthType="NONE")
         self.assertEqual(raised.exception.response["Error"]["Code"], "ResourceConflictException")
@@ -77,27 +77,6 @@ class UrlCallTests(LambdaTestCase):
             self.assertEqual(event["rawQueryString"], "size=2")
             self.assertEqual(event["requestContext"]["http"]["method"], "POST")
             self.assertEqual(event["body"], "hello")
-
-
-@attrs.define
-class Answering:
-    """An invoker answering every invocation with ``payload``, recording the events."""
-
-    payload: bytes
-    function_error: str | None = None
-    events: list[Any] = attrs.field(factory=list)
-
-    def invoke(
-        self, scope: Scope, function: Function, version: Version, invocation: Invocation
-    ) -> Deferred[Outcome]:
-        self.events.append(json.loads(invocation.payload))
-        return succeed(Outcome(self.payload, self.function_error))
-
-    def busy(self, scope: Scope, name: str) -> int:
-        return 0
-
-    def retire(self, scope: Scope, name: str, version: str | None) -> None:
-        pass
 
 
 class UrlDataPlaneTests(SynchronousTestCase):
@@ -151,6 +130,13 @@ class UrlDataPlaneTests(SynchronousTestCase):
         self.assertEqual(
             (answer.events[0]["body"], answer.events[0]["isBase64Encoded"]), ("AAE=", True)
         )
+
+    def test_structured_body(self) -> None:
+        """A body that is no string is sent as JSON, not as Python's repr."""
+        answer = Answering(json.dumps({"statusCode": 201, "body": {"ok": True, "n": [1]}}).encode())
+        response = self.call(answer, self.request())
+        self.assertEqual(response.status, 201)
+        self.assertEqual(json.loads(response.body), {"ok": True, "n": [1]})
 
     def test_function_error(self) -> None:
         response = self.call(Answering(b"{}", "Unhandled"), self.request())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
 import sys
 from typing import Any
 
+from botocore.exceptions import ClientError
 from twisted.application.service import Application, IService, Service
 from twisted.logger import (
     ILogObserver,
@@ -26,6 +28,8 @@ from awsemu.logobserver import (
     WithLogObserver,
     classic_observer,
     classic_text,
+    json_text,
+    observer_for,
     twistd_log_file,
 )
 from tests.daemon import Daemon
@@ -144,6 +148,67 @@ class WithLogObserverTests(SynchronousTestCase):
         self.assertIs(application.getComponent(ILogObserver), mine)
 
 
+class JsonTextTests(SynchronousTestCase):
+    def test_request_line(self) -> None:
+        """A gateway line is one JSON object with the request's fields."""
+        event = {
+            "log_format": "{line}",
+            "line": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
+            "log_namespace": "awsemu.gateway.app.Gateway",
+            "log_level": LogLevel.info,
+            "log_time": WHEN,
+            "service": "s3",
+            "operation": "GetObject",
+            "resource": "b/k",
+            "account": "000000000000",
+            "region": "us-east-1",
+            "status": 200,
+            "elapsed_ms": 0.25,
+            "request_id": "R",
+            "other": "not carried",
+        }
+        text = json_text(event)
+        assert text is not None
+        self.assertTrue(text.endswith("\n"))
+        self.assertNotIn("\n", text[:-1])
+        self.assertEqual(
+            json.loads(text),
+            {
+                "time": formatTime(WHEN, "%Y-%m-%dT%H:%M:%S.%f%z"),
+                "level": "info",
+                "system": "awsemu.gateway.app.Gateway#info",
+                "message": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
+                "service": "s3",
+                "operation": "GetObject",
+                "resource": "b/k",
+                "account": "000000000000",
+                "region": "us-east-1",
+                "status": 200,
+                "elapsed_ms": 0.25,
+                "request_id": "R",
+            },
+        )
+
+    def test_other_events(self) -> None:
+        """Every other event is one line too: its formatted message, and a failure's traceback."""
+        for event in EVENTS:
+            text = json_text(event)
+            assert text is not None
+            self.assertNotIn("\n", text[:-1])
+            document = json.loads(text)
+            self.assertIsInstance(document["message"], str)
+            self.assertEqual("log_failure" in event, "traceback" in document)
+
+    def test_observer_for(self) -> None:
+        """``--log-format`` picks the observer."""
+        out = io.StringIO()
+        observer_for("json", out)(EVENTS[0])
+        self.assertEqual(json.loads(out.getvalue())["message"], "s3 GetObject 200 0.3ms")
+        out = io.StringIO()
+        observer_for("text", out)(EVENTS[0])
+        self.assertEqual(out.getvalue(), formatEventAsClassicLogText(EVENTS[0]))
+
+
 class DaemonTests(SynchronousTestCase):
     def test_request_lines(self) -> None:
         """``twistd -n awsemu`` writes its request lines to standard output, timestamped."""
@@ -153,7 +218,38 @@ class DaemonTests(SynchronousTestCase):
         self.assertRegex(
             daemon.output,
             re.compile(
-                r"^\S+ \[awsemu\.gateway\.app\.Gateway#info\] sts GetCallerIdentity 200 ",
+                r"^\S+ \[awsemu\.gateway\.app\.Gateway#info\] sts GetCallerIdentity - 200 ",
                 re.MULTILINE,
             ),
         )
+
+    def test_resources(self) -> None:
+        """
+        Request lines name the resource, the account and the region; with
+        ``--log-format json``, each is one JSON object.
+        """
+        daemon = Daemon(self, "--services", "s3,lambda", "--log-format", "json")
+        s3 = daemon.client("s3", access_key_id="111122223333", region="eu-west-1")
+        s3.create_bucket(  # type: ignore[attr-defined]
+            Bucket="logged", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        s3.put_object(Bucket="logged", Key="a/b.txt", Body=b"x")  # type: ignore[attr-defined]
+        lambda_ = daemon.client("lambda")
+        with self.assertRaises(ClientError):
+            lambda_.get_function(FunctionName="nope", Qualifier="live")  # type: ignore[attr-defined]
+        daemon.stop()
+        lines = [json.loads(line) for line in daemon.output.splitlines() if line.startswith("{")]
+        requests = [
+            (d["service"], d["operation"], d["resource"], d["account"], d["region"], d["status"])
+            for d in lines
+            if "status" in d
+        ]
+        self.assertEqual(
+            requests,
+            [
+                ("s3", "CreateBucket", "logged", "111122223333", "eu-west-1", 200),
+                ("s3", "PutObject", "logged/a/b.txt", "111122223333", "eu-west-1", 200),
+                ("lambda", "GetFunction", "nope:live", "000000000000", "us-east-1", 404),
+            ],
+        )
+        self.assertEqual(len(lines), len(daemon.output.splitlines()))

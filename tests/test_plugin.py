@@ -118,6 +118,7 @@ class InstalledWheelTests(SynchronousTestCase):
         with zipfile.ZipFile(wheel.path) as archive:
             names = archive.namelist()
         self.assertIn("twisted/plugins/awsemu_plugin.py", names)
+        self.assertIn("awsemu/dynamodb/LoopbackLauncher.java", names)
         self.assertNotIn("twisted/__init__.py", names)
         self.assertNotIn("twisted/plugins/__init__.py", names)
 

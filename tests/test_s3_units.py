@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import tempfile
 import zlib
 from datetime import UTC, datetime
 from io import BytesIO
+from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -15,7 +18,7 @@ from awsemu.protocol.http import HttpRequest
 from awsemu.protocol.segments import Piece, Segments
 from awsemu.s3 import checksums, chunked, listing, post
 from awsemu.s3.conditions import Conditions, byte_range
-from awsemu.s3.configs import CONFIGURATIONS
+from awsemu.s3.configs import CONFIGURATIONS, default_encryption
 from awsemu.s3.provider import parse_copy_source, valid_bucket_name
 from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
 
@@ -233,6 +236,80 @@ class RulesTests(SynchronousTestCase):
             self.assertEqual(get.output_shape.serialization.get("payload"), row.payload, row.name)
             if row.delete is not None:
                 model.operation_model(row.delete)
+
+
+class SpooledBodyTests(SynchronousTestCase):
+    def test_file_kept_in_blocks(self) -> None:
+        """A body the server spooled to a file is kept as a few large pieces, not many small."""
+        blobs = MemoryBlobs()
+        with tempfile.TemporaryFile() as spooled:
+            spooled.write(b"s" * (3 * 1024 * 1024 + 5))
+            spooled.seek(0)
+            blob = self.successResultOf(blobs.write(spooled, checksums.BodyDigests()))
+        body = blobs.read(blob, 0, 3 * 1024 * 1024 + 5)
+        assert isinstance(body, Segments)
+        self.assertEqual(len(body.take()), 4)
+
+
+class DefaultEncryptionTests(SynchronousTestCase):
+    def test_stored_documents(self) -> None:
+        """A write's default encryption comes from the bucket's rule, or is SSE-S3."""
+        kms = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "k"}
+        rule = {"Rules": [{"ApplyServerSideEncryptionByDefault": kms}]}
+        self.assertEqual(default_encryption({"encryption": rule}), kms)
+        self.assertEqual(default_encryption({})["SSEAlgorithm"], "AES256")
+
+    def test_broken_documents(self) -> None:
+        """A document stored before documents were checked does not fail later writes."""
+        documents: list[Any] = [
+            {},
+            {"Rules": []},
+            {"Rules": [{}]},
+            {"Rules": "x"},
+            "x",
+            {"Rules": [1]},
+        ]
+        for broken in documents:
+            self.assertEqual(
+                default_encryption({"encryption": broken}), {"SSEAlgorithm": "AES256"}, broken
+            )
+
+
+class PostPolicyConditionTests(SynchronousTestCase):
+    """Conditions S3 cannot apply fail the policy rather than the server."""
+
+    def check(self, conditions: Any, size: int = 5) -> None:
+        policy = {"expiration": "2100-01-01T00:00:00Z", "conditions": conditions}
+        encoded = base64.b64encode(json.dumps(policy).encode()).decode()
+        post._check_policy({"policy": encoded, "key": "k"}, "b", size, 0)
+
+    def test_malformed_conditions(self) -> None:
+        for condition in (
+            ["content-length-range", 1],
+            ["content-length-range", "a", "10"],
+            ["content-length-range", 1, None],
+            ["content-length-range", True, 10],
+            ["eq", "$key"],
+            "key",
+        ):
+            with self.assertRaises(ServiceError) as raised:
+                self.check([condition, {"key": "k"}])
+            self.assertEqual(
+                (raised.exception.code, raised.exception.status), ("AccessDenied", 403), condition
+            )
+            self.assertIn("Policy Condition failed: ", raised.exception.message)
+
+    def test_conditions_not_a_list(self) -> None:
+        with self.assertRaises(ServiceError) as raised:
+            self.check({"key": "k"})
+        self.assertEqual(raised.exception.message, "Invalid Policy: Invalid JSON.")
+
+    def test_bounds_as_text(self) -> None:
+        """Bounds written as strings of digits are numbers, as S3 reads them."""
+        self.check([["content-length-range", "1", "10"], {"key": "k"}])
+        with self.assertRaises(ServiceError) as raised:
+            self.check([["content-length-range", "1", "4"], {"key": "k"}])
+        self.assertEqual(raised.exception.code, "EntityTooLarge")
 
 
 class BrowserFormTests(SynchronousTestCase):

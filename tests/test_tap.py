@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
+import os
 from collections.abc import Mapping
 
+import twisted
 from twisted.python.filepath import FilePath
-from twisted.python.usage import UsageError
+from twisted.scripts._twistd_unix import ServerOptions
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu import __version__
 from awsemu.config import Config
 from awsemu.tap import Options
 
@@ -73,7 +77,46 @@ class OptionsTests(SynchronousTestCase):
             (["--port", "tcp:notaport"], {}, "--port: 'tcp:notaport' is not a usable"),
             ([], {"AWSEMU_DATA_DIR": a_file.path}, f"AWSEMU_DATA_DIR: {a_file.path!r} exists"),
         ]:
-            e = self.assertRaises(UsageError, parse, argv, environ)
-            message = str(e)
-            self.assertTrue(message.startswith(prefix), message)
+            e = self.assertRaises(SystemExit, parse, argv, environ)
+            message = str(e.code)
+            self.assertTrue(message.startswith(f"twistd awsemu: {prefix}"), message)
+            self.assertTrue(message.endswith("(see: twistd awsemu --help)"), message)
             self.assertNotIn("\n", message)
+
+    def test_unknown_option(self) -> None:
+        """An unknown option is one line too, not twistd's pages of usage."""
+        e = self.assertRaises(SystemExit, parse, ["--bogus"])
+        self.assertEqual(
+            e.code, "twistd awsemu: option --bogus not recognized (see: twistd awsemu --help)"
+        )
+
+    def test_version(self) -> None:
+        """C{--version} shows awsemu's version and exits with status 0."""
+        printed: list[str] = []
+        self.patch(builtins, "print", lambda *args, **kwargs: printed.append(" ".join(args)))
+        e = self.assertRaises(SystemExit, parse, ["--version"])
+        self.assertEqual(e.code, 0)
+        self.assertEqual(printed, [f"awsemu {__version__} (Twisted {twisted.__version__})"])
+
+
+class PidFileTests(SynchronousTestCase):
+    """Under twistd, awsemu writes a pid file only when C{--pidfile} asks for one."""
+
+    def server_options(self, argv: list[str]) -> ServerOptions:
+        """twistd's options for C{twistd ARGV awsemu}, awsemu being its one plugin."""
+
+        class AwsemuOnly(ServerOptions):
+            subCommands = [("awsemu", None, lambda: Options(environ={}), "awsemu")]
+
+        options = AwsemuOnly()
+        options.parseOptions([*argv, "awsemu"])
+        return options
+
+    def test_no_default_pidfile(self) -> None:
+        """twistd's default C{twistd.pid} is not written."""
+        self.assertEqual(self.server_options(["-n"])["pidfile"], "")
+
+    def test_pidfile_given(self) -> None:
+        """A C{--pidfile} given is kept (made absolute by twistd, as always)."""
+        options = self.server_options(["-n", "--pidfile", "./twistd.pid"])
+        self.assertEqual(options["pidfile"], os.path.abspath("twistd.pid"))

@@ -31,5 +31,5 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> ApiGate
         functions = LambdaFunctions(shared.assemble(lambda_.core).provider)
     data_plane = DataPlane(store, functions, treq_forwarder(reactor), reactor, os.urandom)
     return ApiGatewayService(
-        ModelService("apigateway", ApiGatewayProvider(store, os.urandom)), data_plane
+        ModelService("apigateway", ApiGatewayProvider(store, os.urandom), stored=store), data_plane
     )

@@ -394,7 +394,9 @@ class ApiGatewayProvider(GatewayResponseOperations, UsagePlanOperations):
         api = self._api(context, params)
         deployment = api.deploy(params.get("description"))
         name = params.get("stageName")
-        if name is not None:
+        # An empty name (Terraform's aws_api_gateway_deployment sends one)
+        # creates no stage, as on AWS.
+        if name:
             fields = given(params, ("variables", "tracingEnabled", "cacheClusterEnabled"))
             if "stageDescription" in params:
                 fields["description"] = params["stageDescription"]

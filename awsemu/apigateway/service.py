@@ -10,7 +10,7 @@ import attrs
 
 from awsemu.apigateway.dataplane import DataPlane
 from awsemu.gateway.context import RequestContext
-from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.gateway.services import RUNNING, ModelService, Resource, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 
@@ -25,6 +25,12 @@ class ApiGatewayService:
 
     def state(self) -> ServiceState:
         return RUNNING
+
+    async def reset(self) -> None:
+        await self.model.reset()
+
+    async def inventory(self) -> list[Resource]:
+        return await self.model.inventory()
 
     async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
         return await self.model.handle(context, request)

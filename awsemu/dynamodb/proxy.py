@@ -129,6 +129,8 @@ RESTORABLE_LAG: Final = 300.0
 """Seconds the latest restorable time trails the present, as AWS's typically does."""
 
 _NOT_FOUND: Final = b"#ResourceNotFoundException"
+#: A request's table, for the log line (names and ARNs have no quote or backslash).
+_TABLE_NAME: Final = re.compile(rb'"TableName"\s*:\s*"([^"\\]+)"')
 
 _NOT_FORWARDED: Final = frozenset(
     {
@@ -164,6 +166,9 @@ _NOT_RETURNED: Final = frozenset(
 
 _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
 """Those not passed back with a rewritten body, whose checksum is computed here."""
+
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP header name (RFC 9110's token)."""
 
 
 def arn_prefix(region: str, account_id: str) -> bytes:
@@ -233,7 +238,8 @@ def _local_target(request: HttpRequest) -> bytes:
     """Where ``request`` goes on DynamoDB Local: the same path and query."""
     if not request.query:
         return wire_bytes(request.path)
-    return wire_bytes(f"{request.path}?{urlencode(request.query)}")
+    query = urlencode(request.query, encoding="utf-8", errors="surrogateescape")
+    return wire_bytes(f"{request.path}?{query}")
 
 
 class LoopbackClient(Protocol):
@@ -253,16 +259,48 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
+def _forwardable(name: str, value: str) -> bool:
+    """
+    Whether DynamoDB Local's HTTP server takes this header: its name is an
+    RFC 9110 token and its value holds no control character (nor bytes that
+    were not UTF-8). It answers others with an HTML page, so they are
+    dropped: none is a header DynamoDB reads.
+    """
+    return _TOKEN.fullmatch(name) is not None and value.isprintable()
+
+
 def _client_error(code: str, message: str) -> ServiceError:
     """DynamoDB's error ``code``: a 400, the caller's fault."""
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
+
+
+def _malformed(request: HttpRequest) -> ServiceError | None:
+    """
+    DynamoDB's 400 for a request DynamoDB Local failed on with a 500 because
+    it does not check it: a body that is not a JSON object (none, junk, one
+    nested a thousand deep), a member of the wrong type or a required one
+    missing, checked against botocore's model. None if the request is sound
+    (the 500 is then DynamoDB Local's own).
+    """
+    try:
+        document = json.loads(request.read_body())
+    except (ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        return _client_error("SerializationException", "The request body is not a JSON object")
+    codec = codec_for("dynamodb")
+    try:
+        codec.parse_request(codec.find_operation(request), request)
+    except ServiceError as e:
+        return _client_error(e.code, e.message)
+    return None
 
 
 def _document(body: bytes) -> dict[str, Any]:
     """A request's JSON object, for the few operations that are looked into here."""
     try:
         document = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         raise _client_error("SerializationException", "The request body is not a JSON object")
@@ -426,6 +464,8 @@ class DynamoDBProxy:
     s3: ObjectStore | None = None
     """S3's provider, where tables are exported to and imported from (None: no S3)."""
     ready_timeout: float = READY_TIMEOUT
+    scopes: set[tuple[str, str]] = attrs.field(factory=set, init=False)
+    """Each (account, region) whose database a request reached: what a reset empties."""
     _log: Logger = attrs.field(factory=Logger, init=False)
 
     def state(self) -> ServiceState:
@@ -435,6 +475,11 @@ class DynamoDBProxy:
         target = request.headers.get("x-amz-target") or ""
         context.operation = target.rpartition(".")[2] or None
         try:
+            if not target:
+                # DynamoDB Local fails without one (a 500); this is its answer to an unknown one.
+                raise _client_error(
+                    "UnknownOperationException", "An unknown operation was requested."
+                )
             if target in _TAGGING:
                 return await self._tagging(context, target, _document(request.read_body()))
             if target in _CONTINUOUS_BACKUPS:
@@ -452,6 +497,9 @@ class DynamoDBProxy:
             if target == _DESCRIBE_ENDPOINTS:
                 return _answer(context, _endpoints(request))
             body = request.read_body()
+            named = _TABLE_NAME.search(body)
+            if named is not None:
+                context.resource = named.group(1).decode()
             if target in DESCRIBED:
                 return await self._table_operation(context, target, request, body)
             refused = refusal(target, body, None)
@@ -484,9 +532,10 @@ class DynamoDBProxy:
         headers = [
             (wire_bytes(name), wire_bytes(value))
             for name, value in request.headers.as_sent()
-            if name.lower() not in _NOT_FORWARDED
+            if name.lower() not in _NOT_FORWARDED and _forwardable(name, value)
         ]
         headers.append((b"Authorization", local_authorization(context.account_id, context.region)))
+        self.scopes.add((context.account_id, context.region))
         body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)
         try:
             response = await self.client.request(
@@ -506,6 +555,10 @@ class DynamoDBProxy:
                 else f"DynamoDB Local failed to answer ({type(e).__name__})"
             )
             raise _error("InternalServerError", f"{failed}. Retry the request.", 500) from e
+        if response.status == 500:
+            malformed = _malformed(request)
+            if malformed is not None:
+                raise malformed
         public = to_public if response.status < 400 else error_to_public
         answer = public(response.body, context.region, context.account_id)
         if arns and response.status < 400 and target not in DESCRIBED:
@@ -717,6 +770,61 @@ class DynamoDBProxy:
         if _NOT_FOUND in cast(bytes, described.body):
             raise missing
         return described
+
+    async def reset(self) -> None:
+        """
+        Delete every table of every database requests reached, and what is
+        kept of them, their backups, exports and imports included.
+        """
+        for account_id, region in sorted(self.scopes):
+            for name in await self._table_names(account_id, region):
+                await self._local_call(account_id, region, "DeleteTable", {"TableName": name})
+        self.tables.tables.clear()
+        self.tables.save()
+        for arn in list(self.backups.backups):
+            self.backups.remove(arn)
+        self.exports.exports.clear()
+        self.exports.imports.clear()
+        self.exports.save()
+
+    async def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every table of every database requests reached."""
+        return [
+            (account_id, region, "tables", name)
+            for account_id, region in sorted(self.scopes)
+            for name in await self._table_names(account_id, region)
+        ]
+
+    async def _table_names(self, account_id: str, region: str) -> list[str]:
+        """Every table of ``account_id`` in ``region``, following ListTables' pages."""
+        names: list[str] = []
+        document: dict[str, Any] = {}
+        while True:
+            page = await self._local_call(account_id, region, "ListTables", document)
+            names += page.get("TableNames", [])
+            last = page.get("LastEvaluatedTableName")
+            if last is None:
+                return names
+            document = {"ExclusiveStartTableName": last}
+
+    async def _local_call(
+        self, account_id: str, region: str, operation: str, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """DynamoDB Local's answer to one of the daemon's own calls in that database."""
+        port = await self._ready()
+        headers = [
+            (b"X-Amz-Target", f"DynamoDB_20120810.{operation}".encode()),
+            (b"Content-Type", JSON_CONTENT_TYPE.encode()),
+            (b"Authorization", local_authorization(account_id, region)),
+        ]
+        response = await self.client.request(
+            port, b"POST", b"/", headers, json.dumps(document).encode()
+        )
+        answer: dict[str, Any] = json.loads(response.body)
+        if response.status != 200:
+            refused = f"DynamoDB Local refused {operation}: {answer}"
+            raise _error("InternalServerError", refused, 500)
+        return answer
 
     async def _ready(self) -> int:
         """The port of DynamoDB Local, once it answers, within ``ready_timeout``."""

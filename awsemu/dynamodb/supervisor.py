@@ -9,6 +9,18 @@ Each JVM's pid is written to a pid file named after the daemon's own pid,
 so a daemon finds the JVMs of daemons that died without stopping theirs,
 and leaves alone those of daemons still running.
 
+DynamoDB Local has no bind option: run by its own main, it listens on every
+interface, where anyone who reaches the machine could use every account's
+tables without going through the daemon. So it is run by a small launcher
+of awsemu's (C{LoopbackLauncher.java}, beside this module), which binds its
+server to 127.0.0.1 and halts the JVM once its standard input, a pipe from
+the daemon, closes: even a daemon killed with SIGKILL leaves no JVM behind
+(it exits a fraction of a second later). Java could compile that launcher
+at every start (single-file source mode), but that costs seconds; the
+supervisor compiles it once instead, into the cache directory, the first
+time it runs a JVM with that launcher and that java (with java's own
+compiler module, C{jdk.compiler}: a JRE has it, but no C{javac} command).
+
 A JVM can also stop answering without exiting (a deadlock, a garbage
 collector that never lets it run, SIGSTOP): every request would then wait
 for the proxy's response timeout, forever. So once a JVM is ready, a
@@ -18,7 +30,9 @@ a row went unanswered; it is then restarted as if it had crashed.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import signal
 import socket
 from collections import deque
@@ -44,10 +58,19 @@ STARTUP_LINE: Final = b"Initializing DynamoDB Local"
 OUTPUT_LINES_KEPT: Final = 20
 """Lines of the JVM's output kept to say why it died."""
 
+LAUNCHER_SOURCE: Final = Path(__file__).with_name("LoopbackLauncher.java")
+"""The Java program that runs DynamoDB Local on loopback only, for as long as the daemon lives."""
+LAUNCHER_CLASS: Final = "LoopbackLauncher"
+COMPILER: Final = "jdk.compiler/com.sun.tools.javac.Main"
+"""javac, as a module that a Java runtime without the javac command may still hold."""
+
 
 @attrs.frozen
 class JvmCommand:
-    """How to run DynamoDB Local: which java, which jar, where its tables live."""
+    """
+    How to run DynamoDB Local: which java, which jar, where its tables live,
+    and where the launcher that binds it to loopback is compiled to.
+    """
 
     java: str
     dynamodb_local: DynamoDBLocal
@@ -55,16 +78,39 @@ class JvmCommand:
     """The directory of its database files; None keeps everything in memory."""
     heap: str | None = None
     """The JVM's maximum heap (``-Xmx``), such as ``512m``; None leaves the JVM's default."""
+    cache_dir: Path = attrs.field(kw_only=True)
+    """Where the compiled launcher is kept (awsemu's cache directory)."""
+    launcher_source: Path = attrs.field(default=LAUNCHER_SOURCE, kw_only=True)
+
+    @property
+    def launcher(self) -> Path:
+        """
+        The directory of the compiled launcher, named after a digest of its
+        source and of the java that compiles it: a new awsemu or another
+        java gets its own, compiled afresh.
+        """
+        digest = hashlib.sha256(self.launcher_source.read_bytes())
+        digest.update(b"\0" + self.java.encode())
+        return self.cache_dir / f"dynamodb-launcher-{digest.hexdigest()[:16]}"
+
+    def compiled(self) -> bool:
+        """Whether the launcher is compiled already."""
+        return (self.launcher / f"{LAUNCHER_CLASS}.class").is_file()
+
+    def compile_argv(self, directory: Path) -> list[str]:
+        """The command line that compiles the launcher into ``directory``."""
+        return [self.java, "-m", COMPILER, "-d", str(directory), str(self.launcher_source)]
 
     def argv(self, port: int) -> list[str]:
-        """The command line of a JVM listening on ``port``."""
+        """The command line of a JVM listening on 127.0.0.1, ``port``."""
         storage = ["-inMemory"] if self.db_path is None else ["-dbPath", str(self.db_path)]
         return [
             self.java,
             *([f"-Xmx{self.heap}"] if self.heap else []),
             f"-Djava.library.path={self.dynamodb_local.library_path}",
-            "-jar",
-            str(self.dynamodb_local.jar),
+            "-cp",
+            f"{self.launcher}{os.pathsep}{self.dynamodb_local.jar}",
+            LAUNCHER_CLASS,
             "-port",
             str(port),
             "-disableTelemetry",
@@ -74,9 +120,9 @@ class JvmCommand:
 
 class DynamoDBLocalProtocol(ProcessProtocol):
     """
-    One JVM's pipes: C{started} fires when its startup line is seen,
-    C{ended} when it has exited (with why, in words), and C{output} keeps its last
-    lines for the log.
+    One JVM's pipes (or those of the compiler of its launcher): C{started}
+    fires when its startup line is seen, C{ended} when it has exited (with
+    why, in words), and C{output} keeps its last lines for the log.
     """
 
     def __init__(self) -> None:
@@ -331,22 +377,73 @@ class Supervisor(Service):
             )
 
     def _spawn(self) -> None:
-        port = self.free_port()
+        if self.command.compiled():
+            self._run_jvm()
+        else:
+            self._compile()
+
+    def _start(self, argv: Sequence[str], directory: Path) -> DynamoDBLocalProtocol:
+        """
+        Start ``argv`` in ``directory`` as the current process, killed if it
+        hangs. Its standard input is a pipe from the daemon (what spawning
+        gives by default), which the launcher watches to end with the daemon.
+        """
         protocol = DynamoDBLocalProtocol()
-        argv = self.command.argv(port)
-        directory = str(self.command.dynamodb_local.directory)
-        if self.command.db_path is not None:
-            self.command.db_path.mkdir(parents=True, exist_ok=True)
         self._restart, self._killed_because = None, None
         self._protocol = protocol
         self._spawned_at = self.clock.seconds()
-        self._process = self.spawn(protocol, argv[0], argv, self.environment, directory)
-        pid = self._pid = self._process.pid
+        self._process = self.spawn(protocol, argv[0], argv, self.environment, str(directory))
+        self._pid = self._process.pid
+        self._hung = self.clock.callLater(self.start_timeout, self._kill_hung, protocol)
+        return protocol
+
+    def _compile(self) -> None:
+        """
+        Compile the launcher into a directory of this daemon's, moved into
+        place once complete (so daemons starting together do not trip on
+        each other's half-written files), then start the JVM; a failure
+        counts as a JVM that died, and the next attempt compiles again.
+        """
+        staging = self.command.launcher.with_name(
+            f"{self.command.launcher.name}.{self.daemon_pid}.partial"
+        )
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        protocol = self._start(self.command.compile_argv(staging), staging.parent)
+        protocol.started.addErrback(lambda _: None)  # A compiler prints no startup line.
+        self._log.info(
+            "Compiling the DynamoDB Local launcher into {directory} (pid {pid})",
+            directory=self.command.launcher,
+            pid=self._pid,
+        )
+        protocol.ended.addCallback(self._compiled, protocol, staging)
+
+    def _compiled(self, reason: str, protocol: DynamoDBLocalProtocol, staging: Path) -> None:
+        if (staging / f"{LAUNCHER_CLASS}.class").is_file():
+            try:
+                staging.rename(self.command.launcher)
+            except OSError:
+                pass  # Another daemon's copy got there first: it is as good.
+        shutil.rmtree(staging, ignore_errors=True)
+        if self.running and self.command.compiled():
+            if self._hung is not None and self._hung.active():
+                self._hung.cancel()
+            self._run_jvm()
+        else:
+            self._ended(f"Compiling the DynamoDB Local launcher failed ({reason})", protocol)
+
+    def _run_jvm(self) -> None:
+        port = self.free_port()
+        if self.command.db_path is not None:
+            self.command.db_path.mkdir(parents=True, exist_ok=True)
+        protocol = self._start(self.command.argv(port), self.command.dynamodb_local.directory)
+        pid = self._pid
         if pid is not None:
             self.pid_files.write(self.daemon_pid, pid)
         self._log.info("Started DynamoDB Local (pid {pid}) on port {port}", pid=pid, port=port)
-        self._hung = self.clock.callLater(self.start_timeout, self._kill_hung, protocol)
-        protocol.ended.addCallback(self._ended, protocol)
+        protocol.ended.addCallback(
+            lambda reason: self._ended(f"DynamoDB Local exited ({reason})", protocol)
+        )
         ready = Deferred.fromCoroutine(self._become_ready(protocol, port))
         ready.addErrback(lambda _: None)  # It ended before it was ready: _ended restarts it.
 
@@ -443,7 +540,8 @@ class Supervisor(Service):
         self._log.error("{problem}: killing it (pid {pid})", problem=problem, pid=self._pid)
         self._process.signalProcess("KILL")
 
-    def _ended(self, reason: str, protocol: DynamoDBLocalProtocol) -> None:
+    def _ended(self, what: str, protocol: DynamoDBLocalProtocol) -> None:
+        """The current process ended, as ``what`` says: restart the JVM after a back-off."""
         pid = self._pid
         self._process, self._protocol, self._port = None, None, None
         self.pid_files.remove(self.daemon_pid)
@@ -455,13 +553,12 @@ class Supervisor(Service):
         if self.clock.seconds() - self._spawned_at >= self.stable_after:
             self._delay = self.initial_delay
         delay, self._delay = self._delay, min(self._delay * 2, self.max_delay)
-        why = self._killed_because or f"DynamoDB Local exited ({reason})"
+        why = self._killed_because or what
         self._problem = f"{why}; restarting in {delay:g}s"
         self._log.error(
-            "DynamoDB Local (pid {pid}) exited: {why}; restarting in {delay}s."
-            " Its last output:\n{output}",
+            "{what} (pid {pid}); restarting in {delay}s. Its last output:\n{output}",
+            what=what,
             pid=pid,
-            why=reason,
             delay=delay,
             output="\n".join(protocol.output),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, ClassVar
 
 import attrs
@@ -34,7 +34,7 @@ from awsemu.gateway.context import (
     no_known_keys,
 )
 from awsemu.gateway.routing import Route, route_request, to_path_style
-from awsemu.gateway.services import DataPlaneBackend, ServiceBackend
+from awsemu.gateway.services import DataPlaneBackend, ServiceBackend, StatefulBackend
 from awsemu.protocol.catalog import catalog
 from awsemu.protocol.codec import codec_for, service_error_response
 from awsemu.protocol.errors import ServiceError, internal_failure
@@ -60,6 +60,24 @@ def http_request(request: IRequest) -> HttpRequest:
         host=headers.get("host") or "",
         remote=getattr(client, "host", ""),
     )
+
+
+def _json(request: IRequest, status: int, document: object) -> bytes:
+    """``document`` as the JSON answer to one of the daemon's own endpoints."""
+    request.setResponseCode(status)
+    request.setHeader(b"Content-Type", b"application/json")
+    return json.dumps(document).encode()
+
+
+def _after(path: str, resource_id: str) -> str:
+    """
+    A data-plane path without the prefix naming its resource: the stage
+    and path of ``/restapis/<id>/<stage>/_user_request_/<path>`` or
+    ``/_aws/execute-api/<id>/<stage>/<path>``; a host-addressed path whole.
+    """
+    before, found, after = path.partition(resource_id)
+    rest = after if found and resource_id else path
+    return rest.replace("/_user_request_", "", 1).lstrip("/")
 
 
 class SpelledHeaders(TwistedHeaders):
@@ -150,6 +168,7 @@ class Gateway:
     finds the account of access keys awsemu knows. ``authenticate`` checks
     the signature of every call of an AWS API but S3's (which checks its
     own); an unsigned S3 request belongs to ``unsigned_s3_account``.
+    ``settings`` are the daemon's options, as the info endpoint shows them.
     """
 
     backends: Mapping[str, ServiceBackend]
@@ -159,6 +178,12 @@ class Gateway:
     account_for_key: AccountForKey = no_known_keys
     authenticate: Authenticate = accept_all
     unsigned_s3_account: str = DEFAULT_ACCOUNT_ID
+    settings: Mapping[str, object] = attrs.field(factory=dict)
+    init_state: Callable[[], object] | None = None
+    """The init hooks' state, for the health document, when there are hooks."""
+    started: float = attrs.field(
+        init=False, default=attrs.Factory(lambda self: self.clock.seconds(), takes_self=True)
+    )
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -168,11 +193,15 @@ class Gateway:
         """Each enabled service's state, in the document LocalStack's tools wait on."""
         services: dict[str, str] = {}
         reasons: dict[str, str] = {}
+        details: dict[str, object] = {}
         for name, backend in sorted(self.backends.items()):
             state = backend.state()
             services[name] = state.status
             if state.reason is not None:
                 reasons[name] = state.reason
+            found = getattr(backend, "details", None)
+            if found is not None:
+                details[name] = found()
         document: dict[str, Any] = {
             "services": services,
             "edition": "awsemu",
@@ -180,8 +209,88 @@ class Gateway:
         }
         if reasons:
             document["reasons"] = reasons
+        if details:
+            document["details"] = details
+        if self.init_state is not None:
+            document["init"] = self.init_state()
         request.setHeader(b"Content-Type", b"application/json")
         return json.dumps(document).encode()
+
+    @app.route("/_awsemu/info", methods=["GET", "HEAD"])
+    @app.route("/_localstack/info", methods=["GET", "HEAD"])
+    def info(self, request: IRequest) -> bytes:
+        """The version, uptime, settings and services of this daemon."""
+        document = {
+            "edition": "awsemu",
+            "version": __version__,
+            "uptime": round(self.clock.seconds() - self.started, 3),
+            "config": self.settings,
+            "services": {name: b.state().status for name, b in sorted(self.backends.items())},
+        }
+        return _json(request, 200, document)
+
+    @app.route("/_awsemu/reset", methods=["POST"])
+    @app.route("/_localstack/state/reset", methods=["POST"])
+    def reset(self, request: IRequest) -> Deferred[bytes]:
+        """
+        Forget the state of every service, or of those ``?service=`` names
+        (repeated, or comma-separated), without a restart: buckets, tables,
+        functions (with their running environments), APIs, log groups, IAM.
+        """
+        return Deferred.fromCoroutine(self._reset(request))
+
+    async def _reset(self, request: IRequest) -> bytes:
+        chosen = self._chosen_services(request)
+        if isinstance(chosen, bytes):
+            return chosen
+        started = self.clock.seconds()
+        for backend in chosen.values():
+            await backend.reset()
+        self.log.info("State reset: {services}", services=", ".join(chosen) or "none")
+        elapsed = round(self.clock.seconds() - started, 3)
+        return _json(request, 200, {"reset": list(chosen), "seconds": elapsed})
+
+    @app.route("/_awsemu/state", methods=["GET"])
+    def state(self, request: IRequest) -> Deferred[bytes]:
+        """
+        Every resource held, by account, region, service and kind
+        (``?service=`` narrows it as for a reset).
+        """
+        return Deferred.fromCoroutine(self._state(request))
+
+    async def _state(self, request: IRequest) -> bytes:
+        chosen = self._chosen_services(request)
+        if isinstance(chosen, bytes):
+            return chosen
+        accounts: dict[str, Any] = {}
+        for name, backend in chosen.items():
+            for account, region, kind, resource in await backend.inventory():
+                services = accounts.setdefault(account, {}).setdefault(region, {})
+                services.setdefault(name, {}).setdefault(kind, []).append(resource)
+        return _json(request, 200, {"accounts": accounts})
+
+    def _chosen_services(self, request: IRequest) -> dict[str, StatefulBackend] | bytes:
+        """
+        The services ``?service=`` names (all that keep state without it),
+        or the 400 answer for a name that is not one of them.
+        """
+        stateful: dict[str, StatefulBackend] = {
+            n: b for n, b in self.backends.items() if isinstance(b, StatefulBackend)
+        }
+        given = [
+            name.strip()
+            for value in request.args.get(b"service", [])
+            for name in value.decode("utf-8", "replace").split(",")
+            if name.strip()
+        ]
+        unknown = [name for name in given if name not in stateful]
+        if unknown:
+            message = (
+                f"no service {', '.join(unknown)} keeps state here"
+                f" (services that do: {', '.join(stateful)})"
+            )
+            return _json(request, 400, {"error": message})
+        return {n: b for n, b in stateful.items() if n in given} if given else stateful
 
     def resource(self) -> IResource:
         """The resource to serve on the port."""
@@ -225,17 +334,31 @@ class Gateway:
                 protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
                 response = backend.error_response(context, incoming, internal_failure(protocol))
         elapsed = (self.clock.seconds() - context.started) * 1000
-        operation = context.operation or "-"
+        if route.data_plane:
+            # A call of a user's endpoint: its method, and the API (or
+            # function URL) id with the stage and path after it.
+            operation = incoming.method
+            resource = f"{route.resource_id}/{_after(incoming.path, route.resource_id or '')}"
+        else:
+            operation = context.operation or "-"
+            resource = context.resource or "-"
         # The line is formatted here, once: twisted.logger's format strings
         # cost more than the rest of a small request. The fields stay in the
-        # event for structured observers.
+        # event for structured observers (--log-format json).
         self.log.info(
             "{line}",
-            line=f"{context.service} {operation} {response.status} {elapsed:.1f}ms",
+            line=(
+                f"{context.service} {operation} {resource} {response.status}"
+                f" {elapsed:.1f}ms {context.account_id} {context.region}"
+            ),
             service=context.service,
             operation=operation,
+            resource=resource,
+            account=context.account_id,
+            region=context.region,
             status=response.status,
-            elapsed_ms=elapsed,
+            elapsed_ms=round(elapsed, 3),
+            request_id=context.request_id,
         )
         return response
 

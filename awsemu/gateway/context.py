@@ -153,7 +153,10 @@ class RequestContext:
 
     All of them are known on arrival except ``operation``, which the
     protocol layer fills in once it has matched the request to an
-    operation; it is therefore the only attribute that may be assigned.
+    operation, and ``resource`` (what the call is about, such as
+    ``bucket/key`` or a table's name, for the log line), filled in once the
+    request is parsed; they are therefore the only attributes that may be
+    assigned.
     ``host_id`` is S3's ``x-amz-id-2`` and None for every other service.
     ``started`` is a reading of the gateway's clock, in seconds.
     """
@@ -166,6 +169,7 @@ class RequestContext:
     started: float
     host_id: str | None = None
     operation: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
+    resource: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
 
 
 def new_context(

@@ -15,10 +15,22 @@ absolute-form targets, heads it cannot parse (Twisted's 400 answers them)
 and the daemon's own endpoints, which Klein serves. At a request boundary
 the connection is handed to an ``HTTPChannel`` of the gateway's site, for
 the rest of its life.
+
+Connections are watched by one sweep per factory rather than a timer per
+request: a request only sets a flag, and every quarter of the idle timeout
+the sweep closes the connections that have not sent a byte since the
+sweeps before. A head must also be whole within that time however its
+bytes trickle in (the slowloris attack keeps connections open with a
+header line every few seconds). A connection waiting for its next request
+is closed silently, as AWS's front ends close idle keep-alive connections;
+one stuck inside a request head or body gets a 408 first, and its partial
+body is dropped without reaching the gateway. A connection the gateway is
+answering is never timed out here (a Lambda invocation may take minutes).
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from io import BytesIO
 from typing import Any, BinaryIO, Final
@@ -28,6 +40,7 @@ import attrs
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress, IProtocol, IPullProducer, IReactorTime
 from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.http import RESPONSES, datetimeToString
@@ -41,11 +54,19 @@ from awsemu.transport import write_now
 
 #: A head longer than this is refused (AWS refuses 8 KiB of S3 headers).
 MAX_HEAD: Final = 64 * 1024
-#: With ``--data-dir``, request bodies up to this size stay in memory; larger
-#: ones go to a temporary file. Without it, the daemon holds its state in
-#: memory anyway, and so does it bodies (a copy to disk and back would cost
-#: a large S3 upload more than its MD5 does).
+#: Request bodies up to this size stay in memory; larger ones go to a
+#: temporary file, so that a large upload (or one a client abandons, or a
+#: huge declared ``Content-Length``) never grows the daemon's memory, and
+#: what it used is given back when the request ends.
 MEMORY_BODY_LIMIT: Final = 8 * 1024 * 1024
+#: How many sweeps a silent connection survives: it is closed after between
+#: the idle timeout and 1.25 times that.
+_SWEEPS_PER_TIMEOUT: Final = 4
+#: The largest body a request may declare: S3's largest single upload (a
+#: PutObject or UploadPart of 5 GiB), more than any other AWS API takes.
+#: A larger one is refused before a byte of it is read, rather than spooled
+#: until the disk fills.
+MAX_BODY: Final = 5 * 1024**3
 #: How much a socket read may take while a large body arrives (Twisted reads 64 KiB).
 BODY_READ_SIZE: Final = 1024 * 1024
 #: How much a client may send ahead while its previous request is answered.
@@ -57,6 +78,15 @@ _HEAD_TOO_LARGE: Final = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
     b"Content-Length: 0\r\nConnection: close\r\n\r\n"
 )
+_BODY_TOO_LARGE: Final = (
+    b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+)
+_TIMED_OUT: Final = (
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+)
+#: Where a head ends whose lines end with a bare LF (RFC 9112 lets servers take them).
+_BARE_LF_HEAD_END: Final = re.compile(b"\n\r?\n")
+_LINE_END: Final = re.compile(b"\r?\n")
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
 _INTERNAL: Final = tuple(prefix.decode() for prefix in INTERNAL_PREFIXES)
 
@@ -99,6 +129,10 @@ def _parse_head(head: bytes, remote: str) -> _Head | None:
     this server takes (see the module docstring).
     """
     lines = wire_text(head).split("\r\n")
+    line_ends = len(lines) - 1
+    if head.count(b"\n") != line_ends or head.count(b"\r") != line_ends:
+        # A bare CR or LF inside a line: not a head this parser can split.
+        return None
     request_line = lines[0].split(" ")
     if len(request_line) != 3 or request_line[2] != "HTTP/1.1":
         return None
@@ -155,6 +189,8 @@ class _BodySpool:
         return self._file
 
     def discard(self) -> None:
+        """Drop what arrived (the request was abandoned): its memory, or its file."""
+        self._chunks = []
         if self._file is not None:
             self._file.close()
 
@@ -196,10 +232,36 @@ class GatewayFactory(Factory):
     site: Site
     clock: IReactorTime
     memory_body_limit: int | None = MEMORY_BODY_LIMIT
+    idle_timeout: float | None = None
     _date: tuple[int, bytes] = (0, b"")
+    _connections: set[GatewayProtocol] = attrs.Factory(set)
+    _sweeper: LoopingCall | None = None
 
     def buildProtocol(self, addr: IAddress | None) -> GatewayProtocol:
         return GatewayProtocol(self, getattr(addr, "host", ""))
+
+    def startFactory(self) -> None:
+        if self.idle_timeout is None:
+            return
+        self._sweeper = LoopingCall(self.sweep)
+        self._sweeper.clock = self.clock
+        self._sweeper.start(self.idle_timeout / _SWEEPS_PER_TIMEOUT, now=False)
+
+    def stopFactory(self) -> None:
+        if self._sweeper is not None and self._sweeper.running:
+            self._sweeper.stop()
+        self._sweeper = None
+
+    def opened(self, protocol: GatewayProtocol) -> None:
+        self._connections.add(protocol)
+
+    def closed(self, protocol: GatewayProtocol) -> None:
+        self._connections.discard(protocol)
+
+    def sweep(self) -> None:
+        """Close the connections that stayed silent too long (see the module docstring)."""
+        for protocol in list(self._connections):
+            protocol.swept(_SWEEPS_PER_TIMEOUT)
 
     def date(self) -> bytes:
         """The ``Date`` header's value, formatted once a second."""
@@ -210,19 +272,25 @@ class GatewayFactory(Factory):
 
 
 def gateway_factory(
-    gateway: Gateway, reactor: Any, memory_body_limit: int | None = MEMORY_BODY_LIMIT
+    gateway: Gateway,
+    reactor: Any,
+    memory_body_limit: int | None = MEMORY_BODY_LIMIT,
+    idle_timeout: float | None = None,
 ) -> GatewayFactory:
     """
     The factory that serves ``gateway`` on its port, keeping request bodies
-    up to ``memory_body_limit`` bytes (None: all of them) in memory.
+    up to ``memory_body_limit`` bytes (None: all of them) in memory and
+    closing connections silent for ``idle_timeout`` seconds (None: never).
     """
     site = GatewaySite(
         gateway.resource(),
         requestFactory=GatewayRequest,
         reactor=reactor,
         parsePOSTFormSubmission=False,
+        # twisted.web's own idle timeout, for the connections handed to it.
+        timeout=idle_timeout,
     )
-    return GatewayFactory(gateway, site, reactor, memory_body_limit)
+    return GatewayFactory(gateway, site, reactor, memory_body_limit, idle_timeout)
 
 
 class GatewayProtocol(Protocol):
@@ -246,8 +314,42 @@ class GatewayProtocol(Protocol):
         self._lost = False
         self._delegate: IProtocol | None = None
         self._default_read_size: int | None = None
+        #: Whether bytes came since the last sweep, how many sweeps found none,
+        #: and how many found the same unfinished head.
+        self._heard = False
+        self._silent_sweeps = 0
+        self._head_sweeps = 0
+
+    def connectionMade(self) -> None:
+        self._factory.opened(self)
+
+    def swept(self, limit: int) -> None:
+        """
+        One sweep of the factory's: count it if the connection was silent
+        since the last one, and time it out at the ``limit``-th.
+        """
+        if self._busy or self._lost or self._delegate is not None:
+            self._heard = False
+            self._silent_sweeps = self._head_sweeps = 0
+            return
+        if self._buffer and self._spool is None:
+            self._head_sweeps += 1
+        else:
+            self._head_sweeps = 0
+        if self._heard:
+            self._heard = False
+            self._silent_sweeps = 0
+        else:
+            self._silent_sweeps += 1
+        if self._silent_sweeps < limit and self._head_sweeps <= limit:
+            return
+        self._lost = True
+        if self._buffer or self._spool is not None:
+            self.transport.write(_TIMED_OUT)  # type: ignore[union-attr]
+        self.transport.loseConnection()  # type: ignore[union-attr]
 
     def dataReceived(self, data: bytes) -> None:
+        self._heard = True
         if self._delegate is not None:
             self._delegate.dataReceived(data)
             return
@@ -273,10 +375,13 @@ class GatewayProtocol(Protocol):
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         self._lost = True
+        self._factory.closed(self)
         if self._delegate is not None:
             self._delegate.connectionLost(reason)  # type: ignore[arg-type]
+        self._buffer = b""
         if self._spool is not None:
             self._spool.discard()
+            self._spool = self._head = None
 
     def _advance(self) -> None:
         """Answer what the buffer holds, until a request has to wait or more bytes are needed."""
@@ -304,17 +409,23 @@ class GatewayProtocol(Protocol):
             return True
         end = self._buffer.find(b"\r\n\r\n")
         if end < 0:
+            bare = _BARE_LF_HEAD_END.search(self._buffer)
+            if bare is not None:
+                # Lines that end with a bare LF: the same head, with CRLFs.
+                lines = _LINE_END.sub(b"\r\n", self._buffer[: bare.start()])
+                self._buffer = lines + b"\r\n\r\n" + self._buffer[bare.end() :]
+                return True
             if len(self._buffer) > MAX_HEAD:
-                self._buffer = b""
-                self.transport.write(_HEAD_TOO_LARGE)  # type: ignore[union-attr]
-                self.transport.loseConnection()  # type: ignore[union-attr]
-                self._lost = True
+                self._refuse(_HEAD_TOO_LARGE)
             return False
         parsed = _parse_head(self._buffer[:end], self._remote)
         if parsed is None:
             self._hand_off()
             return False
         head = parsed
+        if head.length > MAX_BODY:
+            self._refuse(_BODY_TOO_LARGE)
+            return False
         body_start = end + 4
         if len(self._buffer) - body_start >= head.length:
             body_end = body_start + head.length
@@ -330,6 +441,13 @@ class GatewayProtocol(Protocol):
         if head.expects_continue:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
         return False
+
+    def _refuse(self, answer: bytes) -> None:
+        """Answer a request this server will not read, and close the connection."""
+        self._buffer = b""
+        self.transport.write(answer)  # type: ignore[union-attr]
+        self.transport.loseConnection()  # type: ignore[union-attr]
+        self._lost = True
 
     def _read_size(self, size: int | None) -> None:
         """Read the socket ``size`` bytes at a time (None: Twisted's default), where it can."""

@@ -7,7 +7,7 @@ provider's method, render the result or the error.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 from twisted.logger import Logger
@@ -51,6 +51,31 @@ class ServiceBackend(Protocol):
         """``error`` in this service's protocol, for failures outside ``handle``."""
 
 
+Resource = tuple[str, str, str, str]
+"""One resource a service holds: account, region (``global`` for IAM), kind, name."""
+
+
+class Store(Protocol):
+    """A store a ``ModelService`` serves, as the reset and state endpoints see it."""
+
+    def clear(self) -> None:
+        """Forget everything of every account (on disk too, under ``--data-dir``)."""
+
+    def inventory(self) -> list[Resource]:
+        """Every resource held, of every account and region."""
+
+
+@runtime_checkable
+class StatefulBackend(Protocol):
+    """A backend whose state the daemon's reset and state endpoints reach."""
+
+    async def reset(self) -> None:
+        """Forget every resource of every account, as a fresh daemon would have none."""
+
+    async def inventory(self) -> list[Resource]:
+        """Every resource held, of every account and region."""
+
+
 @runtime_checkable
 class DataPlaneBackend(ServiceBackend, Protocol):
     """
@@ -62,6 +87,37 @@ class DataPlaneBackend(ServiceBackend, Protocol):
     async def handle_data_plane(
         self, context: RequestContext, request: HttpRequest, resource_id: str
     ) -> HttpResponse: ...
+
+
+#: The parameters that name what a call is about, most telling first, each
+#: with the parameters that narrow it and the separator between them.
+_RESOURCE_PARAMETERS: Final = (
+    ("Bucket", ("Key",), "/"),
+    ("FunctionName", ("Qualifier",), ":"),
+    ("TableName", (), "/"),
+    ("restApiId", ("stageName", "resourceId"), "/"),
+    ("logGroupName", ("logStreamName",), "/"),
+    ("LayerName", ("VersionNumber",), ":"),
+    ("RoleName", ("PolicyName",), "/"),
+    ("UserName", ("PolicyName",), "/"),
+    ("PolicyArn", (), "/"),
+    ("RoleArn", (), "/"),
+)
+
+
+def resource_of(params: Mapping[str, Any]) -> str | None:
+    """
+    What a parsed call is about, for its log line: ``bucket/key``,
+    ``function:qualifier``, ``api-id/stage``, a table, a log group...;
+    None for calls about no one resource (``ListBuckets``).
+    """
+    for name, narrowing, separator in _RESOURCE_PARAMETERS:
+        value = params.get(name)
+        if value is not None:
+            parts = [str(value)]
+            parts.extend(str(params[n]) for n in narrowing if params.get(n) is not None)
+            return separator.join(parts)
+    return None
 
 
 def _method_name(operation_name: str) -> str:
@@ -87,6 +143,8 @@ class ModelService:
     provider: object
     model_name: str | None = None
     codec_factory: Callable[[str], Codec] = codec_for
+    stored: Store | None = None
+    """The service's state (its store), for the daemon's reset and state endpoints."""
     _log: Logger = attrs.field(factory=Logger, init=False)
     _methods: dict[str, ProviderMethod | None] = attrs.field(factory=dict, init=False)
     _codec: Codec | None = attrs.field(default=None, init=False)
@@ -107,6 +165,13 @@ class ModelService:
     def state(self) -> ServiceState:
         return RUNNING
 
+    async def reset(self) -> None:
+        if self.stored is not None:
+            self.stored.clear()
+
+    async def inventory(self) -> list[Resource]:
+        return [] if self.stored is None else self.stored.inventory()
+
     def _method(self, operation_name: str) -> ProviderMethod | None:
         try:
             return self._methods[operation_name]
@@ -125,6 +190,7 @@ class ModelService:
             if method is None:
                 raise not_implemented(self.name, operation.name)
             params = codec.parse_request(operation, request)
+            context.resource = resource_of(params)
             if self._authorize is not None:
                 self._authorize(context, operation.name, params)
             output = await method(context, params)

@@ -31,4 +31,5 @@ def directory(config: Config, reactor: Any) -> IamStore:
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> ModelService:
     from awsemu.iam.provider import IamProvider
 
-    return ModelService("iam", IamProvider(shared.obtain(directory), os.urandom))
+    store = shared.obtain(directory)
+    return ModelService("iam", IamProvider(store, os.urandom), stored=store)

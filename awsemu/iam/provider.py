@@ -70,7 +70,7 @@ def _check_new(entities: Mapping[str, object], title: str, name: str) -> None:
 def _page(items: list[Any], params: Params, key: str) -> Output:
     """One page of a listing, with IAM's ``Marker``/``MaxItems``/``IsTruncated``."""
     marker = params.get("Marker") or "0"
-    if not marker.isdigit():
+    if not (marker.isascii() and marker.isdigit()):
         raise validation_error("Invalid Marker.")
     start = int(marker)
     end = start + params.get("MaxItems", DEFAULT_PAGE_SIZE)
@@ -507,11 +507,17 @@ class IamProvider:
     async def list_policies(self, context: RequestContext, params: Params) -> Output:
         account = self._account(context)
         scope = params.get("Scope", "All")
-        sources = {
+        scopes = {
             "All": [*self._managed.values(), *account["policies"].values()],
             "AWS": list(self._managed.values()),
             "Local": list(account["policies"].values()),
-        }[scope]
+        }
+        if scope not in scopes:
+            raise validation_error(
+                f"1 validation error detected: Value '{scope}' at 'scope' failed to satisfy"
+                f" constraint: Member must satisfy enum value set: [{', '.join(scopes)}]"
+            )
+        sources = scopes[scope]
         policies = [
             _policy_output(account, state)
             for state in sources

@@ -189,6 +189,24 @@ class IamStore:
         if self.file is not None:
             self.file.save({"accounts": self.accounts, "sessions": self.sessions})
 
+    def clear(self) -> None:
+        """Forget every account's entities and every session."""
+        self.accounts.clear()
+        self.sessions.clear()
+        self._key_accounts.clear()
+        self.save()
+
+    def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every role, user and customer managed policy (IAM is global), and every session."""
+        found = [
+            (account_id, "global", kind, name)
+            for account_id, account in self.accounts.items()
+            for kind in ("roles", "users", "policies")
+            for name in account[kind]
+        ]
+        found += [(s["Account"], "global", "sessions", key) for key, s in self.sessions.items()]
+        return found
+
     def account(self, account_id: str) -> AccountState:
         """The entities of ``account_id``, an empty namespace on first use."""
         try:

@@ -20,6 +20,7 @@ from awsemu.config import Config
 from awsemu.lambda_.executors import Executor
 from awsemu.lambda_.invocations import EventQueue
 from awsemu.lambda_.invoker import Environments
+from awsemu.lambda_.pollers import MappingPoller
 from awsemu.lambda_.provider import LambdaProvider
 from awsemu.lambda_.service import LambdaService
 from awsemu.shared import SharedObjects
@@ -64,17 +65,19 @@ class LambdaCore:
     """
     What Lambda is made of, shared by the services that use it: API Gateway
     invokes functions through ``provider`` (Lambda's API), while the
-    ``LambdaService`` owns the lifetime of the rest. Under ``--data-dir``
-    functions are kept in ``<data-dir>/lambda`` and unpacked code is cached
-    there; otherwise code is unpacked in ``scratch``, a temporary directory
-    removed when the daemon stops.
+    ``LambdaService`` owns the lifetime of the rest (``poller`` runs the
+    event source mappings). Under ``--data-dir`` functions are kept in
+    ``<data-dir>/lambda``; code is unpacked in ``scratch``, a temporary
+    directory removed when the daemon stops (the data directory is private
+    to the daemon's user, while functions may run as uids of their own).
     """
 
     provider: LambdaProvider
     environments: Environments
+    poller: MappingPoller
     events: EventQueue
     threads: ThreadPool
-    scratch: Path | None
+    scratch: Path
 
 
 def core(shared: SharedObjects) -> LambdaCore:
@@ -90,14 +93,10 @@ def core(shared: SharedObjects) -> LambdaCore:
 
     config, reactor = shared.config, shared.reactor
     threads = ThreadPool(minthreads=0, maxthreads=8, name="awsemu-lambda")
-    scratch: Path | None
-    if config.data_dir is None:
-        store = FunctionStore.open(None)
-        work = scratch = Path(tempfile.gettempdir()) / f"awsemu-lambda-{os.getpid()}-{id(store)}"
-    else:
-        root = config.data_dir.child("lambda")
-        store = FunctionStore.open(root)
-        work, scratch = Path(root.child("unpacked").path), None
+    store = FunctionStore.open(None if config.data_dir is None else config.data_dir.child("lambda"))
+    # Unpacked code is a cache of the stored packages, kept outside the
+    # private data directory so that functions running as other uids reach it.
+    scratch = Path(tempfile.gettempdir()) / f"awsemu-lambda-{os.getpid()}-{id(store)}"
     url = endpoint_url(config)
     environments = Environments(
         reactor,
@@ -106,7 +105,7 @@ def core(shared: SharedObjects) -> LambdaCore:
         shared.obtain(open_store),
         store,
         threads,
-        work,
+        scratch,
         url,
         config.lambda_max_environments,
         config.lambda_keep_alive,
@@ -119,18 +118,28 @@ def core(shared: SharedObjects) -> LambdaCore:
         from awsemu.lambda_.s3code import S3CodeSource
 
         provider.code_source = S3CodeSource(shared.assemble(s3.core).provider)
-    return LambdaCore(provider, environments, events, threads, scratch)
+    streams = None
+    if "dynamodb" in config.services:
+        from awsemu import dynamodb
+        from awsemu.dynamodb.streams import StreamReader
+
+        streams = StreamReader(shared.assemble(dynamodb.dynamodb_service).proxy, reactor)
+    provider.streams = streams
+    poller = MappingPoller(store, reactor, provider.deliver, streams)
+    return LambdaCore(provider, environments, poller, events, threads, scratch)
 
 
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> LambdaService:
     """The Lambda backend over the daemon's shared Lambda core."""
     from awsemu.gateway.services import ModelService
+    from awsemu.lambda_.validation import Validated
 
     lambda_ = shared.assemble(core)
     return LambdaService(
-        ModelService("lambda", lambda_.provider),
+        ModelService("lambda", Validated(lambda_.provider)),
         lambda_.provider,
         lambda_.environments,
+        lambda_.poller,
         lambda_.events,
         lambda_.threads,
         lambda: choose_executor(config, reactor, lambda_.threads),

@@ -24,8 +24,41 @@ def conflict(message: str) -> ServiceError:
     return ServiceError("ResourceConflictException", message, 409)
 
 
+def access_denied(message: str) -> ServiceError:
+    return ServiceError("AccessDeniedException", message, 403)
+
+
+def statement_exists(sid: str) -> ServiceError:
+    return conflict(
+        f"The statement id ({sid}) provided already exists. Please provide a new statement id,"
+        " or remove the existing statement."
+    )
+
+
+def statement_missing(sid: str) -> ServiceError:
+    return not_found(f"Statement {sid} is not found in resource policy.")
+
+
 def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message, 400)
+
+
+def validation(value: object, member: str, constraint: str) -> ServiceError:
+    """
+    The request validator's error, as AWS words it for one failed member:
+    ``1 validation error detected: Value 'x' at 'functionName' failed to
+    satisfy constraint: Member must ...``.
+    """
+    return ServiceError(
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy"
+        f" constraint: {constraint}",
+        400,
+    )
+
+
+def pattern(regex: str) -> str:
+    return f"Member must satisfy regular expression pattern: {regex}"
 
 
 def unzippable() -> ServiceError:

@@ -21,6 +21,7 @@ from twisted.python.filepath import FilePath
 
 from awsemu.lambda_ import errors
 from awsemu.lambda_.zips import sha256_hex
+from awsemu.state.datadir import write_private
 from awsemu.state.jsonfile import JsonFile
 
 Document = dict[str, Any]
@@ -81,6 +82,11 @@ class Function:
     reserved_concurrency: int | None = None
     event_configs: dict[str, Document] = attrs.field(factory=dict)
     url_configs: dict[str, Document] = attrs.field(factory=dict)
+    code_signing_config: str | None = None
+    provisioned: dict[str, Document] = attrs.field(factory=dict)
+    recursive_loop: str = "Terminate"
+    """What Lambda does on a detected recursive loop (``PutFunctionRecursionConfig``)."""
+    """Provisioned concurrency by qualifier (a version or an alias)."""
     next_version: int = 1
     published_from: str | None = None
 
@@ -125,7 +131,7 @@ class Packages:
             if not path.exists():
                 if not self.directory.isdir():
                     self.directory.makedirs(ignoreExistingDirectory=True)
-                path.setContent(data)
+                write_private(path, data)
         return key
 
     def get(self, key: str) -> bytes:
@@ -155,6 +161,10 @@ class FunctionStore:
     file: JsonFile | None = None
     functions: dict[Scope, dict[str, Function]] = attrs.field(factory=dict)
     layers: dict[Scope, dict[str, list[Document]]] = attrs.field(factory=dict)
+    code_signing_configs: dict[Scope, dict[str, Document]] = attrs.field(factory=dict)
+    """Code signing configurations by id (``csc-...``)."""
+    mappings: dict[Scope, dict[str, Document]] = attrs.field(factory=dict)
+    """Event source mappings by UUID, as ``EventSourceMappingConfiguration`` documents."""
 
     @classmethod
     def open(cls, directory: FilePath[str] | None) -> FunctionStore:
@@ -169,6 +179,8 @@ class FunctionStore:
                 name: Function.from_document(f) for name, f in entry["functions"].items()
             }
             store.layers[scope] = entry["layers"]
+            store.code_signing_configs[scope] = entry.get("code_signing_configs", {})
+            store.mappings[scope] = entry.get("event_source_mappings", {})
         return store
 
     def save(self) -> None:
@@ -176,7 +188,12 @@ class FunctionStore:
         self.packages.keep_only(set(self._package_keys()))
         if self.file is None:
             return
-        scopes = set(self.functions) | set(self.layers)
+        scopes = (
+            set(self.functions)
+            | set(self.layers)
+            | set(self.code_signing_configs)
+            | set(self.mappings)
+        )
         self.file.save(
             [
                 {
@@ -187,6 +204,8 @@ class FunctionStore:
                         for name, function in self.functions.get((account_id, region), {}).items()
                     },
                     "layers": self.layers.get((account_id, region), {}),
+                    "code_signing_configs": self.code_signing_configs.get((account_id, region), {}),
+                    "event_source_mappings": self.mappings.get((account_id, region), {}),
                 }
                 for account_id, region in sorted(scopes)
             ]
@@ -203,6 +222,26 @@ class FunctionStore:
             for versions in layers.values():
                 for layer in versions:
                     yield layer["_package"]
+
+    def clear(self) -> None:
+        """Forget every function and layer, with their code."""
+        self.functions.clear()
+        self.layers.clear()
+        self.save()
+
+    def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every function and layer."""
+        found = [
+            (account, region, "functions", name)
+            for (account, region), functions in self.functions.items()
+            for name in functions
+        ]
+        found += [
+            (account, region, "layers", name)
+            for (account, region), layers in self.layers.items()
+            for name in layers
+        ]
+        return found
 
     def in_scope(self, scope: Scope) -> dict[str, Function]:
         return self.functions.setdefault(scope, {})

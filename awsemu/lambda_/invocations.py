@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 from base64 import b64encode
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import attrs
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from awsemu.protocol.errors import ServiceError
 
 MAX_PAYLOAD: Final = 6 * 1024 * 1024
 """Lambda's limit on a synchronous request and on a function's response."""
@@ -113,6 +117,52 @@ def end_lines(
 
 
 Invoke = Callable[[], Deferred[Outcome]]
+Finished = Callable[[Outcome, int, str], None]
+"""
+Told how an event ended: its last outcome, how many times it ran, and
+AWS's condition: ``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``.
+"""
+
+
+def destination_record(
+    request_id: str,
+    function_arn: str,
+    executed_version: str,
+    payload: bytes,
+    outcome: Outcome,
+    count: int,
+    condition: str,
+    now: float,
+) -> bytes:
+    """
+    What an asynchronous invocation's destination receives, in AWS's shape
+    (the "invocation record" of Lambda's destinations).
+    """
+    moment = datetime.fromtimestamp(now, UTC)
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": executed_version}
+    if outcome.function_error is not None:
+        response["functionError"] = outcome.function_error
+    record = {
+        "version": "1.0",
+        "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": count,
+        },
+        "requestPayload": _json_or_text(payload),
+        "responseContext": response,
+        "responsePayload": _json_or_text(outcome.payload),
+    }
+    return json.dumps(record).encode()
+
+
+def _json_or_text(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace")
 
 
 @attrs.define
@@ -130,32 +180,51 @@ class EventQueue:
     _log: Logger = attrs.field(factory=Logger, init=False)
     _timers: set[IDelayedCall] = attrs.field(factory=set, init=False)
 
-    def submit(self, invoke: Invoke, settings: Mapping[str, Any]) -> None:
-        """Run ``invoke`` now and retry it as ``settings`` (the event invoke config) say."""
+    def submit(
+        self, invoke: Invoke, settings: Mapping[str, Any], finished: Finished | None = None
+    ) -> None:
+        """
+        Run ``invoke`` now and retry it as ``settings`` (the event invoke
+        config) say; ``finished`` is told how the event ended.
+        """
         retries = settings.get("MaximumRetryAttempts", 2)
         max_age = settings.get("MaximumEventAgeInSeconds", 6 * 3600)
-        self._attempt(invoke, retries, self.clock.seconds() + max_age)
+        self._attempt(invoke, retries, self.clock.seconds() + max_age, finished, 1)
 
-    def _attempt(self, invoke: Invoke, retries: int, expires: float) -> None:
+    def _attempt(
+        self, invoke: Invoke, retries: int, expires: float, finished: Finished | None, count: int
+    ) -> None:
         attempt = invoke()
 
+        def end(outcome: Outcome, condition: str) -> None:
+            if finished is not None:
+                finished(outcome, count, condition)
+
         def done(outcome: Outcome) -> None:
-            if outcome.function_error is None or retries <= 0:
+            if outcome.function_error is None:
+                end(outcome, "Success")
+                return
+            if retries <= 0:
+                end(outcome, "RetriesExhausted")
                 return
             if self.clock.seconds() + self.retry_delay > expires:
                 self._log.info("event dropped: older than its maximum age")
+                end(outcome, "EventAgeExceeded")
                 return
             timer: IDelayedCall
 
             def again() -> None:
                 self._timers.discard(timer)
-                self._attempt(invoke, retries - 1, expires)
+                self._attempt(invoke, retries - 1, expires, finished, count + 1)
 
             timer = self.clock.callLater(self.retry_delay, again)
             self._timers.add(timer)
 
-        def failed(reason: Any) -> None:
-            self._log.failure("event invocation failed", reason)
+        def failed(reason: Failure) -> None:
+            if reason.check(ServiceError):
+                self._log.info("event dropped: {error}", error=reason.value)
+            else:
+                self._log.failure("event invocation failed", reason)
 
         attempt.addCallbacks(done, failed)
 

@@ -2,8 +2,9 @@
 The Lambda backend the gateway talks to: the model-driven API
 (``ModelService`` over ``LambdaProvider``), the ``Code.Location``
 downloads, and the lifetime of everything Lambda owns outside the reactor:
-execution environments, the thread pool that unpacks code and drives the
-Docker SDK, and the scratch directory packages are unpacked in.
+execution environments, the poller of event source mappings, the thread
+pool that unpacks code and drives the Docker SDK, and the scratch
+directory packages are unpacked in.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from awsemu.gateway.context import RequestContext
-from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.gateway.services import RUNNING, ModelService, Resource, ServiceState
+from awsemu.lambda_.code import CODE_PATH
 from awsemu.lambda_.executors import Executor
 from awsemu.lambda_.invocations import EventQueue
 from awsemu.lambda_.invoker import Environments
-from awsemu.lambda_.provider import CODE_PATH, LambdaProvider
+from awsemu.lambda_.pollers import MappingPoller
+from awsemu.lambda_.provider import LambdaProvider
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 
@@ -42,6 +45,7 @@ class LambdaService(Service):
     model: ModelService
     provider: LambdaProvider
     environments: Environments
+    poller: MappingPoller
     events: EventQueue
     threads: ThreadPool
     choose_executor: ChooseExecutor
@@ -49,10 +53,35 @@ class LambdaService(Service):
     name: str = "lambda"
     _state: ServiceState = ServiceState("starting")
     _executor: Executor | None = None
+    _runtimes_with_images: list[str] | None = None
+    """Which runtimes' images the Docker engine has (None: not Docker)."""
     _log: Logger = attrs.field(factory=Logger)
 
     def state(self) -> ServiceState:
         return self._state
+
+    async def reset(self) -> None:
+        """Stop every execution environment, then forget every function and layer."""
+        await self.environments.shutdown()
+        self.environments.store.clear()
+
+    async def inventory(self) -> list[Resource]:
+        return self.environments.store.inventory()
+
+    def details(self) -> dict[str, object]:
+        """For the health document: the executor, and the runtimes whose image is here."""
+        return {
+            "executor": None if self._executor is None else self._executor.name,
+            "runtimes_with_images": self._runtimes_with_images,
+        }
+
+    def summary(self) -> str:
+        """For the start report: the executor chosen, or why none could be."""
+        if self._executor is None:
+            return self._state.reason or "no executor yet"
+        found = self._runtimes_with_images
+        images = "" if found is None else f", images here for: {', '.join(found) or 'none'}"
+        return f"executor {self._executor.name}{images}"
 
     def startService(self) -> None:
         super().startService()
@@ -69,6 +98,10 @@ class LambdaService(Service):
             return
         self._executor = executor
         self.environments.use(executor)
+        self.poller.startService()
+        runtimes_with_images = getattr(executor, "runtimes_with_images", None)
+        if runtimes_with_images is not None:
+            self._runtimes_with_images = await runtimes_with_images()
         self._state = RUNNING
 
     def stopService(self) -> Deferred[None]:
@@ -76,8 +109,12 @@ class LambdaService(Service):
         return Deferred.fromCoroutine(self._stop())
 
     async def _stop(self) -> None:
+        # Polls under way end when their invocations do, as environments stop.
+        polls = self.poller.stopService() if self.poller.running else None
         self.events.stop()
         await self.environments.shutdown()
+        if polls is not None:
+            await polls
         if self._executor is not None:
             await self._executor.close()
         scratch = self.scratch

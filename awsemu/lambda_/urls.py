@@ -99,8 +99,13 @@ def response(payload: bytes) -> HttpResponse:
         return HttpResponse(200, [("Content-Type", "application/json")], payload)
     headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
     headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ()]
-    body = result.get("body") or ""
-    raw = b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    body = result.get("body")
+    if body is None:
+        body = ""
+    elif not isinstance(body, str):
+        # A dict or list body (``"body": {"ok": true}``) is sent as JSON.
+        body = json.dumps(body)
+    raw = b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     return HttpResponse(int(result["statusCode"]), headers, raw)

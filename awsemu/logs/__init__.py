@@ -40,5 +40,6 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> ModelSe
     from awsemu.logs.codec import make_codec
     from awsemu.logs.provider import LogsProvider
 
-    provider = LogsProvider(shared.obtain(open_store), reactor)
-    return ModelService("logs", provider, codec_factory=lambda name: make_codec())
+    store = shared.obtain(open_store)
+    provider = LogsProvider(store, reactor)
+    return ModelService("logs", provider, codec_factory=lambda name: make_codec(), stored=store)

@@ -222,6 +222,17 @@ class LogStore:
         except sqlite3.IntegrityError:
             raise errors.group_exists() from None
 
+    def clear(self) -> None:
+        """Forget every group, stream and event."""
+        with self._db:
+            for table in ("log_events", "log_streams", "log_groups"):
+                self._db.execute(f"DELETE FROM {table}")
+
+    def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every log group."""
+        rows = self._db.execute("SELECT account_id, region, name FROM log_groups ORDER BY name")
+        return [(account, region, "log-groups", name) for account, region, name in rows]
+
     def delete_group(self, account_id: str, region: str, name: str) -> None:
         """Remove the group with its streams and events."""
         group_id = self._group_id(account_id, region, name)

@@ -60,6 +60,12 @@ class Codec:
             params = self._parse(operation, shape, request)
         except WireValueError as e:
             raise ServiceError(self.invalid_parameter_code, str(e)) from e
+        except RecursionError as e:
+            # A document nested deeper than Python's parsers go (json's C
+            # scanner stops at the interpreter's recursion limit).
+            raise ServiceError(
+                self.invalid_parameter_code, "The request body is nested too deeply"
+            ) from e
         missing = [name for name in shape.required_members if name not in params]
         if missing:
             raise self._missing(shape, missing)
@@ -143,6 +149,19 @@ class Codec:
         return document
 
 
+def _utf8_text(text: str, where: str) -> str:
+    """
+    ``text`` as read from the wire (``wire_text``), refused if its bytes
+    were not UTF-8: what could not be decoded would fail to render later.
+    """
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise WireValueError(f"{where} is not valid UTF-8") from e
+    return text
+
+
 def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
 
@@ -175,6 +194,8 @@ class QueryCodec(Codec):
 
     def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
         fields = request.form()
+        for key, value in fields.items():
+            _utf8_text(value, key)
         present = set(fields)
         for key in fields:
             parts = key.split(".")
@@ -209,7 +230,7 @@ class QueryCodec(Codec):
         return HttpResponse(
             error.status,
             [("Content-Type", "text/xml")],
-            body.encode(),
+            body.encode("utf-8", "replace"),
         )
 
 
@@ -360,6 +381,13 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     return document
 
 
+def _utf8_body(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise WireValueError("The request body is not valid UTF-8") from e
+
+
 def _split_header_list(value: str) -> list[str]:
     """A comma-separated header list, with botocore's double-quote escaping undone."""
     items: list[str] = []
@@ -471,7 +499,17 @@ class RestCodec(Codec):
         found = pattern.regex.match(request.path)
         if found is None:
             raise self.unknown_operation(request)
-        return {label: unquote(found.group(group)) for group, label, _ in pattern.labels}
+        try:
+            return {
+                label: _utf8_text(unquote(found.group(group), errors="strict"), "The URI")
+                for group, label, _ in pattern.labels
+            }
+        except (UnicodeDecodeError, WireValueError) as e:
+            raise self.malformed_uri() from e
+
+    def malformed_uri(self) -> ServiceError:
+        """The error for a path whose bytes, once percent-decoded, are not UTF-8."""
+        return ServiceError(self.invalid_parameter_code, "The request URI is not valid UTF-8")
 
     def _parse(self, operation: Any, shape: Any, request: HttpRequest) -> Params:
         params: Params = {}
@@ -490,9 +528,12 @@ class RestCodec(Codec):
                 if not found:
                     continue
                 if member.type_name == "list":
-                    params[name] = [xmlshapes.decode_scalar(member.member, v) for v in found]
+                    params[name] = [
+                        xmlshapes.decode_scalar(member.member, _utf8_text(v, wire_name))
+                        for v in found
+                    ]
                 else:
-                    params[name] = xmlshapes.decode_scalar(member, found[0])
+                    params[name] = xmlshapes.decode_scalar(member, _utf8_text(found[0], wire_name))
             if layout.query_map is not None:
                 self._parse_query_map(params, layout.query_map, query, claimed_query)
         headers = request.headers
@@ -500,11 +541,13 @@ class RestCodec(Codec):
             for lowered, header in headers.lowered_items():
                 member_of = layout.header_index.get(lowered)
                 if member_of is not None:
-                    params[member_of[0]] = self._header_value(member_of[1], header)
+                    params[member_of[0]] = self._header_value(
+                        member_of[1], _utf8_text(header, lowered)
+                    )
         for name, _, wire_name in layout.header_maps:
             prefix = wire_name.lower()
             mapped = {
-                header[len(prefix) :]: headers[header]
+                header[len(prefix) :]: _utf8_text(headers[header], header)
                 for header in headers
                 if header.startswith(prefix)
             }
@@ -518,7 +561,7 @@ class RestCodec(Codec):
             elif member.type_name in ("blob", "string"):
                 raw = request.read_body()
                 if raw:
-                    params[payload] = raw if member.type_name == "blob" else raw.decode("utf-8")
+                    params[payload] = raw if member.type_name == "blob" else _utf8_body(raw)
             else:
                 raw = request.read_body()
                 if raw.strip():
@@ -717,18 +760,25 @@ class RestXmlCodec(RestCodec):
             },
         )
 
+    def malformed_uri(self) -> ServiceError:
+        # S3's answer to a key whose bytes are not UTF-8, as users report it
+        # (github.com/larrabee/s3sync/issues/45, apache/ozone pull 10860).
+        return ServiceError("InvalidURI", "Couldn't parse the specified URI.")
+
     def _decode_body(self, shape: Any, raw: bytes) -> Any:
         try:
             root = xmlshapes.parse_document(raw)
         except WireValueError as e:
-            raise ServiceError(
-                "MalformedXML",
-                "The XML you provided was not well-formed or did not validate "
-                "against our published schema",
-            ) from e
+            raise _malformed_xml() from e
         if shape.type_name == "structure":
-            return xmlshapes.decode_structure(shape, root)
-        return xmlshapes.decode_value(shape, root)
+            document = xmlshapes.decode_structure(shape, root)
+        else:
+            document = xmlshapes.decode_value(shape, root)
+        if not _complete(shape, document):
+            # S3 validates a document against its schema before storing
+            # it: one that lacks a required element is refused whole.
+            raise _malformed_xml()
+        return document
 
     def _namespace_attribute(self, shape: Any) -> str:
         if self.namespace and "xmlNamespace" not in shape.serialization:
@@ -763,8 +813,42 @@ class RestXmlCodec(RestCodec):
             f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
         )
         return HttpResponse(
-            error.status, [("Content-Type", "application/xml")], body.encode("utf-8")
+            # A message may quote what a client sent; bytes that were not
+            # UTF-8 (see ``wire_text``) are replaced rather than sent.
+            error.status,
+            [("Content-Type", "application/xml")],
+            body.encode("utf-8", "replace"),
         )
+
+
+def _malformed_xml() -> ServiceError:
+    return ServiceError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    )
+
+
+def _complete(shape: Any, value: Any) -> bool:
+    """
+    Whether ``value`` has every member the model requires of ``shape``, at
+    every depth; of an operation's input, only those that travel in the
+    body (the others are checked with the rest of the request).
+    """
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return False
+        members = shape.members
+        return all(
+            name in value
+            for name in shape.required_members
+            if "location" not in members[name].serialization
+        ) and all(_complete(members[name], item) for name, item in value.items() if name in members)
+    if kind == "list":
+        return all(_complete(shape.member, item) for item in value)
+    if kind == "map":
+        return all(_complete(shape.value, item) for item in value.values())
+    return True
 
 
 _CODECS: dict[str, Callable[[Any], Codec]] = {

@@ -113,7 +113,9 @@ def make_service(config: Config, reactor: Any, shared: SharedObjects) -> S3Servi
     from awsemu.s3.codec import make_codec
 
     s3 = shared.assemble(core)
-    model = ModelService("s3", s3.provider, codec_factory=lambda name: make_codec())
+    model = ModelService(
+        "s3", s3.provider, codec_factory=lambda name: make_codec(), stored=s3.provider.store
+    )
     from awsemu.daemon import account_lookup
 
     return S3Service(

@@ -207,6 +207,19 @@ def stored(configuration: Configuration, config: Document, bucket: str) -> Any:
     return configuration.default
 
 
+def default_encryption(config: Document) -> Document:
+    """
+    The ``ApplyServerSideEncryptionByDefault`` of a bucket holding
+    ``config``: its first rule's, else SSE-S3. A stored document without
+    one (written before documents were checked) does not fail the write.
+    """
+    document = config.get(ENCRYPTION.name) or _DEFAULT_ENCRYPTION
+    rules = document.get("Rules") if isinstance(document, dict) else None
+    rule = rules[0] if isinstance(rules, list) and rules and isinstance(rules[0], dict) else {}
+    default = rule.get("ApplyServerSideEncryptionByDefault")
+    return default if isinstance(default, dict) else {"SSEAlgorithm": "AES256"}
+
+
 def validate(configuration: Configuration, document: Any, config: Document) -> None:
     """
     Reject what AWS rejects on Put into a bucket holding ``config``: a
@@ -216,7 +229,7 @@ def validate(configuration: Configuration, document: Any, config: Document) -> N
     if configuration.name == "policy":
         try:
             parsed = json.loads(document)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if not isinstance(parsed, dict):
             raise ServiceError(
@@ -497,7 +510,7 @@ def is_public_policy(text: str | None) -> bool:
     """
     try:
         document = json.loads(text or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     found = document.get("Statement", []) if isinstance(document, dict) else []
     return any(

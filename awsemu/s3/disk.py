@@ -29,6 +29,7 @@ from twisted.python.threadpool import ThreadPool
 from awsemu.protocol.segments import blocks
 from awsemu.s3.checksums import BodyDigests
 from awsemu.s3.store import Bucket, ObjectVersion, Upload, new_id
+from awsemu.state.datadir import FILE_MODE
 
 _TEMPORARY_PREFIX: Final = "tmp-"
 
@@ -85,7 +86,8 @@ class DiskBlobs:
         """Copy ``sources`` into a new blob, durably; runs in the pool."""
         blob_id = new_id()
         temporary = self.root.child(_TEMPORARY_PREFIX + blob_id)
-        with open(temporary.path, "wb") as target:
+        descriptor = os.open(temporary.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(descriptor, "wb") as target:
             for source in sources:
                 for chunk in blocks(source):
                     digests.update(chunk)

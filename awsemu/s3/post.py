@@ -102,6 +102,25 @@ def parse_form(request: HttpRequest) -> Form:
     raise errors.invalid_argument("POST requires exactly one file upload per request.", "file", 0)
 
 
+def _condition_text(condition: Any) -> str:
+    """A condition as S3 quotes it in ``Policy Condition failed``: ``["eq", "$key", "a"]``."""
+    return json.dumps(condition, separators=(", ", ": "))
+
+
+def _bound(value: Any, condition: Any) -> int:
+    """
+    A ``content-length-range`` bound: a whole number, or a string of
+    digits; anything else is a condition S3 cannot apply, so it fails
+    with AccessDenied, as S3 answers a condition it cannot read (recorded
+    in github.com/sivchari/kumo/pull/936).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise _policy_failed(f"Policy Condition failed: {_condition_text(condition)}")
+
+
 def _check_policy(fields: dict[str, str], bucket: str, size: int, now: float) -> None:
     encoded = fields.get("policy")
     if encoded is None:
@@ -109,13 +128,16 @@ def _check_policy(fields: dict[str, str], bucket: str, size: int, now: float) ->
     try:
         policy = json.loads(base64.b64decode(encoded))
         expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")).timestamp()
-    except (ValueError, KeyError, TypeError):
+        conditions = policy.get("conditions", [])
+        if not isinstance(conditions, list):
+            raise TypeError("conditions is not a list")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise errors.invalid_argument("Invalid Policy: Invalid JSON.", "policy", encoded) from None
     if now > expiration:
         raise _policy_failed("Policy expired.")
     values = {**fields, "bucket": bucket}
     conditioned = set()
-    for condition in policy.get("conditions", []):
+    for condition in conditions:
         if isinstance(condition, dict):
             for name, expected in condition.items():
                 conditioned.add(name.lower())
@@ -124,26 +146,29 @@ def _check_policy(fields: dict[str, str], bucket: str, size: int, now: float) ->
                         f'Policy Condition failed: ["eq", "${name}", "{expected}"]'
                     )
             continue
+        if not isinstance(condition, list) or len(condition) != 3:
+            raise _policy_failed(f"Policy Condition failed: {_condition_text(condition)}")
         operator, target, expected = (str(condition[0]).lower(), condition[1], condition[2])
         if operator == "content-length-range":
-            if size > int(expected):
+            low, high = _bound(target, condition), _bound(expected, condition)
+            if size > high:
                 raise ServiceError(
                     "EntityTooLarge",
                     "Your proposed upload exceeds the maximum allowed size",
-                    fields={"ProposedSize": size, "MaxSizeAllowed": int(expected)},
+                    fields={"ProposedSize": size, "MaxSizeAllowed": high},
                 )
-            if size < int(target):
+            if size < low:
                 raise ServiceError(
                     "EntityTooSmall",
                     "Your proposed upload is smaller than the minimum allowed size",
-                    fields={"ProposedSize": size, "MinSizeAllowed": int(target)},
+                    fields={"ProposedSize": size, "MinSizeAllowed": low},
                 )
             continue
         name = str(target).lstrip("$").lower()
         conditioned.add(name)
         value = values.get(name, "")
         if (operator == "eq" and value != expected) or (
-            operator == "starts-with" and not value.startswith(expected)
+            operator == "starts-with" and not value.startswith(str(expected))
         ):
             raise _policy_failed(
                 f'Policy Condition failed: ["{operator}", "{target}", "{expected}"]'

@@ -124,8 +124,7 @@ def _encryption(params: Params, bucket: Bucket) -> Document:
     """The encryption a write gets: what it asked for, else the bucket's default (SSE-S3)."""
     requested = params.get("ServerSideEncryption")
     if requested is None:
-        rule = configs.stored(configs.ENCRYPTION, bucket.config, bucket.name)["Rules"][0]
-        default = rule.get("ApplyServerSideEncryptionByDefault", {})
+        default = configs.default_encryption(bucket.config)
         requested = default.get("SSEAlgorithm", "AES256")
         key_id = default.get("KMSMasterKeyID")
     else:
@@ -137,6 +136,16 @@ def _encryption(params: Params, bucket: Bucket) -> Document:
         if params.get("BucketKeyEnabled"):
             encryption["BucketKeyEnabled"] = True
     return encryption
+
+
+def _max_keys(params: Params) -> int:
+    """A listing's ``MaxKeys`` (1000 by default), or S3's error for a negative one."""
+    max_keys: int = params.get("MaxKeys", 1000)
+    if max_keys < 0:
+        raise errors.invalid_argument(
+            "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", max_keys
+        )
+    return max_keys
 
 
 def parse_copy_source(text: str) -> tuple[str, str, str | None]:
@@ -812,11 +821,7 @@ class S3Provider:
         self, bucket: Bucket, params: Params, after: str, owner: bool
     ) -> tuple[listing.Page, Output]:
         """The page and the members ListObjects and ListObjectsV2 share."""
-        max_keys = params.get("MaxKeys", 1000)
-        if max_keys < 0:
-            raise errors.invalid_argument(
-                "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", max_keys
-            )
+        max_keys = _max_keys(params)
         encode = _key_encoder(params)
         encoding = params.get("EncodingType")
         prefix = params.get("Prefix") or ""
@@ -872,7 +877,7 @@ class S3Provider:
 
     async def list_object_versions(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
-        max_keys = params.get("MaxKeys", 1000)
+        max_keys = _max_keys(params)
         key_marker = params.get("KeyMarker") or ""
         version_marker = params.get("VersionIdMarker")
         versions: list[Document] = []

@@ -16,7 +16,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from awsemu.gateway.context import AccountForKey, RequestContext, no_known_keys
-from awsemu.gateway.services import RUNNING, ModelService, ServiceState
+from awsemu.gateway.services import RUNNING, ModelService, Resource, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.s3 import authorization, cors, post
@@ -52,6 +52,12 @@ class S3Service(Service):
 
     def state(self) -> ServiceState:
         return RUNNING
+
+    async def reset(self) -> None:
+        await self.model.reset()
+
+    async def inventory(self) -> list[Resource]:
+        return await self.model.inventory()
 
     def startService(self) -> None:
         super().startService()

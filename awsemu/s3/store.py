@@ -237,6 +237,20 @@ class Store:
         store.uploads = {upload.upload_id: upload for upload in uploads}
         return store
 
+    def clear(self) -> None:
+        """Forget every bucket, object and upload, bodies included."""
+        for upload in list(self.uploads.values()):
+            self.remove_upload(upload)
+        for bucket in list(self.buckets.values()):
+            for versions in list(bucket.versions.values()):
+                for version in list(versions):
+                    self.remove_version(bucket, version)
+            self.remove_bucket(bucket)
+
+    def inventory(self) -> list[tuple[str, str, str, str]]:
+        """Every bucket (in its owner's account and its region)."""
+        return [(b.owner, b.region, "buckets", b.name) for b in self.buckets.values()]
+
     def bucket(self, name: str) -> Bucket:
         try:
             return self.buckets[name]

@@ -14,6 +14,8 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 import attrs
 from twisted.python.filepath import FilePath
 
+from awsemu.state.datadir import write_private
+
 
 @attrs.frozen
 class JsonFile:
@@ -28,11 +30,11 @@ class JsonFile:
         return json.loads(self.path.getContent())
 
     def save(self, document: Any) -> None:
-        """Replace the file with ``document``: ``setContent`` writes aside, then renames."""
+        """Replace the file with ``document``, privately (it may hold secret keys)."""
         parent = self.path.parent()
         if not parent.isdir():
             parent.makedirs(ignoreExistingDirectory=True)
-        self.path.setContent(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+        write_private(self.path, json.dumps(document, separators=(",", ":")).encode("utf-8"))
 
 
 class Saved(Protocol):

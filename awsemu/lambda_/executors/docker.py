@@ -22,9 +22,12 @@ users' processes, and ``root`` keeps the image's user and checks nothing.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import socket
+import tarfile
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -44,6 +47,24 @@ from awsemu.lambda_.peers import Address
 LABEL: Final = "awsemu"
 OWNER_LABEL: Final = "awsemu.owner"
 T = TypeVar("T")
+
+
+#: Seconds an image that could not be pulled is taken to be still unavailable.
+PULL_RETRY: Final = 30.0
+#: The runtimes the start line says have an image or not (besides --lambda-image's).
+KNOWN_RUNTIMES: Final = ("python3.10", "python3.11", "python3.12", "python3.13")
+
+
+def _tar(directory: str) -> bytes:
+    """``directory``'s content as a tar archive, for ``put_archive``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.add(directory, arcname=".")
+    return buffer.getvalue()
+
+
+class ImageUnavailable(Exception):
+    """A function's image is neither on the engine nor pullable; the message says what to do."""
 
 
 def default_image(runtime: str) -> str:
@@ -124,6 +145,13 @@ class DockerExecutor:
     chance: random.Random = attrs.field(factory=random.SystemRandom)
     _log: Logger = attrs.field(factory=Logger)
     _identities: dict[str, _Identity] = attrs.field(factory=dict)
+    _unavailable: dict[str, tuple[float, str]] = attrs.field(factory=dict)
+    copy_code: bool = attrs.field(factory=lambda: os.path.exists("/.dockerenv"))
+    """
+    Copy code and layers into each container rather than mount them: when
+    awsemu itself runs in a container, function containers are its
+    siblings on the host's engine, where its paths mean nothing.
+    """
 
     @property
     def runtime_interface(self) -> str:
@@ -174,13 +202,58 @@ class DockerExecutor:
         self._identities.pop(environment_id, None)
         return result
 
+    def _have_image(self, image: str) -> None:
+        """
+        Make sure the engine has ``image``, pulling it if need be (blocking).
+        An image that cannot be had raises ``ImageUnavailable`` saying what
+        to do; the failure is remembered for ``PULL_RETRY`` seconds, so the
+        retries SDKs make of a failed Invoke are answered at once rather
+        than by another pull that times out.
+        """
+        import docker.errors
+
+        failed = self._unavailable.get(image)
+        if failed is not None and time.monotonic() - failed[0] < PULL_RETRY:
+            raise ImageUnavailable(failed[1])
+        try:
+            self.client.images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            self.client.images.pull(image)
+        except docker.errors.APIError as e:
+            message = (
+                f"the image {image} is not on this Docker engine and cannot be pulled"
+                f" ({e.explanation or e}): pull or build it, or run another image with"
+                " --lambda-image RUNTIME=IMAGE"
+            )
+            self._unavailable[image] = (time.monotonic(), message)
+            raise ImageUnavailable(message) from e
+
+    def runtimes_with_images(self) -> Deferred[list[str]]:
+        """The runtimes whose image (``--lambda-image``'s or AWS's) the engine has."""
+
+        def present() -> list[str]:
+            found = []
+            for runtime in sorted({*KNOWN_RUNTIMES, *self.images}):
+                try:
+                    self.client.images.get(self.images.get(runtime) or default_image(runtime))
+                except Exception:  # Not found, or the engine did not answer: no image.
+                    continue
+                found.append(runtime)
+            return found
+
+        return self.blocking(present)
+
     def _run(self, spec: EnvironmentSpec, uid: int | None) -> Any:
         """Create and start the container, then read its addresses (blocking)."""
+        self._have_image(self.image(spec))
+        places = ((spec.code, "/var/task"), (spec.layers, "/opt"))
+        mounts = [(path, target) for path, target in places if path is not None]
         volumes = {}
-        if spec.code is not None:
-            volumes[spec.code] = {"bind": "/var/task", "mode": "ro"}
-        if spec.layers is not None:
-            volumes[spec.layers] = {"bind": "/opt", "mode": "ro"}
+        if not self.copy_code:
+            volumes = {path: {"bind": target, "mode": "ro"} for path, target in mounts}
         options: dict[str, Any] = {}
         if spec.entry_point:
             options["entrypoint"] = list(spec.entry_point)
@@ -191,10 +264,9 @@ class DockerExecutor:
         if uid is not None:
             options["user"] = f"{uid}:{uid}"
         command = list(spec.command) if spec.image is not None else [spec.handler]
-        container = self.client.containers.run(
+        container = self.client.containers.create(
             self.image(spec),
             command or None,
-            detach=True,
             environment=self._variables(spec),
             volumes=volumes,
             network_mode=self.network,
@@ -207,6 +279,10 @@ class DockerExecutor:
             name=f"awsemu-lambda-{spec.environment_id[:12]}",
             **options,
         )
+        if self.copy_code:
+            for path, target in mounts:
+                container.put_archive(target, _tar(path))
+        container.start()
         if self.network != "host":
             container.reload()
         return container

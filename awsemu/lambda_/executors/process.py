@@ -21,6 +21,10 @@ The environment counts as gone when its runtime has been reaped, not when
 every holder of its output pipes closed them: a child that kept stdout open
 can delay nothing. The same process lists tell the environment's Runtime
 API connections from anyone else's (``peers``).
+
+As in AWS's Python runtimes, boto3 is there without being packaged: the
+daemon's Python has it (awsemu requires it). The function's code and its
+layers come first on ``sys.path``, so a boto3 they hold is the one imported.
 """
 
 from __future__ import annotations
@@ -249,7 +253,8 @@ class ProcessExecutor:
             raise errors.unsupported_runtime(runtime or "of an image function", self.name)
         if self.python == sys.executable and importlib.util.find_spec("awslambdaric") is None:
             raise errors.environment_failed(
-                "awslambdaric is not installed in the daemon's Python: pip install 'awsemu[lambda]'"
+                f"awslambdaric is not installed in the daemon's Python ({sys.executable}):"
+                " pip install awslambdaric"
             )
 
     def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
