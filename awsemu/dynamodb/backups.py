@@ -31,7 +31,8 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.python.filepath import FilePath
 
 from awsemu.dynamodb.descriptions import describe, requested_settings
-from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX
+from awsemu.dynamodb.errors import client_error
+from awsemu.dynamodb.recovery import earliest_restorable
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
@@ -53,10 +54,6 @@ OPERATIONS: Final = frozenset(
 
 BATCH_SIZE: Final = 25
 """Items per C{BatchWriteItem}, DynamoDB's limit."""
-
-
-def _client_error(code: str, message: str) -> ServiceError:
-    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
 
 
 @attrs.define
@@ -256,7 +253,7 @@ def list_backups(store: BackupStore, arn_prefix: str, document: dict[str, Any]) 
 
 
 def backup_not_found(arn: Any) -> ServiceError:
-    return _client_error("BackupNotFoundException", f"Backup not found: {arn}")
+    return client_error("BackupNotFoundException", f"Backup not found: {arn}")
 
 
 def item_bytes(items: list[dict[str, Any]]) -> int:
@@ -324,7 +321,7 @@ class Backups:
             table: dict[str, Any] = (await call("DescribeTable", {"TableName": name}))["Table"]
         except ServiceError as e:
             if _code(e) == "ResourceNotFoundException":
-                raise _client_error("TableNotFoundException", f"Table not found: {name}") from e
+                raise client_error("TableNotFoundException", f"Table not found: {name}") from e
             raise
         describe(table, self.tables.record(table["TableArn"], table["CreationDateTime"]))
         return table
@@ -334,7 +331,7 @@ class Backups:
     ) -> dict[str, Any]:
         name = document.get("BackupName")
         if not isinstance(name, str) or not name:
-            raise _client_error(
+            raise client_error(
                 "ValidationException",
                 "1 validation error detected: Value null at 'backupName' failed to satisfy"
                 " constraint: Member must not be null",
@@ -365,17 +362,17 @@ class Backups:
         table = await self._source(context, call, name)
         recovery = self.tables.recovery(table["TableArn"], table["CreationDateTime"])
         if recovery is None:
-            raise _client_error(
+            raise client_error(
                 "PointInTimeRecoveryUnavailableException",
                 f"Point in time recovery is not enabled for table '{name}'",
             )
         now = self.clock.seconds()
-        earliest = max(recovery["Since"], now - recovery["Days"] * 86400)
+        earliest = earliest_restorable(recovery, now)
         when = document.get("RestoreDateTime")
         if not document.get("UseLatestRestorableTime") and (
             not isinstance(when, (int, float)) or not earliest <= when <= now
         ):
-            raise _client_error(
+            raise client_error(
                 "InvalidRestoreTimeException",
                 f"Restore time {when} is not within the restorable period of table '{name}'",
             )
@@ -399,7 +396,7 @@ class Backups:
             await call("CreateTable", table_definition(table, str(target), overrides))
         except ServiceError as e:
             if _code(e) == "ResourceInUseException":
-                raise _client_error(
+                raise client_error(
                     "TableAlreadyExistsException", f"Table already exists: {target}"
                 ) from e
             raise

@@ -137,5 +137,10 @@ def refusal(target: str, body: bytes, document: dict[str, Any] | None) -> Servic
     return None
 
 
+def client_error(code: str, message: str) -> ServiceError:
+    """DynamoDB's error ``code``: a 400, the caller's fault."""
+    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
+
+
 def _validation(message: str) -> ServiceError:
-    return ServiceError(ERROR_TYPE_PREFIX + "ValidationException", message, status=400)
+    return client_error("ValidationException", message)

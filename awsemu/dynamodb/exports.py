@@ -33,7 +33,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.dynamodb.backups import Call, scan_all, write_all
 from awsemu.dynamodb.descriptions import describe, requested_settings
-from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX
+from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
@@ -59,10 +59,6 @@ class ObjectStore(Protocol):
     async def get_object(self, context: RequestContext, params: dict[str, Any]) -> Any: ...
 
     async def list_objects_v2(self, context: RequestContext, params: dict[str, Any]) -> Any: ...
-
-
-def _client_error(code: str, message: str) -> ServiceError:
-    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
 
 
 @attrs.define
@@ -155,7 +151,7 @@ class Exports:
 
     def _s3(self) -> ObjectStore:
         if self.s3 is None:
-            raise _client_error(
+            raise client_error(
                 "ValidationException", "awsemu serves no S3 here: start it with the s3 service"
             )
         return self.s3
@@ -170,11 +166,11 @@ class Exports:
             table = (await call("DescribeTable", {"TableName": name}))["Table"]
         except ServiceError as e:
             if e.code.endswith("#ResourceNotFoundException"):
-                raise _client_error("TableNotFoundException", f"Table not found: {name}") from e
+                raise client_error("TableNotFoundException", f"Table not found: {name}") from e
             raise
         arn, created = table["TableArn"], table["CreationDateTime"]
         if self.tables.recovery(arn, created) is None:
-            raise _client_error(
+            raise client_error(
                 "PointInTimeRecoveryUnavailableException",
                 f"Point in time recovery is not enabled for table '{name}'",
             )
@@ -200,7 +196,7 @@ class Exports:
             if member in document:
                 export[member] = document[member]
         if export["ExportFormat"] != "DYNAMODB_JSON" or export["ExportType"] != "FULL_EXPORT":
-            raise _client_error(
+            raise client_error(
                 "ValidationException",
                 "awsemu exports only full exports in DYNAMODB_JSON",
             )
@@ -260,7 +256,7 @@ class Exports:
         parameters = document.get("TableCreationParameters") or {}
         compression = document.get("InputCompressionType") or "NONE"
         if document.get("InputFormat") != "DYNAMODB_JSON" or compression not in ("NONE", "GZIP"):
-            raise _client_error(
+            raise client_error(
                 "ValidationException",
                 "awsemu imports only DYNAMODB_JSON, plain or GZIP-compressed",
             )
@@ -271,9 +267,7 @@ class Exports:
             )
         except ServiceError as e:
             if e.code.endswith("#ResourceInUseException"):
-                raise _client_error(
-                    "ResourceInUseException", f"Table already exists: {name}"
-                ) from e
+                raise client_error("ResourceInUseException", f"Table already exists: {name}") from e
             raise
         table = (await call("DescribeTable", {"TableName": name}))["Table"]
         arn, created = table["TableArn"], table["CreationDateTime"]
@@ -353,7 +347,7 @@ def _find(
     """The caller's export or import ``arn``, or C{<kind>NotFoundException}."""
     if isinstance(arn, str) and arn.startswith(prefix) and arn in descriptions:
         return descriptions[arn]
-    raise _client_error(f"{kind}NotFoundException", f"{kind} not found: {arn}")
+    raise client_error(f"{kind}NotFoundException", f"{kind} not found: {arn}")
 
 
 def _item(line: bytes) -> dict[str, Any] | None:

@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from awsemu.dynamodb.errors import client_error
 from awsemu.gateway.context import RequestContext
-from awsemu.protocol.errors import ServiceError
 
 ARN_MARK: Final = b'"arn:aws:dynamodb:'
 """What a request that names a table by ARN contains: the only ones looked into here."""
@@ -45,10 +45,6 @@ _NAME_MEMBER: Final = re.compile(rb'("TableName"\s*:\s*")' + _ARN)
 _BATCH_KEY: Final = re.compile(rb'(")' + _ARN + rb"(?=" + _BATCH_VALUE + rb")")
 
 
-def _error(code: str, message: str) -> ServiceError:
-    return ServiceError("com.amazonaws.dynamodb.v20120810#" + code, message, status=400)
-
-
 def to_names(target: str, body: bytes, context: RequestContext) -> tuple[bytes, dict[bytes, bytes]]:
     """
     ``body`` with the caller's table ARNs in C{TableName} members (and
@@ -62,14 +58,14 @@ def to_names(target: str, body: bytes, context: RequestContext) -> tuple[bytes, 
         arn = match.group(0)[len(match.group(1)) : -1]
         if account != context.account_id:
             # AWS's AccessDeniedException, for a table no resource policy opens to the caller.
-            raise _error(
+            raise client_error(
                 "AccessDeniedException",
                 f"User: arn:aws:iam::{context.account_id}:root is not authorized to perform:"
                 f" dynamodb:{context.operation} on resource: {arn.decode()} because no"
                 f" resource-based policy allows the dynamodb:{context.operation} action",
             )
         if region != context.region:
-            raise _error("ResourceNotFoundException", "Requested resource not found")
+            raise client_error("ResourceNotFoundException", "Requested resource not found")
         arns[match.group(4)] = arn
         return match.group(1) + match.group(4) + b'"'
 

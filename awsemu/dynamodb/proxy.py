@@ -69,14 +69,23 @@ from twisted.internet.defer import TimeoutError as ReadyTimeout
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from awsemu.dynamodb.arns import (
+    LOCAL_ARN_PREFIX,
+    arn_prefix,
+    error_to_public,
+    rewrite_arns,
+    table_arn,
+    to_public,
+)
 from awsemu.dynamodb.backups import OPERATIONS as BACKUP_OPERATIONS
 from awsemu.dynamodb.backups import Backups, BackupStore
 from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
-from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, refusal, reword
+from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, client_error, refusal, reword
 from awsemu.dynamodb.exports import OPERATIONS as EXPORT_OPERATIONS
 from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
+from awsemu.dynamodb.recovery import recovery_description, recovery_specification
 from awsemu.dynamodb.stored import STORED, Stored, contributor_insights_summaries
 from awsemu.dynamodb.stored import Request as StoredRequest
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
@@ -87,9 +96,6 @@ from awsemu.gateway.services import ServiceState
 from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse, wire_bytes
-
-LOCAL_ARN_PREFIX: Final = b"arn:aws:dynamodb:ddblocal:000000000000:"
-"""How DynamoDB Local begins every ARN, whoever asks."""
 
 READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
@@ -121,12 +127,6 @@ _DESCRIBE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.DescribeContinuousBacku
 _UPDATE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.UpdateContinuousBackups"
 _CONTINUOUS_BACKUPS: Final = frozenset({_DESCRIBE_CONTINUOUS_BACKUPS, _UPDATE_CONTINUOUS_BACKUPS})
 """Answered here from the table store too: DynamoDB Local has no backups."""
-
-MAX_RECOVERY_DAYS: Final = 35
-"""How far back point-in-time recovery reaches, in days, at most and by default."""
-
-RESTORABLE_LAG: Final = 300.0
-"""Seconds the latest restorable time trails the present, as AWS's typically does."""
 
 _NOT_FOUND: Final = b"#ResourceNotFoundException"
 #: A request's table, for the log line (names and ARNs have no quote or backslash).
@@ -169,57 +169,6 @@ _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
 
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """An HTTP header name (RFC 9110's token)."""
-
-
-def arn_prefix(region: str, account_id: str) -> bytes:
-    """The beginning of every DynamoDB ARN in ``region`` of ``account_id``."""
-    return f"arn:aws:dynamodb:{region}:{account_id}:".encode()
-
-
-@functools.lru_cache(maxsize=256)
-def _arn_member(prefix: bytes) -> re.Pattern[bytes]:
-    """A JSON member named ``...Arn`` or ``...ShardIterator`` whose value starts with ``prefix``."""
-    return re.compile(rb'("[A-Za-z]*(?:Arn|ShardIterator)"\s*:\s*")' + re.escape(prefix))
-
-
-def rewrite_arns(body: bytes, old: bytes, new: bytes) -> bytes:
-    """``body`` with the ARN prefix ``old`` of every ARN-bearing member replaced by ``new``."""
-    if old not in body:
-        return body
-    return _arn_member(old).sub(lambda match: match.group(1) + new, body)
-
-
-_LOCAL_RECORD_REGION: Final = re.compile(rb'("awsRegion"\s*:\s*")ddblocal"')
-"""Where DynamoDB Local names its region in stream records (``GetRecords``)."""
-
-
-def to_public(body: bytes, region: str, account_id: str) -> bytes:
-    """A response body as AWS would send it: ARNs and stream records in the caller's region."""
-    if b"ddblocal" not in body:
-        return body
-    body = rewrite_arns(body, LOCAL_ARN_PREFIX, arn_prefix(region, account_id))
-    quoted_region = region.encode() + b'"'
-    return _LOCAL_RECORD_REGION.sub(lambda match: match.group(1) + quoted_region, body)
-
-
-_ERROR_MESSAGE: Final = re.compile(rb'("[Mm]essage"\s*:\s*")((?:[^"\\]|\\.)*)')
-"""An error's message (or a cancellation reason's): a member whose value is a string."""
-
-
-def error_to_public(body: bytes, region: str, account_id: str) -> bytes:
-    """
-    An error body as AWS would send it: ARNs in its messages in the
-    caller's region and account (DynamoDB Local quotes its own, as in
-    "Stream: arn:aws:dynamodb:ddblocal:... not found"). Only messages: an
-    error may also carry items (``ReturnValuesOnConditionCheckFailure``,
-    a transaction's cancellation reasons), whose data is never touched.
-    """
-    if LOCAL_ARN_PREFIX not in body:
-        return body
-    public = arn_prefix(region, account_id)
-    return _ERROR_MESSAGE.sub(
-        lambda match: match.group(1) + match.group(2).replace(LOCAL_ARN_PREFIX, public), body
-    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -269,11 +218,6 @@ def _forwardable(name: str, value: str) -> bool:
     return _TOKEN.fullmatch(name) is not None and value.isprintable()
 
 
-def _client_error(code: str, message: str) -> ServiceError:
-    """DynamoDB's error ``code``: a 400, the caller's fault."""
-    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
-
-
 def _malformed(request: HttpRequest) -> ServiceError | None:
     """
     DynamoDB's 400 for a request DynamoDB Local failed on with a 500 because
@@ -287,12 +231,12 @@ def _malformed(request: HttpRequest) -> ServiceError | None:
     except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
-        return _client_error("SerializationException", "The request body is not a JSON object")
+        return client_error("SerializationException", "The request body is not a JSON object")
     codec = codec_for("dynamodb")
     try:
         codec.parse_request(codec.find_operation(request), request)
     except ServiceError as e:
-        return _client_error(e.code, e.message)
+        return client_error(e.code, e.message)
     return None
 
 
@@ -303,7 +247,7 @@ def _document(body: bytes) -> dict[str, Any]:
     except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
-        raise _client_error("SerializationException", "The request body is not a JSON object")
+        raise client_error("SerializationException", "The request body is not a JSON object")
     return document
 
 
@@ -327,7 +271,7 @@ def _with_body(response: HttpResponse, body: bytes) -> HttpResponse:
 
 def _missing_table(name: Any) -> ServiceError:
     """AWS's error for a table that does not exist (see L{awsemu.dynamodb.errors})."""
-    return _client_error(
+    return client_error(
         "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found"
     )
 
@@ -356,42 +300,10 @@ def _answer(context: RequestContext, document: dict[str, Any]) -> HttpResponse:
     )
 
 
-def _recovery_specification(document: dict[str, Any]) -> tuple[bool, int]:
-    """
-    Whether an C{UpdateContinuousBackups} turns point-in-time recovery on,
-    and for how many days, or DynamoDB's C{ValidationException}.
-    """
-    member = "pointInTimeRecoverySpecification"
-    specification = document.get("PointInTimeRecoverySpecification")
-    if not isinstance(specification, dict):
-        raise _validation_error(f"Value null at '{member}' failed to satisfy constraint")
-    enabled = specification.get("PointInTimeRecoveryEnabled")
-    if not isinstance(enabled, bool):
-        raise _validation_error(
-            f"Value null at '{member}.pointInTimeRecoveryEnabled' failed to satisfy constraint"
-        )
-    days = specification.get("RecoveryPeriodInDays", MAX_RECOVERY_DAYS)
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_RECOVERY_DAYS:
-        raise _client_error(
-            "ValidationException",
-            f"1 validation error detected: Value '{days}' at '{member}.recoveryPeriodInDays'"
-            f" failed to satisfy constraint: Member must have value between 1 and"
-            f" {MAX_RECOVERY_DAYS}",
-        )
-    return enabled, days
-
-
-def _validation_error(problem: str) -> ServiceError:
-    """DynamoDB's C{ValidationException} for a required member left out."""
-    return _client_error(
-        "ValidationException", f"1 validation error detected: {problem}: Member must not be null"
-    )
-
-
 def _tag_keys(keys: Any) -> list[str]:
     """An C{UntagResource}'s C{TagKeys}, if they are a list of strings."""
     if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-        raise _client_error(
+        raise client_error(
             "ValidationException",
             "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint:"
             " Member must be a list of strings",
@@ -415,31 +327,6 @@ def _own_request(operation: str, document: dict[str, Any]) -> HttpRequest:
 def _describe_table(name: Any) -> HttpRequest:
     """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
     return _own_request("DescribeTable", {"TableName": name})
-
-
-def _table_arn(arn: Any, context: RequestContext) -> tuple[str, str]:
-    """
-    ``arn`` and the name of the table it names, if it is a table of the
-    caller's account and region: the only resources DynamoDB tags. As in
-    AWS, another account's table is a matter of permission, not validity.
-    """
-    parts = arn.split(":", 5) if isinstance(arn, str) else []
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
-        raise _client_error("ValidationException", f"Invalid ResourceArn provided as input {arn}")
-    if parts[4] != context.account_id:
-        raise _client_error(
-            "AccessDeniedException",
-            f"User: arn:aws:iam::{context.account_id}:root is not authorized to perform:"
-            f" dynamodb:{context.operation} on resource: {arn}",
-        )
-    kind, _, name = parts[5].partition("/")
-    if parts[3] != context.region or kind != "table" or not name or "/" in name:
-        raise _client_error(
-            "ValidationException",
-            f"Invalid ResourceArn provided as input {arn}: only tables of"
-            f" {context.region} can be tagged here",
-        )
-    return arn, name
 
 
 @attrs.define
@@ -477,7 +364,7 @@ class DynamoDBProxy:
         try:
             if not target:
                 # DynamoDB Local fails without one (a 500); this is its answer to an unknown one.
-                raise _client_error(
+                raise client_error(
                     "UnknownOperationException", "An unknown operation was requested."
                 )
             if target in _TAGGING:
@@ -508,7 +395,7 @@ class DynamoDBProxy:
             response = await self._forward(context, request, body)
         except InvalidTags as e:
             return self.error_response(
-                context, request, _client_error("ValidationException", str(e))
+                context, request, client_error("ValidationException", str(e))
             )
         except ServiceError as error:
             return self.error_response(context, request, error)
@@ -620,8 +507,8 @@ class DynamoDBProxy:
         self, context: RequestContext, target: str, document: dict[str, Any]
     ) -> HttpResponse:
         """Answer a tagging request from the table store, once the table is found."""
-        arn, name = _table_arn(document.get("ResourceArn"), context)
-        missing = _client_error(
+        arn, name = table_arn(document.get("ResourceArn"), context)
+        missing = client_error(
             "ResourceNotFoundException",
             f"Requested resource not found: ResourceArn: {arn} not found",
         )
@@ -644,8 +531,8 @@ class DynamoDBProxy:
     ) -> HttpResponse:
         """Answer an operation DynamoDB Local lacks from the table store, once the table exists."""
         if stored.names_table_by == "ResourceArn":
-            arn, name = _table_arn(document.get("ResourceArn"), context)
-            missing = _client_error(
+            arn, name = table_arn(document.get("ResourceArn"), context)
+            missing = client_error(
                 "ResourceNotFoundException",
                 f"Requested resource not found: ResourceArn: {arn} not found",
             )
@@ -699,7 +586,7 @@ class DynamoDBProxy:
         them back, as Terraform does on every plan.
         """
         name = document.get("TableName")
-        missing = _client_error("TableNotFoundException", f"Table not found: {name}")
+        missing = client_error("TableNotFoundException", f"Table not found: {name}")
         found = await self._existing_table(context, name, missing)
         if isinstance(found, HttpResponse):
             return found
@@ -707,25 +594,16 @@ class DynamoDBProxy:
         now = self.clock.seconds()
         recovery = self.tables.recovery(arn, created)
         if target == _UPDATE_CONTINUOUS_BACKUPS:
-            enabled, days = _recovery_specification(document)
+            enabled, days = recovery_specification(document)
             since = now if recovery is None else recovery["Since"]
             recovery = Recovery(Since=since, Days=days) if enabled else None
             self.tables.recover(arn, created, recovery)
-        description: dict[str, Any] = {"PointInTimeRecoveryStatus": "DISABLED"}
-        if recovery is not None:
-            earliest = max(recovery["Since"], now - recovery["Days"] * 86400)
-            description = {
-                "PointInTimeRecoveryStatus": "ENABLED",
-                "RecoveryPeriodInDays": recovery["Days"],
-                "EarliestRestorableDateTime": earliest,
-                "LatestRestorableDateTime": max(earliest, now - RESTORABLE_LAG),
-            }
         return _answer(
             context,
             {
                 "ContinuousBackupsDescription": {
                     "ContinuousBackupsStatus": "ENABLED",
-                    "PointInTimeRecoveryDescription": description,
+                    "PointInTimeRecoveryDescription": recovery_description(recovery, now),
                 }
             },
         )

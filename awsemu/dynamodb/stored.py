@@ -29,7 +29,7 @@ from typing import Any, Final
 
 import attrs
 
-from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX
+from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.tables import TableRecord
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.model import load_service_model
@@ -58,17 +58,13 @@ class Stored:
     answer: Callable[[Request], Answer]
 
 
-def _client_error(code: str, message: str) -> ServiceError:
-    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
-
-
 def _enum(document: dict[str, Any], member: str, shape: str) -> str:
     """The value of ``member``, if it is one of enum ``shape``'s values; DynamoDB's error if not."""
     values = load_service_model("dynamodb").shape_for(shape).enum
     value = document.get(member)
     if value not in values:
         wire = member[0].lower() + member[1:]
-        raise _client_error(
+        raise client_error(
             "ValidationException",
             f"1 validation error detected: Value '{value}' at '{wire}' failed to satisfy"
             f" constraint: Member must satisfy enum value set: [{', '.join(values)}]",
@@ -141,7 +137,7 @@ def _stream_arn(request: Request) -> str:
         or parts[:3] != ["arn", "aws", "kinesis"]
         or not parts[5].startswith("stream/")
     ):
-        raise _client_error("ValidationException", f"Invalid StreamArn provided as input {arn}")
+        raise client_error("ValidationException", f"Invalid StreamArn provided as input {arn}")
     return str(arn)
 
 
@@ -160,12 +156,12 @@ def _streaming(request: Request, status: str, configuration: str) -> Answer:
         precision = _enum(given, _PRECISION, _PRECISION)
     if status == "ACTIVE" and configuration.startswith("Enable"):
         if current is not None and current["DestinationStatus"] == "ACTIVE":
-            raise _client_error(
+            raise client_error(
                 "ResourceInUseException",
                 f"Table {request.name} is already streaming to {arn}",
             )
     elif current is None or current["DestinationStatus"] != "ACTIVE":
-        raise _client_error(
+        raise client_error(
             "ValidationException",
             f"Table {request.name} is not streaming to {arn}",
         )
@@ -209,7 +205,7 @@ def _check_revision(request: Request) -> None:
     expected = request.document.get("ExpectedRevisionId")
     kept = request.record.get("Policy")
     if expected is not None and (kept is None or kept["RevisionId"] != expected):
-        raise _client_error(
+        raise client_error(
             "PolicyNotFoundException",
             f"Resource-based policy not found for the provided ResourceArn: revision id"
             f" {expected} does not match the policy of {request.arn}",
@@ -217,7 +213,7 @@ def _check_revision(request: Request) -> None:
 
 
 def _no_policy(request: Request) -> ServiceError:
-    return _client_error(
+    return client_error(
         "PolicyNotFoundException",
         f"Resource-based policy not found for the provided ResourceArn: {request.arn}",
     )
@@ -230,7 +226,7 @@ def put_resource_policy(request: Request) -> Answer:
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        raise _client_error("ValidationException", "Invalid policy document: not a JSON object")
+        raise client_error("ValidationException", "Invalid policy document: not a JSON object")
     _check_revision(request)
     revision = _revision(request)
     return {"RevisionId": revision}, {"Policy": {"Policy": policy, "RevisionId": revision}}
