@@ -10,12 +10,13 @@ correction may no longer be needed.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.dynamodb_support import shared_daemon
+from tests.dynamodb_support import DynamoDBDaemon, require_dynamodb_local, shared_daemon
 
 REGION = "ap-south-1"
 RAW_ACCOUNT = "777777777770"
@@ -47,7 +48,7 @@ class FidelityTests(SynchronousTestCase):
     """awsemu answers as AWS does where DynamoDB Local answers otherwise."""
 
     def setUp(self) -> None:
-        daemon = shared_daemon()
+        daemon = self.daemon = shared_daemon()
         # No client-side validation: some requests here are ones AWS refuses.
         url = daemon.jvm_url()
         self.raw = daemon.client("dynamodb", RAW_ACCOUNT, REGION, url, validate=False)
@@ -278,3 +279,72 @@ class FidelityTests(SynchronousTestCase):
         with self.assertRaises(ClientError) as denied:
             self.ours.get_item(TableName=other, Key={"id": {"S": "a"}})
         self.assertEqual(denied.exception.response["Error"]["Code"], "AccessDeniedException")
+
+    def test_shard_iterators(self) -> None:
+        """Shard iterators in AWS's form (C{<stream ARN>|1|...}), read back as DynamoDB Local's."""
+        tables = self.table("Iterated", **PROVISIONED, StreamSpecification=STREAM)
+        iterators = []
+        for (account, url), client, table in zip(
+            ((RAW_ACCOUNT, self.daemon.jvm_url()), (ACCOUNT, None)),
+            (self.raw, self.ours),
+            tables,
+            strict=True,
+        ):
+            client.put_item(TableName="Iterated", Item={"id": {"S": "a"}})
+            streams = self.daemon.client("dynamodbstreams", account, REGION, url)
+            iterators.append(first_iterator(streams, table["LatestStreamArn"]))
+            records = streams.get_records(ShardIterator=iterators[-1])
+            self.assertEqual(len(records["Records"]), 1)
+            self.assertTrue(records["NextShardIterator"].startswith(table["LatestStreamArn"] + "|"))
+        self.assertIn("|001|", iterators[0])
+        self.assertTrue(iterators[1].startswith(tables[1]["LatestStreamArn"] + "|1|"), iterators[1])
+
+
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def first_iterator(streams: Any, arn: str) -> str:
+    """A C{TRIM_HORIZON} iterator of the stream's first shard."""
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator: str = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return iterator
+
+
+class StreamPersistenceTests(SynchronousTestCase):
+    def test_restart(self) -> None:
+        """With a data directory, a table's stream and its records outlive the daemon."""
+        require_dynamodb_local()
+        data = Path(self.mktemp()).absolute()
+        log = Path(self.mktemp() + ".log").absolute()
+
+        def start() -> tuple[Any, Any]:
+            daemon = DynamoDBDaemon(log, "--services", "dynamodb", data_dir=data)
+            self.addCleanup(daemon.stop)
+            daemon.wait_running()
+            self.daemon = daemon
+            return (
+                daemon.client("dynamodb", ACCOUNT, REGION),
+                daemon.client("dynamodbstreams", ACCOUNT, REGION),
+            )
+
+        dynamodb, _ = start()
+        table = dynamodb.create_table(
+            TableName="Streamed", **PROVISIONED, StreamSpecification=STREAM
+        )["TableDescription"]
+        dynamodb.put_item(TableName="Streamed", Item={"id": {"S": "a"}})
+        self.daemon.stop()
+        dynamodb, streams = start()
+        arn = table["LatestStreamArn"]
+        self.assertEqual(
+            dynamodb.describe_table(TableName="Streamed")["Table"]["LatestStreamArn"], arn
+        )
+        self.assertEqual(
+            [stream["StreamArn"] for stream in streams.list_streams()["Streams"]], [arn]
+        )
+        [record] = streams.get_records(ShardIterator=first_iterator(streams, arn))["Records"]
+        self.assertEqual(
+            (record["eventName"], record["awsRegion"], record["dynamodb"]["Keys"]),
+            ("INSERT", REGION, {"id": {"S": "a"}}),
+        )

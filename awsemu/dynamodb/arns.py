@@ -39,13 +39,35 @@ _LOCAL_RECORD_REGION: Final = re.compile(rb'("awsRegion"\s*:\s*")ddblocal"')
 """Where DynamoDB Local names its region in stream records (``GetRecords``)."""
 
 
+_LOCAL_ITERATOR: Final = re.compile(rb'("(?:Next)?ShardIterator"\s*:\s*"[^"|\\]*)\|001\|')
+_PUBLIC_ITERATOR: Final = re.compile(rb'("ShardIterator"\s*:\s*"[^"|\\]*)\|1\|')
+"""
+Shard iterators: C{<stream ARN>|001|<position>} in DynamoDB Local's,
+C{<stream ARN>|1|<position>} in AWS's (as in the DynamoDB Streams API
+reference's C{GetShardIterator} example).
+"""
+
+
 def to_public(body: bytes, region: str, account_id: str) -> bytes:
-    """A response body as AWS would send it: ARNs and stream records in the caller's region."""
+    """
+    A response body as AWS would send it: ARNs, shard iterators and stream
+    records in the caller's region, iterators in AWS's form.
+    """
     if b"ddblocal" not in body:
         return body
     body = rewrite_arns(body, LOCAL_ARN_PREFIX, arn_prefix(region, account_id))
+    if b"|001|" in body:
+        body = _LOCAL_ITERATOR.sub(rb"\1|1|", body)
     quoted_region = region.encode() + b'"'
     return _LOCAL_RECORD_REGION.sub(lambda match: match.group(1) + quoted_region, body)
+
+
+def to_local(body: bytes, region: str, account_id: str) -> bytes:
+    """A request body as DynamoDB Local takes it: the reverse of L{to_public}."""
+    body = rewrite_arns(body, arn_prefix(region, account_id), LOCAL_ARN_PREFIX)
+    if b"|1|" in body:
+        body = _PUBLIC_ITERATOR.sub(rb"\1|001|", body)
+    return body
 
 
 _ERROR_MESSAGE: Final = re.compile(rb'("[Mm]essage"\s*:\s*")((?:[^"\\]|\\.)*)')

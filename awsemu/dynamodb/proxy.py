@@ -70,11 +70,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from awsemu.dynamodb.arns import (
-    LOCAL_ARN_PREFIX,
     arn_prefix,
     error_to_public,
-    rewrite_arns,
     table_arn,
+    to_local,
     to_public,
 )
 from awsemu.dynamodb.backups import OPERATIONS as BACKUP_OPERATIONS
@@ -423,7 +422,7 @@ class DynamoDBProxy:
         ]
         headers.append((b"Authorization", local_authorization(context.account_id, context.region)))
         self.scopes.add((context.account_id, context.region))
-        body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)
+        body = to_local(body, context.region, context.account_id)
         try:
             response = await self.client.request(
                 port, wire_bytes(request.method), _local_target(request), headers, body
