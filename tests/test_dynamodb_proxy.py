@@ -16,16 +16,13 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.dynamodb.arns import LOCAL_ARN_PREFIX, arn_prefix, rewrite_arns, to_public
 from awsemu.dynamodb.loopback import RESPONSE_TIMEOUT, LoopbackPool, LoopbackResponse
 from awsemu.dynamodb.proxy import (
-    LOCAL_ARN_PREFIX,
     READY_TIMEOUT,
     DynamoDBProxy,
-    arn_prefix,
     list_tables_probe,
     local_authorization,
-    rewrite_arns,
-    to_public,
 )
 from awsemu.dynamodb.supervisor import Unavailable
 from awsemu.dynamodb.tables import TableStore
