@@ -357,7 +357,7 @@ class ProxyTests(SynchronousTestCase):
             [json.loads(body) for _, body in self.local.received],
             [
                 {"StreamArn": LOCAL + "table/t/stream/1", "Policy": PUBLIC},
-                {"ShardIterator": LOCAL + "table/t/stream/1|1|x"},
+                {"ShardIterator": LOCAL + "table/t/stream/1|001|x"},
             ],
         )
 
