@@ -94,9 +94,11 @@ class DynamoDBService(Service):
         super().startService()
         if self.supervisor is not None:
             self.supervisor.startService()
+        self.proxy.replication.start()
 
     def stopService(self) -> Deferred[None]:
         super().stopService()
+        self.proxy.replication.stop()
         return Deferred.fromCoroutine(self._stop())
 
     async def _stop(self) -> None:

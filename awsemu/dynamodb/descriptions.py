@@ -17,7 +17,8 @@ read back:
   accepts C{SSESpecification}, C{TableClass} and C{WarmThroughput} on
   C{CreateTable} and forgets them, and answers an C{UpdateTable} of only
   those with "Nothing to update". awsemu keeps them in its table store
-  (L{awsemu.dynamodb.tables}) and describes them.
+  (L{awsemu.dynamodb.tables}) and describes them;
+- no C{Replicas}: global tables are awsemu's (L{awsemu.dynamodb.replicas}).
 
 Only these four operations have their answers rewritten: item operations
 never pass through here.
@@ -39,8 +40,11 @@ DESCRIBED: Final = {
 }
 """The operations whose answers describe a table, and the member that holds it."""
 
-KEPT_HERE: Final = frozenset({"SSESpecification", "TableClass", "WarmThroughput"})
-"""C{UpdateTable} members awsemu keeps itself: DynamoDB Local ignores them."""
+KEPT_HERE: Final = frozenset({"SSESpecification", "TableClass", "WarmThroughput", "ReplicaUpdates"})
+"""C{UpdateTable} members awsemu carries out itself: DynamoDB Local ignores them."""
+
+GLOBAL_TABLE_VERSION: Final = "2019.11.21"
+"""The version of global tables awsemu makes (L{awsemu.dynamodb.replicas})."""
 
 DEFAULT_WARM: Final = Warm(Read=12000, Write=4000)
 """
@@ -127,6 +131,13 @@ def describe(table: dict[str, Any], record: TableRecord) -> None:
     encryption = record.get("Encryption")
     if encryption is not None:
         table["SSEDescription"] = {"Status": "ENABLED", "SSEType": "KMS", **encryption}
+    regions = record.get("Replicas")
+    if regions:
+        own = table["TableArn"].split(":")[3]
+        table["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
+        table["Replicas"] = [
+            {"RegionName": region, "ReplicaStatus": "ACTIVE"} for region in regions if region != own
+        ]
     table_class = record.get("TableClass")
     if table_class is not None:
         summary: dict[str, Any] = {"TableClass": table_class["TableClass"]}

@@ -85,8 +85,10 @@ from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
 from awsemu.dynamodb.recovery import recovery_description, recovery_specification
+from awsemu.dynamodb.replicas import Replication
 from awsemu.dynamodb.stored import STORED, Stored, contributor_insights_summaries
 from awsemu.dynamodb.stored import Request as StoredRequest
+from awsemu.dynamodb.streams import StreamReader
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
 from awsemu.dynamodb.tables import Recovery, TableStore
 from awsemu.dynamodb.tags import InvalidTags, parse_tags
@@ -349,10 +351,16 @@ class DynamoDBProxy:
     exports: ExportStore = attrs.field(factory=ExportStore)
     s3: ObjectStore | None = None
     """S3's provider, where tables are exported to and imported from (None: no S3)."""
+    replication: Replication = attrs.field(init=False)
+    """What keeps global tables' members in sync."""
     ready_timeout: float = READY_TIMEOUT
     scopes: set[tuple[str, str]] = attrs.field(factory=set, init=False)
     """Each (account, region) whose database a request reached: what a reset empties."""
     _log: Logger = attrs.field(factory=Logger, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        reader = StreamReader(self, self.clock)
+        self.replication = Replication(self._call, reader, self.tables, self.clock)
 
     def state(self) -> ServiceState:
         return self.supervised.state()
@@ -496,9 +504,15 @@ class DynamoDBProxy:
                 new = settings["Warm"]
                 settings["Warm"] = {key: max(kept[key], new[key]) for key in ("Read", "Write")}
             self.tables.settle(arn, created, **settings)
-        describe(table, self.tables.record(arn, created))
+        if updating and "ReplicaUpdates" in document:
+            await self.replication.update(context, table, document["ReplicaUpdates"])
+        record = self.tables.record(arn, created)
+        describe(table, record)
         if target == _DELETE_TABLE:
             self.tables.forget(arn)
+            if record.get("Replicas"):
+                others = [r for r in record["Replicas"] if r != context.region]
+                await self.replication.regroup(context, table["TableName"], others)
         answer = json.dumps({DESCRIBED[target]: table}, separators=(",", ":")).encode()
         return _with_body(response, answer)
 

@@ -88,6 +88,8 @@ class TableRecord(TypedDict):
     Kinesis: NotRequired[list[dict[str, str]]]
     """Kinesis streaming destinations, as C{DescribeKinesisStreamingDestination} lists them."""
     Policy: NotRequired[Policy]
+    Replicas: NotRequired[list[str]]
+    """The regions of the table's global table, its own included."""
 
 
 SETTINGS: tuple[str, ...] = (
@@ -98,6 +100,7 @@ SETTINGS: tuple[str, ...] = (
     "Insights",
     "Kinesis",
     "Policy",
+    "Replicas",
 )
 """The members of a L{TableRecord} that are kept while they are set, and dropped when None."""
 
