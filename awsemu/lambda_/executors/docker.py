@@ -144,16 +144,18 @@ class _Container:
         engine (shim, daemon, attach stream, a thread), with no mark of
         where a response falls in it; so this waits until it has been quiet
         for the executor's ``log_settle`` (at most ``FLUSH_LIMIT``).
+        Measured here, output written before the response last arrived
+        0.2-4 ms after it for 200 lines, 13-30 ms for 5000 (200 KB).
         """
 
         async def quiet() -> None:
             settle = self.executor.log_settle
             limit = self.clock.seconds() + FLUSH_LIMIT
-            while True:
-                await deferLater(self.clock, settle)
+            wait = settle
+            while wait > 0:
+                await deferLater(self.clock, wait)
                 now = self.clock.seconds()
-                if now - self.heard >= settle or now >= limit:
-                    return
+                wait = min(self.heard + settle, limit) - now
 
         return Deferred.fromCoroutine(quiet())
 
