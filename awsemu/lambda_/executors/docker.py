@@ -263,8 +263,8 @@ class DockerExecutor:
         Make sure the engine has ``image``, pulling it if need be (blocking).
         An image that cannot be had raises ``ImageUnavailable`` saying what
         to do; the failure is remembered for ``PULL_RETRY`` seconds, so the
-        retries SDKs make of a failed Invoke are answered at once rather
-        than by another pull that times out.
+        next invocations (an ``Event``'s retries, a caller trying again) are
+        answered at once rather than by another pull that times out.
         """
         import docker.errors
 
