@@ -78,6 +78,32 @@ class LogTests(LambdaTestCase):
             # Only a cold start's runtime output may precede START, and none of it is a request's.
             self.assertFalse([line for line in lines[:start] if "line" in line], lines)
 
+    def test_the_log_stream_holds_each_invocation_in_order(self) -> None:
+        """Without ``LogType=Tail`` too, and with more output than a pipe read takes at once."""
+        name = self.create_app("chatty")
+        for _ in range(2):
+            response = self.client.invoke(FunctionName=name, Payload=b'{"lines": 2000}')
+            self.assertEqual(response["Payload"].read(), b"1999")
+        pages = self.daemon.client("logs").get_paginator("filter_log_events")
+        messages = [
+            event["message"]
+            for page in pages.paginate(logGroupName=f"/aws/lambda/{name}")
+            for event in page["events"]
+        ]
+        ids = [line.split()[2] for line in messages if line.startswith("START ")]
+        self.assertEqual(len(ids), 2)
+        start = messages.index(f"START RequestId: {ids[0]} Version: $LATEST")
+        expected = []
+        for request_id in ids:
+            expected += [
+                f"START RequestId: {request_id} Version: $LATEST",
+                *(f"{request_id} line {n}" for n in range(2000)),
+                f"END RequestId: {request_id}",
+            ]
+            expected.append(messages[start + len(expected)])
+            self.assertTrue(expected[-1].startswith(f"REPORT RequestId: {request_id}\t"))
+        self.assertEqual(messages[start:], expected)
+
     def test_duration_is_the_handlers_time(self) -> None:
         name = self.create_app("sleep")
         for _ in range(2):
