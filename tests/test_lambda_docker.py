@@ -11,13 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.config import DEFAULT_LAMBDA_USER, LambdaUser
 from awsemu.lambda_ import peers
 from awsemu.lambda_.executors import EnvironmentSpec, Handle
-from awsemu.lambda_.executors.docker import DockerExecutor
+from awsemu.lambda_.executors.docker import DockerExecutor, _Container
 
 
 class Immediately:
@@ -133,3 +134,40 @@ class DockerIdentityTests(SynchronousTestCase):
         executor, _ = self.start(user=LambdaUser(0, 0))
         self.assertNotIn("user", self.client.containers.runs[0])
         self.assertTrue(executor.admits("env-1", CLIENT, SERVER))
+
+
+class DockerOutputTests(SynchronousTestCase):
+    """When a container's output counts as all arrived, on a fake clock."""
+
+    def setUp(self) -> None:
+        now: Any = Immediately()
+        self.clock = Clock()
+        executor = DockerExecutor(now, now, now, FakeClient(), {}, log_settle=0.05)
+        self.handle = _Container(executor, FakeContainer(), self.clock)
+
+    def test_flushed_once_output_has_been_quiet(self) -> None:
+        done = self.handle.flushed()
+        self.clock.advance(0.04)
+        self.handle.heard = self.clock.seconds()
+        self.clock.advance(0.01)
+        self.assertNoResult(done)
+        self.clock.advance(0.039)
+        self.assertNoResult(done)
+        self.clock.advance(0.001)
+        self.successResultOf(done)
+
+    def test_flushed_without_output(self) -> None:
+        done = self.handle.flushed()
+        self.clock.advance(0.049)
+        self.assertNoResult(done)
+        self.clock.advance(0.001)
+        self.successResultOf(done)
+
+    def test_endless_output_is_waited_for_a_second_at_most(self) -> None:
+        done = self.handle.flushed()
+        for _ in range(99):
+            self.clock.advance(0.01)
+            self.handle.heard = self.clock.seconds()
+        self.assertNoResult(done)
+        self.clock.advance(0.01)
+        self.successResultOf(done)

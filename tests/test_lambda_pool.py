@@ -16,6 +16,7 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
+from awsemu.lambda_.executors.docker import ImageUnavailable
 from awsemu.lambda_.invocations import EventQueue, Invocation, Outcome
 from awsemu.lambda_.peers import Address
 from awsemu.lambda_.pool import Blueprint, Environment, FunctionPool
@@ -27,6 +28,20 @@ from awsemu.protocol.errors import ServiceError
 class FakeHandle:
     ended: Deferred[str] = attrs.field(factory=Deferred)
     stopping: Deferred[None] | None = None
+    flushes: list[Deferred[None]] = attrs.field(factory=list)
+    peak: int | None = 40 * 1024 * 1024 - 5
+
+    def flushed(self) -> Deferred[None]:
+        self.flushes.append(Deferred())
+        return self.flushes[-1]
+
+    def flush(self) -> None:
+        flushes, self.flushes = self.flushes, []
+        for waiting in flushes:
+            waiting.callback(None)
+
+    def peak_memory(self) -> int | None:
+        return self.peak
 
     def stop(self) -> Deferred[None]:
         if self.stopping is None:
@@ -44,23 +59,22 @@ class FakeHandle:
 class FakeExecutor:
     started: list[tuple[EnvironmentSpec, Output, FakeHandle]] = attrs.field(factory=list)
     asked: list[tuple[str, Address, Address]] = attrs.field(factory=list)
-    fail: bool = False
+    fail: Exception | None = None
     name: str = "fake"
     runtime_interface: str = "127.0.0.1"
-    log_settle: float = 0.0
 
     def check(self, runtime: str | None, image: str | None) -> None:
         pass
 
     def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
-        if self.fail:
-            return Deferred.fromCoroutine(self._fail())
+        if self.fail is not None:
+            return Deferred.fromCoroutine(self._fail(self.fail))
         handle = FakeHandle()
         self.started.append((spec, output, handle))
         return succeed(handle)
 
-    async def _fail(self) -> Handle:
-        raise OSError("no image")
+    async def _fail(self, error: Exception) -> Handle:
+        raise error
 
     def admits(self, environment_id: str, client: Address, server: Address) -> bool:
         self.asked.append((environment_id, client, server))
@@ -121,7 +135,9 @@ class PoolTests(SynchronousTestCase):
         return taken[0]
 
     def outcome(self, result: Deferred[Outcome]) -> Outcome:
-        self.clock.advance(0)
+        """The outcome, once the environments' output has been handed over."""
+        for _, _, handle in self.executor.started:
+            handle.flush()
         return self.successResultOf(result)
 
     def test_warm_reuse(self) -> None:
@@ -220,11 +236,87 @@ class PoolTests(SynchronousTestCase):
         self.assertIsNotNone(self.executor.started[0][2].stopping)
 
     def test_start_failure(self) -> None:
-        self.executor.fail = True
+        self.executor.fail = OSError("no engine")
         failure = self.failureResultOf(self.pool.invoke(invocation()), ServiceError)
         self.assertEqual(failure.value.code, "ServiceException")
         self.assertEqual(len(self.flushLoggedErrors(OSError)), 1)
         self.assertEqual(self.pool.busy, 0)
+
+    def test_an_environment_that_cannot_run_fails_the_invocation(self) -> None:
+        """Not a 500 that SDKs retry: 200, Unhandled, AWS's kind of error document."""
+        self.executor.fail = ImageUnavailable("the image x cannot be pulled")
+        outcome = self.successResultOf(self.pool.invoke(invocation()))
+        self.assertEqual(outcome.function_error, "Unhandled")
+        self.assertEqual(
+            json.loads(outcome.payload),
+            {
+                "errorType": "Runtime.InvalidEntrypoint",
+                "errorMessage": "RequestId: r1 Error: the image x cannot be pulled",
+            },
+        )
+        self.assertIn("the image x cannot be pulled", outcome.log)
+        self.assertEqual(len(self.flushLoggedErrors(ImageUnavailable)), 1)
+        self.assertEqual(self.pool.busy, 0)
+
+    def test_the_report_waits_for_output_written_before_the_answer(self) -> None:
+        result = self.pool.invoke(invocation("r1"))
+        output, handle = self.executor.started[0][1:]
+        output(b"initialising\n")
+        self.run_next()
+        output(b"first ")
+        self.handlers[0].respond("r1", b"1")
+        self.clock.advance(1)
+        self.assertNoResult(result)
+        output(b"line\nsecond line\n")
+        handle.flush()
+        lines = self.successResultOf(result).log.splitlines()
+        self.assertEqual(lines[0], "initialising")
+        self.assertEqual(lines[1], "START RequestId: r1 Version: $LATEST")
+        self.assertEqual(lines[2:4], ["first line", "second line"])
+        self.assertEqual(lines[4], "END RequestId: r1")
+        self.assertTrue(lines[5].startswith("REPORT RequestId: r1\t"), lines[5])
+        written = [message for _, _, events in self.logs.events for _, message in events]
+        self.assertEqual(written, lines)
+
+    def test_output_between_invocations_is_in_no_tail(self) -> None:
+        first = self.pool.invoke(invocation("r1"))
+        self.run_next()
+        self.handlers[0].respond("r1", b"1")
+        self.outcome(first)
+        self.executor.started[0][1](b"late\n")
+        second = self.pool.invoke(invocation("r2"))
+        self.run_next()
+        self.handlers[0].respond("r2", b"2")
+        log = self.outcome(second).log
+        self.assertTrue(log.startswith("START RequestId: r2 "), log)
+        self.assertNotIn("late", log)
+        written = [message for _, _, events in self.logs.events for _, message in events]
+        self.assertIn("late", written)
+
+    def test_report_figures(self) -> None:
+        """Duration runs from the hand-over to the answer; Init Duration to the first poll."""
+        result = self.pool.invoke(invocation("r1"))
+        self.clock.advance(0.12051)
+        self.run_next()
+        self.clock.advance(0.00235)
+        self.handlers[0].respond("r1", b"1")
+        self.clock.advance(0.5)
+        report = self.outcome(result).log.splitlines()[-1]
+        self.assertEqual(
+            report,
+            "REPORT RequestId: r1\tDuration: 2.35 ms\tBilled Duration: 3 ms\t"
+            "Memory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 120.51 ms\t",
+        )
+        self.executor.started[0][2].peak = None
+        second = self.pool.invoke(invocation("r2"))
+        self.run_next()
+        self.clock.advance(0.2)
+        self.handlers[0].respond("r2", b"2")
+        self.assertEqual(
+            self.outcome(second).log.splitlines()[-1],
+            "REPORT RequestId: r2\tDuration: 200.00 ms\tBilled Duration: 200 ms\t"
+            "Memory Size: 128 MB\t",
+        )
 
     def test_idle_environments_expire(self) -> None:
         result = self.pool.invoke(invocation())

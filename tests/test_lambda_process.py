@@ -35,6 +35,7 @@ class FakeTransport:
     signals: list[str] = attrs.field(factory=list)
     exited: bool = False
     lost: bool = False
+    pipes: dict[int, Any] = attrs.field(factory=dict)
 
     def signalProcess(self, name: str) -> None:
         if self.exited:
@@ -230,3 +231,52 @@ class AdmitsTests(SynchronousTestCase):
     def test_a_closed_socket(self) -> None:
         self.owner = None
         self.assertFalse(self.admits())
+
+
+@attrs.define
+class FakePipe:
+    fd: int
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+class FlushTests(SynchronousTestCase):
+    """What the runtime wrote counts as handed over once its pipes hold nothing unread."""
+
+    def setUp(self) -> None:
+        self.clock = MemoryReactorClock()
+        self.process = _RuntimeProcess(lambda data: None, self.clock, 2.0)
+        self.read_end, self.write_end = os.pipe()
+        self.addCleanup(os.close, self.read_end)
+        self.addCleanup(os.close, self.write_end)
+        transport = FakeTransport(os.getpid())
+        transport.pipes[1] = FakePipe(self.read_end)
+        self.process.makeConnection(transport)
+
+    def test_flushed_once_the_pipes_are_read(self) -> None:
+        os.write(self.write_end, b"still in the pipe\n")
+        done = self.process.flushed()
+        self.clock.advance(0.5)
+        self.assertNoResult(done)
+        os.read(self.read_end, 100)
+        self.clock.advance(0.001)
+        self.successResultOf(done)
+
+    def test_a_stalled_pipe_is_waited_for_a_second_at_most(self) -> None:
+        os.write(self.write_end, b"never read\n")
+        done = self.process.flushed()
+        self.clock.pump([0.001] * 999)
+        self.assertNoResult(done)
+        self.clock.pump([0.001] * 2)
+        self.successResultOf(done)
+
+    def test_empty_pipes_are_flushed_at_once(self) -> None:
+        self.successResultOf(self.process.flushed())
+
+    def test_peak_memory_is_the_runtimes_high_water_mark(self) -> None:
+        peak = self.process.peak_memory()
+        assert peak is not None
+        self.assertTrue(1024 * 1024 < peak < 64 * 1024 * 1024 * 1024, peak)
+        self.process.pid = 2**22 + 1
+        self.assertIsNone(self.process.peak_memory())

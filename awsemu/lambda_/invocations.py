@@ -7,6 +7,7 @@ around each invocation, and the queue behind ``Event`` invokes.
 from __future__ import annotations
 
 import json
+import math
 from base64 import b64encode
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -99,16 +100,31 @@ def start_line(request_id: str, version: str) -> str:
 
 
 def end_lines(
-    request_id: str, duration_ms: float, memory_mb: int, init_ms: float | None, status: str
+    request_id: str,
+    duration_ms: float,
+    memory_mb: int,
+    used_mb: int | None,
+    init_ms: float | None,
+    status: str,
 ) -> str:
-    """``END`` and ``REPORT``, laid out as Lambda writes them (tab-separated fields)."""
+    """
+    ``END`` and ``REPORT``, laid out as Lambda writes them: tab-separated
+    fields, each ending with a tab (``REPORT RequestId: <id>\tDuration: 2.35
+    ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 38
+    MB\tInit Duration: 120.51 ms\t``; AWS's "Using CloudWatch Logs with
+    Lambda" / "Lambda function logs" pages). Billed Duration is the Duration
+    rounded up to the millisecond (AWS's 1 ms billing granularity since
+    December 2020). ``used_mb`` is the environment's peak memory; a field
+    whose figure could not be measured is left out rather than invented.
+    """
     report = [
         f"REPORT RequestId: {request_id}",
         f"Duration: {duration_ms:.2f} ms",
-        f"Billed Duration: {max(1, int(duration_ms + 0.999))} ms",
+        f"Billed Duration: {max(1, math.ceil(round(duration_ms, 3)))} ms",
         f"Memory Size: {memory_mb} MB",
-        f"Max Memory Used: {memory_mb} MB",
     ]
+    if used_mb is not None:
+        report.append(f"Max Memory Used: {used_mb} MB")
     if init_ms is not None:
         report.append(f"Init Duration: {init_ms:.2f} ms")
     if status:

@@ -30,7 +30,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from awsemu.lambda_ import errors, invocations, runtime_api
-from awsemu.lambda_.executors import EnvironmentSpec, Executor, Handle
+from awsemu.lambda_.executors import EnvironmentFailed, EnvironmentSpec, Executor, Handle
 from awsemu.lambda_.invocations import UNHANDLED, Invocation, Outcome
 from awsemu.lambda_.peers import Address
 
@@ -81,9 +81,17 @@ class _Running:
     result: Deferred[Outcome]
     started: float
     log: list[str]
-    taken: bool = False
+    taken: float | None = None
+    """When the runtime took it from ``/next``: its Duration runs from then."""
+    answered: float | None = None
+    """When the runtime answered it (``/response``, ``/error``), or it failed."""
     timer: IDelayedCall | None = None
     finishing: bool = False
+
+    def duration_ms(self) -> float:
+        """Lambda's Duration: from the hand-over to the answer (or the request, if never taken)."""
+        assert self.answered is not None
+        return (self.answered - (self.started if self.taken is None else self.taken)) * 1000
 
 
 @attrs.define(eq=False)
@@ -106,7 +114,6 @@ class Environment:
     stopping: bool = False
     starting: bool = True
     _waiting: Deferred[Invocation] | None = None
-    _pending_log: list[str] = attrs.field(factory=list)
     _partial: str = ""
     _idle_timer: IDelayedCall | None = None
     _gone: Deferred[None] | None = None
@@ -119,11 +126,6 @@ class Environment:
             self._idle_timer.cancel()
             self._idle_timer = None
         self.current = running
-        running.log.extend(self._pending_log)
-        self._pending_log = []
-        start = invocations.start_line(running.invocation.request_id, self.pool.blueprint.version)
-        running.log.append(start)
-        self._write_log(start)
         # Until the runtime takes the invocation, it is still initialising:
         # AWS gives that its own limit, apart from the function's timeout.
         running.timer = self.pool.clock.callLater(INIT_LIMIT, self._time_out)
@@ -133,8 +135,14 @@ class Environment:
             waiting.callback(running.invocation)
 
     def _take(self, running: _Running) -> None:
-        """The runtime has the invocation: the function's timeout runs from now."""
-        running.taken = True
+        """
+        The runtime has the invocation: its ``START`` line is written (after
+        what the runtime printed initialising) and its timeout runs from now.
+        """
+        running.taken = self.pool.clock.seconds()
+        start = invocations.start_line(running.invocation.request_id, self.pool.blueprint.version)
+        running.log.append(start)
+        self._write_log(start)
         if running.timer is not None:
             running.timer.cancel()
         running.timer = self.pool.clock.callLater(self.pool.blueprint.timeout, self._time_out)
@@ -190,7 +198,7 @@ class Environment:
         if self.init_ms is None:
             self.init_ms = (self.pool.clock.seconds() - self.created) * 1000
         running = self.current
-        if running is not None and not running.taken:
+        if running is not None and running.taken is None:
             self._take(running)
             return succeed(running.invocation)
 
@@ -231,13 +239,19 @@ class Environment:
     # Output and endings
 
     def output(self, data: bytes) -> None:
+        """
+        The runtime's output: in the log of the invocation in flight, if any
+        (output between invocations goes to the log stream alone: it is no
+        invocation's, and never appears in the next one's tail).
+        """
         text = self._partial + data.decode("utf-8", "replace")
         lines = text.split("\n")
         self._partial = lines.pop()
         if not lines:
             return
         complete = [line + "\n" for line in lines]
-        (self.current.log if self.current is not None else self._pending_log).extend(complete)
+        if self.current is not None:
+            self.current.log.extend(complete)
         self._write_log(*complete)
 
     def _write_log(self, *lines: str) -> None:
@@ -282,34 +296,34 @@ class Environment:
 
     def _finish(self, outcome: Outcome, status: str = "", settle: bool = True) -> None:
         """
-        End the invocation in flight. Unless the environment is already
-        broken, the runtime's last output may still be on its way (it
-        travels apart from the response), so the outcome waits for it: a
-        reactor turn (a process's pipe is read by then), or the executor's
-        ``log_settle`` when the caller asked for the log.
+        End the invocation in flight: its Duration ends now. Unless the
+        environment is already broken, what the runtime printed before it
+        answered may still be on its way (it travels apart from the answer),
+        so ``END`` and ``REPORT`` wait until the executor has handed it over.
         """
         running = self.current
         assert running is not None
         if running.finishing:
             return
         running.finishing = True
+        running.answered = self.pool.clock.seconds()
         if running.timer is not None:
             running.timer.cancel()
             running.timer = None
-        if settle and not self.stopping:
-            delay = self.pool.executor.log_settle if running.invocation.tail else 0
-            self.pool.clock.callLater(delay, self._report, running, outcome, status)
+        if settle and not self.stopping and self.handle is not None:
+            self.handle.flushed().addBoth(lambda _: self._report(running, outcome, status))
         else:
             self._report(running, outcome, status)
 
     def _report(self, running: _Running, outcome: Outcome, status: str) -> None:
         blueprint = self.pool.blueprint
         request_id = running.invocation.request_id
-        duration = (self.pool.clock.seconds() - running.started) * 1000
+        peak = None if self.handle is None else self.handle.peak_memory()
         lines = invocations.end_lines(
             request_id,
-            duration,
+            running.duration_ms(),
             blueprint.memory_mb,
+            None if peak is None else -(-peak // (1024 * 1024)),
             self.init_ms if self.cold else None,
             status,
         )
@@ -385,8 +399,29 @@ class FunctionPool:
         if running is not None:
             if running.timer is not None:
                 running.timer.cancel()
-            running.result.errback(errors.environment_failed(reason.getErrorMessage()))
+            if isinstance(reason.value, EnvironmentFailed):
+                running.result.callback(self._failed_environment(running, reason.value))
+            else:
+                running.result.errback(errors.environment_failed(reason.getErrorMessage()))
         self._dispatch_queue()
+
+    def _failed_environment(self, running: _Running, reason: EnvironmentFailed) -> Outcome:
+        """
+        An environment that cannot run the function (``EnvironmentFailed``)
+        fails the invocation as AWS fails one whose environment could not
+        start its runtime: 200 with ``X-Amz-Function-Error: Unhandled`` and a
+        ``Runtime.*`` error document naming the request ("Troubleshoot
+        invocation issues in Lambda": ``Runtime.InvalidEntrypoint``,
+        ``Runtime.ExitError``). That is a final answer, which SDKs do not
+        retry; any other failure is the service's own (500, which they retry).
+        """
+        request_id = running.invocation.request_id
+        message = f"RequestId: {request_id} Error: {reason}"
+        log = (
+            f"{invocations.start_line(request_id, self.blueprint.version)}{message}\n"
+            f"END RequestId: {request_id}\n"
+        )
+        return Outcome(invocations.error_document(reason.error_type, message), UNHANDLED, log)
 
     def forget(self, environment: Environment) -> None:
         self._environments.discard(environment)

@@ -42,6 +42,16 @@ class EnvironmentSpec:
     working_directory: str | None = None
 
 
+class EnvironmentFailed(Exception):
+    """
+    The environment cannot run the function (its image cannot be had): the
+    invocation fails as a function whose environment failed to start does
+    in AWS, with an error document of ``error_type``, not a service error.
+    """
+
+    error_type = "Runtime.Unknown"
+
+
 class Handle(Protocol):
     """A started environment."""
 
@@ -51,6 +61,15 @@ class Handle(Protocol):
 
     def stop(self) -> Deferred[None]:
         """Stop the runtime; fires once it and anything it held (a container) are gone."""
+
+    def flushed(self) -> Deferred[None]:
+        """
+        Fires once the output the runtime wrote before now has been handed
+        to ``output`` (it travels apart from the Runtime API's calls).
+        """
+
+    def peak_memory(self) -> int | None:
+        """The environment's peak memory use so far, in bytes; None if it cannot be read."""
 
 
 class Executor(Protocol):
@@ -62,10 +81,6 @@ class Executor(Protocol):
     @property
     def runtime_interface(self) -> str:
         """The address the Runtime API listens on so this executor's environments reach it."""
-
-    @property
-    def log_settle(self) -> float:
-        """Seconds to wait after a response for the runtime's last output to arrive."""
 
     def check(self, runtime: str | None, image: str | None) -> None:
         """Raise the service error for a function this executor cannot run, before it starts."""

@@ -29,11 +29,12 @@ import socket
 import tarfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
+from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -41,7 +42,7 @@ from twisted.python.threadpool import ThreadPool
 
 from awsemu.config import DEFAULT_LAMBDA_USER, Config, LambdaUser
 from awsemu.lambda_ import peers
-from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
+from awsemu.lambda_.executors import EnvironmentFailed, EnvironmentSpec, Handle, Output
 from awsemu.lambda_.peers import Address
 
 LABEL: Final = "awsemu"
@@ -63,8 +64,14 @@ def _tar(directory: str) -> bytes:
     return buffer.getvalue()
 
 
-class ImageUnavailable(Exception):
-    """A function's image is neither on the engine nor pullable; the message says what to do."""
+class ImageUnavailable(EnvironmentFailed):
+    """
+    A function's image is neither on the engine nor pullable; the message
+    says what to do. To the caller it is an environment whose entrypoint
+    cannot run, which AWS reports as ``Runtime.InvalidEntrypoint``.
+    """
+
+    error_type = "Runtime.InvalidEntrypoint"
 
 
 def default_image(runtime: str) -> str:
@@ -103,16 +110,64 @@ class _Identity:
     addresses: frozenset[str] = frozenset()
 
 
+#: Longest a response waits for the container's output to go quiet (a function still printing).
+FLUSH_LIMIT: Final = 1.0
+
+#: Where a container's peak memory is, by its id: cgroup v1 then v2, engine's cgroupfs or systemd.
+CGROUP_PEAKS: Final = (
+    "/sys/fs/cgroup/memory/docker/{}/memory.max_usage_in_bytes",
+    "/sys/fs/cgroup/memory/system.slice/docker-{}.scope/memory.max_usage_in_bytes",
+    "/sys/fs/cgroup/docker/{}/memory.peak",
+    "/sys/fs/cgroup/system.slice/docker-{}.scope/memory.peak",
+)
+
+
 @attrs.define(eq=False)
 class _Container:
-    """A running environment's container: its end, and how to remove it."""
+    """
+    A running environment's container: its end, how to remove it, and
+    when its output last arrived (``heard``, on ``clock``).
+    """
 
     executor: DockerExecutor
     container: Any
+    clock: IReactorTime
     ended: Deferred[str] = attrs.field(factory=Deferred)
     _stopping: Deferred[None] | None = None
+    heard: float = 0.0
 
     environment_id: str = ""
+
+    def flushed(self) -> Deferred[None]:
+        """
+        See ``Handle.flushed``. A container's output travels through the
+        engine (shim, daemon, attach stream, a thread), with no mark of
+        where a response falls in it; so this waits until it has been quiet
+        for the executor's ``log_settle`` (at most ``FLUSH_LIMIT``).
+        Measured here, output written before the response last arrived
+        0.2-4 ms after it for 200 lines, 13-30 ms for 5000 (200 KB).
+        """
+
+        async def quiet() -> None:
+            settle = self.executor.log_settle
+            limit = self.clock.seconds() + FLUSH_LIMIT
+            wait = settle
+            while wait > 0:
+                await deferLater(self.clock, wait)
+                now = self.clock.seconds()
+                wait = min(self.heard + settle, limit) - now
+
+        return Deferred.fromCoroutine(quiet())
+
+    def peak_memory(self) -> int | None:
+        """The container's cgroup's peak memory; None when it is not on this host's cgroups."""
+        for path in CGROUP_PEAKS:
+            try:
+                with open(path.format(self.container.id)) as peak:
+                    return int(peak.read())
+            except (OSError, ValueError):
+                continue
+        return None
 
     def stop(self) -> Deferred[None]:
         if self._stopping is None:
@@ -142,6 +197,7 @@ class DockerExecutor:
     identity: str = attrs.field(factory=owner)
     name: str = "docker"
     log_settle: float = 0.05
+    """Seconds of quiet after which a container's output is taken to have all arrived."""
     chance: random.Random = attrs.field(factory=random.SystemRandom)
     _log: Logger = attrs.field(factory=Logger)
     _identities: dict[str, _Identity] = attrs.field(factory=dict)
@@ -207,8 +263,8 @@ class DockerExecutor:
         Make sure the engine has ``image``, pulling it if need be (blocking).
         An image that cannot be had raises ``ImageUnavailable`` saying what
         to do; the failure is remembered for ``PULL_RETRY`` seconds, so the
-        retries SDKs make of a failed Invoke are answered at once rather
-        than by another pull that times out.
+        next invocations (an ``Event``'s retries, a caller trying again) are
+        answered at once rather than by another pull that times out.
         """
         import docker.errors
 
@@ -299,13 +355,19 @@ class DockerExecutor:
                 self.forget(None, spec.environment_id)
                 raise
             identity.addresses = self._addresses(container)
-            handle = _Container(self, container, environment_id=spec.environment_id)
+            handle = _Container(self, container, clock, environment_id=spec.environment_id)
+
+            def received(chunk: bytes) -> None:
+                handle.heard = clock.seconds()
+                output(chunk)
+
             following = deferToThreadPool(
-                self.reactor, self.streams, self._follow, container, output
+                self.reactor, self.streams, self._follow, container, received
             )
             following.addErrback(self._lost).addCallback(handle.ended.callback)
             return handle
 
+        clock = cast(IReactorTime, self.reactor)
         identity = self._identities[spec.environment_id] = _Identity(self._uid())
         return Deferred.fromCoroutine(start())
 

@@ -29,12 +29,15 @@ layers come first on ``sys.path``, so a boto3 they hold is the one imported.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import random
 import shutil
 import signal
+import struct
 import sys
+import termios
 from typing import Any, Final
 
 import attrs
@@ -68,6 +71,9 @@ except OSError as error:
 """Runs in the new process: its own session, the function's uid, then the runtime."""
 
 SETTLE: Final = 0.2
+"""Seconds the runtime's last output may take to arrive once it has exited."""
+FLUSH_LIMIT: Final = 1.0
+"""Longest a response waits for the output written before it to be read."""
 """Seconds the runtime's last output may take to arrive once it has exited."""
 
 
@@ -119,6 +125,45 @@ class _RuntimeProcess(ProcessProtocol):
     def processEnded(self, reason: Failure) -> None:
         self._status = self._status or exit_status(reason)
         self._finish()
+
+    def flushed(self) -> Deferred[None]:
+        """
+        See ``Handle.flushed``. What the runtime wrote before it answered is
+        in its pipes by the time the answer arrives; the reactor reads a
+        pipe a chunk at a time, so this looks every millisecond until the
+        kernel holds nothing unread in either (``FIONREAD``), no guessing at
+        a quiet period; at most ``FLUSH_LIMIT`` (a reader that stalls).
+        Measured here: drained at the first look (no wait) to the third
+        for 200 lines, at the fifth to seventh for 5000 (200 KB).
+        """
+        done: Deferred[None] = Deferred()
+        limit = self.clock.seconds() + FLUSH_LIMIT
+
+        def check() -> None:
+            drained = not any(map(_unread, self._pipes()))
+            if self._finished or drained or self.clock.seconds() >= limit:
+                done.callback(None)
+            else:
+                self.clock.callLater(0.001, check)
+
+        check()
+        return done
+
+    def _pipes(self) -> list[int]:
+        """The descriptors of the runtime's stdout and stderr, while they are read."""
+        pipes = getattr(self.transport, "pipes", {})
+        return [pipes[fd].fileno() for fd in (1, 2) if fd in pipes]
+
+    def peak_memory(self) -> int | None:
+        """The runtime's peak resident memory (``VmHWM``), read from ``/proc``."""
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return None
 
     def members(self) -> list[int]:
         """The environment's live processes (see the module docstring)."""
@@ -184,6 +229,16 @@ class _RuntimeProcess(ProcessProtocol):
             pass
 
 
+def _unread(fd: int) -> int:
+    """How many bytes a pipe holds unread; 0 once it is closed."""
+    try:
+        answer = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return 0
+    found: int = struct.unpack("i", answer)[0]
+    return found
+
+
 def reachable(program: str) -> bool:
     """
     Whether users other than its owner can run ``program``: every directory
@@ -224,7 +279,6 @@ class ProcessExecutor:
     grace: float = 2.0
     name: str = "process"
     runtime_interface: str = "127.0.0.1"
-    log_settle: float = 0.0
     root: bool = attrs.field(factory=lambda: os.geteuid() == 0)
     chance: random.Random = attrs.field(factory=random.SystemRandom)
     _running: dict[str, _RuntimeProcess] = attrs.field(factory=dict)
