@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import subprocess
+import urllib.request
 from pathlib import Path
 
 from twisted.internet import reactor
@@ -85,7 +86,9 @@ class DaemonTests(SynchronousTestCase):
         A local user who connects to DynamoDB Local directly, with an
         account id as access key, sees an empty database, not that
         account's tables; the daemon still sees them, and so does the next
-        daemon on the same data directory, whose secret is kept private.
+        daemon on the same data directory (its state lists them, and no
+        other database), whose secret is kept private; the databases of a
+        data directory from before the secret are renamed to it.
         """
         daemon = self.daemon("--services", "dynamodb")
         client = daemon.client("dynamodb", ACCOUNT, REGION)
@@ -105,9 +108,24 @@ class DaemonTests(SynchronousTestCase):
         self.assertEqual(stat.S_IMODE(secret.stat().st_mode), 0o600)
         key = secret.read_text()
         self.assertTrue((self.data / "dynamodb" / f"{key}{ACCOUNT}_{REGION}.db").is_file())
-        again = self.daemon("--services", "dynamodb").client("dynamodb", ACCOUNT, REGION)
+        restarted = self.daemon("--services", "dynamodb")
+        with urllib.request.urlopen(restarted.url + "/_awsemu/state", timeout=10) as response:
+            self.assertEqual(
+                json.load(response)["accounts"],
+                {ACCOUNT: {REGION: {"dynamodb": {"tables": ["Private"]}}}},
+            )
+        again = restarted.client("dynamodb", ACCOUNT, REGION)
         self.assertEqual(again.list_tables()["TableNames"], ["Private"])
         self.assertEqual(again.scan(TableName="Private")["Items"], [{"id": {"S": "secret"}}])
+        restarted.stop()
+
+        # A data directory from before the secret: its databases are the account's still.
+        databases = self.data / "dynamodb"
+        (databases / f"{key}{ACCOUNT}_{REGION}.db").replace(databases / f"{ACCOUNT}_{REGION}.db")
+        secret.unlink()
+        upgraded = self.daemon("--services", "dynamodb").client("dynamodb", ACCOUNT, REGION)
+        self.assertEqual(upgraded.list_tables()["TableNames"], ["Private"])
+        self.assertNotEqual(secret.read_text(), key)
 
     def test_jvm_ends_with_killed_daemon(self) -> None:
         """
