@@ -420,3 +420,16 @@ class ImportApiKeysTests(PlanCase):
             ).message,
             "The API key file has no name column",
         )
+
+    def test_refused_row_changes_nothing(self) -> None:
+        """A row whose second plan conflicts leaves no key and no first plan holding it."""
+        free, first, second = self.plan(apiStages=[]), self.plan(), self.plan()
+        plans = f'"{free["id"]},{first["id"]},{second["id"]}"'.encode()
+        result = self.imported(b"key,name,usageplanids\napikey1234abcdefghij0123456789,a," + plans)
+        self.assertEqual(result["ids"], [])
+        self.assertEqual(len(result["warnings"]), 1)
+        self.assertIn("cannot reference multiple Usage Plans", result["warnings"][0])
+        self.assertEqual(self.call(self.provider.get_api_keys(context(), {}))["items"], [])
+        for plan in (free, first):
+            held = self.provider.get_usage_plan_keys(context(), {"usagePlanId": plan["id"]})
+            self.assertEqual(self.call(held)["items"], [])

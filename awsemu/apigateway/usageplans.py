@@ -384,16 +384,25 @@ class UsagePlanOperations(Operations):
                 "createdDate": context.started,
                 "stageKeys": [],
             }
-            stored[key["id"]] = key
+        plan_keys = self._plans(context)["planKeys"]
+        added: list[str] = []
+        try:
+            for plan_id in plans:
+                if key["id"] not in plan_keys.get(plan_id, []):
+                    self._hold(context, plan_id, key)
+                    added.append(plan_id)
+        except ServiceError:
+            # A refused row changes nothing: the plans it was added to so far let it go.
+            for plan_id in added:
+                plan_keys[plan_id].remove(key["id"])
+            raise
+        stored[key["id"]] = key
         key.update(
             name=name,
             description=fields.get("description", ""),
             enabled=enabled != "false",
             lastUpdatedDate=context.started,
         )
-        for plan_id in plans:
-            if key["id"] not in self._plans(context)["planKeys"].get(plan_id, []):
-                self._hold(context, plan_id, key)
         return str(key["id"])
 
     def _key_output(self, key: Record, include_value: bool) -> Record:
