@@ -240,7 +240,7 @@ def client_cpu(jvm_port: int, operations: dict[str, dict[str, object]], n: int) 
             headers = [
                 (b"X-Amz-Target", f"DynamoDB_20120810.{operation}".encode()),
                 (b"Content-Type", b"application/x-amz-json-1.0"),
-                (b"Authorization", local_authorization("111111111111", "us-east-1")),
+                (b"Authorization", local_authorization("111111111111", "us-east-1", "")),
             ]
             body = json.dumps(document).encode()
             for count, timed in ((min(n, 500), False), (n, True)):  # warm-up, then timed

@@ -36,7 +36,7 @@ REQUIRED_VARIABLE = "AWSEMU_REQUIRE_DYNAMODB"
 LIST_TABLES = [
     (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
     (b"Content-Type", JSON_CONTENT_TYPE.encode()),
-    (b"Authorization", local_authorization(DEFAULT_ACCOUNT_ID, "us-east-1")),
+    (b"Authorization", local_authorization(DEFAULT_ACCOUNT_ID, "us-east-1", "")),
 ]
 """The headers of a ListTables request sent straight to DynamoDB Local (body ``{}``)."""
 

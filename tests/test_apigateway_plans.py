@@ -344,3 +344,92 @@ class KeyTests(PlanCase):
         month = {"period": "MONTH", "limit": 1}
         self.assertEqual(quota_window(month, 0), quota_window(month, 30 * DAY))
         self.assertNotEqual(quota_window(month, 30 * DAY), quota_window(month, 31 * DAY))
+
+
+class ImportApiKeysTests(PlanCase):
+    """``ImportApiKeys``: the CSV file format AWS documents."""
+
+    def imported(self, body: bytes, **params: Any) -> dict[str, Any]:
+        return self.call(
+            self.provider.import_api_keys(context(), {"body": body, "format": "csv", **params})
+        )
+
+    def test_import(self) -> None:
+        """
+        Columns in any case and order, unknown ones ignored, plan ids quoted
+        either way; the keys work at once, and a value imported again
+        updates its key.
+        """
+        first, second = self.plan(), self.plan(apiStages=[])
+        body = (
+            b"Name,key,description,Enabled,usageplanIds,Other\r\n"
+            b"one,apikey1234abcdefghij0123456789,An imported key,TRUE,"
+            + f'"{first["id"]},{second["id"]}",x\r\n'.encode()
+            + b"two,apikey1234abcdefghij9876543210,,false,"
+            + f"'{first['id']}',y\n".encode()
+        )
+        result = self.imported(body)
+        self.assertEqual(result["warnings"], [])
+        keys = {
+            key["name"]: key
+            for key in self.call(self.provider.get_api_keys(context(), {"includeValues": True}))[
+                "items"
+            ]
+        }
+        self.assertEqual(result["ids"], [keys["one"]["id"], keys["two"]["id"]])
+        self.assertEqual(
+            (keys["one"]["value"], keys["one"]["description"], keys["one"]["enabled"]),
+            ("apikey1234abcdefghij0123456789", "An imported key", True),
+        )
+        self.assertEqual(keys["two"]["enabled"], False)
+        self.assertEqual(self.status("apikey1234abcdefghij0123456789"), 200)
+        self.assertEqual(self.status("apikey1234abcdefghij9876543210"), 403)
+        plan_keys = self.call(
+            self.provider.get_usage_plan_keys(context(), {"usagePlanId": second["id"]})
+        )
+        self.assertEqual([key["name"] for key in plan_keys["items"]], ["one"])
+
+        again = self.imported(b"key,name,enabled\napikey1234abcdefghij0123456789,renamed,false\n")
+        self.assertEqual(again["ids"], [keys["one"]["id"]])
+        key = self.call(self.provider.get_api_key(context(), {"apiKey": keys["one"]["id"]}))
+        self.assertEqual((key["name"], key["enabled"]), ("renamed", False))
+
+    def test_warnings(self) -> None:
+        """Rows AWS refuses are warnings, or the error with ``failOnWarnings``."""
+        body = b"key,name,usageplanids\nshort,a,\napikey1234abcdefghij0123456789,b,nosuch\n"
+        result = self.imported(body)
+        self.assertEqual(result["ids"], [])
+        self.assertEqual(
+            result["warnings"],
+            [
+                "Line 2: API Key value should be between 20 and 128 characters",
+                "Line 3: Invalid Usage Plan ID specified nosuch",
+            ],
+        )
+        self.assertError(
+            self.provider.import_api_keys(
+                context(), {"body": body, "format": "csv", "failOnWarnings": True}
+            ),
+            "BadRequestException",
+            "Line 2: API Key value should be between 20 and 128 characters",
+            400,
+        )
+        self.assertEqual(
+            self.error(
+                self.provider.import_api_keys(context(), {"body": b"key\nx\n", "format": "csv"})
+            ).message,
+            "The API key file has no name column",
+        )
+
+    def test_refused_row_changes_nothing(self) -> None:
+        """A row whose second plan conflicts leaves no key and no first plan holding it."""
+        free, first, second = self.plan(apiStages=[]), self.plan(), self.plan()
+        plans = f'"{free["id"]},{first["id"]},{second["id"]}"'.encode()
+        result = self.imported(b"key,name,usageplanids\napikey1234abcdefghij0123456789,a," + plans)
+        self.assertEqual(result["ids"], [])
+        self.assertEqual(len(result["warnings"]), 1)
+        self.assertIn("cannot reference multiple Usage Plans", result["warnings"][0])
+        self.assertEqual(self.call(self.provider.get_api_keys(context(), {}))["items"], [])
+        for plan in (free, first):
+            held = self.provider.get_usage_plan_keys(context(), {"usagePlanId": plan["id"]})
+            self.assertEqual(self.call(held)["items"], [])

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
+import urllib.request
 from pathlib import Path
 
 from twisted.internet import reactor
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from awsemu.dynamodb.installer import DynamoDBLocal, default_cache_dir, find_dynamodb_local
+from awsemu.dynamodb.keys import SECRET_FILE
 from awsemu.dynamodb.loopback import LoopbackPool
 from awsemu.dynamodb.proxy import list_tables_probe
 from awsemu.dynamodb.supervisor import LAUNCHER_CLASS, JvmCommand, PidFiles, Supervisor
@@ -31,6 +34,9 @@ from tests.dynamodb_support import (
     require_dynamodb_local,
     wait_for,
 )
+
+ACCOUNT = "111111111111"
+REGION = "eu-west-1"
 
 
 def installed() -> DynamoDBLocal:
@@ -74,6 +80,52 @@ class DaemonTests(SynchronousTestCase):
         self.assertEqual(exposed(found), [])
         self.assertIn((daemon.process.pid, daemon.port), {(f.pid, f.port) for f in found})
         self.assertEqual({f.port for f in found if f.pid == jvm}, {jvm_port})
+
+    def test_direct_connection_sees_no_account(self) -> None:
+        """
+        A local user who connects to DynamoDB Local directly, with an
+        account id as access key, sees an empty database, not that
+        account's tables; the daemon still sees them, and so does the next
+        daemon on the same data directory (its state lists them, and no
+        other database), whose secret is kept private; the databases of a
+        data directory from before the secret are renamed to it.
+        """
+        daemon = self.daemon("--services", "dynamodb")
+        client = daemon.client("dynamodb", ACCOUNT, REGION)
+        client.create_table(
+            TableName="Private",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(TableName="Private", Item={"id": {"S": "secret"}})
+        direct = daemon.client("dynamodb", ACCOUNT, REGION, url=daemon.jvm_url())
+        self.assertEqual(direct.list_tables()["TableNames"], [])
+        self.assertEqual(client.list_tables()["TableNames"], ["Private"])
+        daemon.stop()
+
+        secret = self.data / "dynamodb" / SECRET_FILE
+        self.assertEqual(stat.S_IMODE(secret.stat().st_mode), 0o600)
+        key = secret.read_text()
+        self.assertTrue((self.data / "dynamodb" / f"{key}{ACCOUNT}_{REGION}.db").is_file())
+        restarted = self.daemon("--services", "dynamodb")
+        with urllib.request.urlopen(restarted.url + "/_awsemu/state", timeout=10) as response:
+            self.assertEqual(
+                json.load(response)["accounts"],
+                {ACCOUNT: {REGION: {"dynamodb": {"tables": ["Private"]}}}},
+            )
+        again = restarted.client("dynamodb", ACCOUNT, REGION)
+        self.assertEqual(again.list_tables()["TableNames"], ["Private"])
+        self.assertEqual(again.scan(TableName="Private")["Items"], [{"id": {"S": "secret"}}])
+        restarted.stop()
+
+        # A data directory from before the secret: its databases are the account's still.
+        databases = self.data / "dynamodb"
+        (databases / f"{key}{ACCOUNT}_{REGION}.db").replace(databases / f"{ACCOUNT}_{REGION}.db")
+        secret.unlink()
+        upgraded = self.daemon("--services", "dynamodb").client("dynamodb", ACCOUNT, REGION)
+        self.assertEqual(upgraded.list_tables()["TableNames"], ["Private"])
+        self.assertNotEqual(secret.read_text(), key)
 
     def test_jvm_ends_with_killed_daemon(self) -> None:
         """

@@ -137,7 +137,7 @@ class ProxyTests(SynchronousTestCase):
         self.local = FakeDynamoDBLocal()
         self.clock = MemoryReactorClock()
         self.supervised = FakeSupervised()
-        self.proxy = DynamoDBProxy(self.supervised, self.local, self.clock)
+        self.proxy = DynamoDBProxy(self.supervised, self.local, self.clock, secret="5ec")
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         return self.successResultOf(Deferred.fromCoroutine(self.proxy.handle(context(), request)))
@@ -160,7 +160,7 @@ class ProxyTests(SynchronousTestCase):
     def test_forwarded(self) -> None:
         """
         The body and headers are passed on, except that the credential names
-        the caller's account and region and hop-by-hop headers are dropped;
+        the caller's account (after the secret) and region and hop-by-hop headers are dropped;
         the response comes back with the gateway's request id.
         """
         body = b'{"TableNames":["t"]}'
@@ -172,7 +172,7 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(
             headers[b"authorization"],
             [
-                b"AWS4-HMAC-SHA256 Credential=111111111111/20120810/eu-west-1/dynamodb/"
+                b"AWS4-HMAC-SHA256 Credential=5ec111111111111/20120810/eu-west-1/dynamodb/"
                 b"aws4_request, SignedHeaders=host, Signature=0"
             ],
         )
@@ -202,7 +202,10 @@ class ProxyTests(SynchronousTestCase):
                 (b"Content-Type", b"application/x-amz-json-1.0"),
                 (b"X-Mine", b"a"),
                 (b"x-mine", b"b"),
-                (b"Authorization", local_authorization("111111111111", "eu-west-1")),
+                (
+                    b"Authorization",
+                    local_authorization("111111111111", "eu-west-1", "5ec"),
+                ),
             ],
         )
 
@@ -488,7 +491,9 @@ class StoreAnsweredCase(SynchronousTestCase):
         self.local = FakeDynamoDBLocal()
         self.tables = TableStore()
         self.clock = MemoryReactorClock()
-        self.proxy = DynamoDBProxy(FakeSupervised(), self.local, self.clock, self.tables)
+        self.proxy = DynamoDBProxy(
+            FakeSupervised(), self.local, self.clock, self.tables, secret="5ec"
+        )
 
     def handle(self, target: str, document: dict[str, Any]) -> HttpResponse:
         request = dynamodb_request("DynamoDB_20120810." + target, document)
@@ -541,7 +546,7 @@ class TaggingTests(StoreAnsweredCase):
         headers, body = self.local.received[0]
         self.assertEqual(headers[b"x-amz-target"], [b"DynamoDB_20120810.DescribeTable"])
         self.assertTrue(
-            headers[b"authorization"][0].startswith(b"AWS4-HMAC-SHA256 Credential=111111111111/")
+            headers[b"authorization"][0].startswith(b"AWS4-HMAC-SHA256 Credential=5ec111111111111/")
         )
         self.assertEqual(json.loads(body), {"TableName": "t"})
 

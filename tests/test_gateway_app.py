@@ -12,8 +12,11 @@ import treq
 from treq.client import HTTPClient
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 from zope.interface import implementer
@@ -33,6 +36,8 @@ SIGNED_STS = (
     "SignedHeaders=host, Signature=0"
 )
 FORM: dict[bytes | str, bytes | str] = {"Content-Type": "application/x-www-form-urlencoded"}
+FORM_LINE = b"Content-Type: application/x-www-form-urlencoded\r\n"
+BODY = b"Action=GetCallerIdentity&Version=2011-06-15"
 
 
 class FlakyProvider(StsProvider):
@@ -277,6 +282,89 @@ class BrokenBackendTests(TestCase):
             self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
 
         return Deferred.fromCoroutine(check())
+
+
+class RecordingBackend(BrokenBackend):
+    """A backend that records the headers (as sent) and body of each request."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[list[tuple[str, str]], bytes]] = []
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        self.seen.append((list(request.headers.as_sent()), request.read_body()))
+        return HttpResponse(200, [], b"ok")
+
+
+class RawClient(Protocol):
+    """Sends ``data`` and collects all the server says until it closes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.received = b""
+        self.closed: Deferred[bytes] = Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.data)  # type: ignore[union-attr]
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.closed.callback(self.received)
+
+
+class HeaderSpellingTests(TestCase):
+    """
+    Header names reach services as sent, in order, whichever server reads
+    the request: the gateway's own (HTTP/1.1 with a length) or
+    twisted.web's (HTTP/1.0, chunked bodies).
+    """
+
+    HEADERS = b"x-lower: a\r\nX-MiXed-CASE: b\r\nx-mixed-case: c\r\n"
+    SENT = [("x-lower", "a"), ("X-MiXed-CASE", "b"), ("x-mixed-case", "c")]
+
+    def send(self, data: bytes) -> Deferred[list[tuple[list[tuple[str, str]], bytes]]]:
+        backend = RecordingBackend()
+        gateway = Gateway({"sts": backend}, "us-east-1", reactor)
+        factory = gateway_factory(gateway, reactor)
+        port: IListeningPort = reactor.listenTCP(0, factory, interface="127.0.0.1")  # type: ignore[arg-type]
+        self.addCleanup(port.stopListening)
+
+        async def exchange() -> list[tuple[list[tuple[str, str]], bytes]]:
+            endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)  # type: ignore[attr-defined]
+            client = RawClient(data)
+            await connectProtocol(endpoint, client)
+            response = await client.closed
+            self.assertTrue(response.startswith(b"HTTP/1."), response)
+            self.assertIn(b" 200 OK\r\n", response)
+            return backend.seen
+
+        return Deferred.fromCoroutine(exchange())
+
+    def custom(self, seen: list[tuple[list[tuple[str, str]], bytes]]) -> list[tuple[str, str]]:
+        self.assertEqual(len(seen), 1)
+        self.assertEqual(seen[0][1], BODY)
+        return [(name, value) for name, value in seen[0][0] if name.lower().startswith("x-")]
+
+    async def check(self, data: bytes) -> None:
+        self.assertEqual(self.custom(await self.send(data)), self.SENT)
+
+    def test_http_1_1(self) -> Deferred[None]:
+        """The gateway's own server: the reference."""
+        head = b"POST / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n" + FORM_LINE
+        data = head + b"Content-Length: %d\r\n" % len(BODY) + self.HEADERS + b"\r\n" + BODY
+        return Deferred.fromCoroutine(self.check(data))
+
+    def test_http_1_0(self) -> Deferred[None]:
+        head = b"POST / HTTP/1.0\r\nHost: h\r\n" + FORM_LINE
+        data = head + b"Content-Length: %d\r\n" % len(BODY) + self.HEADERS + b"\r\n" + BODY
+        return Deferred.fromCoroutine(self.check(data))
+
+    def test_chunked(self) -> Deferred[None]:
+        head = b"POST / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n" + FORM_LINE
+        chunks = b"%x\r\n%s\r\n0\r\n\r\n" % (len(BODY), BODY)
+        data = head + b"Transfer-Encoding: chunked\r\n" + self.HEADERS + b"\r\n" + chunks
+        return Deferred.fromCoroutine(self.check(data))
 
 
 class LogResourceTests(SynchronousTestCase):

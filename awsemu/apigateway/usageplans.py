@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 import string
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -20,6 +21,7 @@ from awsemu.apigateway.metering import quota_window
 from awsemu.apigateway.store import Plans, Record
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.services import Params
+from awsemu.protocol.errors import ServiceError
 from awsemu.state.ids import short_id
 from awsemu.state.jsonfile import saving
 
@@ -32,10 +34,41 @@ _KEY_ALPHABET: Final = string.ascii_letters + string.digits
 KEY_LENGTH: Final = 40
 """Generated API key values are 40 letters and digits, as AWS's are."""
 MIN_KEY_LENGTH: Final = 20
+MAX_KEY_LENGTH: Final = 128
+MAX_NAME_LENGTH: Final = 1024
+"""Imported keys' limits, from AWS's "API Gateway API key file format"."""
 
 
 def _key_value(random: Any) -> str:
     return "".join(_KEY_ALPHABET[byte % len(_KEY_ALPHABET)] for byte in random(KEY_LENGTH))
+
+
+_CSV_FIELD: Final = re.compile(r"""\s*(?:"((?:[^"]|"")*)"|'((?:[^']|'')*)'|([^,]*))\s*(,|$)""")
+"""A field of an API key file: double-quoted, single-quoted (as AWS allows), or bare."""
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """The non-blank rows of an API key file, each the values of its fields."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        row, position = [], 0
+        while True:
+            found = _CSV_FIELD.match(line, position)
+            assert found is not None  # the bare alternative matches anything up to a comma
+            double, single, bare, end = found.groups()
+            if double is not None:
+                row.append(double.replace('""', '"'))
+            elif single is not None:
+                row.append(single.replace("''", "'"))
+            else:
+                row.append(bare)
+            position = found.end()
+            if not end:
+                break
+        rows.append(row)
+    return rows
 
 
 def _stage_key(value: str) -> tuple[str, str]:
@@ -226,6 +259,11 @@ class UsagePlanOperations(Operations):
         if params.get("keyType") != "API_KEY":
             raise bad_request(f"Invalid key type specified: {params.get('keyType')}")
         key = self._key(context, params["keyId"])
+        self._hold(context, plan_id, key)
+        return self._plan_key_output(key)
+
+    def _hold(self, context: RequestContext, plan_id: str, key: Record) -> None:
+        """Add ``key`` to the plan ``plan_id`` (which exists), or raise AWS's conflict."""
         plans = self._plans(context)
         held = plans["planKeys"].setdefault(plan_id, [])
         if key["id"] in held:
@@ -242,7 +280,6 @@ class UsagePlanOperations(Operations):
                         f"{stage['apiId']}:{stage['stage']}"
                     )
         held.append(key["id"])
-        return self._plan_key_output(key)
 
     def _plan_key(self, context: RequestContext, params: Params) -> Record:
         plan_id = self._plan(context, params["usagePlanId"])["id"]
@@ -294,6 +331,79 @@ class UsagePlanOperations(Operations):
         }
         plans["apiKeys"][key["id"]] = key
         return key
+
+    @saving
+    async def import_api_keys(self, context: RequestContext, params: Params) -> Output:
+        """
+        Keys from a CSV file, as AWS's "API Gateway API key file format"
+        describes it: a header row naming ``Key`` and ``Name`` (and maybe
+        ``Description``, ``Enabled``, ``UsagePlanIds``) in any case and
+        order, other columns ignored; a key value imported again updates
+        the key that has it. A row AWS would refuse is a warning, or the
+        call's error with ``failOnWarnings``.
+        """
+        if params.get("format") != "csv":
+            raise bad_request(f"Invalid format specified: {params.get('format')}")
+        body: bytes = params.get("body") or b""
+        rows = _csv_rows(body.decode("utf-8", "replace"))
+        if not rows:
+            raise bad_request("The API key file is empty")
+        columns = [name.strip().lower() for name in rows[0]]
+        missing = [name for name in ("key", "name") if name not in columns]
+        if missing:
+            raise bad_request(f"The API key file has no {' or '.join(missing)} column")
+        ids, warnings = [], []
+        for number, row in enumerate(rows[1:], start=2):
+            fields = dict(zip(columns, row, strict=False))
+            try:
+                ids.append(self._import_key(context, fields))
+            except ServiceError as e:
+                if params.get("failOnWarnings"):
+                    raise bad_request(f"Line {number}: {e.message}") from None
+                warnings.append(f"Line {number}: {e.message}")
+        return {"ids": ids, "warnings": warnings}
+
+    def _import_key(self, context: RequestContext, fields: Mapping[str, str]) -> str:
+        """The id of the key one row of an API key file creates or updates."""
+        value, name = fields.get("key", ""), fields.get("name", "")
+        if not MIN_KEY_LENGTH <= len(value) <= MAX_KEY_LENGTH:
+            raise bad_request("API Key value should be between 20 and 128 characters")
+        if len(name) > MAX_NAME_LENGTH:
+            raise bad_request("API Key name should be at most 1024 characters")
+        enabled = fields.get("enabled", "").strip().lower()
+        if enabled not in ("", "true", "false"):
+            raise bad_request(f"Invalid enabled value: {fields['enabled']}")
+        plan_ids = [plan.strip() for plan in fields.get("usageplanids", "").split(",")]
+        plans = [self._plan(context, plan_id)["id"] for plan_id in plan_ids if plan_id]
+        stored = self._plans(context)["apiKeys"]
+        key = next((key for key in stored.values() if key["value"] == value), None)
+        if key is None:
+            key = {
+                "id": short_id(self.random, stored),
+                "value": value,
+                "createdDate": context.started,
+                "stageKeys": [],
+            }
+        plan_keys = self._plans(context)["planKeys"]
+        added: list[str] = []
+        try:
+            for plan_id in plans:
+                if key["id"] not in plan_keys.get(plan_id, []):
+                    self._hold(context, plan_id, key)
+                    added.append(plan_id)
+        except ServiceError:
+            # A refused row changes nothing: the plans it was added to so far let it go.
+            for plan_id in added:
+                plan_keys[plan_id].remove(key["id"])
+            raise
+        stored[key["id"]] = key
+        key.update(
+            name=name,
+            description=fields.get("description", ""),
+            enabled=enabled != "false",
+            lastUpdatedDate=context.started,
+        )
+        return str(key["id"])
 
     def _key_output(self, key: Record, include_value: bool) -> Record:
         if include_value:

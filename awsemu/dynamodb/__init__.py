@@ -20,6 +20,7 @@ from awsemu.config import Config
 from awsemu.dynamodb.backups import BackupStore
 from awsemu.dynamodb.exports import ExportStore
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
+from awsemu.dynamodb.keys import kept_secret, new_secret
 from awsemu.dynamodb.loopback import LoopbackPool
 from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
 from awsemu.dynamodb.supervisor import JvmCommand, PidFiles, Supervised, Supervisor, Unavailable
@@ -58,14 +59,14 @@ class DynamoDBService(Service):
     def _known_databases(self) -> None:
         """
         Add the databases DynamoDB Local keeps under ``--data-dir``
-        (``<account>_<region>.db``) to those requests reached since start.
+        (``<secret><account>_<region>.db``) to those requests reached since start.
         """
         command = None if self.supervisor is None else self.supervisor.command
         if command is None or command.db_path is None or not command.db_path.is_dir():
             return
-        for path in command.db_path.glob("*_*.db"):
-            account_id, _, region = path.stem.partition("_")
-            self.proxy.scopes.add((account_id, region))
+        for path in command.db_path.glob(f"{self.proxy.secret}*_*.db"):
+            key, _, region = path.stem.partition("_")
+            self.proxy.scopes.add((key.removeprefix(self.proxy.secret), region))
 
     def details(self) -> dict[str, object]:
         """For the health document: the DynamoDB Local run, if one can run."""
@@ -159,6 +160,16 @@ def export_store(config: Config) -> ExportStore:
     return ExportStore.open(JsonFile(config.data_dir.child("dynamodb").child("exports.json")))
 
 
+def secret(config: Config) -> str:
+    """
+    What begins DynamoDB Local's access keys: this daemon's own, or the one
+    kept in ``<data-dir>/dynamodb`` (see L{awsemu.dynamodb.keys}).
+    """
+    if config.data_dir is None:
+        return new_secret()
+    return kept_secret(config.data_dir.child("dynamodb"))
+
+
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
     return shared.assemble(dynamodb_service)
@@ -187,7 +198,13 @@ def dynamodb_service(shared: SharedObjects) -> DynamoDBService:
             lazy=config.dynamodb_start == "lazy",
         )
     proxy = DynamoDBProxy(
-        supervised, pool, reactor, table_store(config), backup_store(config), export_store(config)
+        supervised,
+        pool,
+        reactor,
+        table_store(config),
+        backup_store(config),
+        export_store(config),
+        secret=secret(config),
     )
     if "s3" in config.services:
         # Tables are exported to S3 and imported from it through S3's provider.

@@ -6,8 +6,10 @@ several accounts and regions put right, and what it lacks made up for:
 - Isolation. DynamoDB Local keeps one database per access key and region
   (unless run with ``-sharedDb``) and does not check signatures, so each
   request is forwarded with a well-formed but unsigned ``Authorization``
-  whose access key is the caller's account id and whose scope is the
-  caller's region: every (account, region) sees only its own tables.
+  whose access key is the daemon's secret followed by the caller's account
+  id (see L{awsemu.dynamodb.keys}) and whose scope is the caller's region:
+  every (account, region) sees only its own tables, and a local user who
+  connects to DynamoDB Local directly sees none of them.
 - ARNs. DynamoDB Local names everything
   ``arn:aws:dynamodb:ddblocal:000000000000:...``. Responses get the
   caller's region and account instead, and requests the reverse. Only
@@ -82,6 +84,7 @@ from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, request
 from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, client_error, refusal, reword
 from awsemu.dynamodb.exports import OPERATIONS as EXPORT_OPERATIONS
 from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
+from awsemu.dynamodb.keys import new_secret
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
 from awsemu.dynamodb.recovery import recovery_description, recovery_specification
@@ -173,13 +176,14 @@ _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 @functools.lru_cache(maxsize=256)
-def local_authorization(account_id: str, region: str) -> bytes:
+def local_authorization(account_id: str, region: str, secret: str) -> bytes:
     """
     A SigV4 ``Authorization`` DynamoDB Local accepts (it checks the shape,
-    not the signature) and that picks the database of ``account_id`` in ``region``.
+    not the signature) and that picks the database of ``account_id`` in
+    ``region`` under ``secret`` (its access key id is the two together).
     """
     return (
-        f"AWS4-HMAC-SHA256 Credential={account_id}/20120810/{region}"
+        f"AWS4-HMAC-SHA256 Credential={secret}{account_id}/20120810/{region}"
         "/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
     ).encode()
 
@@ -354,6 +358,8 @@ class DynamoDBProxy:
     replication: Replication = attrs.field(init=False)
     """What keeps global tables' members in sync."""
     ready_timeout: float = READY_TIMEOUT
+    secret: str = attrs.field(factory=new_secret, kw_only=True)
+    """What begins the access key id of every database (L{awsemu.dynamodb.keys})."""
     scopes: set[tuple[str, str]] = attrs.field(factory=set, init=False)
     """Each (account, region) whose database a request reached: what a reset empties."""
     _log: Logger = attrs.field(factory=Logger, init=False)
@@ -428,7 +434,8 @@ class DynamoDBProxy:
             for name, value in request.headers.as_sent()
             if name.lower() not in _NOT_FORWARDED and _forwardable(name, value)
         ]
-        headers.append((b"Authorization", local_authorization(context.account_id, context.region)))
+        authorization = local_authorization(context.account_id, context.region, self.secret)
+        headers.append((b"Authorization", authorization))
         self.scopes.add((context.account_id, context.region))
         body = to_local(body, context.region, context.account_id)
         try:
@@ -706,7 +713,7 @@ class DynamoDBProxy:
         headers = [
             (b"X-Amz-Target", f"DynamoDB_20120810.{operation}".encode()),
             (b"Content-Type", JSON_CONTENT_TYPE.encode()),
-            (b"Authorization", local_authorization(account_id, region)),
+            (b"Authorization", local_authorization(account_id, region, self.secret)),
         ]
         response = await self.client.request(
             port, b"POST", b"/", headers, json.dumps(document).encode()
@@ -760,11 +767,14 @@ class DynamoDBProxy:
 
 
 def list_tables_probe(client: LoopbackClient) -> Callable[[int], Deferred[bool]]:
-    """A readiness probe: whether a ListTables on the port succeeds."""
+    """
+    A readiness probe: whether a ListTables on the port succeeds (in a
+    database without the secret, which no request reaches).
+    """
     headers = [
         (b"X-Amz-Target", b"DynamoDB_20120810.ListTables"),
         (b"Content-Type", JSON_CONTENT_TYPE.encode()),
-        (b"Authorization", local_authorization(DEFAULT_ACCOUNT_ID, "us-east-1")),
+        (b"Authorization", local_authorization(DEFAULT_ACCOUNT_ID, "us-east-1", "")),
     ]
 
     async def probe(port: int) -> bool:

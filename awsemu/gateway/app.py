@@ -44,12 +44,21 @@ from awsemu.services import SERVICE_MODELS
 
 
 def http_request(request: IRequest) -> HttpRequest:
-    """The protocol layer's view of a ``twisted.web`` request."""
-    headers = Headers(
-        (wire_text(name), wire_text(value))
-        for name, values in request.requestHeaders.getAllRawHeaders()
-        for value in values
+    """
+    The protocol layer's view of a ``twisted.web`` request: with its headers
+    as sent if the gateway's site read it (L{GatewayRequest.sent_headers}),
+    as Twisted spells them if another did (treq's C{StubTreq} in tests).
+    """
+    sent = (
+        request.sent_headers
+        if isinstance(request, GatewayRequest)
+        else [
+            (name, value)
+            for name, values in request.requestHeaders.getAllRawHeaders()
+            for value in values
+        ]
     )
+    headers = Headers((wire_text(name), wire_text(value)) for name, value in sent)
     body: BinaryIO = request.content
     body.seek(0)
     client = request.getClientAddress()
@@ -105,8 +114,8 @@ class SpelledHeaders(TwistedHeaders):
 
 class GatewayRequest(Request):
     """
-    The requests the gateway serves: response headers keep the spelling
-    services give them, and no ``Content-Type`` is made up for a response
+    The requests the gateway serves: request and response headers keep
+    their spelling, and no ``Content-Type`` is made up for a response
     that has none (Twisted's default is ``text/html``; AWS sends none).
     """
 
@@ -115,6 +124,13 @@ class GatewayRequest(Request):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.responseHeaders = SpelledHeaders()
+        self.sent_headers: list[tuple[bytes, bytes]] = []
+        """
+        The request's headers in order, each name spelled as sent, as the
+        gateway's own server reads them (its channel records them):
+        ``requestHeaders`` has every name in ``Header-Case`` and repeated
+        names merged, but API Gateway passes header names on as sent.
+        """
 
 
 #: Paths of the daemon's own endpoints, which the Klein application serves.

@@ -14,7 +14,8 @@ Everything else goes to ``twisted.web``: HTTP/1.0, ``Transfer-Encoding``,
 absolute-form targets, heads it cannot parse (Twisted's 400 answers them)
 and the daemon's own endpoints, which Klein serves. At a request boundary
 the connection is handed to an ``HTTPChannel`` of the gateway's site, for
-the rest of its life.
+the rest of its life. Its channel records header names as sent
+(L{SpellingChannel}), so a service sees a request the same either way.
 
 Connections are watched by one sweep per factory rather than a timer per
 request: a request only sets a flag, and every quarter of the idle timeout
@@ -43,7 +44,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.http import RESPONSES, datetimeToString
+from twisted.web.http import RESPONSES, HTTPChannel, datetimeToString
 from twisted.web.server import Site
 from zope.interface import implementer
 
@@ -91,6 +92,24 @@ _NO_BODY_STATUSES: Final = frozenset({204, 304})
 _INTERNAL: Final = tuple(prefix.decode() for prefix in INTERNAL_PREFIXES)
 
 
+class SpellingChannel(HTTPChannel):
+    """
+    An ``HTTPChannel`` that records each header of a L{GatewayRequest} as
+    sent (Twisted stores names in ``Header-Case``), as this module's own
+    server passes them on: API Gateway's proxy events carry header names as
+    the client spelled them, however the request reached the gateway.
+    """
+
+    def headerReceived(self, line: bytes) -> bool:
+        if not super().headerReceived(line):
+            return False
+        request = self.requests[-1]
+        if isinstance(request, GatewayRequest):
+            name, _, value = line.partition(b":")
+            request.sent_headers.append((name, value.strip(b" \t")))
+        return True
+
+
 class GatewaySite(Site):
     """
     ``twisted.web``'s side of the gateway (see the module docstring). The
@@ -102,6 +121,10 @@ class GatewaySite(Site):
     """
 
     displayTracebacks = False
+    requestFactory = GatewayRequest
+    # Twisted's default wraps the channel to negotiate HTTP/2, which it
+    # only does over TLS: the gateway serves plain HTTP/1.x.
+    protocol = SpellingChannel  # type: ignore[assignment]
 
     def log(self, request: Any) -> None:
         """No access log: see the class docstring."""
@@ -284,7 +307,6 @@ def gateway_factory(
     """
     site = GatewaySite(
         gateway.resource(),
-        requestFactory=GatewayRequest,
         reactor=reactor,
         parsePOSTFormSubmission=False,
         # twisted.web's own idle timeout, for the connections handed to it.
