@@ -240,9 +240,18 @@ class DynamoDBDaemon:
         return f"http://127.0.0.1:{int(argv[argv.index(b'-port') + 1])}"
 
     def client(
-        self, service: str, account: str, region: str, url: str | None = None, attempts: int = 1
+        self,
+        service: str,
+        account: str,
+        region: str,
+        url: str | None = None,
+        attempts: int = 1,
+        validate: bool = True,
     ) -> Any:
-        """A boto3 client of the daemon (or ``url``) that tries each request ``attempts`` times."""
+        """
+        A boto3 client of the daemon (or ``url``) that tries each request
+        ``attempts`` times, and checks requests against the model if ``validate``.
+        """
         import boto3
         from botocore.config import Config
 
@@ -252,7 +261,10 @@ class DynamoDBDaemon:
             region_name=region,
             aws_access_key_id=account,
             aws_secret_access_key="secret",
-            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
+            config=Config(
+                retries={"mode": "standard", "total_max_attempts": attempts},
+                parameter_validation=validate,
+            ),
         )
 
     def stop(self) -> None:

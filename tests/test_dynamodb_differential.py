@@ -4,8 +4,11 @@ requests sent by boto3 both straight to DynamoDB Local and through the
 daemon (to the same JVM, in another account's database) must get the same
 answers, except for the ARNs the daemon rewrites and values that differ
 from run to run (times, stream labels, shard ids, iterators, event ids),
-which are normalized explicitly below. Tagging is left out: the daemon
-answers it itself, by design (see C{tests.test_dynamodb_tables}).
+which are normalized explicitly below, and what the daemon corrects on
+purpose (table descriptions and errors as AWS gives them, each checked
+against DynamoDB Local's answer in C{tests.test_dynamodb_fidelity}).
+Tagging is left out: the daemon answers it itself, by design (see
+C{tests.test_dynamodb_tables}).
 """
 
 from __future__ import annotations
@@ -546,11 +549,32 @@ _VOLATILE = (
     (re.compile(r"shardId-\d{20}-[0-9a-f]{8}"), "<shard id>"),
 )
 _VOLATILE_MEMBERS = frozenset(
-    {"ShardIterator", "NextShardIterator", "eventID", "TableId", "SequenceNumber", "IndexStatus"}
+    {"ShardIterator", "NextShardIterator", "eventID", "SequenceNumber", "IndexStatus"}
 )
 """Members whose values differ from run to run: a new index becomes ACTIVE a moment after."""
 _BUILDING_INDEX_MEMBERS = frozenset({"Backfilling", "IndexSizeBytes", "ItemCount"})
 """Members of an index description that come and go as a new index is built."""
+_CORRECTED_MEMBERS = frozenset(
+    {
+        "TableId",
+        "WarmThroughput",
+        "LastIncreaseDateTime",
+        "LastDecreaseDateTime",
+        "NumberOfDecreasesToday",
+    }
+)
+"""Members the daemon adds to or drops from table descriptions (C{tests.test_dynamodb_fidelity})."""
+_ON_DEMAND_INDEX_THROUGHPUT = {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+_REWORDED = {
+    "Table already exists: Movies": "Cannot create preexisting table",
+    "Requested resource not found: Table: Missing not found": (
+        "Cannot do operations on a non-existent table"
+    ),
+    "Requested resource not found: Table: Counters not found": (
+        "Cannot do operations on a non-existent table"
+    ),
+}
+"""The daemon's (AWS's) error messages in the corpus, and DynamoDB Local's."""
 
 
 def normalize(value: Any, public_prefix: str | None) -> Any:
@@ -563,11 +587,16 @@ def normalize(value: Any, public_prefix: str | None) -> Any:
         normalized = {
             key: f"<{key}>" if key in _VOLATILE_MEMBERS else normalize(item, public_prefix)
             for key, item in value.items()
-            if key not in left_out
+            if key not in left_out | _CORRECTED_MEMBERS
         }
+        if "IndexStatus" in value and normalized.get("ProvisionedThroughput") == (
+            _ON_DEMAND_INDEX_THROUGHPUT
+        ):
+            del normalized["ProvisionedThroughput"]
         message = normalized.get("Message")
         if public_prefix is not None and isinstance(message, str):
             # Messages quote ARNs anywhere in their text.
+            message = _REWORDED.get(message, message)
             normalized["Message"] = message.replace(public_prefix, LOCAL_PREFIX)
         if public_prefix is not None and normalized.get("awsRegion") == REGION:
             normalized["awsRegion"] = "ddblocal"

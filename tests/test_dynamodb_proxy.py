@@ -16,16 +16,13 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.dynamodb.arns import LOCAL_ARN_PREFIX, arn_prefix, rewrite_arns, to_public
 from awsemu.dynamodb.loopback import RESPONSE_TIMEOUT, LoopbackPool, LoopbackResponse
 from awsemu.dynamodb.proxy import (
-    LOCAL_ARN_PREFIX,
     READY_TIMEOUT,
     DynamoDBProxy,
-    arn_prefix,
     list_tables_probe,
     local_authorization,
-    rewrite_arns,
-    to_public,
 )
 from awsemu.dynamodb.supervisor import Unavailable
 from awsemu.dynamodb.tables import TableStore
@@ -210,7 +207,10 @@ class ProxyTests(SynchronousTestCase):
         )
 
     def test_response_arns(self) -> None:
-        """ARNs in responses get the caller's region and account, and a new checksum."""
+        """
+        ARNs in responses get the caller's region and account, and a new
+        checksum (here in an answer that is otherwise passed on as is).
+        """
         local = json.dumps(
             {
                 "TableDescription": {
@@ -221,7 +221,7 @@ class ProxyTests(SynchronousTestCase):
             }
         ).encode()
         self.answer(200, local, **{"x-amz-crc32": crc(local)})
-        response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeTable", {}))
+        response = self.handle(dynamodb_request("DynamoDB_20120810.ListGlobalTables", {}))
         expected = local.replace(LOCAL.encode(), PUBLIC.encode())
         self.assertEqual(response.body, expected)
         self.assertEqual(response.header("x-amz-crc32"), crc(expected))
@@ -343,8 +343,8 @@ class ProxyTests(SynchronousTestCase):
         self.answer(200, b"{}")
         self.handle(
             dynamodb_request(
-                "DynamoDB_20120810.PutResourcePolicy",
-                {"ResourceArn": PUBLIC + "table/t", "Policy": PUBLIC},
+                "DynamoDBStreams_20120810.DescribeStream",
+                {"StreamArn": PUBLIC + "table/t/stream/1", "Policy": PUBLIC},
             )
         )
         self.handle(
@@ -356,8 +356,8 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(
             [json.loads(body) for _, body in self.local.received],
             [
-                {"ResourceArn": LOCAL + "table/t", "Policy": PUBLIC},
-                {"ShardIterator": LOCAL + "table/t/stream/1|1|x"},
+                {"StreamArn": LOCAL + "table/t/stream/1", "Policy": PUBLIC},
+                {"ShardIterator": LOCAL + "table/t/stream/1|001|x"},
             ],
         )
 
@@ -370,7 +370,7 @@ class ProxyTests(SynchronousTestCase):
             }
         ).encode()
         self.answer(400, body)
-        response = self.handle(dynamodb_request("DynamoDB_20120810.DescribeTable", {}))
+        response = self.handle(dynamodb_request("DynamoDB_20120810.GetItem", {}))
         self.assertEqual((response.status, response.body), (400, body))
         self.assertIsNone(response.header("x-amz-crc32"))
 

@@ -366,8 +366,8 @@ class ContinuousBackupsTests(SynchronousTestCase):
 
 class PersistenceTests(SynchronousTestCase):
     """
-    With a data directory, tags and point-in-time recovery outlive the
-    daemon, like the tables they belong to.
+    With a data directory, tags, point-in-time recovery and the other
+    settings kept here outlive the daemon, like the tables they belong to.
     """
 
     def test_restart(self) -> None:
@@ -388,6 +388,10 @@ class PersistenceTests(SynchronousTestCase):
         client.update_continuous_backups(
             TableName="Kept", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
+        client.update_table(TableName="Kept", SSESpecification={"Enabled": True})
+        client.update_contributor_insights(TableName="Kept", ContributorInsightsAction="ENABLE")
+        client.put_resource_policy(ResourceArn=arn, Policy='{"Statement": []}')
+        before = client.describe_table(TableName="Kept")["Table"]
         first.stop()
         self.assertTrue(data.joinpath("dynamodb", "tables.json").exists())
         client = start().client("dynamodb", "666666666666", REGION)
@@ -398,3 +402,9 @@ class PersistenceTests(SynchronousTestCase):
             "ContinuousBackupsDescription"
         ]["PointInTimeRecoveryDescription"]
         self.assertEqual(recovery["PointInTimeRecoveryStatus"], "ENABLED")
+        after = client.describe_table(TableName="Kept")["Table"]
+        for member in ("TableId", "SSEDescription"):
+            self.assertEqual(after[member], before[member])
+        insights = client.describe_contributor_insights(TableName="Kept")
+        self.assertEqual(insights["ContributorInsightsStatus"], "ENABLED")
+        self.assertEqual(client.get_resource_policy(ResourceArn=arn)["Policy"], '{"Statement": []}')

@@ -17,6 +17,8 @@ from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 
 from awsemu.config import Config
+from awsemu.dynamodb.backups import BackupStore
+from awsemu.dynamodb.exports import ExportStore
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
 from awsemu.dynamodb.loopback import LoopbackPool
 from awsemu.dynamodb.proxy import DynamoDBProxy, list_tables_probe
@@ -92,9 +94,11 @@ class DynamoDBService(Service):
         super().startService()
         if self.supervisor is not None:
             self.supervisor.startService()
+        self.proxy.replication.start()
 
     def stopService(self) -> Deferred[None]:
         super().stopService()
+        self.proxy.replication.stop()
         return Deferred.fromCoroutine(self._stop())
 
     async def _stop(self) -> None:
@@ -139,6 +143,22 @@ def table_store(config: Config) -> TableStore:
     return TableStore.open(JsonFile(path))
 
 
+def backup_store(config: Config) -> BackupStore:
+    """Where backups are kept: in memory, or in ``<data-dir>/dynamodb/backups/``."""
+    if config.data_dir is None:
+        return BackupStore()
+    return BackupStore.open(config.data_dir.child("dynamodb").child("backups"))
+
+
+def export_store(config: Config) -> ExportStore:
+    """Where exports and imports are kept: in memory, or ``<data-dir>/dynamodb/exports.json``."""
+    if config.data_dir is None:
+        return ExportStore()
+    from awsemu.state.jsonfile import JsonFile
+
+    return ExportStore.open(JsonFile(config.data_dir.child("dynamodb").child("exports.json")))
+
+
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> DynamoDBService:
     """The DynamoDB backend of a daemon configured by ``config``."""
     return shared.assemble(dynamodb_service)
@@ -166,5 +186,12 @@ def dynamodb_service(shared: SharedObjects) -> DynamoDBService:
             environment=dict(os.environ),
             lazy=config.dynamodb_start == "lazy",
         )
-    proxy = DynamoDBProxy(supervised, pool, reactor, table_store(config))
+    proxy = DynamoDBProxy(
+        supervised, pool, reactor, table_store(config), backup_store(config), export_store(config)
+    )
+    if "s3" in config.services:
+        # Tables are exported to S3 and imported from it through S3's provider.
+        from awsemu import s3
+
+        proxy.s3 = shared.assemble(s3.core).provider
     return DynamoDBService(proxy, supervisor, pool)

@@ -24,15 +24,30 @@ several accounts and regions put right, and what it lacks made up for:
   ``UntagResource`` and ``ListTagsOfResource`` itself from a
   L{TableStore}, once a forwarded ``DescribeTable`` has shown that the
   table exists, and keeps ``CreateTable``'s tags and drops
-  ``DeleteTable``'s. Only those two of the forwarded operations have their
-  bodies parsed: item operations are passed on unread.
+  ``DeleteTable``'s.
+- Table descriptions. ``CreateTable``, ``DescribeTable``, ``UpdateTable``
+  and ``DeleteTable`` are parsed, and their answers rewritten as AWS
+  describes tables, with the settings DynamoDB Local forgets kept in the
+  same store (L{awsemu.dynamodb.descriptions}). These four are the only
+  forwarded operations whose bodies are parsed: item operations are
+  passed on unread.
+- Table ARNs as names (L{awsemu.dynamodb.names}): a request that names a
+  table by its ARN, which DynamoDB Local does not always accept, is
+  forwarded with the name, and answered with the ARN.
+- Contributor insights, Kinesis streaming destinations, resource
+  policies (L{awsemu.dynamodb.stored}) and C{DescribeEndpoints}: answered
+  here too, DynamoDB Local has none of them.
 - Point-in-time recovery. DynamoDB Local has no backups either, but
   Terraform reads every table's with ``DescribeContinuousBackups``: the
   proxy keeps the setting in the same store and answers that and
-  ``UpdateContinuousBackups`` the same way (no backup is ever made).
+  ``UpdateContinuousBackups`` the same way.
+- Backups and restores (L{awsemu.dynamodb.backups}), exports to S3 and
+  imports from it (L{awsemu.dynamodb.exports}): made by copying items
+  through DynamoDB Local.
 
 Errors from DynamoDB Local pass through unchanged (status, type,
-message), but for the ARNs their messages quote, which are made public.
+message), but for the ARNs their messages quote, which are made public,
+and the few messages AWS words otherwise (L{awsemu.dynamodb.errors}).
 When DynamoDB Local cannot answer (still starting, restarting, not
 installed, or hung past the pool's C{response_timeout}), the error is
 DynamoDB's own shape, with a 5xx status botocore retries.
@@ -54,7 +69,26 @@ from twisted.internet.defer import TimeoutError as ReadyTimeout
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from awsemu.dynamodb.arns import (
+    arn_prefix,
+    error_to_public,
+    table_arn,
+    to_local,
+    to_public,
+)
+from awsemu.dynamodb.backups import OPERATIONS as BACKUP_OPERATIONS
+from awsemu.dynamodb.backups import Backups, BackupStore
+from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
+from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, client_error, refusal, reword
+from awsemu.dynamodb.exports import OPERATIONS as EXPORT_OPERATIONS
+from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
+from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
+from awsemu.dynamodb.recovery import recovery_description, recovery_specification
+from awsemu.dynamodb.replicas import Replication
+from awsemu.dynamodb.stored import STORED, Stored, contributor_insights_summaries
+from awsemu.dynamodb.stored import Request as StoredRequest
+from awsemu.dynamodb.streams import StreamReader
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
 from awsemu.dynamodb.tables import Recovery, TableStore
 from awsemu.dynamodb.tags import InvalidTags, parse_tags
@@ -64,17 +98,13 @@ from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse, wire_bytes
 
-LOCAL_ARN_PREFIX: Final = b"arn:aws:dynamodb:ddblocal:000000000000:"
-"""How DynamoDB Local begins every ARN, whoever asks."""
-
 READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
-
-ERROR_TYPE_PREFIX: Final = "com.amazonaws.dynamodb.v20120810#"
 
 JSON_CONTENT_TYPE: Final = "application/x-amz-json-1.0"
 
 _CREATE_TABLE: Final = "DynamoDB_20120810.CreateTable"
+_UPDATE_TABLE: Final = "DynamoDB_20120810.UpdateTable"
 _DELETE_TABLE: Final = "DynamoDB_20120810.DeleteTable"
 _TAG_RESOURCE: Final = "DynamoDB_20120810.TagResource"
 _UNTAG_RESOURCE: Final = "DynamoDB_20120810.UntagResource"
@@ -83,16 +113,21 @@ _TAGGING: Final = frozenset(
 )
 """The operations answered here from the table store: DynamoDB Local has none of them."""
 
+_LIST_CONTRIBUTOR_INSIGHTS: Final = "DynamoDB_20120810.ListContributorInsights"
+_DESCRIBE_ENDPOINTS: Final = "DynamoDB_20120810.DescribeEndpoints"
+
+_COPYING: Final = frozenset(
+    "DynamoDB_20120810." + operation for operation in BACKUP_OPERATIONS | EXPORT_OPERATIONS
+)
+"""
+Backups, restores, exports and imports: made here by copying items
+through DynamoDB Local (L{Backups}, L{Exports}).
+"""
+
 _DESCRIBE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.DescribeContinuousBackups"
 _UPDATE_CONTINUOUS_BACKUPS: Final = "DynamoDB_20120810.UpdateContinuousBackups"
 _CONTINUOUS_BACKUPS: Final = frozenset({_DESCRIBE_CONTINUOUS_BACKUPS, _UPDATE_CONTINUOUS_BACKUPS})
 """Answered here from the table store too: DynamoDB Local has no backups."""
-
-MAX_RECOVERY_DAYS: Final = 35
-"""How far back point-in-time recovery reaches, in days, at most and by default."""
-
-RESTORABLE_LAG: Final = 300.0
-"""Seconds the latest restorable time trails the present, as AWS's typically does."""
 
 _NOT_FOUND: Final = b"#ResourceNotFoundException"
 #: A request's table, for the log line (names and ARNs have no quote or backslash).
@@ -135,57 +170,6 @@ _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
 
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """An HTTP header name (RFC 9110's token)."""
-
-
-def arn_prefix(region: str, account_id: str) -> bytes:
-    """The beginning of every DynamoDB ARN in ``region`` of ``account_id``."""
-    return f"arn:aws:dynamodb:{region}:{account_id}:".encode()
-
-
-@functools.lru_cache(maxsize=256)
-def _arn_member(prefix: bytes) -> re.Pattern[bytes]:
-    """A JSON member named ``...Arn`` or ``...ShardIterator`` whose value starts with ``prefix``."""
-    return re.compile(rb'("[A-Za-z]*(?:Arn|ShardIterator)"\s*:\s*")' + re.escape(prefix))
-
-
-def rewrite_arns(body: bytes, old: bytes, new: bytes) -> bytes:
-    """``body`` with the ARN prefix ``old`` of every ARN-bearing member replaced by ``new``."""
-    if old not in body:
-        return body
-    return _arn_member(old).sub(lambda match: match.group(1) + new, body)
-
-
-_LOCAL_RECORD_REGION: Final = re.compile(rb'("awsRegion"\s*:\s*")ddblocal"')
-"""Where DynamoDB Local names its region in stream records (``GetRecords``)."""
-
-
-def to_public(body: bytes, region: str, account_id: str) -> bytes:
-    """A response body as AWS would send it: ARNs and stream records in the caller's region."""
-    if b"ddblocal" not in body:
-        return body
-    body = rewrite_arns(body, LOCAL_ARN_PREFIX, arn_prefix(region, account_id))
-    quoted_region = region.encode() + b'"'
-    return _LOCAL_RECORD_REGION.sub(lambda match: match.group(1) + quoted_region, body)
-
-
-_ERROR_MESSAGE: Final = re.compile(rb'("[Mm]essage"\s*:\s*")((?:[^"\\]|\\.)*)')
-"""An error's message (or a cancellation reason's): a member whose value is a string."""
-
-
-def error_to_public(body: bytes, region: str, account_id: str) -> bytes:
-    """
-    An error body as AWS would send it: ARNs in its messages in the
-    caller's region and account (DynamoDB Local quotes its own, as in
-    "Stream: arn:aws:dynamodb:ddblocal:... not found"). Only messages: an
-    error may also carry items (``ReturnValuesOnConditionCheckFailure``,
-    a transaction's cancellation reasons), whose data is never touched.
-    """
-    if LOCAL_ARN_PREFIX not in body:
-        return body
-    public = arn_prefix(region, account_id)
-    return _ERROR_MESSAGE.sub(
-        lambda match: match.group(1) + match.group(2).replace(LOCAL_ARN_PREFIX, public), body
-    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -235,11 +219,6 @@ def _forwardable(name: str, value: str) -> bool:
     return _TOKEN.fullmatch(name) is not None and value.isprintable()
 
 
-def _client_error(code: str, message: str) -> ServiceError:
-    """DynamoDB's error ``code``: a 400, the caller's fault."""
-    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
-
-
 def _malformed(request: HttpRequest) -> ServiceError | None:
     """
     DynamoDB's 400 for a request DynamoDB Local failed on with a 500 because
@@ -253,12 +232,12 @@ def _malformed(request: HttpRequest) -> ServiceError | None:
     except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
-        return _client_error("SerializationException", "The request body is not a JSON object")
+        return client_error("SerializationException", "The request body is not a JSON object")
     codec = codec_for("dynamodb")
     try:
         codec.parse_request(codec.find_operation(request), request)
     except ServiceError as e:
-        return _client_error(e.code, e.message)
+        return client_error(e.code, e.message)
     return None
 
 
@@ -269,7 +248,7 @@ def _document(body: bytes) -> dict[str, Any]:
     except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
-        raise _client_error("SerializationException", "The request body is not a JSON object")
+        raise client_error("SerializationException", "The request body is not a JSON object")
     return document
 
 
@@ -280,6 +259,32 @@ def _described_table(response: HttpResponse, member: str) -> tuple[str, float]:
     """
     table = json.loads(cast(bytes, response.body))[member]
     return table["TableArn"], table["CreationDateTime"]
+
+
+def _with_body(response: HttpResponse, body: bytes) -> HttpResponse:
+    """``response`` with ``body`` instead of its own, and that body's checksum."""
+    if body is response.body:
+        return response
+    headers = [(name, value) for name, value in response.headers if name.lower() != "x-amz-crc32"]
+    headers.append(("x-amz-crc32", str(zlib.crc32(body))))
+    return HttpResponse(response.status, headers, body)
+
+
+def _missing_table(name: Any) -> ServiceError:
+    """AWS's error for a table that does not exist (see L{awsemu.dynamodb.errors})."""
+    return client_error(
+        "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found"
+    )
+
+
+def _endpoints(request: HttpRequest) -> dict[str, Any]:
+    """
+    C{DescribeEndpoints}' answer: the address the request came to, so that
+    an SDK doing endpoint discovery stays on awsemu (AWS answers its own
+    regional endpoint), cached as long as AWS says (1440 minutes).
+    """
+    address = request.headers.get("host") or "localhost"
+    return {"Endpoints": [{"Address": address, "CachePeriodInMinutes": 1440}]}
 
 
 def _answer(context: RequestContext, document: dict[str, Any]) -> HttpResponse:
@@ -296,42 +301,10 @@ def _answer(context: RequestContext, document: dict[str, Any]) -> HttpResponse:
     )
 
 
-def _recovery_specification(document: dict[str, Any]) -> tuple[bool, int]:
-    """
-    Whether an C{UpdateContinuousBackups} turns point-in-time recovery on,
-    and for how many days, or DynamoDB's C{ValidationException}.
-    """
-    member = "pointInTimeRecoverySpecification"
-    specification = document.get("PointInTimeRecoverySpecification")
-    if not isinstance(specification, dict):
-        raise _validation_error(f"Value null at '{member}' failed to satisfy constraint")
-    enabled = specification.get("PointInTimeRecoveryEnabled")
-    if not isinstance(enabled, bool):
-        raise _validation_error(
-            f"Value null at '{member}.pointInTimeRecoveryEnabled' failed to satisfy constraint"
-        )
-    days = specification.get("RecoveryPeriodInDays", MAX_RECOVERY_DAYS)
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_RECOVERY_DAYS:
-        raise _client_error(
-            "ValidationException",
-            f"1 validation error detected: Value '{days}' at '{member}.recoveryPeriodInDays'"
-            f" failed to satisfy constraint: Member must have value between 1 and"
-            f" {MAX_RECOVERY_DAYS}",
-        )
-    return enabled, days
-
-
-def _validation_error(problem: str) -> ServiceError:
-    """DynamoDB's C{ValidationException} for a required member left out."""
-    return _client_error(
-        "ValidationException", f"1 validation error detected: {problem}: Member must not be null"
-    )
-
-
 def _tag_keys(keys: Any) -> list[str]:
     """An C{UntagResource}'s C{TagKeys}, if they are a list of strings."""
     if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-        raise _client_error(
+        raise client_error(
             "ValidationException",
             "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint:"
             " Member must be a list of strings",
@@ -339,42 +312,22 @@ def _tag_keys(keys: Any) -> list[str]:
     return keys
 
 
-def _describe_table(name: str) -> HttpRequest:
-    """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
+def _own_request(operation: str, document: dict[str, Any]) -> HttpRequest:
+    """A request of the proxy's own to DynamoDB Local."""
     return HttpRequest.from_uri(
         "POST",
         "/",
         [
-            ("X-Amz-Target", "DynamoDB_20120810.DescribeTable"),
+            ("X-Amz-Target", "DynamoDB_20120810." + operation),
             ("Content-Type", JSON_CONTENT_TYPE),
         ],
-        json.dumps({"TableName": name}).encode(),
+        json.dumps(document).encode(),
     )
 
 
-def _table_arn(arn: Any, context: RequestContext) -> tuple[str, str]:
-    """
-    ``arn`` and the name of the table it names, if it is a table of the
-    caller's account and region: the only resources DynamoDB tags. As in
-    AWS, another account's table is a matter of permission, not validity.
-    """
-    parts = arn.split(":", 5) if isinstance(arn, str) else []
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
-        raise _client_error("ValidationException", f"Invalid ResourceArn provided as input {arn}")
-    if parts[4] != context.account_id:
-        raise _client_error(
-            "AccessDeniedException",
-            f"User: arn:aws:iam::{context.account_id}:root is not authorized to perform:"
-            f" dynamodb:{context.operation} on resource: {arn}",
-        )
-    kind, _, name = parts[5].partition("/")
-    if parts[3] != context.region or kind != "table" or not name or "/" in name:
-        raise _client_error(
-            "ValidationException",
-            f"Invalid ResourceArn provided as input {arn}: only tables of"
-            f" {context.region} can be tagged here",
-        )
-    return arn, name
+def _describe_table(name: Any) -> HttpRequest:
+    """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
+    return _own_request("DescribeTable", {"TableName": name})
 
 
 @attrs.define
@@ -394,10 +347,20 @@ class DynamoDBProxy:
     client: LoopbackClient
     clock: IReactorTime
     tables: TableStore = attrs.field(factory=TableStore)
+    backups: BackupStore = attrs.field(factory=BackupStore)
+    exports: ExportStore = attrs.field(factory=ExportStore)
+    s3: ObjectStore | None = None
+    """S3's provider, where tables are exported to and imported from (None: no S3)."""
+    replication: Replication = attrs.field(init=False)
+    """What keeps global tables' members in sync."""
     ready_timeout: float = READY_TIMEOUT
     scopes: set[tuple[str, str]] = attrs.field(factory=set, init=False)
     """Each (account, region) whose database a request reached: what a reset empties."""
     _log: Logger = attrs.field(factory=Logger, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        reader = StreamReader(self, self.clock)
+        self.replication = Replication(self._call, reader, self.tables, self.clock)
 
     def state(self) -> ServiceState:
         return self.supervised.state()
@@ -408,7 +371,7 @@ class DynamoDBProxy:
         try:
             if not target:
                 # DynamoDB Local fails without one (a 500); this is its answer to an unknown one.
-                raise _client_error(
+                raise client_error(
                     "UnknownOperationException", "An unknown operation was requested."
                 )
             if target in _TAGGING:
@@ -416,21 +379,35 @@ class DynamoDBProxy:
             if target in _CONTINUOUS_BACKUPS:
                 document = _document(request.read_body())
                 return await self._continuous_backups(context, target, document)
+            if target in STORED:
+                document = _document(request.read_body())
+                return await self._stored(context, STORED[target], document)
+            if target == _LIST_CONTRIBUTOR_INSIGHTS:
+                document = _document(request.read_body())
+                return await self._list_contributor_insights(context, document)
+            if target in _COPYING:
+                document = _document(request.read_body())
+                return _answer(context, await self._copying(context, target, document))
+            if target == _DESCRIBE_ENDPOINTS:
+                return _answer(context, _endpoints(request))
             body = request.read_body()
             named = _TABLE_NAME.search(body)
             if named is not None:
                 context.resource = named.group(1).decode()
-            if target == _CREATE_TABLE:
-                return await self._create_table(context, request, body)
+            if target in DESCRIBED:
+                return await self._table_operation(context, target, request, body)
+            refused = refusal(target, body, None)
+            if refused is not None:
+                raise refused
             response = await self._forward(context, request, body)
         except InvalidTags as e:
             return self.error_response(
-                context, request, _client_error("ValidationException", str(e))
+                context, request, client_error("ValidationException", str(e))
             )
         except ServiceError as error:
             return self.error_response(context, request, error)
-        if target == _DELETE_TABLE and response.status == 200:
-            self.tables.forget(_described_table(response, "TableDescription")[0])
+        if response.status >= 400 and target in REWORDED:
+            return _with_body(response, reword(target, cast(bytes, response.body), None))
         return response
 
     async def _forward(
@@ -441,6 +418,10 @@ class DynamoDBProxy:
         caller's database, with ARNs made public; L{ServiceError} if it
         cannot answer.
         """
+        target = request.headers.get("x-amz-target") or ""
+        arns: dict[bytes, bytes] = {}
+        if ARN_MARK in body:
+            body, arns = to_names(target, body, context)
         port = await self._ready()
         headers = [
             (wire_bytes(name), wire_bytes(value))
@@ -449,7 +430,7 @@ class DynamoDBProxy:
         ]
         headers.append((b"Authorization", local_authorization(context.account_id, context.region)))
         self.scopes.add((context.account_id, context.region))
-        body = rewrite_arns(body, arn_prefix(context.region, context.account_id), LOCAL_ARN_PREFIX)
+        body = to_local(body, context.region, context.account_id)
         try:
             response = await self.client.request(
                 port, wire_bytes(request.method), _local_target(request), headers, body
@@ -473,30 +454,74 @@ class DynamoDBProxy:
             if malformed is not None:
                 raise malformed
         public = to_public if response.status < 400 else error_to_public
-        return self._response(
-            context, response, public(response.body, context.region, context.account_id)
-        )
+        answer = public(response.body, context.region, context.account_id)
+        if arns and response.status < 400 and target not in DESCRIBED:
+            answer = to_arns(target, answer, arns)
+        return self._response(context, response, answer)
 
-    async def _create_table(
-        self, context: RequestContext, request: HttpRequest, body: bytes
+    async def _table_operation(
+        self, context: RequestContext, target: str, request: HttpRequest, body: bytes
     ) -> HttpResponse:
         """
-        Forward a C{CreateTable}, then keep its C{Tags}, which DynamoDB Local
-        ignores; tags it would refuse are refused before any table is made.
+        Forward a C{CreateTable}, C{DescribeTable}, C{UpdateTable} or
+        C{DeleteTable}; keep what DynamoDB Local ignores of it (tags,
+        settings), and answer with the table described as AWS describes it.
+        Tags and settings it would refuse are refused before any change.
         """
-        tags = _document(body).get("Tags")
+        document = _document(body)
+        name = document.get("TableName")
+        refused = refusal(target, body, document)
+        if refused is not None:
+            raise refused
+        tags = document.get("Tags") if target == _CREATE_TABLE else None
         parsed = {} if tags is None else parse_tags(tags)
+        updating = target == _UPDATE_TABLE
+        settings = (
+            requested_settings(document, context, self.clock.seconds(), updating=updating)
+            if updating or target == _CREATE_TABLE
+            else {}
+        )
+        member = DESCRIBED[target]
+        if updating and KEPT_HERE.intersection(document):
+            # DynamoDB Local would ignore these, or answer "Nothing to update".
+            rest = {key: value for key, value in document.items() if key not in KEPT_HERE}
+            if rest.keys() <= {"TableName"}:
+                request, member = _describe_table(name), "Table"
+                body = request.read_body()
+            else:
+                body = json.dumps(rest).encode()
         response = await self._forward(context, request, body)
-        if parsed and response.status == 200:
-            self.tables.tag(*_described_table(response, "TableDescription"), parsed)
-        return response
+        if response.status != 200:
+            return _with_body(response, reword(target, cast(bytes, response.body), name))
+        table = json.loads(cast(bytes, response.body))[member]
+        arn, created = table["TableArn"], table["CreationDateTime"]
+        if parsed:
+            self.tables.tag(arn, created, parsed)
+        if settings:
+            kept = self.tables.record(arn, created).get("Warm")
+            if "Warm" in settings and kept is not None:
+                # Warm throughput only ever increases.
+                new = settings["Warm"]
+                settings["Warm"] = {key: max(kept[key], new[key]) for key in ("Read", "Write")}
+            self.tables.settle(arn, created, **settings)
+        if updating and "ReplicaUpdates" in document:
+            await self.replication.update(context, table, document["ReplicaUpdates"])
+        record = self.tables.record(arn, created)
+        describe(table, record)
+        if target == _DELETE_TABLE:
+            self.tables.forget(arn)
+            if record.get("Replicas"):
+                others = [r for r in record["Replicas"] if r != context.region]
+                await self.replication.regroup(context, table["TableName"], others)
+        answer = json.dumps({DESCRIBED[target]: table}, separators=(",", ":")).encode()
+        return _with_body(response, answer)
 
     async def _tagging(
         self, context: RequestContext, target: str, document: dict[str, Any]
     ) -> HttpResponse:
         """Answer a tagging request from the table store, once the table is found."""
-        arn, name = _table_arn(document.get("ResourceArn"), context)
-        missing = _client_error(
+        arn, name = table_arn(document.get("ResourceArn"), context)
+        missing = client_error(
             "ResourceNotFoundException",
             f"Requested resource not found: ResourceArn: {arn} not found",
         )
@@ -514,6 +539,56 @@ class DynamoDBProxy:
             answer["Tags"] = [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
         return _answer(context, answer)
 
+    async def _stored(
+        self, context: RequestContext, stored: Stored, document: dict[str, Any]
+    ) -> HttpResponse:
+        """Answer an operation DynamoDB Local lacks from the table store, once the table exists."""
+        if stored.names_table_by == "ResourceArn":
+            arn, name = table_arn(document.get("ResourceArn"), context)
+            missing = client_error(
+                "ResourceNotFoundException",
+                f"Requested resource not found: ResourceArn: {arn} not found",
+            )
+        else:
+            name = str(document.get("TableName"))
+            missing = _missing_table(name)
+        found = await self._existing_table(context, name, missing)
+        if isinstance(found, HttpResponse):
+            return found
+        arn, created = found
+        now = self.clock.seconds()
+        answer, settings = stored.answer(
+            StoredRequest(document, name, arn, self.tables.record(arn, created), now)
+        )
+        if settings:
+            self.tables.settle(arn, created, **settings)
+        return _answer(context, answer)
+
+    async def _list_contributor_insights(
+        self, context: RequestContext, document: dict[str, Any]
+    ) -> HttpResponse:
+        """
+        The contributor insights of one table (once it is found), or of
+        every table of the caller's account and region that has some set.
+        """
+        name = document.get("TableName")
+        if name is not None:
+            found = await self._existing_table(context, name, _missing_table(name))
+            if isinstance(found, HttpResponse):
+                return found
+            records = {found[0]: self.tables.record(*found)}
+        else:
+            prefix = arn_prefix(context.region, context.account_id).decode() + "table/"
+            records = {
+                arn: record for arn, record in self.tables.tables.items() if arn.startswith(prefix)
+            }
+        summaries = [
+            summary
+            for arn in sorted(records)
+            for summary in contributor_insights_summaries(arn.rpartition("table/")[2], records[arn])
+        ]
+        return _answer(context, {"ContributorInsightsSummaries": summaries})
+
     async def _continuous_backups(
         self, context: RequestContext, target: str, document: dict[str, Any]
     ) -> HttpResponse:
@@ -524,7 +599,7 @@ class DynamoDBProxy:
         them back, as Terraform does on every plan.
         """
         name = document.get("TableName")
-        missing = _client_error("TableNotFoundException", f"Table not found: {name}")
+        missing = client_error("TableNotFoundException", f"Table not found: {name}")
         found = await self._existing_table(context, name, missing)
         if isinstance(found, HttpResponse):
             return found
@@ -532,28 +607,44 @@ class DynamoDBProxy:
         now = self.clock.seconds()
         recovery = self.tables.recovery(arn, created)
         if target == _UPDATE_CONTINUOUS_BACKUPS:
-            enabled, days = _recovery_specification(document)
+            enabled, days = recovery_specification(document)
             since = now if recovery is None else recovery["Since"]
             recovery = Recovery(Since=since, Days=days) if enabled else None
             self.tables.recover(arn, created, recovery)
-        description: dict[str, Any] = {"PointInTimeRecoveryStatus": "DISABLED"}
-        if recovery is not None:
-            earliest = max(recovery["Since"], now - recovery["Days"] * 86400)
-            description = {
-                "PointInTimeRecoveryStatus": "ENABLED",
-                "RecoveryPeriodInDays": recovery["Days"],
-                "EarliestRestorableDateTime": earliest,
-                "LatestRestorableDateTime": max(earliest, now - RESTORABLE_LAG),
-            }
         return _answer(
             context,
             {
                 "ContinuousBackupsDescription": {
                     "ContinuousBackupsStatus": "ENABLED",
-                    "PointInTimeRecoveryDescription": description,
+                    "PointInTimeRecoveryDescription": recovery_description(recovery, now),
                 }
             },
         )
+
+    async def _copying(
+        self, context: RequestContext, target: str, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The answer to a backup, restore, export or import."""
+        call = functools.partial(self._call, context)
+        operation = target.rpartition(".")[2]
+        if operation in BACKUP_OPERATIONS:
+            backups = Backups(self.backups, self.tables, self.clock)
+            return await backups.answer(operation, context, call, document)
+        exports = Exports(self.exports, self.tables, self.s3, self.clock)
+        return await exports.answer(operation, context, call, document)
+
+    async def _call(
+        self, context: RequestContext, operation: str, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """DynamoDB Local's answer to ``operation`` in the caller's database, or its error."""
+        request = _own_request(operation, document)
+        response = await self._forward(context, request, request.read_body())
+        answer: dict[str, Any] = json.loads(cast(bytes, response.body))
+        if response.status != 200:
+            code = str(answer.get("__type", "")).rpartition("#")[2]
+            message = answer.get("Message", answer.get("message", ""))
+            raise ServiceError(ERROR_TYPE_PREFIX + code, message, status=response.status)
+        return answer
 
     async def _existing_table(
         self, context: RequestContext, name: Any, missing: ServiceError
@@ -572,12 +663,20 @@ class DynamoDBProxy:
         return described
 
     async def reset(self) -> None:
-        """Delete every table of every database requests reached, and what is kept of them."""
+        """
+        Delete every table of every database requests reached, and what is
+        kept of them, their backups, exports and imports included.
+        """
         for account_id, region in sorted(self.scopes):
             for name in await self._table_names(account_id, region):
                 await self._local_call(account_id, region, "DeleteTable", {"TableName": name})
         self.tables.tables.clear()
         self.tables.save()
+        for arn in list(self.backups.backups):
+            self.backups.remove(arn)
+        self.exports.exports.clear()
+        self.exports.imports.clear()
+        self.exports.save()
 
     async def inventory(self) -> list[tuple[str, str, str, str]]:
         """Every table of every database requests reached."""

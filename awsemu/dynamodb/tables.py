@@ -5,7 +5,12 @@ What awsemu keeps about DynamoDB tables because DynamoDB Local does not:
   C{ListTagsOfResource} with C{UnknownOperationException} and ignores
   C{CreateTable}'s C{Tags};
 - point-in-time recovery: it answers C{DescribeContinuousBackups} and
-  C{UpdateContinuousBackups} the same way.
+  C{UpdateContinuousBackups} the same way;
+- the settings it accepts but leaves out of tables' descriptions
+  (server-side encryption, table class, warm throughput: see
+  L{awsemu.dynamodb.descriptions});
+- contributor insights, Kinesis streaming destinations and resource
+  policies, whose operations it lacks (L{awsemu.dynamodb.stored}).
 
 Deployment tools (Terraform first) set both and read them back on every
 plan to see whether anything drifted, so they must be kept.
@@ -34,12 +39,70 @@ class Recovery(TypedDict):
     Days: int
 
 
+class Encryption(TypedDict):
+    """A table's server-side encryption with a KMS key (the only kind DynamoDB describes)."""
+
+    KMSMasterKeyArn: str
+
+
+class TableClass(TypedDict):
+    """A table's class, and when an C{UpdateTable} last changed it (None: never)."""
+
+    TableClass: str
+    LastUpdateDateTime: float | None
+
+
+class Warm(TypedDict):
+    """The warm throughput a table was given, in read and write units per second."""
+
+    Read: int
+    Write: int
+
+
+class Insights(TypedDict):
+    """Contributor insights of a table or index: C{ENABLED} or C{DISABLED} since ``Since``."""
+
+    Status: str
+    Since: float
+    Mode: NotRequired[str]
+
+
+class Policy(TypedDict):
+    """A table's resource policy (a JSON document) and its revision."""
+
+    Policy: str
+    RevisionId: str
+
+
 class TableRecord(TypedDict):
     """What is kept of a table, with the creation time of the table it is kept for."""
 
     CreationDateTime: float
     Tags: dict[str, str]
     Recovery: NotRequired[Recovery]
+    Encryption: NotRequired[Encryption]
+    TableClass: NotRequired[TableClass]
+    Warm: NotRequired[Warm]
+    Insights: NotRequired[dict[str, Insights]]
+    """By index name, the table's own under the empty name."""
+    Kinesis: NotRequired[list[dict[str, str]]]
+    """Kinesis streaming destinations, as C{DescribeKinesisStreamingDestination} lists them."""
+    Policy: NotRequired[Policy]
+    Replicas: NotRequired[list[str]]
+    """The regions of the table's global table, its own included."""
+
+
+SETTINGS: tuple[str, ...] = (
+    "Recovery",
+    "Encryption",
+    "TableClass",
+    "Warm",
+    "Insights",
+    "Kinesis",
+    "Policy",
+    "Replicas",
+)
+"""The members of a L{TableRecord} that are kept while they are set, and dropped when None."""
 
 
 @attrs.define
@@ -97,11 +160,24 @@ class TableStore:
 
     def recover(self, table_arn: str, created: float, recovery: Recovery | None) -> None:
         """Turn the table's point-in-time recovery on as ``recovery`` says, or off (None)."""
-        record = self._record(table_arn, created)
-        record.pop("Recovery", None)
-        if recovery is not None:
-            record["Recovery"] = recovery
-        self._replace(table_arn, record)
+        self.settle(table_arn, created, Recovery=recovery)
+
+    def record(self, table_arn: str, created: float) -> TableRecord:
+        """A copy of everything kept of the table (tags, settings)."""
+        return self._record(table_arn, created)
+
+    def settle(self, table_arn: str, created: float, **settings: Any) -> None:
+        """
+        Set the table's settings named in L{SETTINGS} to the values given
+        (None: unset), leaving the others as they are.
+        """
+        record: dict[str, Any] = dict(self._record(table_arn, created))
+        for name, value in settings.items():
+            assert name in SETTINGS, name
+            record.pop(name, None)
+            if value is not None:
+                record[name] = value
+        self._replace(table_arn, TableRecord(**record))  # type: ignore[typeddict-item]
 
     def forget(self, table_arn: str) -> None:
         """Drop the record of ``table_arn``: the table was deleted."""
@@ -117,7 +193,7 @@ class TableStore:
 
     def _replace(self, table_arn: str, record: TableRecord) -> None:
         """Keep ``record`` for the table, saving the store if that changes anything."""
-        if not record["Tags"] and "Recovery" not in record:
+        if not record["Tags"] and not any(name in record for name in SETTINGS):
             self.forget(table_arn)
         elif self.tables.get(table_arn) != record:
             self.tables[table_arn] = record

@@ -1,0 +1,170 @@
+"""
+Table descriptions as AWS gives them. DynamoDB Local describes a table
+(in C{CreateTable}, C{DescribeTable}, C{UpdateTable} and C{DeleteTable}
+answers) with what its engine needs, and differs from AWS in what tools
+read back:
+
+- no C{TableId}: AWS gives each table a UUID; here it is derived from the
+  table's ARN and creation time, so it is the same on every answer (and
+  after a restart with C{--data-dir}) and new for a new table of the same name;
+- C{ProvisionedThroughput} with C{LastIncreaseDateTime} and
+  C{LastDecreaseDateTime} at the epoch: AWS leaves them out until the
+  capacity has changed;
+- an on-demand table's global secondary indexes without
+  C{ProvisionedThroughput}: AWS gives them zero capacities, and Terraform's
+  aws provider reads an index without it as one with an empty name;
+- no C{SSEDescription}, C{TableClassSummary} or C{WarmThroughput}: it
+  accepts C{SSESpecification}, C{TableClass} and C{WarmThroughput} on
+  C{CreateTable} and forgets them, and answers an C{UpdateTable} of only
+  those with "Nothing to update". awsemu keeps them in its table store
+  (L{awsemu.dynamodb.tables}) and describes them;
+- no C{Replicas}: global tables are awsemu's (L{awsemu.dynamodb.replicas}).
+
+Only these four operations have their answers rewritten: item operations
+never pass through here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from awsemu.dynamodb.tables import Encryption, TableClass, TableRecord, Warm
+from awsemu.gateway.context import RequestContext
+
+DESCRIBED: Final = {
+    "DynamoDB_20120810.CreateTable": "TableDescription",
+    "DynamoDB_20120810.DescribeTable": "Table",
+    "DynamoDB_20120810.UpdateTable": "TableDescription",
+    "DynamoDB_20120810.DeleteTable": "TableDescription",
+}
+"""The operations whose answers describe a table, and the member that holds it."""
+
+KEPT_HERE: Final = frozenset({"SSESpecification", "TableClass", "WarmThroughput", "ReplicaUpdates"})
+"""C{UpdateTable} members awsemu carries out itself: DynamoDB Local ignores them."""
+
+GLOBAL_TABLE_VERSION: Final = "2019.11.21"
+"""The version of global tables awsemu makes (L{awsemu.dynamodb.replicas})."""
+
+DEFAULT_WARM: Final = Warm(Read=12000, Write=4000)
+"""
+A new table's (and index's) warm throughput: "A new on-demand table starts
+with a warm throughput of 12,000 read units per second and 4,000 write
+units per second" (AWS, Understanding DynamoDB warm throughput in different
+scenarios); a provisioned one's grows with its capacity.
+"""
+
+_TABLE_IDS: Final = uuid.UUID("6f1c2a8e-3b0d-5c47-9a51-2d8e7f4b0c93")
+"""The namespace of the name-based UUIDs that serve as C{TableId}s."""
+
+_NEVER: Final = 0
+"""DynamoDB Local's C{LastIncreaseDateTime}/C{LastDecreaseDateTime} for a capacity never changed."""
+
+_ZERO_CAPACITY: Final = {
+    "NumberOfDecreasesToday": 0,
+    "ReadCapacityUnits": 0,
+    "WriteCapacityUnits": 0,
+}
+"""The C{ProvisionedThroughput} AWS describes an on-demand table's index with."""
+
+
+def table_id(table_arn: str, created: float) -> str:
+    """The C{TableId} of the table ``table_arn`` created at ``created``: the same every time."""
+    return str(uuid.uuid5(_TABLE_IDS, f"{table_arn}@{created!r}"))
+
+
+def requested_settings(
+    document: dict[str, Any], context: RequestContext, now: float, *, updating: bool
+) -> dict[str, Any]:
+    """
+    The settings a C{CreateTable} or C{UpdateTable} ``document`` gives, for
+    L{TableStore.settle}: only those it names (None turns one off).
+    """
+    settings: dict[str, Any] = {}
+    specification = document.get("SSESpecification")
+    if isinstance(specification, dict) and "Enabled" in specification:
+        settings["Encryption"] = (
+            Encryption(KMSMasterKeyArn=_kms_key_arn(specification, context))
+            if specification["Enabled"]
+            else None
+        )
+    table_class = document.get("TableClass")
+    if isinstance(table_class, str):
+        settings["TableClass"] = TableClass(
+            TableClass=table_class, LastUpdateDateTime=now if updating else None
+        )
+    warm = document.get("WarmThroughput")
+    if isinstance(warm, dict):
+        settings["Warm"] = Warm(
+            Read=int(warm.get("ReadUnitsPerSecond") or 0),
+            Write=int(warm.get("WriteUnitsPerSecond") or 0),
+        )
+    return settings
+
+
+def _kms_key_arn(specification: dict[str, Any], context: RequestContext) -> str:
+    """
+    The ARN of the KMS key a C{SSESpecification} names, as AWS describes
+    it: the key's ARN, whether given by ARN, id or alias; without one, the
+    AWS managed key of DynamoDB in the caller's account and region.
+    """
+    key = specification.get("KMSMasterKeyId")
+    if isinstance(key, str) and key.startswith("arn:"):
+        return key
+    prefix = f"arn:aws:kms:{context.region}:{context.account_id}:"
+    if isinstance(key, str) and key:
+        return prefix + (key if key.startswith("alias/") else f"key/{key}")
+    managed = uuid.uuid5(_TABLE_IDS, f"aws/dynamodb@{context.account_id}:{context.region}")
+    return f"{prefix}key/{managed}"
+
+
+def describe(table: dict[str, Any], record: TableRecord) -> None:
+    """Make DynamoDB Local's description of a table AWS's, with what ``record`` keeps of it."""
+    table["TableId"] = table_id(table["TableArn"], table["CreationDateTime"])
+    on_demand = table.get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST"
+    warm = record.get("Warm", DEFAULT_WARM)
+    _describe_throughput(table, table.get("TableStatus", "ACTIVE"), warm)
+    for index in table.get("GlobalSecondaryIndexes", ()):
+        if on_demand:
+            index.setdefault("ProvisionedThroughput", dict(_ZERO_CAPACITY))
+        _describe_throughput(index, index.get("IndexStatus", "ACTIVE"), DEFAULT_WARM)
+    encryption = record.get("Encryption")
+    if encryption is not None:
+        table["SSEDescription"] = {"Status": "ENABLED", "SSEType": "KMS", **encryption}
+    regions = record.get("Replicas")
+    if regions:
+        own = table["TableArn"].split(":")[3]
+        table["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
+        table["Replicas"] = [
+            {"RegionName": region, "ReplicaStatus": "ACTIVE"} for region in regions if region != own
+        ]
+    table_class = record.get("TableClass")
+    if table_class is not None:
+        summary: dict[str, Any] = {"TableClass": table_class["TableClass"]}
+        if table_class["LastUpdateDateTime"] is not None:
+            summary["LastUpdateDateTime"] = table_class["LastUpdateDateTime"]
+        table["TableClassSummary"] = summary
+
+
+def _describe_throughput(described: dict[str, Any], status: str, warm: Warm) -> None:
+    """
+    A table's or index's C{ProvisionedThroughput} without the dates of
+    changes that never happened, and its C{WarmThroughput}: at least
+    ``warm``, and at least its provisioned capacity.
+    """
+    throughput = described.get("ProvisionedThroughput")
+    read = write = 0
+    if throughput is not None:
+        for member in ("LastIncreaseDateTime", "LastDecreaseDateTime"):
+            if throughput.get(member) == _NEVER:
+                del throughput[member]
+        throughput.setdefault("NumberOfDecreasesToday", 0)
+        read, write = (
+            throughput.get("ReadCapacityUnits", 0),
+            throughput.get("WriteCapacityUnits", 0),
+        )
+    described["WarmThroughput"] = {
+        "ReadUnitsPerSecond": max(warm["Read"], DEFAULT_WARM["Read"], read),
+        "WriteUnitsPerSecond": max(warm["Write"], DEFAULT_WARM["Write"], write),
+        "Status": status,
+    }

@@ -1,0 +1,146 @@
+"""
+DynamoDB's errors as AWS words them, where DynamoDB Local words them
+otherwise. Each difference is one row of L{REWORDINGS}: the operations it
+applies to, DynamoDB Local's error code and message (checked against
+DynamoDB Local 3.3.0), AWS's message, and where AWS's text comes from.
+Only error answers of the operations named are looked at; anything not
+in the table passes through as DynamoDB Local said it.
+
+Two more differences are requests DynamoDB Local accepts and AWS refuses;
+L{refusal} finds them before they are forwarded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+import attrs
+
+from awsemu.protocol.errors import ServiceError
+
+ERROR_TYPE_PREFIX: Final = "com.amazonaws.dynamodb.v20120810#"
+
+_TARGET: Final = "DynamoDB_20120810."
+
+
+@attrs.frozen
+class Rewording:
+    """One of DynamoDB Local's error messages and the one AWS gives instead."""
+
+    operations: frozenset[str]
+    """The C{X-Amz-Target}s whose errors this applies to."""
+    code: str
+    local: str
+    """DynamoDB Local's message, or its beginning (it may go on with details)."""
+    aws: str
+    """AWS's message; C{{name}} stands for the C{TableName} of the request."""
+    source: str
+    """Where AWS's wording is documented or recorded."""
+
+
+def _targets(*operations: str) -> frozenset[str]:
+    return frozenset(_TARGET + operation for operation in operations)
+
+
+REWORDINGS: Final = (
+    Rewording(
+        _targets("CreateTable"),
+        "ResourceInUseException",
+        "Cannot create preexisting table",
+        "Table already exists: {name}",
+        "AWS-recorded CreateTable of an existing table (issue #19)",
+    ),
+    Rewording(
+        _targets("DescribeTable", "DeleteTable"),
+        "ResourceNotFoundException",
+        "Cannot do operations on a non-existent table",
+        "Requested resource not found: Table: {name} not found",
+        "AWS-recorded DescribeTable/DeleteTable of a missing table (issue #19)",
+    ),
+    Rewording(
+        _targets("BatchWriteItem"),
+        "ValidationException",
+        "One of the required keys was not given a value",
+        "The provided key element does not match the schema",
+        "AWS-recorded BatchWriteItem with a key attribute missing",
+    ),
+    Rewording(
+        _targets("BatchWriteItem"),
+        "ValidationException",
+        "One or more parameter values were invalid: Type mismatch for key",
+        "The provided key element does not match the schema",
+        "AWS-recorded BatchWriteItem with a key of the wrong type (a batch does not"
+        " name the key, as PutItem does)",
+    ),
+)
+
+REWORDED: Final = frozenset().union(*(rewording.operations for rewording in REWORDINGS))
+"""The operations some of whose errors are reworded."""
+
+
+def reword(target: str, body: bytes, name: Any) -> bytes:
+    """
+    The error ``body`` DynamoDB Local answered a ``target`` request with,
+    as AWS would have worded it (``name``: the request's C{TableName}).
+    """
+    try:
+        error = json.loads(body)
+        code = error["__type"].rpartition("#")[2]
+        member = "Message" if "Message" in error else "message"
+        message = error[member]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return body
+    for rewording in REWORDINGS:
+        if (
+            target in rewording.operations
+            and code == rewording.code
+            and message.startswith(rewording.local)
+        ):
+            error[member] = rewording.aws.format(name=name)
+            return json.dumps(error, separators=(",", ":")).encode()
+    return body
+
+
+_EMPTY_PARAMETERS: Final = re.compile(rb'"Parameters"\s*:\s*\[\s*\]')
+"""
+An C{ExecuteStatement}'s empty C{Parameters}: a member, since item data
+(its parameters' values) is wrapped in objects and never follows a name directly as a list.
+"""
+
+
+def refusal(target: str, body: bytes, document: dict[str, Any] | None) -> ServiceError | None:
+    """
+    AWS's error for a request DynamoDB Local would carry out but AWS
+    refuses, or None. ``document`` is the request's parsed body, for the
+    table operations that are parsed anyway (None for the others).
+    """
+    if target == _TARGET + "ExecuteStatement" and _EMPTY_PARAMETERS.search(body):
+        # botocore's model: PreparedStatementParameters has "min": 1; AWS's
+        # wording of a length constraint on a list member.
+        return _validation(
+            "1 validation error detected: Value '[]' at 'parameters' failed to satisfy"
+            " constraint: Member must have length greater than or equal to 1"
+        )
+    if (
+        target == _TARGET + "CreateTable"
+        and document is not None
+        and document.get("BillingMode") == "PAY_PER_REQUEST"
+        and "ProvisionedThroughput" in document
+    ):
+        # AWS's answer, as recorded in users' reports (e.g. aws-cdk, serverless).
+        return _validation(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor"
+            " WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
+        )
+    return None
+
+
+def client_error(code: str, message: str) -> ServiceError:
+    """DynamoDB's error ``code``: a 400, the caller's fault."""
+    return ServiceError(ERROR_TYPE_PREFIX + code, message, status=400)
+
+
+def _validation(message: str) -> ServiceError:
+    return client_error("ValidationException", message)

@@ -1,0 +1,126 @@
+"""
+Global tables, version 2019.11.21 (L{awsemu.dynamodb.replicas}), through
+boto3, the daemon and its JVM: replicas made in other regions of the
+account and kept in sync both ways through the tables' streams.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.dynamodb_support import DynamoDBDaemon, require_dynamodb_local, shared_daemon
+
+ACCOUNT = "141414141414"
+HOME, AWAY = "eu-west-1", "us-east-2"
+TABLE = {
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    "BillingMode": "PAY_PER_REQUEST",
+    "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+}
+
+
+def eventually(check: Any, timeout: float = 10) -> Any:
+    """What ``check`` returns once it is truthy, within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+class GlobalTableTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        daemon = shared_daemon()
+        self.home = daemon.client("dynamodb", ACCOUNT, HOME)
+        self.away = daemon.client("dynamodb", ACCOUNT, AWAY)
+
+    def item(self, client: Any, key: str) -> Any:
+        return client.get_item(TableName="Global", Key={"id": {"S": key}}).get("Item")
+
+    def test_replicas(self) -> None:
+        self.home.create_table(TableName="Global", **TABLE)
+        self.addCleanup(self.home.delete_table, TableName="Global")
+        self.home.put_item(TableName="Global", Item={"id": {"S": "before"}})
+        updated = self.home.update_table(
+            TableName="Global", ReplicaUpdates=[{"Create": {"RegionName": AWAY}}]
+        )["TableDescription"]
+        self.assertEqual(updated["GlobalTableVersion"], "2019.11.21")
+        self.assertEqual(updated["Replicas"], [{"RegionName": AWAY, "ReplicaStatus": "ACTIVE"}])
+        away = self.away.describe_table(TableName="Global")["Table"]
+        self.assertEqual(away["Replicas"], [{"RegionName": HOME, "ReplicaStatus": "ACTIVE"}])
+        self.assertEqual(self.item(self.away, "before"), {"id": {"S": "before"}})
+        # Both ways, and deletes too.
+        self.home.put_item(TableName="Global", Item={"id": {"S": "a"}, "n": {"N": "1"}})
+        self.assertEqual(
+            eventually(lambda: self.item(self.away, "a")), {"id": {"S": "a"}, "n": {"N": "1"}}
+        )
+        self.away.put_item(TableName="Global", Item={"id": {"S": "b"}})
+        self.assertEqual(eventually(lambda: self.item(self.home, "b")), {"id": {"S": "b"}})
+        self.away.delete_item(TableName="Global", Key={"id": {"S": "a"}})
+        self.assertTrue(eventually(lambda: self.item(self.home, "a") is None))
+        # Nothing bounces back and forth: the tables settle with the same items.
+        time.sleep(1.5)
+        scans = [
+            sorted(item["id"]["S"] for item in client.scan(TableName="Global")["Items"])
+            for client in (self.home, self.away)
+        ]
+        self.assertEqual(scans, [["b", "before"], ["b", "before"]])
+        self.home.update_table(
+            TableName="Global", ReplicaUpdates=[{"Delete": {"RegionName": AWAY}}]
+        )
+        self.assertNotIn("Replicas", self.home.describe_table(TableName="Global")["Table"])
+        with self.assertRaises(ClientError) as gone:
+            self.away.describe_table(TableName="Global")
+        self.assertEqual(gone.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
+    def test_stream_required(self) -> None:
+        self.home.create_table(
+            TableName="Unstreamed", **{**TABLE, "StreamSpecification": {"StreamEnabled": False}}
+        )
+        self.addCleanup(self.home.delete_table, TableName="Unstreamed")
+        with self.assertRaises(ClientError) as refused:
+            self.home.update_table(
+                TableName="Unstreamed", ReplicaUpdates=[{"Create": {"RegionName": AWAY}}]
+            )
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
+        self.assertEqual(self.away.list_tables()["TableNames"], [])
+
+
+class GlobalTablePersistenceTests(SynchronousTestCase):
+    def test_restart(self) -> None:
+        """With a data directory, a global table is still one, and kept in sync, after a restart."""
+        require_dynamodb_local()
+        data = Path(self.mktemp()).absolute()
+        log = Path(self.mktemp() + ".log").absolute()
+
+        def start() -> tuple[DynamoDBDaemon, Any, Any]:
+            daemon = DynamoDBDaemon(log, "--services", "dynamodb", data_dir=data)
+            self.addCleanup(daemon.stop)
+            daemon.wait_running()
+            return (
+                daemon,
+                daemon.client("dynamodb", ACCOUNT, HOME),
+                daemon.client("dynamodb", ACCOUNT, AWAY),
+            )
+
+        first, home, _ = start()
+        home.create_table(TableName="Global", **TABLE)
+        home.update_table(TableName="Global", ReplicaUpdates=[{"Create": {"RegionName": AWAY}}])
+        first.stop()
+        _, home, away = start()
+        self.assertEqual(
+            home.describe_table(TableName="Global")["Table"]["Replicas"],
+            [{"RegionName": AWAY, "ReplicaStatus": "ACTIVE"}],
+        )
+        home.put_item(TableName="Global", Item={"id": {"S": "after"}})
+        found = eventually(
+            lambda: away.get_item(TableName="Global", Key={"id": {"S": "after"}}).get("Item")
+        )
+        self.assertEqual(found, {"id": {"S": "after"}})
