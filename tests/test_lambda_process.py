@@ -148,6 +148,13 @@ class RuntimesTests(Starting):
         self.assertEqual(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9")
         self.assertNotIn("PYTHONPATH", env)
 
+    def test_a_layer_may_hold_the_bootstrap(self) -> None:
+        layers = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, layers)
+        spec = attrs.evolve(SPEC, runtime="provided.al2", code=layers, layers="/opt")
+        args, _ = self.start(spec, python=REACHABLE_PYTHON, root=False)
+        self.assertEqual(args[7:], ["/opt/bootstrap"])
+
     def test_node_runs_the_client_with_awsemus_js_client(self) -> None:
         ric = installed_ric(self)
         args, env = self.start(
@@ -159,7 +166,7 @@ class RuntimesTests(Starting):
         )
         self.assertTrue(os.path.isfile(JS_CLIENT))
         self.assertEqual(
-            env["NODE_PATH"], "/opt/nodejs/nodejs20/node_modules:/opt/nodejs/node_modules"
+            env["NODE_PATH"], "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/tmp"
         )
 
     def test_node_with_the_native_client_preloads_nothing(self) -> None:

@@ -48,6 +48,8 @@ exports.fails = async () => {
 };
 """
 
+GREET = "module.exports = (who) => `hello, ${who}`;\n"
+
 
 def executable_package(name: str, content: str) -> bytes:
     """A deployment package holding one executable file, as ``zip`` keeps its mode."""
@@ -113,6 +115,21 @@ class NodeRuntimeTests(LambdaTestCase):
         self.assertEqual(payload["doubled"], 42)
         self.assertTrue(str(payload["node"]).startswith("v"))
         self.assertRegex(str(payload["requestId"]), r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+
+    def test_layers_modules_are_required(self) -> None:
+        """A layer's nodejs/node_modules is on NODE_PATH, as in AWS's Node.js images."""
+        layer = self.client.publish_layer_version(
+            LayerName=self.name(),
+            Content={"ZipFile": zipped({"nodejs/node_modules/greet/index.js": GREET})},
+        )
+        code = zipped({"index.js": "exports.handler = async (e) => require('greet')(e.who);\n"})
+        name = self.create(
+            "index.handler",
+            Runtime="nodejs20.x",
+            Code={"ZipFile": code},
+            Layers=[layer["LayerVersionArn"]],
+        )
+        self.assertEqual(invoke(self.client, name, {"who": "layer"})["Payload"], "hello, layer")
 
     def test_a_thrown_error_is_the_function_error(self) -> None:
         name = self.create(

@@ -308,18 +308,25 @@ class ProcessExecutor:
         assert spec.code is not None and spec.handler is not None
         runtime = spec.runtime or ""
         if runtime in CUSTOM_RUNTIMES:
-            return [os.path.join(spec.code, "bootstrap")], {}
+            # The package's bootstrap, else a layer's (/var/task/bootstrap, /opt/bootstrap).
+            bootstrap = os.path.join(spec.code, "bootstrap")
+            if spec.layers is not None and not os.path.lexists(bootstrap):
+                bootstrap = os.path.join(spec.layers, "bootstrap")
+            return [bootstrap], {}
         if runtime.startswith("nodejs"):
             assert self.node is not None and self.node_ric is not None
-            # AWS's images: /opt/nodejs/node_modules and /opt/nodejs/node20/node_modules.
-            modules = []
+            # AWS's images: /opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:...:/var/task
+            modules = [spec.code]
             if spec.layers is not None:
                 nodejs = os.path.join(spec.layers, "nodejs")
-                version = runtime.removesuffix(".x")
-                modules = [os.path.join(nodejs, version, "node_modules"), f"{nodejs}/node_modules"]
+                version = "node" + runtime.removeprefix("nodejs").removesuffix(".x")
+                modules[:0] = [
+                    os.path.join(nodejs, version, "node_modules"),
+                    f"{nodejs}/node_modules",
+                ]
             preload = [] if self.node_ric.native else ["--require", JS_CLIENT]
             command = [self.node, *preload, str(self.node_ric.entry_point), spec.handler]
-            return command, {"NODE_PATH": os.pathsep.join(modules)} if modules else {}
+            return command, {"NODE_PATH": os.pathsep.join(modules)}
         path = [spec.code]
         if spec.layers is not None:
             python = os.path.join(spec.layers, "python")
