@@ -44,7 +44,7 @@ exports.handler = async (event, context) => ({
   requestId: context.awsRequestId,
 });
 exports.fails = async () => {
-  throw new TypeError("not a number");
+  throw new TypeError("not a number: ≠");
 };
 """
 
@@ -142,4 +142,4 @@ class NodeRuntimeTests(LambdaTestCase):
         payload = answer["Payload"]
         assert isinstance(payload, dict)
         self.assertEqual(payload["errorType"], "TypeError")
-        self.assertEqual(payload["errorMessage"], "not a number")
+        self.assertEqual(payload["errorMessage"], "not a number: ≠")

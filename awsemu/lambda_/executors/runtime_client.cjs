@@ -43,14 +43,16 @@ function post(route, body, headers) {
 const client = {
   next: () => request("GET", "next"),
   done: (id, body) => post(id + "/response", body, {}),
-  error: (id, body, xrayCause) => {
+  // The X-Ray cause is left out: awsemu has no X-Ray, and a message outside
+  // Latin-1 would make it an invalid header.
+  error: (id, body) => {
     let type = "Unhandled";
     try {
       type = JSON.parse(body).errorType || type;
     } catch (ignored) {}
-    const headers = { "Lambda-Runtime-Function-Error-Type": type };
-    if (xrayCause) headers["Lambda-Runtime-Function-XRay-Error-Cause"] = xrayCause;
-    post(id + "/error", body, headers);
+    // An error type that is not printable ASCII cannot be a header value: "Unhandled".
+    if (!/^[\x20-\x7e]*$/.test(type)) type = "Unhandled";
+    post(id + "/error", body, { "Lambda-Runtime-Function-Error-Type": type });
   },
 };
 
