@@ -52,7 +52,7 @@ def _install_lambda_node_ric(args: argparse.Namespace) -> int:
 
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(os.environ)
     try:
-        installed = node_ric.install(cache_dir, sys.stderr)
+        installed = node_ric.install(cache_dir, sys.stderr, native=args.native)
     except InstallError as e:
         print(f"awsemu: cannot install {node_ric.NPM_PACKAGE}: {e}", file=sys.stderr)
         return 1
@@ -86,6 +86,12 @@ def _add_install(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         " for Node.js functions without Docker.",
     )
     node.add_argument("--cache-dir", help=cache_help)
+    node.add_argument(
+        "--native",
+        action="store_true",
+        help="Build its native Runtime API client (needs cmake, autoreconf, automake, libtool"
+        " and g++; about 2 minutes) instead of using awsemu's JavaScript one.",
+    )
     node.set_defaults(run=_install_lambda_node_ric)
 
 

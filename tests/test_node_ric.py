@@ -17,7 +17,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from awsemu.dynamodb.installer import InstallError, Run
+from awsemu.dynamodb.installer import InstallError, Run, extract
 from awsemu.lambda_.node_ric import (
     ENTRY_POINT,
     INSTALL_DIRECTORY,
@@ -65,13 +65,51 @@ class InstallTests(SynchronousTestCase):
         self.assertEqual(
             describe(installed), "aws-lambda-ric 3.3.0 (awsemu's JS Runtime API client)"
         )
-        (installed.directory / NATIVE_CLIENT).parent.mkdir()
+        (installed.directory / NATIVE_CLIENT).parent.mkdir(exist_ok=True)
         (installed.directory / NATIVE_CLIENT).write_bytes(b"")
         self.assertEqual(describe(installed), "aws-lambda-ric 3.3.0 (native)")
         # Installing again replaces it; nothing else is left in the cache.
         install(self.cache, self.out, run)
         self.assertEqual(sorted(p.name for p in self.cache.iterdir()), [INSTALL_DIRECTORY])
         self.assertFalse((installed.directory / NATIVE_CLIENT).exists())
+
+    def test_native_runs_the_install_scripts(self) -> None:
+        """With ``native``, npm install builds the client; the package comes from its prefix."""
+        commands, pack = fake_npm({ENTRY_POINT: "", "package.json": MANIFEST})
+
+        def run(argv: Sequence[str]) -> str:
+            if argv[1] == "pack":
+                return pack(argv)
+            commands.append(list(argv))
+            built = Path(argv[-2]) / "node_modules" / "aws-lambda-ric"
+            with tarfile.open(argv[-1]) as archive:
+                extract(archive, built.parent)
+            (built.parent / "package").rename(built)
+            (built / NATIVE_CLIENT).parent.mkdir()
+            (built / NATIVE_CLIENT).write_bytes(b"")
+            return ""
+
+        installed = install(self.cache, self.out, run, native=True)
+        self.assertEqual(commands[1][:3], ["npm", "install", "--no-save"])
+        self.assertEqual(describe(installed), "aws-lambda-ric 3.3.0 (native)")
+
+    def test_a_native_build_that_fails(self) -> None:
+        _, pack = fake_npm({ENTRY_POINT: "", "package.json": MANIFEST})
+
+        def run(argv: Sequence[str]) -> str:
+            if argv[1] == "pack":
+                return pack(argv)
+            raise subprocess.CalledProcessError(
+                1, argv, "", "npm error\n./buildconf: 4: exec: autoreconf: not found\n"
+            )
+
+        error = self.assertRaises(InstallError, install, self.cache, self.out, run, native=True)
+        self.assertEqual(
+            str(error),
+            "npm install aws-lambda-ric-3.3.0.tgz failed:"
+            " npm error / ./buildconf: 4: exec: autoreconf: not found",
+        )
+        self.assertIsNone(find_node_ric(self.cache))
 
     def test_a_package_without_the_entry_point(self) -> None:
         _, run = fake_npm({"package.json": MANIFEST})
