@@ -8,13 +8,17 @@ set, its absence fails these tests instead of skipping them).
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
 import shutil
 import sys
+import tempfile
 import zipfile
 from unittest import SkipTest
+
+from botocore.exceptions import ClientError
 
 from awsemu.dynamodb.installer import default_cache_dir
 from awsemu.lambda_.node_ric import INSTALL_COMMAND, find_node_ric
@@ -49,6 +53,10 @@ exports.fails = async () => {
 """
 
 GREET = "module.exports = (who) => `hello, ${who}`;\n"
+
+
+EMPTY_CACHE = tempfile.mkdtemp(prefix="awsemu-empty-cache-")
+atexit.register(shutil.rmtree, EMPTY_CACHE, True)
 
 
 def executable_package(name: str, content: str) -> bytes:
@@ -143,3 +151,26 @@ class NodeRuntimeTests(LambdaTestCase):
         assert isinstance(payload, dict)
         self.assertEqual(payload["errorType"], "TypeError")
         self.assertEqual(payload["errorMessage"], "not a number: ≠")
+
+
+class NotInstalledTests(LambdaTestCase):
+    """A daemon whose cache holds no client says what to run, at the first invocation."""
+
+    arguments = ("--lambda-executor", "process", "--cache-dir", EMPTY_CACHE)
+
+    def test_the_error_names_the_install_command(self) -> None:
+        name = self.create(
+            "index.handler",
+            Runtime="nodejs20.x",
+            Code={"ZipFile": zipped({"index.js": NODE_HANDLER})},
+        )
+        with self.assertRaises(ClientError) as raised:
+            self.client.invoke(FunctionName=name, Payload=b"{}")
+        error = raised.exception.response
+        self.assertEqual(error["ResponseMetadata"]["HTTPStatusCode"], 500)
+        self.assertEqual(error["Error"]["Code"], "ServiceException")
+        self.assertEqual(
+            error["Error"]["Message"],
+            "awsemu could not start an execution environment: AWS's Node.js runtime client"
+            " is not installed: run awsemu install lambda-node-ric",
+        )
