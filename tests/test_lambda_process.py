@@ -11,6 +11,7 @@ import random
 import shutil
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -22,7 +23,14 @@ from twisted.trial.unittest import SynchronousTestCase
 from awsemu.config import DEFAULT_LAMBDA_USER, LambdaUser
 from awsemu.lambda_ import peers
 from awsemu.lambda_.executors import EnvironmentSpec
-from awsemu.lambda_.executors.process import SETTLE, ProcessExecutor, _RuntimeProcess, reachable
+from awsemu.lambda_.executors.process import (
+    JS_CLIENT,
+    SETTLE,
+    ProcessExecutor,
+    _RuntimeProcess,
+    reachable,
+)
+from awsemu.lambda_.node_ric import ENTRY_POINT, NATIVE_CLIENT, NodeRic
 from awsemu.protocol.errors import ServiceError
 
 REACHABLE_PYTHON = "/bin/sh"
@@ -68,15 +76,21 @@ SPEC = EnvironmentSpec(
 )
 
 
-class StartTests(SynchronousTestCase):
-    def start(self, **options: Any) -> tuple[list[str], dict[str, str]]:
+class Starting(SynchronousTestCase):
+    """Starts one environment on a fake reactor; what was spawned, and with what variables."""
+
+    def start(
+        self, spec: EnvironmentSpec = SPEC, **options: Any
+    ) -> tuple[list[str], dict[str, str]]:
         reactor = FakeReactor()
         executor = ProcessExecutor(reactor, chance=random.Random(1), **options)  # type: ignore[arg-type]
-        executor.start(SPEC, lambda data: None)
+        executor.start(spec, lambda data: None)
         ((_, executable, args, env),) = reactor.spawned
         self.assertEqual(executable, options["python"])
         return args, env
 
+
+class StartTests(Starting):
     def test_a_root_daemon_gives_each_environment_a_uid(self) -> None:
         args, env = self.start(python=REACHABLE_PYTHON, root=True)
         self.assertEqual(args[:4], [REACHABLE_PYTHON, "-I", "-S", "-c"])
@@ -108,6 +122,80 @@ class StartTests(SynchronousTestCase):
         for options in cases:
             args, _ = self.start(**{"python": REACHABLE_PYTHON, **options})
             self.assertEqual(args[5], "")
+
+
+def installed_ric(testcase: SynchronousTestCase, native: bool = False) -> NodeRic:
+    """An ``aws-lambda-ric`` unpacked in a directory others can search."""
+    directory = Path(tempfile.mkdtemp())
+    testcase.addCleanup(shutil.rmtree, directory)
+    directory.chmod(0o755)
+    for name in [ENTRY_POINT, *([NATIVE_CLIENT] if native else [])]:
+        (directory / name).parent.mkdir(exist_ok=True)
+        (directory / name).write_text("")
+    return NodeRic(directory)
+
+
+NODE_SPEC = attrs.evolve(SPEC, runtime="nodejs20.x", handler="index.handler", layers="/opt")
+
+
+class RuntimesTests(Starting):
+    """What runs for each runtime; every one starts through the same bootstrap."""
+
+    def test_a_custom_runtime_runs_its_bootstrap(self) -> None:
+        spec = attrs.evolve(SPEC, runtime="provided.al2023", handler="function.handler")
+        args, env = self.start(spec, python=REACHABLE_PYTHON, root=False)
+        self.assertEqual(args[5:], ["", "/tmp", "/tmp/bootstrap"])
+        self.assertEqual(env["LAMBDA_TASK_ROOT"], "/tmp")
+        self.assertEqual(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9")
+        self.assertNotIn("PYTHONPATH", env)
+
+    def test_a_layer_may_hold_the_bootstrap(self) -> None:
+        layers = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, layers)
+        spec = attrs.evolve(SPEC, runtime="provided.al2", code=layers, layers="/opt")
+        args, _ = self.start(spec, python=REACHABLE_PYTHON, root=False)
+        self.assertEqual(args[7:], ["/opt/bootstrap"])
+
+    def test_node_runs_the_client_with_awsemus_js_client(self) -> None:
+        ric = installed_ric(self)
+        args, env = self.start(
+            NODE_SPEC, python=REACHABLE_PYTHON, root=False, node_ric=ric, node="/usr/bin/node"
+        )
+        entry = str(ric.entry_point)
+        self.assertEqual(
+            args[7:], ["/usr/bin/node", "--require", JS_CLIENT, entry, "index.handler"]
+        )
+        self.assertTrue(os.path.isfile(JS_CLIENT))
+        self.assertEqual(
+            env["NODE_PATH"], "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/tmp"
+        )
+
+    def test_node_with_the_native_client_preloads_nothing(self) -> None:
+        ric = installed_ric(self, native=True)
+        args, _ = self.start(
+            NODE_SPEC, python=REACHABLE_PYTHON, root=False, node_ric=ric, node="/usr/bin/node"
+        )
+        self.assertEqual(args[7:], ["/usr/bin/node", str(ric.entry_point), "index.handler"])
+
+    def test_node_drops_to_a_uid_only_if_it_reaches_the_client(self) -> None:
+        ric = installed_ric(self)
+        options = {"python": REACHABLE_PYTHON, "root": True, "node": REACHABLE_PYTHON}
+        args, _ = self.start(NODE_SPEC, node_ric=ric, **options)
+        self.assertNotEqual(args[5], "")
+        args, _ = self.start(NODE_SPEC, node_ric=NodeRic(Path("/nonexistent")), **options)
+        self.assertEqual(args[5], "")
+
+    def test_check(self) -> None:
+        """Node.js needs the installed client; images and other languages are refused."""
+        executor = ProcessExecutor(FakeReactor(), REACHABLE_PYTHON, node="/usr/bin/node")  # type: ignore[arg-type]
+        executor.check("provided.al2", None)
+        error = self.assertRaises(ServiceError, executor.check, "nodejs20.x", None)
+        self.assertIn("run awsemu install lambda-node-ric", error.message)
+        executor.node_ric = installed_ric(self)
+        executor.check("nodejs22.x", None)
+        for runtime, image in [("java21", None), ("ruby3.3", None), (None, "some/image")]:
+            error = self.assertRaises(ServiceError, executor.check, runtime, image)
+            self.assertEqual(error.code, "InvalidRuntimeException")
 
 
 class ReachableTests(SynchronousTestCase):

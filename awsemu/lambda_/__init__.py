@@ -47,7 +47,9 @@ async def choose_executor(config: Config, reactor: Any, threads: Any) -> Executo
     The executor ``--lambda-executor`` asks for; ``auto`` is Docker when an
     engine answers, else local processes.
     """
+    from awsemu.dynamodb.installer import default_cache_dir
     from awsemu.lambda_.executors.process import ProcessExecutor
+    from awsemu.lambda_.node_ric import find_node_ric
 
     if config.lambda_executor != "process":
         from awsemu.lambda_.executors.docker import connect
@@ -57,7 +59,9 @@ async def choose_executor(config: Config, reactor: Any, threads: Any) -> Executo
         except Exception:
             if config.lambda_executor == "docker":
                 raise
-    return ProcessExecutor(reactor, config.lambda_python, config.lambda_user)
+    cache_dir = Path(config.cache_dir.path) if config.cache_dir else default_cache_dir(os.environ)
+    node_ric = find_node_ric(cache_dir)
+    return ProcessExecutor(reactor, config.lambda_python, config.lambda_user, node_ric)
 
 
 @attrs.frozen

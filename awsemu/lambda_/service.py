@@ -69,11 +69,18 @@ class LambdaService(Service):
         return self.environments.store.inventory()
 
     def details(self) -> dict[str, object]:
-        """For the health document: the executor, and the runtimes whose image is here."""
-        return {
+        """
+        For the health document: the executor, the runtimes whose image is
+        here, and (the process executor) what runs Node.js functions.
+        """
+        found: dict[str, object] = {
             "executor": None if self._executor is None else self._executor.name,
             "runtimes_with_images": self._runtimes_with_images,
         }
+        node = getattr(self._executor, "node_client", None)
+        if node is not None:
+            found["node_runtime_client"] = node
+        return found
 
     def summary(self) -> str:
         """For the start report: the executor chosen, or why none could be."""
@@ -81,7 +88,9 @@ class LambdaService(Service):
             return self._state.reason or "no executor yet"
         found = self._runtimes_with_images
         images = "" if found is None else f", images here for: {', '.join(found) or 'none'}"
-        return f"executor {self._executor.name}{images}"
+        node = getattr(self._executor, "node_client", None)
+        client = "" if node is None else f", Node.js runtime client: {node}"
+        return f"executor {self._executor.name}{images}{client}"
 
     def startService(self) -> None:
         super().startService()

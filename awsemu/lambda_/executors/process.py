@@ -1,11 +1,18 @@
 """
-Environments as local processes: a Python interpreter running
-``awslambdaric`` (AWS's own runtime client) in the unpacked code, against
-the environment's Runtime API, for machines without a Docker engine.
+Environments as local processes, for machines without a Docker engine, in
+the unpacked code against the environment's Runtime API:
 
-Only Python zip functions can run this way, and on the interpreter given
-(whatever Python the function's runtime names); anything else is refused
-with a clear error before an environment is started.
+- Python functions: a Python interpreter running ``awslambdaric`` (AWS's
+  own runtime client), on the interpreter given (whatever Python the
+  function's runtime names);
+- Node.js functions: ``node`` running AWS's ``aws-lambda-ric`` npm package
+  (``awsemu install lambda-node-ric``; see ``node_ric``), whatever Node.js
+  version the runtime names;
+- custom runtimes (``provided.al2023``, ``provided.al2``): the package's
+  ``bootstrap`` executable, as AWS runs it.
+
+Anything else (image functions, Java, .NET, Ruby) is refused with a clear
+error before an environment is started.
 
 Isolation. Each environment starts in a session of its own, through a small
 bootstrap (``_BOOTSTRAP``, run by the same interpreter in isolated mode, so
@@ -49,9 +56,14 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from awsemu.config import DEFAULT_LAMBDA_USER, LambdaUser
-from awsemu.lambda_ import errors, peers
+from awsemu.lambda_ import errors, node_ric, peers
 from awsemu.lambda_.executors import EnvironmentSpec, Handle, Output
+from awsemu.lambda_.node_ric import INSTALL_COMMAND, NodeRic
 from awsemu.lambda_.peers import Address
+
+CUSTOM_RUNTIMES: Final = ("provided.al2023", "provided.al2")
+JS_CLIENT: Final = os.path.join(os.path.dirname(__file__), "runtime_client.cjs")
+"""Stands in for ``aws-lambda-ric``'s native client where it was not built (``node_ric``)."""
 
 _BOOTSTRAP: Final = """\
 import os, sys
@@ -269,13 +281,16 @@ class _Reactor(IReactorProcess, IReactorTime):
 class ProcessExecutor:
     """
     See the module docstring. ``python`` is the interpreter with awslambdaric
-    installed; ``user`` whom functions run as when ``root`` (the daemon
-    runs as root).
+    installed; ``node_ric`` the installed ``aws-lambda-ric`` (None: Node.js
+    functions are refused) and ``node`` the Node.js that runs it; ``user``
+    whom functions run as when ``root`` (the daemon runs as root).
     """
 
     reactor: _Reactor
     python: str
     user: LambdaUser = DEFAULT_LAMBDA_USER
+    node_ric: NodeRic | None = None
+    node: str | None = attrs.field(factory=lambda: shutil.which("node"))
     grace: float = 2.0
     name: str = "process"
     runtime_interface: str = "127.0.0.1"
@@ -283,13 +298,16 @@ class ProcessExecutor:
     chance: random.Random = attrs.field(factory=random.SystemRandom)
     _running: dict[str, _RuntimeProcess] = attrs.field(factory=dict)
     _drop: bool = attrs.field(init=False, default=False)
+    _drop_node: bool = attrs.field(init=False, default=False)
     _log: Logger = attrs.field(factory=Logger)
 
     def __attrs_post_init__(self) -> None:
         """
         Drop privileges when root, unless asked not to, or unless no other
         user can run ``python`` (a Python installed under ``/root``): then
-        functions run as root, and the log says why.
+        functions run as root, and the log says why. The same for Node.js
+        functions and ``node`` or the installed ``aws-lambda-ric`` (in a
+        cache directory under ``/root``).
         """
         if not self.root or self.user.first == 0:
             return
@@ -301,8 +319,36 @@ class ProcessExecutor:
                 uid=str(self.user),
                 python=self.python,
             )
+        if self.node is None or self.node_ric is None:
+            return
+        needed = [self.node, str(self.node_ric.directory)]
+        if not self.node_ric.native:
+            needed.append(os.path.dirname(JS_CLIENT))
+        self._drop_node = self._drop and all(map(reachable, needed))
+        if self._drop and not self._drop_node:
+            self._log.warn(
+                "Node.js functions run as root: uid {uid} cannot reach {ric}; install it in a"
+                " --cache-dir others can search, or pass --lambda-user root",
+                uid=str(self.user),
+                ric=str(self.node_ric.directory),
+            )
+
+    @property
+    def node_client(self) -> str:
+        """What runs Node.js functions, for the health answer and the start line."""
+        return node_ric.describe(self.node_ric)
 
     def check(self, runtime: str | None, image: str | None) -> None:
+        if image is None and runtime in CUSTOM_RUNTIMES:
+            return
+        if image is None and (runtime or "").startswith("nodejs"):
+            if self.node is None:
+                raise errors.environment_failed("Node.js (node) is not on the daemon's PATH")
+            if self.node_ric is None:
+                raise errors.environment_failed(
+                    f"AWS's Node.js runtime client is not installed: run {INSTALL_COMMAND}"
+                )
+            return
         if image is not None or not (runtime or "").startswith("python"):
             raise errors.unsupported_runtime(runtime or "of an image function", self.name)
         if self.python == sys.executable and importlib.util.find_spec("awslambdaric") is None:
@@ -311,20 +357,49 @@ class ProcessExecutor:
                 " pip install awslambdaric"
             )
 
-    def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
+    def _runtime(self, spec: EnvironmentSpec) -> tuple[list[str], dict[str, str]]:
+        """The runtime's command and the variables it needs beyond the function's."""
         assert spec.code is not None and spec.handler is not None
+        runtime = spec.runtime or ""
+        if runtime in CUSTOM_RUNTIMES:
+            # The package's bootstrap, else a layer's (/var/task/bootstrap, /opt/bootstrap).
+            bootstrap = os.path.join(spec.code, "bootstrap")
+            if spec.layers is not None and not os.path.lexists(bootstrap):
+                bootstrap = os.path.join(spec.layers, "bootstrap")
+            return [bootstrap], {}
+        if runtime.startswith("nodejs"):
+            assert self.node is not None and self.node_ric is not None
+            # AWS's images: /opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:...:/var/task
+            modules = [spec.code]
+            if spec.layers is not None:
+                nodejs = os.path.join(spec.layers, "nodejs")
+                version = "node" + runtime.removeprefix("nodejs").removesuffix(".x")
+                modules[:0] = [
+                    os.path.join(nodejs, version, "node_modules"),
+                    f"{nodejs}/node_modules",
+                ]
+            preload = [] if self.node_ric.native else ["--require", JS_CLIENT]
+            command = [self.node, *preload, str(self.node_ric.entry_point), spec.handler]
+            return command, {"NODE_PATH": os.pathsep.join(modules)}
         path = [spec.code]
         if spec.layers is not None:
             python = os.path.join(spec.layers, "python")
-            site = os.path.join(python, "lib", spec.runtime or "python3", "site-packages")
+            site = os.path.join(python, "lib", runtime or "python3", "site-packages")
             path += [python, site]
+        return [self.python, "-m", "awslambdaric", spec.handler], {
+            "PYTHONPATH": os.pathsep.join(path)
+        }
+
+    def start(self, spec: EnvironmentSpec, output: Output) -> Deferred[Handle]:
+        assert spec.code is not None and spec.handler is not None
+        runtime, extra = self._runtime(spec)
         variables = {
             **spec.variables,
+            **extra,
             "LAMBDA_TASK_ROOT": spec.code,
-            "PYTHONPATH": os.pathsep.join(path),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         }
-        uid = self._uid()
+        uid = self._uid(spec.runtime)
         unreachable = [d for d in (spec.code, spec.layers) if d is not None and not reachable(d)]
         if uid is not None and unreachable:
             return fail(
@@ -336,7 +411,6 @@ class ProcessExecutor:
             )
         own = uid is not None and self.user.per_environment
         process = _RuntimeProcess(output, self.reactor, self.grace, uid, own)
-        runtime = [self.python, "-m", "awslambdaric", spec.handler]
         self.reactor.spawnProcess(
             process,
             self.python,
@@ -347,9 +421,10 @@ class ProcessExecutor:
         process.gone.addCallback(lambda _: self._running.pop(spec.environment_id, None))
         return succeed(process)
 
-    def _uid(self) -> int | None:
+    def _uid(self, runtime: str | None) -> int | None:
         """The uid of a new environment: None to keep the daemon's."""
-        if not self._drop:
+        node = (runtime or "").startswith("nodejs")
+        if not (self._drop_node if node else self._drop):
             return None
         uid = peers.pick_uid(
             self.user,
