@@ -4,7 +4,8 @@ server's own CPU time from /proc around each run.
 
     python bench/s3.py [--data-dir DIR] [--profile FILE]
 
-Prints, per scenario, wall-clock time and server CPU time. With
+Prints, per scenario, the median batch's wall-clock time and server CPU
+time per call, and the machine's load average before and after. With
 ``--profile``, the daemon runs under cProfile (twistd ``--profile``) and
 the time is split between S3's own code, the generic gateway/protocol
 layers, Twisted and the rest.
@@ -17,6 +18,7 @@ import http.client
 import os
 import pstats
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -34,18 +36,33 @@ from bench._daemon import cpu_seconds, free_port, raw_request, wait_until  # noq
 MIB = 1024 * 1024
 
 
+#: Each measure is taken over this many batches; the median batch is printed.
+BATCHES = 5
+
+
 def measure(pid: int, label: str, count: int, size: int, call: Callable[[], Any]) -> None:
+    """
+    Per call: the median over ``BATCHES`` batches of ``count`` calls (the
+    server's CPU clock ticks every 10 ms, so a batch must be long enough).
+    """
     call()  # warm up: model loading, first allocation
-    cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
-    for _ in range(count):
-        call()
-    wall = (time.perf_counter() - wall_before) / count
-    cpu = (cpu_seconds(pid) - cpu_before) / count
+    walls, cpus = [], []
+    for _ in range(BATCHES):
+        cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
+        for _ in range(count):
+            call()
+        walls.append((time.perf_counter() - wall_before) / count)
+        cpus.append((cpu_seconds(pid) - cpu_before) / count)
+    wall, cpu = statistics.median(walls), statistics.median(cpus)
     line = f"{label:<34} wall {wall * 1000:8.2f} ms   server CPU {cpu * 1e6:9.0f} µs"
     if size:
         per_cpu = size / cpu / 1e6 if cpu else 0
         line += f"   {size / wall / 1e6:7.0f} MB/s wall   {per_cpu:7.0f} MB/s of server CPU"
     print(line, flush=True)
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def split_profile(path: str) -> None:
@@ -102,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir")
     parser.add_argument("--profile")
-    parser.add_argument("--small", type=int, default=2000, help="1 KiB GETs to time")
+    parser.add_argument("--small", type=int, default=400, help="1 KiB GETs per batch")
     options = parser.parse_args()
     arguments = ["--services", "s3"]
     if options.data_dir:
@@ -125,6 +142,7 @@ def main() -> None:
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}, read_timeout=120),
         )
+        print(load(), flush=True)
         s3.create_bucket(Bucket="bench")
         s3.put_object(Bucket="bench", Key="small", Body=os.urandom(1024))
         big = os.urandom(64 * MIB)
@@ -140,14 +158,14 @@ def main() -> None:
         measure(
             process.pid,
             "PutObject 64 MiB",
-            10,
+            3,
             len(big),
             lambda: s3.put_object(Bucket="bench", Key="big", Body=big),
         )
         measure(
             process.pid,
             "GetObject 64 MiB",
-            10,
+            3,
             len(big),
             lambda: s3.get_object(Bucket="bench", Key="big")["Body"].read(),
         )
@@ -158,23 +176,24 @@ def main() -> None:
             return connection.getresponse().read()
 
         pid = process.pid
-        measure(pid, "raw PutObject 64 MiB", 10, len(big), lambda: raw("PUT", "/bench/raw", big))
-        measure(pid, "raw GetObject 64 MiB", 10, len(big), lambda: raw("GET", "/bench/raw"))
+        measure(pid, "raw PutObject 64 MiB", 3, len(big), lambda: raw("PUT", "/bench/raw", big))
+        measure(pid, "raw GetObject 64 MiB", 3, len(big), lambda: raw("GET", "/bench/raw"))
         measure(pid, "raw GetObject 1 KiB", options.small, 0, lambda: raw("GET", "/bench/small"))
         measure(
             process.pid,
             "raw HTTP ListObjectsV2 1000 keys",
-            30,
+            10,
             0,
             lambda: raw("GET", "/bench?list-type=2&prefix=list/"),
         )
         measure(
             process.pid,
             "ListObjectsV2 1000 keys",
-            30,
+            10,
             0,
             lambda: s3.list_objects_v2(Bucket="bench", Prefix="list/"),
         )
+    print(load(), flush=True)
     if options.profile:
         split_profile(options.profile)
 

@@ -794,13 +794,13 @@ class RestXmlCodec(RestCodec):
             or f"{operation.name}Result"
         )
         out = [xmlshapes.XML_DECLARATION]
-        xmlshapes.encode_structure(shape, output, name, out, self._namespace_attribute(shape))
+        xmlshapes.encoder(shape)(output, name, out, self._namespace_attribute(shape))
         return "".join(out).encode("utf-8"), "application/xml"
 
     def _encode_payload(self, member: Any, value: Any) -> tuple[bytes, str]:
         name = member.serialization.get("name", member.name)
         out = [xmlshapes.XML_DECLARATION]
-        xmlshapes.encode_value(member, value, name, out, self._namespace_attribute(member))
+        xmlshapes.encoder(member)(value, name, out, self._namespace_attribute(member))
         return "".join(out).encode("utf-8"), "application/xml"
 
     def _id_headers(self, request_id: str, host_id: str) -> list[tuple[str, str]]:
