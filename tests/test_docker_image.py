@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -16,7 +17,7 @@ from typing import Any
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.daemon import free_port
+from tests.daemon import ROOT, free_port
 from tests.lambda_support import IMAGE as LAMBDA_IMAGE
 from tests.lambda_support import PACKAGE, require_docker
 
@@ -156,3 +157,59 @@ class ContainerTests(SynchronousTestCase):
         payload = json.loads(answer["Payload"].read())
         self.assertNotIn("FunctionError", answer, payload)
         self.assertEqual(payload["event"], {"hello": "docker"})
+
+
+COMPOSE_FILE = ROOT / "contrib" / "docker" / "compose.yaml"
+
+
+class ComposeTests(SynchronousTestCase):
+    """``contrib/docker/compose.yaml`` brought up with Docker Compose, as its comment says."""
+
+    def test_up(self) -> None:
+        require_image()
+        compose = shutil.which("docker-compose")
+        if compose is None:
+            reason = "docker-compose is not installed (apt-get install docker-compose)"
+            if os.environ.get(REQUIRED):
+                raise AssertionError(f"{REQUIRED} is set but {reason}")
+            raise SkipTest(reason)
+        port = free_port()
+        project = f"awsemu-test-{port}"
+        environment = {
+            **os.environ,
+            "AWSEMU_PORT": str(port),
+            "DOCKER_GID": str(os.stat(SOCKET).st_gid),
+        }
+
+        def run(*argv: str) -> str:
+            done = subprocess.run(
+                [compose, "--project-name", project, "--file", str(COMPOSE_FILE), *argv],
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=180,
+            )
+            if done.returncode != 0:
+                raise AssertionError(f"docker-compose {' '.join(argv)} failed: {done.stdout}")
+            return done.stdout
+
+        run("up", "--detach", "--no-build")
+        self.addCleanup(run, "down", "--volumes", "--timeout", "30")
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_awsemu/health", timeout=5
+                ) as answer:
+                    health: dict[str, Any] = json.load(answer)
+                if "starting" not in health["services"].values():
+                    break
+            except OSError:
+                pass
+            self.assertLess(time.monotonic(), deadline, run("logs"))
+            time.sleep(0.2)
+        self.assertEqual(set(health["services"].values()), {"running"}, health)
+        # The named volume holds the state: /var/lib/awsemu is the data directory.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_awsemu/info") as answer:
+            self.assertEqual(json.load(answer)["config"]["data-dir"], "/var/lib/awsemu")
