@@ -94,16 +94,36 @@ def runtime_files() -> dict[str, bytes]:
     return files
 
 
+FUNCTION_PYTHON = "AWSEMU_TEST_FUNCTION_PYTHON"
+"""
+A Python with awslambdaric that unprivileged uids can run, for functions
+(``.ci/run`` makes one): the daemon's own Python may live where only its
+user can reach it (pyenv's under ``/root``).
+"""
+
+
 def other_users_python() -> str | None:
     """
-    A Python of the daemon's version that an unprivileged uid can run: the
-    daemon's own, else the system's (functions then bring awslambdaric).
+    A Python that an unprivileged uid can run: ``AWSEMU_TEST_FUNCTION_PYTHON``
+    (which must be one), else the daemon's own, else the system's of the
+    daemon's version (functions then bring awslambdaric).
     """
+    given = os.environ.get(FUNCTION_PYTHON)
+    if given:
+        if not reachable(given):
+            raise AssertionError(f"{FUNCTION_PYTHON}={given} cannot be run by other users")
+        return given
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     for python in (sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
         if os.path.exists(python) and reachable(python):
             return python
     return None
+
+
+def has_runtime_client(python: str) -> bool:
+    """Whether ``python`` imports awslambdaric by itself."""
+    check = [python, "-c", "import awslambdaric"]
+    return subprocess.run(check, capture_output=True).returncode == 0
 
 
 def dropping_daemon_arguments() -> tuple[str, ...]:
@@ -118,7 +138,8 @@ def dropping_daemon_arguments() -> tuple[str, ...]:
 
 def package(python: str | None = None) -> bytes:
     """The test functions, with awslambdaric when ``python`` is not the daemon's."""
-    extra = {} if python in (None, sys.executable) else runtime_files()
+    brought = python in (None, sys.executable) or has_runtime_client(python)
+    extra = {} if brought else runtime_files()
     return zipped({"iso.py": CODE, **extra})
 
 

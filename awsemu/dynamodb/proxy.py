@@ -235,7 +235,9 @@ def _malformed(request: HttpRequest) -> ServiceError | None:
         document = json.loads(request.read_body())
     except (ValueError, RecursionError):
         document = None
-    if not isinstance(document, dict):
+    # Python 3.12 and later parse far deeper documents than DynamoDB Local's
+    # parser takes (Jackson stops at 1,000 levels).
+    if not isinstance(document, dict) or _deeper_than(document, _LOCAL_NESTING):
         return client_error("SerializationException", "The request body is not a JSON object")
     codec = codec_for("dynamodb")
     try:
@@ -243,6 +245,29 @@ def _malformed(request: HttpRequest) -> ServiceError | None:
     except ServiceError as e:
         return client_error(e.code, e.message)
     return None
+
+
+_LOCAL_NESTING: Final = 1000
+"""How deep DynamoDB Local's JSON parser (Jackson's default limit) nests documents."""
+
+
+def _deeper_than(document: object, limit: int) -> bool:
+    """Whether ``document`` nests lists and objects more than ``limit`` deep (no recursion)."""
+    level: list[dict[str, object] | list[object]] = (
+        [document] if isinstance(document, dict | list) else []
+    )
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+    return False
 
 
 def _document(body: bytes) -> dict[str, Any]:
