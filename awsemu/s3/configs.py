@@ -73,7 +73,7 @@ CONFIGURATIONS: Final = (
         "CORSConfiguration",
         missing=("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
     ),
-    Configuration(
+    POLICY := Configuration(
         "policy",
         "PutBucketPolicy",
         "GetBucketPolicy",
@@ -146,6 +146,33 @@ CONFIGURATIONS: Final = (
         None,
         "AccelerateConfiguration",
     ),
+    # Terraform and cleanup tools read these two on every bucket; the "not
+    # found" codes and messages are AWS's (S3 API reference, "List of error
+    # codes"; GetObjectLockConfiguration's page).
+    Configuration(
+        "replication",
+        "PutBucketReplication",
+        "GetBucketReplication",
+        "DeleteBucketReplication",
+        "ReplicationConfiguration",
+        payload="ReplicationConfiguration",
+        missing=(
+            "ReplicationConfigurationNotFoundError",
+            "The replication configuration was not found",
+        ),
+    ),
+    OBJECT_LOCK := Configuration(
+        "object-lock",
+        "PutObjectLockConfiguration",
+        "GetObjectLockConfiguration",
+        None,
+        "ObjectLockConfiguration",
+        payload="ObjectLockConfiguration",
+        missing=(
+            "ObjectLockConfigurationNotFoundError",
+            "Object Lock configuration does not exist for this bucket",
+        ),
+    ),
     Configuration(
         "request-payment",
         "PutBucketRequestPayment",
@@ -162,12 +189,19 @@ OBJECT_WRITER: Final = "ObjectWriter"
 _FULL_CONTROL_CANNED: Final = "bucket-owner-full-control"
 
 
-def new_bucket_config(object_ownership: str | None) -> Document:
+def new_bucket_config(object_ownership: str | None, object_lock: bool = False) -> Document:
     """
     What a new bucket holds before any Put: AWS's defaults since April
-    2023, with the Object Ownership CreateBucket asked for, if any.
+    2023, with the Object Ownership CreateBucket asked for, if any. A
+    bucket created with Object Lock has it enabled (without a default
+    retention) and versioning on, which can then never be suspended.
     """
+    locked: Document = {
+        OBJECT_LOCK.name: {"ObjectLockEnabled": "Enabled"},
+        "versioning": {"Status": "Enabled"},
+    }
     return {
+        **(locked if object_lock else {}),
         "ownership": {"Rules": [{"ObjectOwnership": object_ownership or ENFORCED}]},
         "public-access-block": {
             "BlockPublicAcls": True,
@@ -237,12 +271,39 @@ def validate(configuration: Configuration, document: Any, config: Document) -> N
             )
         if blocks(config, "BlockPublicPolicy") and is_public_policy(document):
             raise errors.access_denied()
+    if (
+        configuration.name == "replication"
+        and (config.get("versioning") or {}).get("Status") != "Enabled"
+    ):
+        # AWS's answer to a replication configuration on an unversioned bucket.
+        raise errors.invalid_request(
+            "Versioning must be 'Enabled' on the bucket to apply a replication configuration"
+        )
+    if configuration.name == "object-lock" and OBJECT_LOCK.name not in config:
+        # AWS's answer for a bucket not created with ObjectLockEnabledForBucket.
+        raise errors.invalid_bucket_state(
+            "Object Lock configuration cannot be enabled on existing buckets"
+        )
+    if (
+        configuration.name == "versioning"
+        and OBJECT_LOCK.name in config
+        and document.get("Status") != "Enabled"
+    ):
+        raise errors.invalid_bucket_state(
+            "An Object Lock configuration is present on this bucket, so the versioning state "
+            "cannot be changed."
+        )
     if configuration.name == "ownership":
         rules = document.get("Rules") or [{}]
         acl = config.get("acl")
         enforcing = rules[0].get("ObjectOwnership") == ENFORCED
         if enforcing and acl and not _owner_only(acl, acl["Owner"]["ID"]):
             raise errors.invalid_bucket_acl_with_object_ownership()
+
+
+def policy_status(config: Document, bucket: str) -> Document:
+    """GetBucketPolicyStatus's answer: whether the bucket's policy is public, or AWS's error."""
+    return {"PolicyStatus": {"IsPublic": is_public_policy(stored(POLICY, config, bucket))}}
 
 
 def canonical_user_id(account_id: str) -> str:

@@ -145,6 +145,11 @@ def invalid_request(message: str) -> ServiceError:
     return ServiceError("InvalidRequest", message)
 
 
+def invalid_bucket_state(message: str) -> ServiceError:
+    """409 for a request the bucket's current state (versioning, Object Lock) forbids."""
+    return ServiceError("InvalidBucketState", message, 409)
+
+
 def malformed_post() -> ServiceError:
     return ServiceError(
         "MalformedPOSTRequest",

@@ -275,12 +275,15 @@ class S3Provider:
             if context.region != "us-east-1" or existing.region != region:
                 raise errors.bucket_already_owned_by_you(name)
         else:
-            config = configs.new_bucket_config(params.get("ObjectOwnership"))
+            config = configs.new_bucket_config(
+                params.get("ObjectOwnership"), bool(params.get("ObjectLockEnabledForBucket"))
+            )
             acl = configs.bucket_acl(params, config, context.account_id, creating=True)
             if acl is not None:
                 config["acl"] = acl
+            versioning = (config.get("versioning") or {}).get("Status")
             self.store.add_bucket(
-                Bucket(name, context.account_id, region, self._now(), config=config)
+                Bucket(name, context.account_id, region, self._now(), versioning, config)
             )
         location = f"/{name}" if region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"
         return {"Location": location}
@@ -362,6 +365,10 @@ class S3Provider:
         bucket.config["acl"] = acl or configs.default_acl(bucket.owner)
         self.store.save_bucket(bucket)
         return {}
+
+    async def get_bucket_policy_status(self, context: RequestContext, params: Params) -> Output:
+        bucket = self._bucket(params)
+        return configs.policy_status(bucket.config, bucket.name)
 
     async def get_bucket_acl(self, context: RequestContext, params: Params) -> Output:
         """With ACLs disabled, AWS shows the bucket owner's full control whatever is stored."""
