@@ -184,7 +184,8 @@ SUB_RESOURCES: list[tuple[str, dict[str, Any], str, dict[str, Any], str | None, 
                     "Filter": {"Prefix": "p/"},
                     "Expiration": {"Days": 3},
                 }
-            ]
+            ],
+            "TransitionDefaultMinimumObjectSize": "all_storage_classes_128K",
         },
         "delete_bucket_lifecycle",
         "NoSuchLifecycleConfiguration",

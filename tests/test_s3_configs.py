@@ -172,3 +172,38 @@ class PolicyStatusTests(S3TestCase):
         self.s3.put_bucket_policy(Bucket=name, Policy=self._policy(name, "*"))
         status = self.s3.get_bucket_policy_status(Bucket=name)["PolicyStatus"]
         self.assertEqual(status, {"IsPublic": True})
+
+
+class LifecycleTests(S3TestCase):
+    """
+    ``TransitionDefaultMinimumObjectSize`` travels in the
+    ``x-amz-transition-default-minimum-object-size`` header of Put's and
+    Get's answers (botocore's model); Terraform's aws provider waits for it.
+    """
+
+    _HEADER = "x-amz-transition-default-minimum-object-size"
+    _RULES = {"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 1}}]}
+
+    def test_default(self) -> None:
+        name = self.new_bucket()
+        put = self.s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration=self._RULES
+        )
+        headers = put["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual(headers[self._HEADER], "all_storage_classes_128K")
+        got = self.s3.get_bucket_lifecycle_configuration(Bucket=name)
+        self.assertEqual(got["TransitionDefaultMinimumObjectSize"], "all_storage_classes_128K")
+        self.assertEqual(got["Rules"], self._RULES["Rules"])
+
+    def test_kept(self) -> None:
+        name = self.new_bucket()
+        put = self.s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration=self._RULES,
+            TransitionDefaultMinimumObjectSize="varies_by_storage_class",
+        )
+        self.assertEqual(put["TransitionDefaultMinimumObjectSize"], "varies_by_storage_class")
+        got = self.s3.get_bucket_lifecycle_configuration(Bucket=name)
+        self.assertEqual(
+            got["ResponseMetadata"]["HTTPHeaders"][self._HEADER], "varies_by_storage_class"
+        )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
@@ -32,6 +33,8 @@ class Configuration:
     payload member that returns it whole (None when its members are the
     Get output's own), and what a Get finds when nothing was put: AWS's
     error (``missing`` = code, message) or a default document.
+    ``echoed``: Put members kept beside the document (each with its value
+    when the Put leaves it out), returned by the Put and by the Get.
     """
 
     name: str
@@ -42,6 +45,7 @@ class Configuration:
     payload: str | None = attrs.field(default=None, kw_only=True)
     missing: tuple[str, str] | None = attrs.field(default=None, kw_only=True)
     default: Document = attrs.field(factory=dict, kw_only=True)
+    echoed: Mapping[str, str] = attrs.field(factory=dict, kw_only=True)
 
 
 _DEFAULT_ENCRYPTION: Final[Document] = {
@@ -89,6 +93,9 @@ CONFIGURATIONS: Final = (
         "DeleteBucketLifecycle",
         "LifecycleConfiguration",
         missing=("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
+        # The x-amz-transition-default-minimum-object-size header; AWS's
+        # default since September 2024 (PutBucketLifecycleConfiguration).
+        echoed={"TransitionDefaultMinimumObjectSize": "all_storage_classes_128K"},
     ),
     ENCRYPTION := Configuration(
         "encryption",

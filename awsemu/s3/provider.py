@@ -215,11 +215,15 @@ class S3Provider:
             if document is None:
                 raise errors.malformed_xml()
             configs.validate(configuration, document, bucket.config)
-            bucket.config[configuration.name] = document
+            echoed = {
+                member: params.get(member) or default
+                for member, default in configuration.echoed.items()
+            }
+            bucket.config[configuration.name] = {**document, **echoed} if echoed else document
             if configuration.name == "versioning":
                 bucket.versioning = document.get("Status") or bucket.versioning
             self.store.save_bucket(bucket)
-            return {}
+            return echoed
 
         return put
 
