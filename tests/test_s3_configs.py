@@ -6,8 +6,11 @@ Object Lock, policy status), through boto3 against the real daemon.
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from tests.s3support import S3TestCase, allow_public
+from botocore import xform_name
+
+from tests.s3support import S3TestCase, allow_public, client
 
 _ROLE = "arn:aws:iam::000000000000:role/replication"
 
@@ -206,4 +209,76 @@ class LifecycleTests(S3TestCase):
         got = self.s3.get_bucket_lifecycle_configuration(Bucket=name)
         self.assertEqual(
             got["ResponseMetadata"]["HTTPHeaders"][self._HEADER], "varies_by_storage_class"
+        )
+
+
+#: One valid document of each Id-keyed family (botocore's model's required members).
+_KEYED = {
+    "Metrics": {"Id": "{id}", "Filter": {"Prefix": "logs/"}},
+    "Inventory": {
+        "Id": "{id}",
+        "IsEnabled": True,
+        "IncludedObjectVersions": "Current",
+        "Schedule": {"Frequency": "Daily"},
+        "Destination": {"S3BucketDestination": {"Bucket": "arn:aws:s3:::reports", "Format": "CSV"}},
+    },
+    "Analytics": {"Id": "{id}", "StorageClassAnalysis": {}},
+    "IntelligentTiering": {
+        "Id": "{id}",
+        "Status": "Enabled",
+        "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}],
+    },
+}
+
+
+class KeyedConfigurationTests(S3TestCase):
+    """Metrics, inventory, analytics and Intelligent-Tiering configurations, by Id."""
+
+    def _call(self, verb: str, noun: str, plural: bool = False, **params: Any) -> Any:
+        suffix = "configurations" if plural else "configuration"
+        return getattr(self.s3, f"{verb}_bucket_{xform_name(noun)}_{suffix}")(**params)
+
+    def test_round_trips(self) -> None:
+        for noun, template in _KEYED.items():
+            name = self.new_bucket()
+            member = f"{noun}Configuration"
+            listed = self._call("list", noun, plural=True, Bucket=name)
+            self.assertEqual((listed["IsTruncated"], f"{member}List" in listed), (False, False))
+            # S3 API reference, "List of error codes": NoSuchConfiguration.
+            error = self.assertClientError(
+                self._call, "NoSuchConfiguration", 404, "get", noun, Bucket=name, Id="a"
+            )
+            self.assertEqual(error["Message"], "The specified configuration does not exist.")
+            documents = {
+                ident: json.loads(json.dumps(template).replace("{id}", ident))
+                for ident in ("b", "a")
+            }
+            for ident, document in documents.items():
+                self._call("put", noun, Bucket=name, Id=ident, **{member: document})
+            self.assertEqual(
+                self._call("get", noun, Bucket=name, Id="a")[member], documents["a"], noun
+            )
+            listed = self._call("list", noun, plural=True, Bucket=name)
+            self.assertEqual(listed[f"{member}List"], [documents["a"], documents["b"]], noun)
+            self._call("delete", noun, Bucket=name, Id="a")
+            self.assertClientError(
+                self._call, "NoSuchConfiguration", 404, "get", noun, Bucket=name, Id="a"
+            )
+            self.assertClientError(
+                self._call, "NoSuchConfiguration", 404, "delete", noun, Bucket=name, Id="a"
+            )
+            listed = self._call("list", noun, plural=True, Bucket=name)
+            self.assertEqual(listed[f"{member}List"], [documents["b"]], noun)
+
+    def test_required_members(self) -> None:
+        """A document without a member the model requires is AWS's MalformedXML."""
+        s3 = client(self.endpoint, parameter_validation=False)
+        name = self.new_bucket()
+        self.assertClientError(
+            s3.put_bucket_inventory_configuration,
+            "MalformedXML",
+            400,
+            Bucket=name,
+            Id="a",
+            InventoryConfiguration={"Id": "a", "IsEnabled": True},
         )

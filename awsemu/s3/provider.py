@@ -23,7 +23,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, errors, listing
+from awsemu.s3 import access, checksums, configs, errors, keyed, listing
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
@@ -196,6 +196,7 @@ class S3Provider:
                 self._configurations[xform_name(configuration.delete)] = self._deleter(
                     configuration
                 )
+        self._configurations.update(keyed.handlers(self._bucket, self.store.save_bucket))
 
     def __getattr__(self, name: str) -> Callable[[RequestContext, Params], Awaitable[Output]]:
         """The sub-resource operations of ``configs.CONFIGURATIONS``."""
