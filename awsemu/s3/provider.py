@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import itertools
+import math
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from io import BytesIO
@@ -443,6 +444,13 @@ class S3Provider:
     def _version_output(self, bucket: Bucket, version: ObjectVersion) -> Output:
         return {"VersionId": version.version_id} if bucket.versioning is not None else {}
 
+    def _written_version(self, bucket: Bucket, version: ObjectVersion) -> Output:
+        """
+        The version id PutObject and CompleteMultipartUpload answer: none
+        for the null version a bucket with versioning suspended writes.
+        """
+        return {} if version.version_id == "null" else self._version_output(bucket, version)
+
     def _settings(self, params: Params) -> Output:
         """The stored headers a write sets."""
         return {name: params[name] for name in STORED_HEADERS if params.get(name) is not None}
@@ -476,7 +484,7 @@ class S3Provider:
             "ETag": version.etag,
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
-            **self._version_output(bucket, version),
+            **self._written_version(bucket, version),
         }
 
     # Object reads
@@ -817,7 +825,7 @@ class S3Provider:
     ) -> Document:
         entry: Document = {
             "Key": encode(version.key),
-            "LastModified": version.last_modified,
+            "LastModified": _listed_time(version.last_modified),
             "ETag": version.etag,
             "Size": version.size,
             "StorageClass": version.storage_class,
@@ -916,14 +924,15 @@ class S3Provider:
         last: Document = {"Key": key_marker, "VersionId": version_marker}
         for count, version in enumerate(history):
             if count == max_keys:
-                output.update(IsTruncated=True, NextKeyMarker=last["Key"])
-                output["NextVersionIdMarker"] = last["VersionId"]
+                if max_keys:  # AWS: MaxKeys=0 is an empty page, not a truncated one.
+                    output.update(IsTruncated=True, NextKeyMarker=last["Key"])
+                    output["NextVersionIdMarker"] = last["VersionId"]
                 break
             entry: Document = {
                 "Key": version.key,
                 "VersionId": version.version_id,
                 "IsLatest": version is bucket.versions[version.key][0],
-                "LastModified": version.last_modified,
+                "LastModified": _listed_time(version.last_modified),
                 "Owner": configs.owner(version.owner),
             }
             if version.delete_marker:
@@ -1112,7 +1121,7 @@ class S3Provider:
             "ETag": version.etag,
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
-            **self._version_output(bucket, version),
+            **self._written_version(bucket, version),
         }
 
     @staticmethod
@@ -1314,6 +1323,14 @@ def _histories(
         elif key < key_marker:
             continue
         yield from history
+
+
+def _listed_time(moment: float) -> int:
+    """
+    A time as object listings show it: in whole seconds (``.000Z``), as
+    the ``Last-Modified`` header does.
+    """
+    return math.floor(moment)
 
 
 def _encode_token(key: str) -> str:
