@@ -24,7 +24,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, errors, keyed, listing
+from awsemu.s3 import access, checksums, configs, errors, keyed, listing, objectlock
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
@@ -198,6 +198,9 @@ class S3Provider:
                     configuration
                 )
         self._configurations.update(keyed.handlers(self._bucket, self.store.save_bucket))
+        self._configurations.update(
+            objectlock.handlers(self._object, self.store.save_version, self._now)
+        )
 
     def __getattr__(self, name: str) -> Callable[[RequestContext, Params], Awaitable[Output]]:
         """The sub-resource operations of ``configs.CONFIGURATIONS``."""
@@ -460,6 +463,7 @@ class S3Provider:
         key = params["Key"]
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
+        lock = objectlock.new_version_lock(params, bucket.config, self._now())
         received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
@@ -471,7 +475,7 @@ class S3Provider:
             size=received.size,
             blob=received.blob,
             metadata=params.get("Metadata") or {},
-            headers=self._settings(params),
+            headers={**self._settings(params), **lock},
             storage_class=params.get("StorageClass") or "STANDARD",
             checksums=received.checksums,
             checksum_type="FULL_OBJECT" if received.checksums else None,
@@ -638,9 +642,17 @@ class S3Provider:
     # Deletes
 
     def _delete(
-        self, context: RequestContext, bucket: Bucket, key: str, version_id: str | None
+        self,
+        context: RequestContext,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        bypass: bool = False,
     ) -> Output:
-        """One object deletion, as DeleteObject and each key of DeleteObjects do it."""
+        """
+        One object deletion, as DeleteObject and each key of DeleteObjects
+        do it (``bypass``: ``x-amz-bypass-governance-retention``).
+        """
         if version_id is not None:
             version = bucket.version(key, version_id)
             if version is None:
@@ -649,6 +661,7 @@ class S3Provider:
                         "Invalid version id specified", "versionId", version_id
                     )
                 return {"VersionId": version_id}
+            objectlock.check_delete(version, bypass, self._now())
             self.store.remove_version(bucket, version)
             output: Output = {"VersionId": version_id}
             if version.delete_marker:
@@ -671,7 +684,13 @@ class S3Provider:
 
     async def delete_object(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
-        return self._delete(context, bucket, params["Key"], params.get("VersionId"))
+        return self._delete(
+            context,
+            bucket,
+            params["Key"],
+            params.get("VersionId"),
+            bool(params.get("BypassGovernanceRetention")),
+        )
 
     async def delete_objects(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
@@ -687,7 +706,9 @@ class S3Provider:
                 raise errors.malformed_xml()
             try:
                 self._authorizer.authorize_key(context, "DeleteObjects", bucket, key, version_id)
-                result = self._delete(context, bucket, key, version_id)
+                result = self._delete(
+                    context, bucket, key, version_id, bool(params.get("BypassGovernanceRetention"))
+                )
             except ServiceError as error:
                 failed.append(
                     {
