@@ -132,3 +132,46 @@ class ObjectLockTests(S3TestCase):
             Bucket=name, Delete={"Objects": [{"Key": "k", "VersionId": version}]}
         )
         self.assertEqual(result["Errors"][0]["Code"], "AccessDenied")
+
+
+class LockedWritesTests(S3TestCase):
+    """Copies and multipart uploads take their own lock, not their source's."""
+
+    def test_copy_and_multipart(self) -> None:
+        name = self.new_bucket(ObjectLockEnabledForBucket=True)
+        self.s3.put_object(Bucket=name, Key="src", Body=b"x", ObjectLockLegalHoldStatus="ON")
+        self.s3.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "src"})
+        self.assertNotIn("ObjectLockLegalHoldStatus", self.s3.head_object(Bucket=name, Key="copy"))
+        self.s3.copy_object(
+            Bucket=name,
+            Key="held",
+            CopySource={"Bucket": name, "Key": "src"},
+            ObjectLockMode="GOVERNANCE",
+            ObjectLockRetainUntilDate=_LATER,
+        )
+        retention = self.s3.get_object_retention(Bucket=name, Key="held")["Retention"]
+        self.assertEqual(retention, {"Mode": "GOVERNANCE", "RetainUntilDate": _LATER})
+        upload = self.s3.create_multipart_upload(
+            Bucket=name, Key="mp", ObjectLockLegalHoldStatus="ON"
+        )["UploadId"]
+        part = self.s3.upload_part(Bucket=name, Key="mp", UploadId=upload, PartNumber=1, Body=b"x")
+        self.s3.complete_multipart_upload(
+            Bucket=name,
+            Key="mp",
+            UploadId=upload,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+        )
+        hold = self.s3.get_object_legal_hold(Bucket=name, Key="mp")["LegalHold"]
+        self.assertEqual(hold, {"Status": "ON"})
+
+    def test_multipart_refused_without_lock(self) -> None:
+        name = self.new_bucket()
+        error = self.assertClientError(
+            self.s3.create_multipart_upload,
+            "InvalidRequest",
+            400,
+            Bucket=name,
+            Key="mp",
+            ObjectLockLegalHoldStatus="ON",
+        )
+        self.assertEqual(error["Message"], "Bucket is missing Object Lock Configuration")

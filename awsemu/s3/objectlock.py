@@ -72,6 +72,11 @@ def new_version_lock(params: Params, config: Document, now: float) -> Document:
     return {**asked, MODE: rule["Mode"], UNTIL: now + days * _DAY}
 
 
+def unlocked(headers: Document) -> Document:
+    """A version's stored headers without its lock: what a copy of it starts from."""
+    return {name: value for name, value in headers.items() if name not in (MODE, UNTIL, HOLD)}
+
+
 def check_delete(version: ObjectVersion, bypass: bool, now: float) -> None:
     """
     Refuse deleting a version under a legal hold or an unexpired retention

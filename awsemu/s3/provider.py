@@ -750,6 +750,7 @@ class S3Provider:
             raise errors.invalid_request(_NOT_MODIFIED_COPY)
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
+        lock = objectlock.new_version_lock(params, bucket.config, self._now())
         algorithms = _algorithms(params, tuple(source.checksums), default=True)
         digests = checksums.BodyDigests(algorithms)
         blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
@@ -768,7 +769,14 @@ class S3Provider:
             size=digests.size,
             blob=blob,
             metadata=(params.get("Metadata") or {}) if replace_metadata else dict(source.metadata),
-            headers=self._settings(params) if replace_metadata else dict(source.headers),
+            headers={
+                **(
+                    self._settings(params)
+                    if replace_metadata
+                    else objectlock.unlocked(source.headers)
+                ),
+                **lock,
+            },
             storage_class=params.get("StorageClass") or source.storage_class,
             checksums=digests.checksums(),
             checksum_type="FULL_OBJECT" if algorithms else None,
@@ -983,6 +991,7 @@ class S3Provider:
             )
         # Refused now, as AWS does, rather than when the upload completes.
         configs.object_write(params, bucket.config, bucket.owner, context.account_id)
+        objectlock.new_version_lock(params, bucket.config, self._now())
         settings = {
             **{name: value for name, value in params.items() if name not in ("Bucket", "Key")},
             "ChecksumAlgorithm": algorithm,
@@ -1124,7 +1133,10 @@ class S3Provider:
             size=digests.size,
             blob=blob,
             metadata=settings.get("Metadata") or {},
-            headers=self._settings(settings),
+            headers={
+                **self._settings(settings),
+                **objectlock.new_version_lock(settings, bucket.config, self._now()),
+            },
             storage_class=settings.get("StorageClass") or "STANDARD",
             checksums=object_checksums,
             checksum_type=checksum_type,
