@@ -282,3 +282,100 @@ class KeyedConfigurationTests(S3TestCase):
             Id="a",
             InventoryConfiguration={"Id": "a", "IsEnabled": True},
         )
+
+
+class ValidationTests(S3TestCase):
+    """What AWS refuses in the stored configurations' Put documents."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        # Sent as written, so that the daemon, not botocore, judges them.
+        self.raw_s3 = client(self.endpoint, parameter_validation=False)
+
+    def test_enumerations(self) -> None:
+        """A value outside the model's enumerations is MalformedXML."""
+        name = self.new_bucket()
+        for call, params in (
+            (
+                self.raw_s3.put_bucket_accelerate_configuration,
+                {"AccelerateConfiguration": {"Status": "On"}},
+            ),
+            (
+                self.raw_s3.put_bucket_request_payment,
+                {"RequestPaymentConfiguration": {"Payer": "Me"}},
+            ),
+            (self.raw_s3.put_bucket_versioning, {"VersioningConfiguration": {"Status": "On"}}),
+            (
+                self.raw_s3.put_bucket_intelligent_tiering_configuration,
+                {
+                    "Id": "a",
+                    "IntelligentTieringConfiguration": {
+                        "Id": "a",
+                        "Status": "Enabled",
+                        "Tierings": [{"Days": 90, "AccessTier": "COLD"}],
+                    },
+                },
+            ),
+        ):
+            self.assertClientError(call, "MalformedXML", 400, Bucket=name, **params)
+        self.assertEqual(self.s3.get_bucket_request_payment(Bucket=name)["Payer"], "BucketOwner")
+
+    def test_accelerate_dotted_name(self) -> None:
+        name = f"{self.bucket_name()}.dotted"
+        self.s3.create_bucket(Bucket=name)
+        error = self.assertClientError(
+            self.s3.put_bucket_accelerate_configuration,
+            "InvalidRequest",
+            400,
+            Bucket=name,
+            AccelerateConfiguration={"Status": "Enabled"},
+        )
+        self.assertEqual(
+            error["Message"],
+            "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names",
+        )
+
+    def test_accelerate_round_trip(self) -> None:
+        name = self.new_bucket()
+        self.assertNotIn("Status", self.s3.get_bucket_accelerate_configuration(Bucket=name))
+        self.s3.put_bucket_accelerate_configuration(
+            Bucket=name, AccelerateConfiguration={"Status": "Suspended"}
+        )
+        status = self.s3.get_bucket_accelerate_configuration(Bucket=name)["Status"]
+        self.assertEqual(status, "Suspended")
+
+    def test_website_needs_index_or_redirect(self) -> None:
+        name = self.new_bucket()
+        error = self.assertClientError(
+            self.raw_s3.put_bucket_website,
+            "InvalidArgument",
+            400,
+            Bucket=name,
+            WebsiteConfiguration={},
+        )
+        self.assertEqual(
+            error["Message"],
+            "A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty",
+        )
+
+    def test_logging_target_must_exist(self) -> None:
+        name = self.new_bucket()
+        missing = self.bucket_name()
+        error = self.assertClientError(
+            self.s3.put_bucket_logging,
+            "InvalidTargetBucketForLogging",
+            400,
+            Bucket=name,
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": missing, "TargetPrefix": "l/"}},
+        )
+        self.assertEqual(
+            (error["Message"], error["TargetBucket"]),
+            ("The target bucket for logging does not exist", missing),
+        )
+        self.assertEqual(self.s3.get_bucket_logging(Bucket=name).get("LoggingEnabled"), None)
+        self.s3.put_bucket_logging(
+            Bucket=name,
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": name, "TargetPrefix": "l/"}},
+        )
+        enabled = self.s3.get_bucket_logging(Bucket=name)["LoggingEnabled"]
+        self.assertEqual(enabled, {"TargetBucket": name, "TargetPrefix": "l/"})

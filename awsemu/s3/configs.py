@@ -21,6 +21,7 @@ from typing import Any, Final
 import attrs
 
 from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.model import load_service_model
 from awsemu.s3 import errors
 from awsemu.s3.store import Document
 
@@ -261,12 +262,48 @@ def default_encryption(config: Document) -> Document:
     return default if isinstance(default, dict) else {"SSEAlgorithm": "AES256"}
 
 
-def validate(configuration: Configuration, document: Any, config: Document) -> None:
+def within_enums(shape: Any, value: Any) -> bool:
+    """Whether every value of a parsed document that the model enumerates is one it lists."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return all(within_enums(members[k], v) for k, v in value.items() if k in members)
+    if kind == "list" and isinstance(value, list):
+        return all(within_enums(shape.member, item) for item in value)
+    enum = getattr(shape, "enum", None)
+    return not enum or value in enum
+
+
+def check_enums(operation: str, member: str, document: Any) -> None:
+    """AWS's MalformedXML for a Put document with a value outside its schema's enumerations."""
+    shape = load_service_model("s3").operation_model(operation).input_shape.members[member]
+    if not within_enums(shape, document):
+        raise errors.malformed_xml()
+
+
+def validate(
+    configuration: Configuration, document: Any, config: Document, bucket: str = ""
+) -> None:
     """
-    Reject what AWS rejects on Put into a bucket holding ``config``: a
-    policy that is not JSON, or public while ``BlockPublicPolicy`` is on;
-    ``BucketOwnerEnforced`` while the bucket ACL grants anyone else.
+    Reject what AWS rejects on Put into ``bucket`` holding ``config``: a
+    value outside the schema's enumerations; a policy that is not JSON, or
+    public while ``BlockPublicPolicy`` is on; ``BucketOwnerEnforced`` while
+    the bucket ACL grants anyone else; the rules of the sub-resources below.
     """
+    check_enums(configuration.put, configuration.member, document)
+    if configuration.name == "accelerate" and "." in bucket:
+        # AWS's answer (S3 user guide, "Configuring fast, secure file transfers
+        # using Amazon S3 Transfer Acceleration": names must not contain periods).
+        raise errors.invalid_request(
+            "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names"
+        )
+    if configuration.name == "website" and not (
+        (document.get("IndexDocument") or {}).get("Suffix") or document.get("RedirectAllRequestsTo")
+    ):
+        raise ServiceError(
+            "InvalidArgument",
+            "A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty",
+        )
     if configuration.name == "policy":
         try:
             parsed = json.loads(document)

@@ -150,6 +150,15 @@ def invalid_bucket_state(message: str) -> ServiceError:
     return ServiceError("InvalidBucketState", message, 409)
 
 
+def invalid_target_bucket_for_logging(bucket: str) -> ServiceError:
+    # S3 API reference, "List of error codes": InvalidTargetBucketForLogging.
+    return ServiceError(
+        "InvalidTargetBucketForLogging",
+        "The target bucket for logging does not exist",
+        fields={"TargetBucket": bucket},
+    )
+
+
 def malformed_post() -> ServiceError:
     return ServiceError(
         "MalformedPOSTRequest",

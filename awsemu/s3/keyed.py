@@ -17,6 +17,7 @@ from botocore import xform_name
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
+from awsemu.s3 import configs
 from awsemu.s3.store import Bucket
 
 Params = dict[str, Any]
@@ -76,6 +77,7 @@ def _family_handlers(
 
     async def put(context: RequestContext, params: Params) -> Output:
         bucket = lookup(params)
+        configs.check_enums(f"PutBucket{family.member}", family.member, params[family.member])
         bucket.config[family.name] = {**stored(bucket), params["Id"]: params[family.member]}
         save(bucket)
         return {}

@@ -219,7 +219,9 @@ class S3Provider:
             document = params.get(configuration.member)
             if document is None:
                 raise errors.malformed_xml()
-            configs.validate(configuration, document, bucket.config)
+            configs.validate(configuration, document, bucket.config, bucket.name)
+            if configuration.name == "logging":
+                self._check_logging_target(document)
             echoed = {
                 member: params.get(member) or default
                 for member, default in configuration.echoed.items()
@@ -254,6 +256,12 @@ class S3Provider:
             return {}
 
         return delete
+
+    def _check_logging_target(self, document: Document) -> None:
+        """AWS's error for server access logs sent to a bucket that does not exist."""
+        target = (document.get("LoggingEnabled") or {}).get("TargetBucket")
+        if target is not None and target not in self.store.buckets:
+            raise errors.invalid_target_bucket_for_logging(target)
 
     def _bucket(self, params: Params) -> Bucket:
         """The bucket a request names, if it exists and is owned as ``ExpectedBucketOwner`` says."""
