@@ -135,6 +135,23 @@ class ObjectLockConfigurationTests(S3TestCase):
             "cannot be changed.",
         )
 
+    def test_default_retention_days_or_years(self) -> None:
+        name = self.new_bucket(ObjectLockEnabledForBucket=True)
+        for retention in (
+            {"Mode": "GOVERNANCE", "Days": 1, "Years": 1},
+            {"Mode": "GOVERNANCE"},
+        ):
+            self.assertClientError(
+                self.s3.put_object_lock_configuration,
+                "MalformedXML",
+                400,
+                Bucket=name,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": retention},
+                },
+            )
+
     def test_default_retention_round_trip(self) -> None:
         name = self.new_bucket(ObjectLockEnabledForBucket=True)
         configuration = {

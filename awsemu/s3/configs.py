@@ -328,6 +328,13 @@ def validate(
         raise errors.invalid_bucket_state(
             "Object Lock configuration cannot be enabled on existing buckets"
         )
+    if configuration.name == "object-lock":
+        retention = (document.get("Rule") or {}).get("DefaultRetention")
+        # A default retention has a mode and exactly one of Days and Years.
+        if retention is not None and (
+            "Mode" not in retention or ("Days" in retention) == ("Years" in retention)
+        ):
+            raise errors.malformed_xml()
     if (
         configuration.name == "versioning"
         and OBJECT_LOCK.name in config
