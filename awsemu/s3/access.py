@@ -44,7 +44,7 @@ from typing import Any, Final, Protocol
 import attrs
 
 from awsemu.gateway.context import ANONYMOUS_ACCOUNT, RequestContext
-from awsemu.s3 import configs, errors
+from awsemu.s3 import configs, errors, keyed
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Store
 
 Params = dict[str, Any]
@@ -150,6 +150,26 @@ PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     "PutBucketAccelerateConfiguration": _bucket("s3:PutAccelerateConfiguration"),
     "GetBucketRequestPayment": _bucket("s3:GetBucketRequestPayment"),
     "PutBucketRequestPayment": _bucket("s3:PutBucketRequestPayment"),
+    "GetBucketReplication": _bucket("s3:GetReplicationConfiguration"),
+    "PutBucketReplication": _bucket("s3:PutReplicationConfiguration"),
+    "DeleteBucketReplication": _bucket("s3:PutReplicationConfiguration"),
+    "GetObjectLockConfiguration": _bucket("s3:GetBucketObjectLockConfiguration"),
+    "PutObjectLockConfiguration": _bucket("s3:PutBucketObjectLockConfiguration"),
+    "GetBucketPolicyStatus": _bucket("s3:GetBucketPolicyStatus"),
+    **{
+        f"{verb}Bucket{family.member}{plural}": _bucket(f"s3:{action}{family.member}")
+        for family in keyed.FAMILIES
+        for verb, plural, action in (
+            ("Get", "", "Get"),
+            ("List", "s", "Get"),
+            ("Put", "", "Put"),
+            ("Delete", "", "Put"),
+        )
+    },
+    "GetObjectRetention": _object("s3:GetObjectRetention"),
+    "PutObjectRetention": _object("s3:PutObjectRetention"),
+    "GetObjectLegalHold": _object("s3:GetObjectLegalHold"),
+    "PutObjectLegalHold": _object("s3:PutObjectLegalHold"),
     "GetObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "HeadObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "GetObjectAttributes": _object(

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
 
 from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.model import load_service_model
 from awsemu.s3 import errors
 from awsemu.s3.store import Document
 
@@ -32,6 +34,8 @@ class Configuration:
     payload member that returns it whole (None when its members are the
     Get output's own), and what a Get finds when nothing was put: AWS's
     error (``missing`` = code, message) or a default document.
+    ``echoed``: Put members kept beside the document (each with its value
+    when the Put leaves it out), returned by the Put and by the Get.
     """
 
     name: str
@@ -42,6 +46,7 @@ class Configuration:
     payload: str | None = attrs.field(default=None, kw_only=True)
     missing: tuple[str, str] | None = attrs.field(default=None, kw_only=True)
     default: Document = attrs.field(factory=dict, kw_only=True)
+    echoed: Mapping[str, str] = attrs.field(factory=dict, kw_only=True)
 
 
 _DEFAULT_ENCRYPTION: Final[Document] = {
@@ -73,7 +78,7 @@ CONFIGURATIONS: Final = (
         "CORSConfiguration",
         missing=("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
     ),
-    Configuration(
+    POLICY := Configuration(
         "policy",
         "PutBucketPolicy",
         "GetBucketPolicy",
@@ -89,6 +94,9 @@ CONFIGURATIONS: Final = (
         "DeleteBucketLifecycle",
         "LifecycleConfiguration",
         missing=("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
+        # The x-amz-transition-default-minimum-object-size header; AWS's
+        # default since September 2024 (PutBucketLifecycleConfiguration).
+        echoed={"TransitionDefaultMinimumObjectSize": "all_storage_classes_128K"},
     ),
     ENCRYPTION := Configuration(
         "encryption",
@@ -146,6 +154,33 @@ CONFIGURATIONS: Final = (
         None,
         "AccelerateConfiguration",
     ),
+    # Terraform and cleanup tools read these two on every bucket; the "not
+    # found" codes and messages are AWS's (S3 API reference, "List of error
+    # codes"; GetObjectLockConfiguration's page).
+    Configuration(
+        "replication",
+        "PutBucketReplication",
+        "GetBucketReplication",
+        "DeleteBucketReplication",
+        "ReplicationConfiguration",
+        payload="ReplicationConfiguration",
+        missing=(
+            "ReplicationConfigurationNotFoundError",
+            "The replication configuration was not found",
+        ),
+    ),
+    OBJECT_LOCK := Configuration(
+        "object-lock",
+        "PutObjectLockConfiguration",
+        "GetObjectLockConfiguration",
+        None,
+        "ObjectLockConfiguration",
+        payload="ObjectLockConfiguration",
+        missing=(
+            "ObjectLockConfigurationNotFoundError",
+            "Object Lock configuration does not exist for this bucket",
+        ),
+    ),
     Configuration(
         "request-payment",
         "PutBucketRequestPayment",
@@ -162,12 +197,19 @@ OBJECT_WRITER: Final = "ObjectWriter"
 _FULL_CONTROL_CANNED: Final = "bucket-owner-full-control"
 
 
-def new_bucket_config(object_ownership: str | None) -> Document:
+def new_bucket_config(object_ownership: str | None, object_lock: bool = False) -> Document:
     """
     What a new bucket holds before any Put: AWS's defaults since April
-    2023, with the Object Ownership CreateBucket asked for, if any.
+    2023, with the Object Ownership CreateBucket asked for, if any. A
+    bucket created with Object Lock has it enabled (without a default
+    retention) and versioning on, which can then never be suspended.
     """
+    locked: Document = {
+        OBJECT_LOCK.name: {"ObjectLockEnabled": "Enabled"},
+        "versioning": {"Status": "Enabled"},
+    }
     return {
+        **(locked if object_lock else {}),
         "ownership": {"Rules": [{"ObjectOwnership": object_ownership or ENFORCED}]},
         "public-access-block": {
             "BlockPublicAcls": True,
@@ -220,12 +262,48 @@ def default_encryption(config: Document) -> Document:
     return default if isinstance(default, dict) else {"SSEAlgorithm": "AES256"}
 
 
-def validate(configuration: Configuration, document: Any, config: Document) -> None:
+def within_enums(shape: Any, value: Any) -> bool:
+    """Whether every value of a parsed document that the model enumerates is one it lists."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return all(within_enums(members[k], v) for k, v in value.items() if k in members)
+    if kind == "list" and isinstance(value, list):
+        return all(within_enums(shape.member, item) for item in value)
+    enum = getattr(shape, "enum", None)
+    return not enum or value in enum
+
+
+def check_enums(operation: str, member: str, document: Any) -> None:
+    """AWS's MalformedXML for a Put document with a value outside its schema's enumerations."""
+    shape = load_service_model("s3").operation_model(operation).input_shape.members[member]
+    if not within_enums(shape, document):
+        raise errors.malformed_xml()
+
+
+def validate(
+    configuration: Configuration, document: Any, config: Document, bucket: str = ""
+) -> None:
     """
-    Reject what AWS rejects on Put into a bucket holding ``config``: a
-    policy that is not JSON, or public while ``BlockPublicPolicy`` is on;
-    ``BucketOwnerEnforced`` while the bucket ACL grants anyone else.
+    Reject what AWS rejects on Put into ``bucket`` holding ``config``: a
+    value outside the schema's enumerations; a policy that is not JSON, or
+    public while ``BlockPublicPolicy`` is on; ``BucketOwnerEnforced`` while
+    the bucket ACL grants anyone else; the rules of the sub-resources below.
     """
+    check_enums(configuration.put, configuration.member, document)
+    if configuration.name == "accelerate" and "." in bucket:
+        # AWS's answer (S3 user guide, "Configuring fast, secure file transfers
+        # using Amazon S3 Transfer Acceleration": names must not contain periods).
+        raise errors.invalid_request(
+            "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names"
+        )
+    if configuration.name == "website" and not (
+        (document.get("IndexDocument") or {}).get("Suffix") or document.get("RedirectAllRequestsTo")
+    ):
+        raise ServiceError(
+            "InvalidArgument",
+            "A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty",
+        )
     if configuration.name == "policy":
         try:
             parsed = json.loads(document)
@@ -237,12 +315,46 @@ def validate(configuration: Configuration, document: Any, config: Document) -> N
             )
         if blocks(config, "BlockPublicPolicy") and is_public_policy(document):
             raise errors.access_denied()
+    if (
+        configuration.name == "replication"
+        and (config.get("versioning") or {}).get("Status") != "Enabled"
+    ):
+        # AWS's answer to a replication configuration on an unversioned bucket.
+        raise errors.invalid_request(
+            "Versioning must be 'Enabled' on the bucket to apply a replication configuration"
+        )
+    if configuration.name == "object-lock" and OBJECT_LOCK.name not in config:
+        # AWS's answer for a bucket not created with ObjectLockEnabledForBucket.
+        raise errors.invalid_bucket_state(
+            "Object Lock configuration cannot be enabled on existing buckets"
+        )
+    if configuration.name == "object-lock":
+        retention = (document.get("Rule") or {}).get("DefaultRetention")
+        # A default retention has a mode and exactly one of Days and Years.
+        if retention is not None and (
+            "Mode" not in retention or ("Days" in retention) == ("Years" in retention)
+        ):
+            raise errors.malformed_xml()
+    if (
+        configuration.name == "versioning"
+        and OBJECT_LOCK.name in config
+        and document.get("Status") != "Enabled"
+    ):
+        raise errors.invalid_bucket_state(
+            "An Object Lock configuration is present on this bucket, so the versioning state "
+            "cannot be changed."
+        )
     if configuration.name == "ownership":
         rules = document.get("Rules") or [{}]
         acl = config.get("acl")
         enforcing = rules[0].get("ObjectOwnership") == ENFORCED
         if enforcing and acl and not _owner_only(acl, acl["Owner"]["ID"]):
             raise errors.invalid_bucket_acl_with_object_ownership()
+
+
+def policy_status(config: Document, bucket: str) -> Document:
+    """GetBucketPolicyStatus's answer: whether the bucket's policy is public, or AWS's error."""
+    return {"PolicyStatus": {"IsPublic": is_public_policy(stored(POLICY, config, bucket))}}
 
 
 def canonical_user_id(account_id: str) -> str:

@@ -145,6 +145,20 @@ def invalid_request(message: str) -> ServiceError:
     return ServiceError("InvalidRequest", message)
 
 
+def invalid_bucket_state(message: str) -> ServiceError:
+    """409 for a request the bucket's current state (versioning, Object Lock) forbids."""
+    return ServiceError("InvalidBucketState", message, 409)
+
+
+def invalid_target_bucket_for_logging(bucket: str) -> ServiceError:
+    # S3 API reference, "List of error codes": InvalidTargetBucketForLogging.
+    return ServiceError(
+        "InvalidTargetBucketForLogging",
+        "The target bucket for logging does not exist",
+        fields={"TargetBucket": bucket},
+    )
+
+
 def malformed_post() -> ServiceError:
     return ServiceError(
         "MalformedPOSTRequest",

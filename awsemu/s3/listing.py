@@ -43,7 +43,8 @@ def walk(
     page = Page()
     for key, rolled in _entries(bucket, prefix, delimiter, after, listed):
         if len(page.keys) + len(page.prefixes) == max_keys:
-            page.truncated = True
+            # AWS answers MaxKeys=0 with an empty page that is not truncated.
+            page.truncated = max_keys > 0
             break
         (page.prefixes if rolled else page.keys).append(key)
         page.last = key

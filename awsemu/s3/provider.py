@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import itertools
+import math
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from io import BytesIO
@@ -23,7 +24,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, errors, listing
+from awsemu.s3 import access, checksums, configs, errors, keyed, listing, objectlock
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
@@ -196,6 +197,10 @@ class S3Provider:
                 self._configurations[xform_name(configuration.delete)] = self._deleter(
                     configuration
                 )
+        self._configurations.update(keyed.handlers(self._bucket, self.store.save_bucket))
+        self._configurations.update(
+            objectlock.handlers(self._object, self.store.save_version, self._now)
+        )
 
     def __getattr__(self, name: str) -> Callable[[RequestContext, Params], Awaitable[Output]]:
         """The sub-resource operations of ``configs.CONFIGURATIONS``."""
@@ -214,12 +219,18 @@ class S3Provider:
             document = params.get(configuration.member)
             if document is None:
                 raise errors.malformed_xml()
-            configs.validate(configuration, document, bucket.config)
-            bucket.config[configuration.name] = document
+            configs.validate(configuration, document, bucket.config, bucket.name)
+            if configuration.name == "logging":
+                self._check_logging_target(document)
+            echoed = {
+                member: params.get(member) or default
+                for member, default in configuration.echoed.items()
+            }
+            bucket.config[configuration.name] = {**document, **echoed} if echoed else document
             if configuration.name == "versioning":
                 bucket.versioning = document.get("Status") or bucket.versioning
             self.store.save_bucket(bucket)
-            return {}
+            return echoed
 
         return put
 
@@ -245,6 +256,12 @@ class S3Provider:
             return {}
 
         return delete
+
+    def _check_logging_target(self, document: Document) -> None:
+        """AWS's error for server access logs sent to a bucket that does not exist."""
+        target = (document.get("LoggingEnabled") or {}).get("TargetBucket")
+        if target is not None and target not in self.store.buckets:
+            raise errors.invalid_target_bucket_for_logging(target)
 
     def _bucket(self, params: Params) -> Bucket:
         """The bucket a request names, if it exists and is owned as ``ExpectedBucketOwner`` says."""
@@ -275,12 +292,15 @@ class S3Provider:
             if context.region != "us-east-1" or existing.region != region:
                 raise errors.bucket_already_owned_by_you(name)
         else:
-            config = configs.new_bucket_config(params.get("ObjectOwnership"))
+            config = configs.new_bucket_config(
+                params.get("ObjectOwnership"), bool(params.get("ObjectLockEnabledForBucket"))
+            )
             acl = configs.bucket_acl(params, config, context.account_id, creating=True)
             if acl is not None:
                 config["acl"] = acl
+            versioning = (config.get("versioning") or {}).get("Status")
             self.store.add_bucket(
-                Bucket(name, context.account_id, region, self._now(), config=config)
+                Bucket(name, context.account_id, region, self._now(), versioning, config)
             )
         location = f"/{name}" if region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"
         return {"Location": location}
@@ -363,6 +383,10 @@ class S3Provider:
         self.store.save_bucket(bucket)
         return {}
 
+    async def get_bucket_policy_status(self, context: RequestContext, params: Params) -> Output:
+        bucket = self._bucket(params)
+        return configs.policy_status(bucket.config, bucket.name)
+
     async def get_bucket_acl(self, context: RequestContext, params: Params) -> Output:
         """With ACLs disabled, AWS shows the bucket owner's full control whatever is stored."""
         bucket = self._bucket(params)
@@ -431,6 +455,13 @@ class S3Provider:
     def _version_output(self, bucket: Bucket, version: ObjectVersion) -> Output:
         return {"VersionId": version.version_id} if bucket.versioning is not None else {}
 
+    def _written_version(self, bucket: Bucket, version: ObjectVersion) -> Output:
+        """
+        The version id PutObject and CompleteMultipartUpload answer: none
+        for the null version a bucket with versioning suspended writes.
+        """
+        return {} if version.version_id == "null" else self._version_output(bucket, version)
+
     def _settings(self, params: Params) -> Output:
         """The stored headers a write sets."""
         return {name: params[name] for name in STORED_HEADERS if params.get(name) is not None}
@@ -440,6 +471,7 @@ class S3Provider:
         key = params["Key"]
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
+        lock = objectlock.new_version_lock(params, bucket.config, self._now())
         received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
@@ -451,7 +483,7 @@ class S3Provider:
             size=received.size,
             blob=received.blob,
             metadata=params.get("Metadata") or {},
-            headers=self._settings(params),
+            headers={**self._settings(params), **lock},
             storage_class=params.get("StorageClass") or "STANDARD",
             checksums=received.checksums,
             checksum_type="FULL_OBJECT" if received.checksums else None,
@@ -464,7 +496,7 @@ class S3Provider:
             "ETag": version.etag,
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
-            **self._version_output(bucket, version),
+            **self._written_version(bucket, version),
         }
 
     # Object reads
@@ -618,9 +650,17 @@ class S3Provider:
     # Deletes
 
     def _delete(
-        self, context: RequestContext, bucket: Bucket, key: str, version_id: str | None
+        self,
+        context: RequestContext,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        bypass: bool = False,
     ) -> Output:
-        """One object deletion, as DeleteObject and each key of DeleteObjects do it."""
+        """
+        One object deletion, as DeleteObject and each key of DeleteObjects
+        do it (``bypass``: ``x-amz-bypass-governance-retention``).
+        """
         if version_id is not None:
             version = bucket.version(key, version_id)
             if version is None:
@@ -629,6 +669,7 @@ class S3Provider:
                         "Invalid version id specified", "versionId", version_id
                     )
                 return {"VersionId": version_id}
+            objectlock.check_delete(version, bypass, self._now())
             self.store.remove_version(bucket, version)
             output: Output = {"VersionId": version_id}
             if version.delete_marker:
@@ -651,7 +692,13 @@ class S3Provider:
 
     async def delete_object(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
-        return self._delete(context, bucket, params["Key"], params.get("VersionId"))
+        return self._delete(
+            context,
+            bucket,
+            params["Key"],
+            params.get("VersionId"),
+            bool(params.get("BypassGovernanceRetention")),
+        )
 
     async def delete_objects(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
@@ -667,7 +714,9 @@ class S3Provider:
                 raise errors.malformed_xml()
             try:
                 self._authorizer.authorize_key(context, "DeleteObjects", bucket, key, version_id)
-                result = self._delete(context, bucket, key, version_id)
+                result = self._delete(
+                    context, bucket, key, version_id, bool(params.get("BypassGovernanceRetention"))
+                )
             except ServiceError as error:
                 failed.append(
                     {
@@ -709,6 +758,7 @@ class S3Provider:
             raise errors.invalid_request(_NOT_MODIFIED_COPY)
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
+        lock = objectlock.new_version_lock(params, bucket.config, self._now())
         algorithms = _algorithms(params, tuple(source.checksums), default=True)
         digests = checksums.BodyDigests(algorithms)
         blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
@@ -727,7 +777,14 @@ class S3Provider:
             size=digests.size,
             blob=blob,
             metadata=(params.get("Metadata") or {}) if replace_metadata else dict(source.metadata),
-            headers=self._settings(params) if replace_metadata else dict(source.headers),
+            headers={
+                **(
+                    self._settings(params)
+                    if replace_metadata
+                    else objectlock.unlocked(source.headers)
+                ),
+                **lock,
+            },
             storage_class=params.get("StorageClass") or source.storage_class,
             checksums=digests.checksums(),
             checksum_type="FULL_OBJECT" if algorithms else None,
@@ -805,7 +862,7 @@ class S3Provider:
     ) -> Document:
         entry: Document = {
             "Key": encode(version.key),
-            "LastModified": version.last_modified,
+            "LastModified": _listed_time(version.last_modified),
             "ETag": version.etag,
             "Size": version.size,
             "StorageClass": version.storage_class,
@@ -904,14 +961,15 @@ class S3Provider:
         last: Document = {"Key": key_marker, "VersionId": version_marker}
         for count, version in enumerate(history):
             if count == max_keys:
-                output.update(IsTruncated=True, NextKeyMarker=last["Key"])
-                output["NextVersionIdMarker"] = last["VersionId"]
+                if max_keys:  # AWS: MaxKeys=0 is an empty page, not a truncated one.
+                    output.update(IsTruncated=True, NextKeyMarker=last["Key"])
+                    output["NextVersionIdMarker"] = last["VersionId"]
                 break
             entry: Document = {
                 "Key": version.key,
                 "VersionId": version.version_id,
                 "IsLatest": version is bucket.versions[version.key][0],
-                "LastModified": version.last_modified,
+                "LastModified": _listed_time(version.last_modified),
                 "Owner": configs.owner(version.owner),
             }
             if version.delete_marker:
@@ -941,6 +999,7 @@ class S3Provider:
             )
         # Refused now, as AWS does, rather than when the upload completes.
         configs.object_write(params, bucket.config, bucket.owner, context.account_id)
+        objectlock.new_version_lock(params, bucket.config, self._now())
         settings = {
             **{name: value for name, value in params.items() if name not in ("Bucket", "Key")},
             "ChecksumAlgorithm": algorithm,
@@ -1082,7 +1141,10 @@ class S3Provider:
             size=digests.size,
             blob=blob,
             metadata=settings.get("Metadata") or {},
-            headers=self._settings(settings),
+            headers={
+                **self._settings(settings),
+                **objectlock.new_version_lock(settings, bucket.config, self._now()),
+            },
             storage_class=settings.get("StorageClass") or "STANDARD",
             checksums=object_checksums,
             checksum_type=checksum_type,
@@ -1100,7 +1162,7 @@ class S3Provider:
             "ETag": version.etag,
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
-            **self._version_output(bucket, version),
+            **self._written_version(bucket, version),
         }
 
     @staticmethod
@@ -1302,6 +1364,14 @@ def _histories(
         elif key < key_marker:
             continue
         yield from history
+
+
+def _listed_time(moment: float) -> int:
+    """
+    A time as object listings show it: in whole seconds (``.000Z``), as
+    the ``Last-Modified`` header does.
+    """
+    return math.floor(moment)
 
 
 def _encode_token(key: str) -> str:
