@@ -121,6 +121,7 @@ class BrowserTests(SynchronousTestCase):
         self.assertIn("REPORT RequestId:", found["invoke_log"])
         self.assertIn("hello from browser", found["invocations"])
         self.assertIn("Executorprocess", found["function_facts"])
+        self.assertIn("Warm environments1 of $LATEST", found["function_facts"])
         self.assertIn(f"/aws/lambda/{case['function']}", found["groups"])
         self.assertIn(f"hello from {case['tail_marker']}", found["tail"])
         self.assertIn(f"/restapis/{case['api']}/dev/_user_request_/", found["stages"])

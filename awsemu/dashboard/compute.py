@@ -418,14 +418,23 @@ async def _invoke(pages: Pages, scope: Scope, name: str, payload: str) -> html.M
 
 
 async def _environments(pages: Pages, scope: Scope, name: str) -> dict[str, object]:
-    """The executor running the function's environments, and how many are busy now."""
+    """
+    The executor running the function's environments, its warm environments
+    by version (busy or idle), and how many are invoking now.
+    """
     backend = pages.services.backends["lambda"]
     environments = getattr(backend, "environments", None)
     if environments is None or backend.state().status != "running":
         return {}
     executor = await environments.executor()
-    busy = environments.busy((scope.account_id, scope.region), name)
-    return {"Executor": executor.name, "Environments invoking now": busy}
+    key = (scope.account_id, scope.region)
+    warm = environments.warm(key, name)
+    return {
+        "Executor": executor.name,
+        "Warm environments": ", ".join(f"{count} of {version}" for version, count in warm.items())
+        or "none",
+        "Environments invoking now": environments.busy(key, name),
+    }
 
 
 async def _recent_invocations(pages: Pages, scope: Scope, name: str) -> list[tuple[object, ...]]:

@@ -201,6 +201,13 @@ class Environments:
     def busy(self, scope: Scope, name: str) -> int:
         return sum(self._pools[key].busy for key in self._matching(scope, name, None))
 
+    def warm(self, scope: Scope, name: str) -> dict[str, int]:
+        """How many environments each version of the function has, busy or idle."""
+        found: dict[str, int] = {}
+        for key in self._matching(scope, name, None):
+            found[key[2]] = found.get(key[2], 0) + len(list(self._pools[key]))
+        return found
+
     def retire(self, scope: Scope, name: str, version: str | None) -> None:
         self._retired = [pool for pool in self._retired if any(True for _ in pool)]
         for key in self._matching(scope, name, version):
