@@ -256,7 +256,8 @@ class ProcessInvokeTests(InvokeTests):
     arguments = ("--lambda-executor", "process")
 
     def test_other_runtimes_are_refused(self) -> None:
-        name = self.create("index.handler", Runtime="nodejs20.x")
+        """Runtimes the process executor has no runtime client for (Java, .NET, Ruby)."""
+        name = self.create("example.Handler::handleRequest", Runtime="java21")
         with self.assertRaises(ClientError) as raised:
             self.client.invoke(FunctionName=name, Payload=b"{}")
         self.assertEqual(raised.exception.response["Error"]["Code"], "InvalidRuntimeException")
