@@ -159,13 +159,15 @@ class Replication:
         replica = (await self.call(there, "DescribeTable", {"TableName": name}))["Table"]
         await self._follow(there, replica["LatestStreamArn"])
 
-    async def _follow(self, context: RequestContext, stream_arn: str) -> None:
-        """Read ``stream_arn`` from its latest records on, if it is not read yet."""
+    async def _follow(
+        self, context: RequestContext, stream_arn: str, position: str = "LATEST"
+    ) -> None:
+        """Read ``stream_arn`` from ``position`` on, if it is not read yet."""
         if stream_arn in self._iterators:
             return
         shards = (await self.reader.describe(stream_arn))["Shards"]
         self._iterators[stream_arn] = {
-            shard["ShardId"]: await self.reader.iterator(stream_arn, shard["ShardId"], "LATEST")
+            shard["ShardId"]: await self.reader.iterator(stream_arn, shard["ShardId"], position)
             for shard in shards
             if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {})
         }
@@ -200,7 +202,12 @@ class Replication:
         stream = table.get("LatestStreamArn")
         if stream is None:
             return
-        await self._follow(context, stream)
+        # A member this daemon has not read yet was made by an earlier one:
+        # its stream is read from its oldest record, so that nothing written
+        # since the start (before this first poll) is missed. Records the
+        # earlier daemon replicated already are put again, in order, which
+        # leaves every member as it was.
+        await self._follow(context, stream, "TRIM_HORIZON")
         shards = self._iterators[stream]
         for shard in (await self.reader.describe(stream))["Shards"]:
             if shard["ShardId"] not in shards:
