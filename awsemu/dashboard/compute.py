@@ -25,6 +25,11 @@ _TAIL_WAIT: Final = 20.0
 """How long a tail's long poll waits for an event (browsers wait minutes for an answer)."""
 _TAIL_CHECK: Final = 0.25
 """How often a waiting long poll reads the group (the log store has no notifications)."""
+_IAM_LISTINGS: Final = (
+    ("ListRoles", "roles", "Roles", "Role"),
+    ("ListUsers", "users", "Users", "User"),
+)
+"""The IAM page's paged lists: the IAM listing, its query field, the answer's list and its noun."""
 
 
 class ComputePages:
@@ -327,12 +332,12 @@ class ComputePages:
     async def iam(self: Pages, request: IRequest) -> bytes:
         scope = self.scope(request)
         pages: dict[str, Document] = {}
-        for listing, field in (("ListRoles", "roles"), ("ListUsers", "users")):
+        for listing, field, _, _ in _IAM_LISTINGS:
             params: Document = {"MaxItems": _PAGE}
             if arg(request, field):
                 params["Marker"] = arg(request, field)
             pages[field] = await self.services.call(scope, "iam", listing, params)
-        roles, users = pages["roles"], pages["users"]
+        users = pages["users"]
         more = {
             field: found.get("Marker") if found.get("IsTruncated") else None
             for field, found in pages.items()
@@ -352,29 +357,20 @@ class ComputePages:
             "iam",
             html.join(
                 [
-                    html.section(
-                        "Roles",
-                        html.table(
-                            ("Role", "ARN", "Created"),
-                            [
-                                (r["RoleName"], r["Arn"], html.when(r["CreateDate"]))
-                                for r in roles["Roles"]
-                            ],
-                            id="roles",
-                        ),
-                        html.next_page(more["roles"] and html.url("iam", roles=more["roles"])),
-                    ),
-                    html.section(
-                        "Users",
-                        html.table(
-                            ("User", "ARN", "Created"),
-                            [
-                                (u["UserName"], u["Arn"], html.when(u["CreateDate"]))
-                                for u in users["Users"]
-                            ],
-                            id="users",
-                        ),
-                        html.next_page(more["users"] and html.url("iam", users=more["users"])),
+                    *(
+                        html.section(
+                            title,
+                            html.table(
+                                (noun, "ARN", "Created"),
+                                [
+                                    (e[f"{noun}Name"], e["Arn"], html.when(e["CreateDate"]))
+                                    for e in pages[field][title]
+                                ],
+                                id=field,
+                            ),
+                            html.next_page(more[field] and html.url("iam", **{field: more[field]})),
+                        )
+                        for _, field, title, noun in _IAM_LISTINGS
                     ),
                     html.section(
                         "Access keys (secrets are never shown)",

@@ -12,6 +12,7 @@ from base64 import b64decode
 from collections.abc import Callable
 from typing import Protocol
 
+import attrs
 from twisted.internet.defer import Deferred, fail
 from twisted.logger import Logger
 
@@ -44,6 +45,17 @@ class Invoker(Protocol):
         """Stop the environments of a version (all versions: None) once they are free."""
 
 
+@attrs.frozen
+class Call:
+    """One invocation to run: a function's version, as the caller qualified it, and its payload."""
+
+    scope: Scope
+    function: Function
+    version: Version
+    qualifier: str | None
+    payload: bytes
+
+
 class Invoking(ProviderBase):
     """``Invoke``, and invocations for event source mappings and function URLs."""
 
@@ -71,11 +83,12 @@ class Invoking(ProviderBase):
                 raise errors.invalid(
                     "Client context must be a valid Base64-encoded JSON object."
                 ) from e
+        call = Call(scope, function, version, qualifier, payload)
         if kind == "Event":
-            self._enqueue(scope, function, version, qualifier, payload)
+            self._enqueue(call)
             return {"StatusCode": 202}
         tail = params.get("LogType") == "Tail"
-        run = self._runner(scope, function, version, qualifier, payload, client_context, tail)
+        run = self._runner(call, client_context, tail)
         outcome = await run()
         output: Document = {
             "StatusCode": 200,
@@ -88,22 +101,15 @@ class Invoking(ProviderBase):
             output["LogResult"] = outcome.tail
         return output
 
-    def _enqueue(
-        self,
-        scope: Scope,
-        function: Function,
-        version: Version,
-        qualifier: str | None,
-        payload: bytes,
-    ) -> None:
+    def _enqueue(self, call: Call) -> None:
         """
         Queue an ``Event`` invocation, whose record goes to the destination
         its event invoke config names for how it ended.
         """
         request_id = self.new_id()
-        run = self._runner(scope, function, version, qualifier, payload, request_id=request_id)
-        settings = function.event_configs.get(qualifier or "", {})
-        arn = function_arn(scope, function.name, qualifier or LATEST)
+        run = self._runner(call, request_id=request_id)
+        settings = call.function.event_configs.get(call.qualifier or "", {})
+        arn = function_arn(call.scope, call.function.name, call.qualifier or LATEST)
 
         def finished(outcome: Outcome, count: int, condition: str) -> None:
             destinations = settings.get("DestinationConfig") or {}
@@ -114,14 +120,14 @@ class Invoking(ProviderBase):
             record = destination_record(
                 request_id,
                 arn,
-                version.number,
-                payload,
+                call.version.number,
+                call.payload,
                 outcome,
                 count,
                 condition,
                 self.clock.seconds(),
             )
-            self._send_to_destination(scope, target, record)
+            self._send_to_destination(call.scope, target, record)
 
         self.events.submit(run, settings, finished)
 
@@ -133,7 +139,7 @@ class Invoking(ProviderBase):
             return
         try:
             function, version = self._version_in(scope, {"FunctionName": target})
-            self._enqueue(scope, function, version, found.group("qualifier"), record)
+            self._enqueue(Call(scope, function, version, found.group("qualifier"), record))
         except ServiceError as e:
             self._log.warn("destination {target} not invoked: {e}", target=target, e=e)
 
@@ -143,17 +149,13 @@ class Invoking(ProviderBase):
         async def run() -> Outcome:
             function, version = self._version_in(scope, {"FunctionName": arn})
             _, qualifier = self._reference({"FunctionName": arn})
-            return await self._runner(scope, function, version, qualifier, payload)()
+            return await self._runner(Call(scope, function, version, qualifier, payload))()
 
         return Deferred.fromCoroutine(run())
 
     def _runner(
         self,
-        scope: Scope,
-        function: Function,
-        version: Version,
-        qualifier: str | None,
-        payload: bytes,
+        call: Call,
         client_context: str | None = None,
         tail: bool = False,
         request_id: str | None = None,
@@ -163,11 +165,12 @@ class Invoking(ProviderBase):
         retries, with the same request id, as AWS does); throttled first
         when the function's reserved concurrency is used up.
         """
+        scope, function, version = call.scope, call.function, call.version
         reserved = function.reserved_concurrency
         if reserved is not None and self.invoker.busy(scope, function.name) >= reserved:
             raise errors.throttled()
         request_id = request_id or self.new_id()
-        arn = function_arn(scope, function.name, qualifier)
+        arn = function_arn(scope, function.name, call.qualifier)
         timeout = int(version.config["Timeout"])
 
         def run() -> Deferred[Outcome]:
@@ -179,7 +182,7 @@ class Invoking(ProviderBase):
             now = self.clock.seconds()
             invocation = Invocation(
                 request_id=request_id,
-                payload=payload,
+                payload=call.payload,
                 function_arn=arn,
                 deadline_ms=int((now + timeout) * 1000),
                 trace_id=_trace_id(now, request_id),

@@ -10,7 +10,7 @@ from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors, urls
 from awsemu.lambda_.common import Params, public, scope_of, timestamp
 from awsemu.lambda_.functions import LATEST, Document, Function, Scope, Version, function_arn
-from awsemu.lambda_.invoking import Invoking
+from awsemu.lambda_.invoking import Call, Invoking
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.state.jsonfile import saving
@@ -122,7 +122,7 @@ class FunctionUrls(Invoking):
         request_id = self.new_id()
         event = urls.event(request, url_id, scope[0], request_id, self.clock.seconds())
         try:
-            run = self._runner(scope, function, version, qualifier or None, event)
+            run = self._runner(Call(scope, function, version, qualifier or None, event))
             outcome = await run()
         except ServiceError:
             return urls.internal_error()
