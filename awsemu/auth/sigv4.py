@@ -18,7 +18,7 @@ import hmac
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Self
 from urllib.parse import quote
 
 import attrs
@@ -182,6 +182,22 @@ def string_to_sign(amz_date: str, scope: Scope, canonical: str) -> str:
 
 
 @attrs.frozen
+class Presented:
+    """
+    A request and what it presents to be checked: the canonical ``paths`` it
+    may have signed (the first is the one AWS reports), the ``query`` and
+    ``signed`` header names, the payload's hash and the ``provided`` signature.
+    """
+
+    request: HttpRequest
+    paths: Sequence[str]
+    query: Sequence[tuple[str, str]]
+    signed: Sequence[str]
+    payload_hash: str
+    provided: str
+
+
+@attrs.frozen
 class Signer:
     """One SigV4 signing context: the derived key, the request time and scope."""
 
@@ -190,7 +206,7 @@ class Signer:
     scope: Scope
 
     @classmethod
-    def of(cls, secret: str, amz_date: str, scope: Scope) -> Signer:
+    def of(cls, secret: str, amz_date: str, scope: Scope) -> Self:
         return cls(scope.signing_key(secret), amz_date, scope)
 
     def sign(self, text: str) -> str:
@@ -199,27 +215,25 @@ class Signer:
     def matches(self, to_sign: str, provided: str) -> bool:
         return hmac.compare_digest(self.sign(to_sign), provided)
 
-    def mismatch(
-        self,
-        request: HttpRequest,
-        paths: Sequence[str],
-        query: Sequence[tuple[str, str]],
-        signed: Sequence[str],
-        payload_hash: str,
-        provided: str,
-    ) -> tuple[str, str] | None:
+    def mismatch(self, presented: Presented) -> tuple[str, str] | None:
         """
-        None if ``provided`` signs ``request`` with one of the canonical
-        ``paths``; else the string to sign and canonical request of the
-        first, which AWS reports.
+        None if ``presented`` is signed with one of its canonical paths;
+        else the string to sign and canonical request of the first, which
+        AWS reports.
         """
+        request = presented.request
         first: tuple[str, str] | None = None
-        for path in paths:
+        for path in presented.paths:
             canonical = canonical_request(
-                request.method, path, query, request.headers, signed, payload_hash
+                request.method,
+                path,
+                presented.query,
+                request.headers,
+                presented.signed,
+                presented.payload_hash,
             )
             to_sign = string_to_sign(self.amz_date, self.scope, canonical)
-            if self.matches(to_sign, provided):
+            if self.matches(to_sign, presented.provided):
                 return None
             if first is None:
                 first = (to_sign, canonical)

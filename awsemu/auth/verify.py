@@ -265,12 +265,14 @@ def verify_signature(request: HttpRequest, key: KnownKey, now: float, words: Wor
             )
         )
     mismatch = sigv4.Signer.of(key.secret, amz_date, scope).mismatch(
-        request,
-        (sigv4.normalized_path(request.path),),
-        query,
-        sigv4.signed_headers(fields.get("SignedHeaders", "")),
-        _payload_hash(request),
-        fields.get("Signature", ""),
+        sigv4.Presented(
+            request,
+            (sigv4.normalized_path(request.path),),
+            query,
+            sigv4.signed_headers(fields.get("SignedHeaders", "")),
+            _payload_hash(request),
+            fields.get("Signature", ""),
+        )
     )
     if mismatch is not None:
         raise _Refused(words.signature())

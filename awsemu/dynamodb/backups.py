@@ -273,6 +273,11 @@ def _code(error: ServiceError) -> str:
     return error.code.rpartition("#")[2]
 
 
+def table_arn_prefix(context: RequestContext) -> str:
+    """What the ARN of every table of ``context``'s account and region starts with."""
+    return f"arn:aws:dynamodb:{context.region}:{context.account_id}:table/"
+
+
 @attrs.define
 class Backups:
     """
@@ -289,7 +294,7 @@ class Backups:
         self, operation: str, context: RequestContext, call: Call, document: dict[str, Any]
     ) -> dict[str, Any]:
         """The answer to backup or restore ``operation``, or its L{ServiceError}."""
-        prefix = f"arn:aws:dynamodb:{context.region}:{context.account_id}:table/"
+        prefix = table_arn_prefix(context)
         if operation == "CreateBackup":
             return await self._create(context, call, document)
         if operation == "ListBackups":

@@ -31,12 +31,13 @@ from typing import Any, Final, Protocol
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from awsemu.dynamodb.backups import Call, scan_all, write_all
+from awsemu.dynamodb.backups import Call, scan_all, table_arn_prefix, write_all
 from awsemu.dynamodb.descriptions import describe, requested_settings
 from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
+from awsemu.s3.provider import body_bytes
 from awsemu.state.jsonfile import JsonFile
 
 OPERATIONS: Final = frozenset(
@@ -85,14 +86,7 @@ def _new_id(now: float) -> str:
 
 
 async def _read(s3: ObjectStore, context: RequestContext, bucket: str, key: str) -> bytes:
-    body = (await s3.get_object(context, {"Bucket": bucket, "Key": key}))["Body"]
-    if isinstance(body, bytes):
-        return body
-    try:
-        data: bytes = body.read()
-    finally:
-        body.close()
-    return data
+    return body_bytes(await s3.get_object(context, {"Bucket": bucket, "Key": key}))
 
 
 async def _write(
@@ -119,7 +113,7 @@ class Exports:
     async def answer(
         self, operation: str, context: RequestContext, call: Call, document: dict[str, Any]
     ) -> dict[str, Any]:
-        prefix = f"arn:aws:dynamodb:{context.region}:{context.account_id}:table/"
+        prefix = table_arn_prefix(context)
         if operation == "ExportTableToPointInTime":
             return {"ExportDescription": await self._export(context, call, document)}
         if operation == "ImportTable":

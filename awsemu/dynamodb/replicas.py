@@ -37,7 +37,7 @@ from awsemu.dynamodb.backups import scan_all, table_definition, write_all
 from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.streams import StreamReader
 from awsemu.dynamodb.tables import TableStore
-from awsemu.gateway.context import RequestContext
+from awsemu.gateway.context import RequestContext, internal_context
 from awsemu.protocol.errors import ServiceError
 
 POLL_INTERVAL: Final = 0.5
@@ -190,13 +190,8 @@ class Replication:
 
     async def _replicate(self, arn: str, regions: list[str]) -> None:
         region, account, name = _parts(arn)
-        context = RequestContext(
-            request_id="awsemu-replication",
-            account_id=account,
-            region=region,
-            service="dynamodb",
-            access_key_id=None,
-            started=self.clock.seconds(),
+        context = internal_context(
+            "awsemu-replication", account, region, "dynamodb", self.clock.seconds()
         )
         table = (await self.call(context, "DescribeTable", {"TableName": name}))["Table"]
         stream = table.get("LatestStreamArn")

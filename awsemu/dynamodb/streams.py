@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from awsemu.gateway.context import RequestContext
+from awsemu.gateway.context import RequestContext, internal_context
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse
 
@@ -55,13 +55,8 @@ class StreamReader:
 
     async def call(self, scope: tuple[str, str], operation: str, document: Document) -> Document:
         account_id, region = scope
-        context = RequestContext(
-            request_id="awsemu-stream-reader",
-            account_id=account_id,
-            region=region,
-            service="dynamodb",
-            access_key_id=None,
-            started=self.clock.seconds(),
+        context = internal_context(
+            "awsemu-stream-reader", account_id, region, "dynamodb", self.clock.seconds()
         )
         request = HttpRequest(
             "POST",

@@ -172,6 +172,20 @@ class RequestContext:
     resource: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
 
 
+def internal_context(
+    request_id: str, account_id: str, region: str, service: str, started: float
+) -> RequestContext:
+    """The context of a call the daemon makes of itself, signed with no key."""
+    return RequestContext(
+        request_id=request_id,
+        account_id=account_id,
+        region=region,
+        service=service,
+        access_key_id=None,
+        started=started,
+    )
+
+
 def new_context(
     request: HttpRequest,
     service: str,

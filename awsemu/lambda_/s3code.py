@@ -13,6 +13,7 @@ import attrs
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
 from awsemu.protocol.errors import ServiceError
+from awsemu.s3.provider import body_bytes
 
 
 @attrs.frozen
@@ -34,11 +35,4 @@ class S3CodeSource:
                 f"Error occurred while GetObject. S3 Error Code: {e.code}. S3 Error Message:"
                 f" {e.message}"
             ) from e
-        body = output["Body"]
-        if isinstance(body, bytes):
-            return body
-        try:
-            data: bytes = body.read()
-        finally:
-            body.close()
-        return data
+        return body_bytes(output)

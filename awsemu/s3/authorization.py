@@ -121,12 +121,14 @@ def _check_sigv4(
     signer = signature.Signer.of(secret, amz_date, scope)
     provided = fields.get("Signature", "")
     signer.verify_request(
-        request,
-        signature.candidate_paths(request, bucket),
-        request.query,
-        sigv4.signed_headers(fields.get("SignedHeaders", "")),
-        payload_hash,
-        provided,
+        sigv4.Presented(
+            request,
+            signature.candidate_paths(request, bucket),
+            request.query,
+            sigv4.signed_headers(fields.get("SignedHeaders", "")),
+            payload_hash,
+            provided,
+        )
     )
     if payload_hash in _SIGNED_STREAMS:
         return Payload(

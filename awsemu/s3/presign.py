@@ -72,12 +72,14 @@ def _check_sigv4(
     signed = sigv4.signed_headers(request.query_value("X-Amz-SignedHeaders") or "host")
     query = [(k, v) for k, v in request.query if k != "X-Amz-Signature"]
     signature.Signer.of(secret, date_text, scope).verify_request(
-        request,
-        signature.candidate_paths(request, bucket),
-        query,
-        signed,
-        request.headers.get("x-amz-content-sha256") or "UNSIGNED-PAYLOAD",
-        request.query_value("X-Amz-Signature") or "",
+        sigv4.Presented(
+            request,
+            signature.candidate_paths(request, bucket),
+            query,
+            signed,
+            request.headers.get("x-amz-content-sha256") or "UNSIGNED-PAYLOAD",
+            request.query_value("X-Amz-Signature") or "",
+        )
     )
 
 

@@ -80,6 +80,18 @@ def valid_bucket_name(name: str) -> bool:
     )
 
 
+def body_bytes(output: Output) -> bytes:
+    """The whole ``Body`` of a ``get_object`` answer (bytes, or a file read and closed)."""
+    body = output["Body"]
+    if isinstance(body, bytes):
+        return body
+    try:
+        data: bytes = body.read()
+    finally:
+        body.close()
+    return data
+
+
 def quoted_md5(raw: bytes) -> str:
     return f'"{raw.hex()}"'
 

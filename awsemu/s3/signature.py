@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from base64 import b64encode
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import unquote
 
@@ -75,27 +75,17 @@ def candidate_paths(request: HttpRequest, bucket: str | None) -> list[str]:
 class Signer(sigv4.Signer):
     """A SigV4 signing context whose mismatches are S3's ``SignatureDoesNotMatch``."""
 
-    @classmethod
-    def of(cls, secret: str, amz_date: str, scope: sigv4.Scope) -> Signer:
-        return cls(scope.signing_key(secret), amz_date, scope)
-
-    def verify_request(
-        self,
-        request: HttpRequest,
-        paths: Sequence[str],
-        query: Sequence[tuple[str, str]],
-        signed: Sequence[str],
-        payload_hash: str,
-        provided: str,
-    ) -> None:
+    def verify_request(self, presented: sigv4.Presented) -> None:
         """
-        Raise ``SignatureDoesNotMatch`` unless ``provided`` signs ``request``
-        with one of ``paths`` (the error shows the first one's strings).
+        Raise ``SignatureDoesNotMatch`` unless ``presented`` is signed with
+        one of its paths (the error shows the first one's strings).
         """
-        mismatch = self.mismatch(request, paths, query, signed, payload_hash, provided)
+        mismatch = self.mismatch(presented)
         if mismatch is not None:
             to_sign, canonical = mismatch
-            raise errors.signature_mismatch(self.scope.access_key_id, to_sign, provided, canonical)
+            raise errors.signature_mismatch(
+                self.scope.access_key_id, to_sign, presented.provided, canonical
+            )
 
     def verify(self, to_sign: str, provided: str) -> None:
         if not self.matches(to_sign, provided):
