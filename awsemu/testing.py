@@ -70,7 +70,8 @@ class DaemonFailed(RuntimeError):
     """The daemon exited, or did not become ready; the message has its log."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -96,7 +97,7 @@ class AwsemuDaemon:
         Start a daemon with ``arguments`` (``twistd awsemu`` options) and
         return once every service has settled, as its start line says.
         """
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = Path(tempfile.mkstemp(prefix="awsemu-", suffix=".log")[1])
         # The source tree (or site-packages) holding awsemu also holds its

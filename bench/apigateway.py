@@ -20,11 +20,10 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
-from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _daemon import cpu_seconds, daemon, percentile, wait_running  # noqa: E402
+from _daemon import boto_client, cpu_seconds, daemon, percentile, wait_running  # noqa: E402
 
 IMAGE = os.environ.get("AWSEMU_LAMBDA_IMAGE", "awsemu/lambda-python:3.11")
 ROLE = "arn:aws:iam::000000000000:role/bench"
@@ -69,18 +68,7 @@ def caller(port: int, method: str, path: str, body: bytes | None) -> Callable[[]
 
 def deploy(port: int) -> tuple[str, str]:
     """The function and a stage proxying every path to it: (function name, stage path)."""
-    import boto3
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
-    functions, apigateway = client("lambda"), client("apigateway")
+    functions, apigateway = boto_client(port, "lambda"), boto_client(port, "apigateway")
     arn = functions.create_function(
         FunctionName="bench",
         Runtime="python3.11",

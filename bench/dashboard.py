@@ -22,12 +22,11 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._daemon import cpu_seconds, daemon, wait_running  # noqa: E402
+from bench._daemon import boto_client, cpu_seconds, daemon, wait_running  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/bench"
 PACKAGE = io.BytesIO()
@@ -36,14 +35,7 @@ with zipfile.ZipFile(PACKAGE, "w") as _zip:
 
 
 def client(port: int, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, max_pool_connections=8),
-    )
+    return boto_client(port, service, Config(retries={"max_attempts": 0}, max_pool_connections=8))
 
 
 def fill(port: int, count: int) -> None:

@@ -21,7 +21,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _daemon import daemon, percentile, wait_running  # noqa: E402
+from _daemon import boto_client, daemon, percentile, wait_running  # noqa: E402
 
 IMAGE = os.environ.get("AWSEMU_LAMBDA_IMAGE", "awsemu/lambda-python:3.11")
 ROLE = "arn:aws:iam::000000000000:role/bench"
@@ -37,19 +37,11 @@ def package() -> bytes:
 
 
 def bench(executor: str) -> None:
-    import boto3
-
     arguments = ["--services", "lambda", "--lambda-executor", executor]
     arguments += ["--lambda-image", f"python3.11={IMAGE}"]
     with daemon(arguments) as (_, port):
         wait_running(port, "lambda")
-        client = boto3.client(
-            "lambda",
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        client = boto_client(port, "lambda")
         code = package()
         colds = []
         for index in range(COLD):

@@ -26,12 +26,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._daemon import cpu_seconds, free_port, raw_request, wait_until  # noqa: E402
+from bench._daemon import boto_client, cpu_seconds, free_port, raw_request, wait_until  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -134,14 +133,7 @@ def main() -> None:
             time.monotonic() + 20,
             lambda: b"200" in raw_request(port, b"GET /_awsemu/health HTTP/1.0\r\n\r\n"),
         )
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, read_timeout=120),
-        )
+        s3 = boto_client(port, "s3", Config(retries={"max_attempts": 1}, read_timeout=120))
         print(load(), flush=True)
         s3.create_bucket(Bucket="bench")
         s3.put_object(Bucket="bench", Key="small", Body=os.urandom(1024))

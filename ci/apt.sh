@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Sourced by the ci/ scripts: install Debian packages without a needless
 # `apt-get update` (slow, and a fresh machine's lists may already do), but
-# with one when the lists do not offer a package yet.
+# with one when the lists do not offer a package yet; and read the image
+# scripts' one option.
 
 # ensure_packages COMMAND PACKAGE...: install PACKAGEs unless COMMAND is on PATH.
 ensure_packages() {
@@ -33,4 +34,18 @@ debian_mirror() {
     mirror=$(apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 'Identifier: Packages' 2>/dev/null |
         awk -v suite="$1" '$1 == suite { print $2; exit }')
     echo "${mirror:-http://deb.debian.org/debian/}"
+}
+
+# rebuild_option ARGUMENT...: the image scripts' usage, `SCRIPT [--rebuild]`;
+# sets rebuild to 1 for --rebuild, to nothing without it, exits 2 otherwise.
+# shellcheck disable=SC2034 # rebuild is read by the scripts that source this file.
+rebuild_option() {
+    case ${1:-} in
+        --rebuild) rebuild=1 ;;
+        "") rebuild= ;;
+        *)
+            echo "usage: $0 [--rebuild]" >&2
+            exit 2
+            ;;
+    esac
 }

@@ -27,14 +27,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source-path=SCRIPTDIR
 source ./apt.sh
 
-case ${1:-} in
-    --rebuild) rebuild=1 ;;
-    "") rebuild= ;;
-    *)
-        echo "usage: $0 [--rebuild]" >&2
-        exit 2
-        ;;
-esac
+rebuild_option "$@"
 
 if docker image inspect "$IMAGE" >/dev/null 2>&1 && [[ -z $rebuild ]]; then
     echo "awsemu-image: $IMAGE exists; nothing to do (--rebuild to build it again)"

@@ -36,14 +36,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source-path=SCRIPTDIR
 source ./apt.sh
 
-case ${1:-} in
-    --rebuild) rebuild=1 ;;
-    "") rebuild= ;;
-    *)
-        echo "usage: $0 [--rebuild]" >&2
-        exit 2
-        ;;
-esac
+rebuild_option "$@"
 
 # What the image is built from: this script and the requirements it installs.
 recipe=$({ cat "$(basename "${BASH_SOURCE[0]}")"; echo "$AWSLAMBDARIC $BOTO3"; } | sha256sum | cut -c1-16)

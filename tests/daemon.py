@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.testing import free_port as free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def run_twistd(
@@ -48,6 +42,15 @@ def run_twistd(
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def twistd_exit(
+    arguments: Sequence[str], environment: Mapping[str, str] | None = None
+) -> tuple[int, str]:
+    """Run ``twistd -n awsemu ARGUMENTS`` until it exits (within 30 s): its status and output."""
+    process = run_twistd(arguments, environment)
+    output, _ = process.communicate(timeout=30)
+    return process.returncode, output
 
 
 class Daemon:

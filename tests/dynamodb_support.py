@@ -19,12 +19,12 @@ import sys
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from twisted.trial.unittest import SkipTest
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
 from awsemu.dynamodb.proxy import JSON_CONTENT_TYPE, local_authorization
@@ -281,6 +281,24 @@ class DynamoDBDaemon:
         """SIGKILL: the daemon cannot stop its JVM."""
         self.process.kill()
         self.process.wait()
+
+
+def restartable_daemon(case: SynchronousTestCase, data: Path) -> Callable[[], DynamoDBDaemon]:
+    """
+    A function that starts, at each call, a daemon serving DynamoDB with its
+    state in *data*, stopped when *case* ends: a test stops one and starts
+    the next to see what outlives a restart.
+    """
+    require_dynamodb_local()
+    log = Path(case.mktemp() + ".log").absolute()
+
+    def start() -> DynamoDBDaemon:
+        daemon = DynamoDBDaemon(log, "--services", "dynamodb", data_dir=data)
+        case.addCleanup(daemon.stop)
+        daemon.wait_running()
+        return daemon
+
+    return start
 
 
 @functools.cache

@@ -33,6 +33,19 @@ from tests.daemon import ROOT, TWISTD, free_port
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 IMAGE = os.environ.get("AWSEMU_LAMBDA_IMAGE", "awsemu/lambda-python:3.11")
+#: A role trust policy letting Lambda assume the role.
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 """The image ci/lambda-image.sh builds, run for python runtimes in the Docker tests."""
 
 APP = """
@@ -249,6 +262,24 @@ class LambdaTestCase(SynchronousTestCase):
             **params,
         )
         return name
+
+
+class DockerExecutor(SynchronousTestCase):
+    """
+    Put first among a test case's bases: its daemon runs functions in Docker
+    with the test image, and its tests skip (or fail, under CI) without Docker.
+    """
+
+    arguments: tuple[str, ...] = (
+        "--lambda-executor",
+        "docker",
+        "--lambda-image",
+        f"python3.11={IMAGE}",
+    )
+
+    def setUp(self) -> None:
+        require_docker()
+        super().setUp()
 
 
 @attrs.define

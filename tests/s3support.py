@@ -25,15 +25,10 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.testing import free_port
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 """The repository, whose ``twisted/plugins`` holds the ``awsemu`` twistd plugin."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @attrs.define
@@ -41,7 +36,7 @@ class Daemon:
     """``twistd -n awsemu --services s3`` as a child process."""
 
     arguments: Sequence[str] = ()
-    port: int = attrs.Factory(_free_port)
+    port: int = attrs.Factory(free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property

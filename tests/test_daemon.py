@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu import __version__
-from tests.daemon import ROOT, Daemon, free_port, run_twistd
+from tests.daemon import ROOT, Daemon, free_port, twistd_exit
 from tests.dynamodb_support import require_dynamodb_local
 
 
@@ -140,12 +140,11 @@ class DaemonTests(SynchronousTestCase):
     def test_environment(self) -> None:
         """``AWSEMU_*`` variables stand in for options left out."""
         port = free_port()
-        process = run_twistd(
+        status, output = twistd_exit(
             ["--port", f"tcp:{port}:interface=127.0.0.1"],
             {"AWSEMU_SERVICES": "nosuch"},
         )
-        output, _ = process.communicate(timeout=30)
-        self.assertNotEqual(process.returncode, 0)
+        self.assertNotEqual(status, 0)
         self.assertIn("unknown service nosuch", output)
 
     def test_start_report(self) -> None:
@@ -180,9 +179,8 @@ class DaemonTests(SynchronousTestCase):
     def test_port_in_use(self) -> None:
         """A port in use is one line naming the fix and a non-zero exit, no traceback."""
         daemon = Daemon(self, "--services", "sts")
-        process = run_twistd(["--port", f"tcp:{daemon.port}:interface=127.0.0.1"])
-        output, _ = process.communicate(timeout=30)
-        self.assertEqual(process.returncode, 1)
+        status, output = twistd_exit(["--port", f"tcp:{daemon.port}:interface=127.0.0.1"])
+        self.assertEqual(status, 1)
         self.assertIn(
             f"awsemu: cannot listen on tcp:{daemon.port}:interface=127.0.0.1 (Address already"
             " in use): another awsemu or LocalStack may hold it; stop it or choose another --port",
@@ -192,9 +190,8 @@ class DaemonTests(SynchronousTestCase):
 
     def test_bad_option(self) -> None:
         """A bad option value is a one-line usage error and a non-zero exit, not a traceback."""
-        process = run_twistd(["--region", "nowhere"])
-        output, _ = process.communicate(timeout=30)
-        self.assertNotEqual(process.returncode, 0)
+        status, output = twistd_exit(["--region", "nowhere"])
+        self.assertNotEqual(status, 0)
         self.assertEqual(
             output,
             "twistd awsemu: --region: 'nowhere' is not an AWS region name such as us-east-1"

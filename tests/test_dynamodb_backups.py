@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.dynamodb_support import DynamoDBDaemon, require_dynamodb_local, shared_daemon
+from tests.dynamodb_support import restartable_daemon, shared_daemon
 
 REGION = "ca-central-1"
 ACCOUNT = "999999999991"
@@ -178,15 +178,8 @@ class BackupTests(SynchronousTestCase):
 class BackupPersistenceTests(SynchronousTestCase):
     def test_restart(self) -> None:
         """With a data directory, a backup outlives the daemon, and restores after."""
-        require_dynamodb_local()
         data = Path(self.mktemp()).absolute()
-        log = Path(self.mktemp() + ".log").absolute()
-
-        def start() -> DynamoDBDaemon:
-            daemon = DynamoDBDaemon(log, "--services", "dynamodb", data_dir=data)
-            self.addCleanup(daemon.stop)
-            daemon.wait_running()
-            return daemon
+        start = restartable_daemon(self, data)
 
         first = start()
         client = first.client("dynamodb", ACCOUNT, REGION)

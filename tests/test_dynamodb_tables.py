@@ -19,7 +19,7 @@ from awsemu.dynamodb import table_store
 from awsemu.dynamodb.tables import Recovery, TableStore
 from awsemu.dynamodb.tags import InvalidTags, parse_tags
 from awsemu.state.jsonfile import JsonFile
-from tests.dynamodb_support import DynamoDBDaemon, require_dynamodb_local, shared_daemon
+from tests.dynamodb_support import restartable_daemon, shared_daemon
 
 ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/t"
 CREATED = 1700000000.123
@@ -371,15 +371,8 @@ class PersistenceTests(SynchronousTestCase):
     """
 
     def test_restart(self) -> None:
-        require_dynamodb_local()
         data = Path(self.mktemp()).absolute()
-        log = Path(self.mktemp() + ".log").absolute()
-
-        def start() -> DynamoDBDaemon:
-            daemon = DynamoDBDaemon(log, "--services", "dynamodb", data_dir=data)
-            self.addCleanup(daemon.stop)
-            daemon.wait_running()
-            return daemon
+        start = restartable_daemon(self, data)
 
         first = start()
         client = first.client("dynamodb", "666666666666", REGION)

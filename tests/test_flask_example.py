@@ -26,7 +26,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.daemon import ROOT
 from tests.dynamodb_support import require_dynamodb_local, wait_for
-from tests.lambda_support import IMAGE, LambdaDaemon, require_docker, shared_daemon
+from tests.lambda_support import DockerExecutor, LambdaDaemon, shared_daemon
 
 
 def _example(name: str) -> ModuleType:
@@ -164,14 +164,5 @@ class ProcessFlaskAppTests(FlaskAppMixin, SynchronousTestCase):
     arguments = ("--lambda-executor", "process")
 
 
-class DockerFlaskAppTests(FlaskAppMixin, SynchronousTestCase):
-    arguments = (
-        "--lambda-executor",
-        "docker",
-        "--lambda-image",
-        f"python3.11={IMAGE}",
-    )
-
-    def setUp(self) -> None:
-        require_docker()
-        super().setUp()
+class DockerFlaskAppTests(DockerExecutor, FlaskAppMixin, SynchronousTestCase):
+    """The example app with its function in Docker."""

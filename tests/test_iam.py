@@ -23,21 +23,10 @@ from awsemu.shared import SharedObjects
 from awsemu.state.jsonfile import JsonFile
 from awsemu.sts.provider import StsProvider
 from tests.daemon import Daemon
+from tests.lambda_support import LAMBDA_TRUST as TRUST
 from tests.provider_support import ProviderTestCase
 
 ACCOUNT = "111111111111"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 SESSION: SessionRecord = {
     "Account": ACCOUNT,

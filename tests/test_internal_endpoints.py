@@ -22,21 +22,10 @@ from awsemu.dynamodb.installer import default_cache_dir
 from awsemu.lambda_.node_ric import describe, find_node_ric
 from tests.daemon import Daemon
 from tests.dynamodb_support import require_dynamodb_local
+from tests.lambda_support import LAMBDA_TRUST as TRUST
 from tests.lambda_support import PACKAGE
 
 ROLE = "arn:aws:iam::000000000000:role/lambda"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 def call(daemon: Daemon, path: str, method: str = "GET") -> tuple[int, Any]:

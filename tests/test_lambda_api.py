@@ -44,6 +44,11 @@ class ErrorsMixin:
         message: str = error["Error"]["Message"]
         return message
 
+    def assertDeleted(self, delete: Any, call: Any, code: str, **params: Any) -> None:
+        """``delete(**params)`` succeeds, after which ``call(**params)`` is a 404 ``code``."""
+        delete(**params)
+        self.assertError(call, code, 404, **params)
+
 
 class FunctionTests(ErrorsMixin, LambdaTestCase):
     def test_create_get_delete(self) -> None:
@@ -422,11 +427,10 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
         self.assertEqual(
             statement["Condition"], {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::bucket"}}
         )
-        self.client.remove_permission(FunctionName=name, StatementId="s3")
-        self.assertError(
+        self.assertDeleted(
+            self.client.remove_permission,
             self.client.remove_permission,
             "ResourceNotFoundException",
-            404,
             FunctionName=name,
             StatementId="s3",
         )
@@ -494,11 +498,10 @@ class FunctionTests(ErrorsMixin, LambdaTestCase):
             message,
             "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
         )
-        self.client.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
-        self.assertError(
+        self.assertDeleted(
+            self.client.delete_provisioned_concurrency_config,
             self.client.get_provisioned_concurrency_config,
             "ProvisionedConcurrencyConfigNotFoundException",
-            404,
             FunctionName=name,
             Qualifier="live",
         )

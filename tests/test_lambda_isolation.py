@@ -27,11 +27,10 @@ from awsemu.config import DEFAULT_LAMBDA_USER, LambdaUser
 from awsemu.lambda_ import peers
 from awsemu.lambda_.executors.process import reachable
 from tests.lambda_support import (
-    IMAGE,
+    DockerExecutor,
     LambdaDaemon,
     LambdaTestCase,
     labelled_containers,
-    require_docker,
     zipped,
 )
 
@@ -224,18 +223,7 @@ class DroppedProcessStealerTests(StealerTests):
         self.package = package(self.arguments[-1])
 
 
-class DockerStealerTests(StealerTests):
-    arguments = (
-        "--lambda-executor",
-        "docker",
-        "--lambda-image",
-        f"python3.11={IMAGE}",
-    )
-
-    def setUp(self) -> None:
-        require_docker()
-        super().setUp()
-
+class DockerStealerTests(DockerExecutor, StealerTests):
     def runtime_api(self, name: str) -> tuple[str, int]:
         (container,) = [c for c in labelled_containers() if c.labels.get("awsemu.function") == name]
         container_uid(container)

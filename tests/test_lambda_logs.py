@@ -13,7 +13,7 @@ import time
 from base64 import b64decode
 from typing import Any
 
-from tests.lambda_support import IMAGE, LambdaTestCase, require_docker, zipped
+from tests.lambda_support import DockerExecutor, LambdaTestCase, zipped
 
 APP = """
 import time
@@ -127,18 +127,7 @@ class ProcessLogTests(LogTests):
     arguments = ("--lambda-executor", "process")
 
 
-class DockerLogTests(LogTests):
-    arguments = (
-        "--lambda-executor",
-        "docker",
-        "--lambda-image",
-        f"python3.11={IMAGE}",
-    )
-
-    def setUp(self) -> None:
-        require_docker()
-        super().setUp()
-
+class DockerLogTests(DockerExecutor, LogTests):
     def test_an_image_that_cannot_be_had_fails_at_once(self) -> None:
         """A 200 with AWS's error document, which boto3 does not retry (a 500 took 8 s)."""
         # The registry named is on loopback: the pull fails without leaving the machine.

@@ -151,12 +151,7 @@ class WithLogObserverTests(SynchronousTestCase):
 class JsonTextTests(SynchronousTestCase):
     def test_request_line(self) -> None:
         """A gateway line is one JSON object with the request's fields."""
-        event = {
-            "log_format": "{line}",
-            "line": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
-            "log_namespace": "awsemu.gateway.app.Gateway",
-            "log_level": LogLevel.info,
-            "log_time": WHEN,
+        fields = {
             "service": "s3",
             "operation": "GetObject",
             "resource": "b/k",
@@ -165,6 +160,14 @@ class JsonTextTests(SynchronousTestCase):
             "status": 200,
             "elapsed_ms": 0.25,
             "request_id": "R",
+        }
+        event = {
+            "log_format": "{line}",
+            "line": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
+            "log_namespace": "awsemu.gateway.app.Gateway",
+            "log_level": LogLevel.info,
+            "log_time": WHEN,
+            **fields,
             "other": "not carried",
         }
         text = json_text(event)
@@ -178,14 +181,7 @@ class JsonTextTests(SynchronousTestCase):
                 "level": "info",
                 "system": "awsemu.gateway.app.Gateway#info",
                 "message": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
-                "service": "s3",
-                "operation": "GetObject",
-                "resource": "b/k",
-                "account": "000000000000",
-                "region": "us-east-1",
-                "status": 200,
-                "elapsed_ms": 0.25,
-                "request_id": "R",
+                **fields,
             },
         )
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.daemon import ROOT, TWISTD, free_port, run_twistd
+from tests.daemon import ROOT, TWISTD, free_port, twistd_exit
 
 UNITS = ROOT / "contrib" / "systemd"
 
@@ -184,9 +184,8 @@ class SocketActivationTests(SynchronousTestCase):
 
     def test_no_socket(self) -> None:
         """Started without the socket, the daemon says so in one line, not with IndexError."""
-        process = run_twistd(["--port", "systemd:domain=INET:name=awsemu"])
-        output, _ = process.communicate(timeout=30)
-        self.assertEqual(process.returncode, 1)
+        status, output = twistd_exit(["--port", "systemd:domain=INET:name=awsemu"])
+        self.assertEqual(status, 1)
         self.assertEqual(
             output,
             "twistd awsemu: --port: 'systemd:domain=INET:name=awsemu': systemd passed no"
