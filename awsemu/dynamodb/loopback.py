@@ -26,6 +26,7 @@ already seen takes the connection out of the pool at once.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Final, cast
@@ -110,6 +111,20 @@ def _tokens(value: str) -> list[str]:
     return [token.strip().lower() for token in value.split(",")]
 
 
+@functools.lru_cache(maxsize=256)
+def _header_line(line: str) -> tuple[str, str, str] | None:
+    """
+    A response header line's name, value and lowercased name; None if it
+    is not a header line. Remembered: DynamoDB Local's responses repeat
+    most of their lines (its server, the content type, lengths, the date
+    for a second).
+    """
+    name, colon, value = line.partition(":")
+    if not colon or not name or name[0] in " \t" or name[-1] in " \t":
+        return None
+    return name, value.strip(" \t"), name.lower()
+
+
 class ResponseParser:
     """
     Reads one response from the bytes given to L{feed}, as they come.
@@ -178,12 +193,11 @@ class ResponseParser:
         codings: list[str] = []
         close = version != "HTTP/1.1"
         for line in lines:
-            name, colon, value = line.partition(":")
-            if not colon or not name or name[0] in " \t" or name[-1] in " \t":
+            header = _header_line(line)
+            if header is None:
                 raise BadResponse(f"Not a header: {line!r}")
-            value = value.strip(" \t")
+            name, value, lowered = header
             headers.append((name, value))
-            lowered = name.lower()
             if lowered == "content-length":
                 lengths.update(_tokens(value))
             elif lowered == "transfer-encoding":

@@ -213,14 +213,20 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
-def _forwardable(name: str, value: str) -> bool:
+@functools.lru_cache(maxsize=256)
+def _forwarded_name(name: str) -> bytes | None:
     """
-    Whether DynamoDB Local's HTTP server takes this header: its name is an
-    RFC 9110 token and its value holds no control character (nor bytes that
-    were not UTF-8). It answers others with an HTML page, so they are
-    dropped: none is a header DynamoDB reads.
+    The name of a request header passed on to DynamoDB Local, as sent; None
+    for those replaced here or hop-by-hop (L{_NOT_FORWARDED}), and for a
+    name that is not an RFC 9110 token. DynamoDB Local's HTTP server
+    answers a header that is not a token, or whose value holds a control
+    character (or bytes that were not UTF-8, so the caller checks values
+    are printable), with an HTML page: such headers are dropped, none is a
+    header DynamoDB reads.
     """
-    return _TOKEN.fullmatch(name) is not None and value.isprintable()
+    if name.lower() in _NOT_FORWARDED or _TOKEN.fullmatch(name) is None:
+        return None
+    return wire_bytes(name)
 
 
 def _malformed(request: HttpRequest) -> ServiceError | None:
@@ -454,11 +460,11 @@ class DynamoDBProxy:
         if ARN_MARK in body:
             body, arns = to_names(target, body, context)
         port = await self._ready()
-        headers = [
-            (wire_bytes(name), wire_bytes(value))
-            for name, value in request.headers.as_sent()
-            if name.lower() not in _NOT_FORWARDED and _forwardable(name, value)
-        ]
+        headers = []
+        for name, value in request.headers.as_sent():
+            forwarded = _forwarded_name(name)
+            if forwarded is not None and value.isprintable():
+                headers.append((forwarded, wire_bytes(value)))
         authorization = local_authorization(context.account_id, context.region, self.secret)
         headers.append((b"Authorization", authorization))
         self.scopes.add((context.account_id, context.region))

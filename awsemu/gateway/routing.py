@@ -227,7 +227,12 @@ def _by_host(request: HttpRequest) -> Route | None:
     Rule 1: a bucket's, an API's or a function URL's own domain, else any
     service's own AWS domain (DNS ignores case).
     """
-    host = request.host.lower()
+    return _host_route(request.host.lower())
+
+
+@functools.lru_cache(maxsize=256)
+def _host_route(host: str) -> Route | None:
+    """L{_by_host}'s answer for a lowercased ``Host``: clients send the same one every time."""
     route = _first(_HOSTS, host)
     if route is not None:
         return route

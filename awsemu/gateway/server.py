@@ -31,6 +31,7 @@ answering is never timed out here (a Lambda invocation may take minutes).
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from io import BytesIO
@@ -162,24 +163,37 @@ def _parse_head(head: bytes, remote: str) -> _Head | None:
     method, target, _ = request_line
     if not target.startswith("/") or target.startswith(_INTERNAL):
         return None
-    pairs = []
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon or not name or " " in name or "\t" in name:
+    parsed = []
+    for index in range(1, len(lines)):
+        header = _header_line(lines[index])
+        if header is None:
             return None
-        pairs.append((name, value.strip(" \t")))
-    headers = Headers(pairs)
-    if "transfer-encoding" in headers:
+        parsed.append(header)
+    headers = Headers.lowered(parsed)
+    get = headers.lowered_get
+    if get("transfer-encoding") is not None:
         return None
-    length_text = headers.get("content-length") or "0"
+    length_text = get("content-length") or "0"
     if not length_text.isdigit() or not length_text.isascii():
         return None
-    request = HttpRequest.from_uri(
-        method, target, headers, host=headers.get("host") or "", remote=remote
-    )
-    connection = (headers.get("connection") or "").lower()
-    expect = (headers.get("expect") or "").lower()
+    request = HttpRequest.from_uri(method, target, headers, host=get("host") or "", remote=remote)
+    connection = (get("connection") or "").lower()
+    expect = (get("expect") or "").lower()
     return _Head(request, int(length_text), "close" not in connection, expect == "100-continue")
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_line(line: str) -> tuple[str, str, str] | None:
+    """
+    A header line's name as sent, value and lowercased name; None if it is
+    not a header line. Remembered: most lines of a client's requests are
+    the same from one request to the next (its host, user agent, content
+    type, the operation's target).
+    """
+    name, colon, value = line.partition(":")
+    if not colon or not name or " " in name or "\t" in name:
+        return None
+    return name, value.strip(" \t"), name.lower()
 
 
 @attrs.define
@@ -520,17 +534,19 @@ class GatewayProtocol(Protocol):
 
     async def _write(self, response: HttpResponse, head_only: bool, keep_alive: bool) -> None:
         status = response.status
-        parts: list[Piece] = [
-            b"HTTP/1.1 %d %s\r\n" % (status, RESPONSES.get(status, b"Unknown Status"))
-        ]
+        lines = []
         has_length = has_date = False
         for name, value in response.headers:
             lowered = name.lower()
-            has_length = has_length or lowered == "content-length"
-            has_date = has_date or lowered == "date"
+            if lowered == "content-length":
+                has_length = True
+            elif lowered == "date":
+                has_date = True
             if "\r" in value or "\n" in value:
                 value = " ".join(value.splitlines())
-            parts.append(b"%s: %s\r\n" % (wire_bytes(name), wire_bytes(value)))
+            lines.append(f"{name}: {value}\r\n")
+        # One encoding of all the lines gives the bytes encoding each would.
+        parts: list[Piece] = [_status_line(status), wire_bytes("".join(lines))]
         if not has_date:
             parts.append(b"Date: %s\r\n" % self._factory.date())
         # A small body goes out with the head in one write; a large one, or a
@@ -580,6 +596,11 @@ class GatewayProtocol(Protocol):
         await producer.done
         if chunked:
             transport.write(b"0\r\n\r\n")
+
+
+@functools.lru_cache(maxsize=64)
+def _status_line(status: int) -> bytes:
+    return b"HTTP/1.1 %d %s\r\n" % (status, RESPONSES.get(status, b"Unknown Status"))
 
 
 @attrs.define(eq=False)

@@ -40,11 +40,29 @@ class Headers(Mapping[str, str]):
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._values: dict[str, str] = {}
         self._sent: list[tuple[str, str]] = []
-        for name, value in pairs:
-            self._sent.append((name, value))
-            key = name.lower()
-            previous = self._values.get(key)
-            self._values[key] = value if previous is None else f"{previous}, {value}"
+        self._add((name, value, name.lower()) for name, value in pairs)
+
+    @classmethod
+    def lowered(cls, headers: Iterable[tuple[str, str, str]]) -> Headers:
+        """
+        The headers of (name as sent, value, name lowercased) triples: for a
+        parser that has the lowercased names already (see L{lowered_get}).
+        """
+        made = cls.__new__(cls)
+        made._values, made._sent = {}, []
+        made._add(headers)
+        return made
+
+    def _add(self, headers: Iterable[tuple[str, str, str]]) -> None:
+        values, sent = self._values, self._sent
+        for name, value, key in headers:
+            sent.append((name, value))
+            previous = values.get(key)
+            values[key] = value if previous is None else f"{previous}, {value}"
+
+    def lowered_get(self, key: str) -> str | None:
+        """The value of the header whose lowercased name is ``key`` (no lowercasing: faster)."""
+        return self._values.get(key)
 
     def as_sent(self) -> list[tuple[str, str]]:
         """The headers in the order they came, names spelled as sent, repeats apart."""
@@ -113,7 +131,7 @@ class HttpRequest:
         return cls(
             method=method.upper(),
             path=path or "/",
-            query=parse_qsl(query, keep_blank_values=True),
+            query=parse_qsl(query, keep_blank_values=True) if query else [],
             headers=headers if isinstance(headers, Headers) else Headers(headers),
             body=BytesIO(body) if isinstance(body, bytes) else body,
             host=host,
