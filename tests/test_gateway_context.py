@@ -19,6 +19,7 @@ from awsemu.gateway.context import (
     DEFAULT_ACCOUNT_ID,
     AccountForKey,
     CredentialScope,
+    PooledRandom,
     RequestContext,
     credential_scope,
     new_context,
@@ -270,3 +271,22 @@ class MutabilityTests(SynchronousTestCase):
         each = context(request())
         self.assertRaises(attrs.exceptions.FrozenAttributeError, setattr, each, "region", "x")
         self.assertRaises(attrs.exceptions.FrozenAttributeError, setattr, each, "account_id", "1")
+
+
+class PooledRandomTests(SynchronousTestCase):
+    """L{PooledRandom} hands out the bytes of one C{os.urandom} read, never the same twice."""
+
+    def test_takes(self) -> None:
+        random = PooledRandom(pool_size=64)
+        taken = [random(16) for _ in range(4)]  # The first pool, to its last byte.
+        self.assertEqual([len(t) for t in taken], [16, 16, 16, 16])
+        self.assertEqual(len(set(taken)), 4)
+        following = random(16)  # From a new pool.
+        self.assertEqual(len(following), 16)
+        self.assertNotIn(following, taken)
+
+    def test_larger_than_pool(self) -> None:
+        """A request for more than a pool holds gets all it asked for."""
+        random = PooledRandom(pool_size=8)
+        self.assertEqual(len(random(65)), 65)
+        self.assertEqual(len(random(3)), 3)

@@ -7,7 +7,6 @@ one log line per request.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO, ClassVar
@@ -30,6 +29,7 @@ from awsemu.dashboard.recent import RecentRequests
 from awsemu.gateway.context import (
     DEFAULT_ACCOUNT_ID,
     AccountForKey,
+    PooledRandom,
     Random,
     RequestContext,
     new_context,
@@ -192,7 +192,7 @@ class Gateway:
     backends: Mapping[str, ServiceBackend]
     region: str
     clock: IReactorTime
-    random: Random = os.urandom
+    random: Random = attrs.field(factory=PooledRandom)
     account_for_key: AccountForKey = no_known_keys
     authenticate: Authenticate = accept_all
     unsigned_s3_account: str = DEFAULT_ACCOUNT_ID
