@@ -164,6 +164,7 @@ class SupervisorTests(SupervisorCase):
             process.argv,
             [
                 "/usr/bin/java",
+                "-XX:TieredStopAtLevel=1",
                 "-Xmx256m",
                 f"-Djava.library.path={self.jar.parent / 'DynamoDBLocal_lib'}",
                 "-cp",
