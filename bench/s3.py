@@ -147,6 +147,14 @@ def main() -> None:
             0,
             lambda: s3.get_object(Bucket="bench", Key="small")["Body"].read(),
         )
+        small = os.urandom(1024)
+        measure(
+            process.pid,
+            "PutObject 1 KiB",
+            options.small,
+            0,
+            lambda: s3.put_object(Bucket="bench", Key="small", Body=small),
+        )
         measure(
             process.pid,
             "PutObject 64 MiB",
