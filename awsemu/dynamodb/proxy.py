@@ -213,20 +213,19 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
-@functools.lru_cache(maxsize=256)
-def _forwarded_name(name: str) -> bytes | None:
+@functools.lru_cache(maxsize=512)
+def _forwarded(name: str, value: str) -> tuple[bytes, bytes] | None:
     """
-    The name of a request header passed on to DynamoDB Local, as sent; None
-    for those replaced here or hop-by-hop (L{_NOT_FORWARDED}), and for a
-    name that is not an RFC 9110 token. DynamoDB Local's HTTP server
-    answers a header that is not a token, or whose value holds a control
-    character (or bytes that were not UTF-8, so the caller checks values
-    are printable), with an HTML page: such headers are dropped, none is a
-    header DynamoDB reads.
+    A request header as passed on to DynamoDB Local; None for those
+    replaced here or hop-by-hop (L{_NOT_FORWARDED}), and for those its HTTP
+    server would answer with an HTML page: a name that is not an RFC 9110
+    token, a value holding a control character (or bytes that were not
+    UTF-8). None of those is a header DynamoDB reads. Remembered: a client
+    sends most of its headers the same on every request.
     """
     if name.lower() in _NOT_FORWARDED or _TOKEN.fullmatch(name) is None:
         return None
-    return wire_bytes(name)
+    return (wire_bytes(name), wire_bytes(value)) if value.isprintable() else None
 
 
 def _malformed(request: HttpRequest) -> ServiceError | None:
@@ -403,7 +402,7 @@ class DynamoDBProxy:
         return self.supervised.state()
 
     async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
-        target = request.headers.get("x-amz-target") or ""
+        target = request.headers.lowered_get("x-amz-target") or ""
         context.operation = target.rpartition(".")[2] or None
         try:
             if not target:
@@ -455,16 +454,16 @@ class DynamoDBProxy:
         caller's database, with ARNs made public; L{ServiceError} if it
         cannot answer.
         """
-        target = request.headers.get("x-amz-target") or ""
+        target = request.headers.lowered_get("x-amz-target") or ""
         arns: dict[bytes, bytes] = {}
         if ARN_MARK in body:
             body, arns = to_names(target, body, context)
         port = await self._ready()
         headers = []
         for name, value in request.headers.as_sent():
-            forwarded = _forwarded_name(name)
-            if forwarded is not None and value.isprintable():
-                headers.append((forwarded, wire_bytes(value)))
+            forwarded = _forwarded(name, value)
+            if forwarded is not None:
+                headers.append(forwarded)
         authorization = local_authorization(context.account_id, context.region, self.secret)
         headers.append((b"Authorization", authorization))
         self.scopes.add((context.account_id, context.region))

@@ -1,0 +1,200 @@
+"""
+The daemon's own Python work per small request, without sockets: what
+code changes to the gateway, the protocol layer and the DynamoDB proxy
+save, measured where the machine's load disturbs it least.
+
+The gateway's HTTP/1.1 protocol is fed whole requests on a
+``StringTransport`` (so no system call is made but the log file's
+write), with the daemon's log observer writing to a file:
+
+- ``dynamodb``: a GetItem as ``bench/dynamodb.py`` sends it, answered by
+  a client that renders the request to DynamoDB Local and parses a canned
+  DynamoDB Local response (the loopback client's work, without its socket);
+- ``s3-get``, ``s3-put``: boto3's own GetObject and PutObject requests of
+  1 KiB (captured before sending, so signed and aws-chunked as boto3 sends
+  them), served by the daemon's S3 service.
+
+Prints the least and the 20th percentile of the per-request CPU time over
+batches (the least is the cost; the spread is the machine's load).
+
+Usage: python bench/inprocess.py [dynamodb|s3-get|s3-put ...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from twisted.internet import reactor
+from twisted.internet.defer import succeed
+from twisted.internet.testing import StringTransport
+from twisted.logger import globalLogBeginner
+from twisted.python import logfile
+
+from awsemu.logobserver import observer_for
+
+BATCHES, BATCH = 40, 250
+
+DYNAMODB_BODY = json.dumps({"TableName": "Bench", "Key": {"k": {"S": "key"}}}).encode()
+DYNAMODB_REQUEST = (
+    b"POST / HTTP/1.1\r\nHost: 127.0.0.1:4566\r\nAccept-Encoding: identity\r\n"
+    b"X-Amz-Target: DynamoDB_20120810.GetItem\r\nContent-Type: application/x-amz-json-1.0\r\n"
+    b"Authorization: AWS4-HMAC-SHA256 Credential=111111111111/20250101/us-east-1/dynamodb/"
+    b"aws4_request, SignedHeaders=host, Signature=0\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(DYNAMODB_BODY), DYNAMODB_BODY)
+)
+LOCAL_BODY = b'{"Item":{"v":{"S":"xxxxxxxxxxxxxxxxxxxx"},"k":{"S":"key"},"n":{"N":"42"}}}'
+LOCAL_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nDate: Thu, 03 Dec 2026 06:40:00 GMT\r\n"
+    b"Content-Type: application/x-amz-json-1.0\r\n"
+    b"x-amzn-RequestId: 1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901\r\nx-amz-crc32: 2745614147\r\n"
+    b"Content-Length: %d\r\nServer: Jetty(12.1.11)\r\n\r\n%s" % (len(LOCAL_BODY), LOCAL_BODY)
+)
+
+
+def dynamodb_protocol() -> Any:
+    """The gateway's protocol for a daemon whose DynamoDB Local answers ``LOCAL_RESPONSE``."""
+    from awsemu.dynamodb.loopback import LoopbackResponse, ResponseParser, render_request
+    from awsemu.dynamodb.proxy import DynamoDBProxy
+    from awsemu.gateway.app import Gateway
+    from awsemu.gateway.server import gateway_factory
+    from awsemu.gateway.services import RUNNING
+
+    class Ready:
+        def state(self) -> Any:
+            return RUNNING
+
+        def whenReady(self) -> Any:
+            return succeed(8000)
+
+    class Canned:
+        async def request(
+            self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
+        ) -> LoopbackResponse:
+            render_request(port, method, target, headers, body)
+            response = ResponseParser().feed(LOCAL_RESPONSE)
+            assert response is not None
+            return response
+
+    class Backend:
+        def __init__(self, proxy: DynamoDBProxy) -> None:
+            self.proxy = proxy
+
+        def state(self) -> Any:
+            return RUNNING
+
+        async def handle(self, context: Any, request: Any) -> Any:
+            return await self.proxy.handle(context, request)
+
+        def error_response(self, context: Any, request: Any, error: Any) -> Any:
+            return self.proxy.error_response(context, request, error)
+
+    proxy = DynamoDBProxy(Ready(), Canned(), reactor, secret="5ec")
+    gateway = Gateway({"dynamodb": Backend(proxy)}, "us-east-1", reactor)  # type: ignore[dict-item]
+    return gateway_factory(gateway, reactor).buildProtocol(None)
+
+
+def s3_protocol() -> Any:
+    """The gateway's protocol of a daemon serving S3, as the daemon builds it."""
+    from awsemu.daemon import make_root_service
+    from awsemu.gateway.server import GatewayFactory
+    from awsemu.tap import Options
+
+    options = Options()
+    options.parseOptions(["--services", "s3", "--port", "tcp:0:interface=127.0.0.1"])
+    services = [make_root_service(options.config, reactor)]
+    while services:
+        service = services.pop()
+        factory = getattr(service, "factory", None)
+        if isinstance(factory, GatewayFactory):
+            return factory.buildProtocol(None)
+        services += getattr(service, "services", [])
+    raise RuntimeError("no gateway factory in the daemon")
+
+
+def boto3_request(call: str, **parameters: Any) -> bytes:
+    """The bytes boto3 would send for ``call`` (captured before sending)."""
+    from bench._daemon import boto_client
+
+    client = boto_client(4566, "s3")
+    captured: list[Any] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        captured.append(request)
+        raise RuntimeError("captured")
+
+    client.meta.events.register("before-send.s3", capture)
+    try:
+        getattr(client, call)(**parameters)
+    except RuntimeError:
+        pass
+    (request,) = captured
+    body = request.body if isinstance(request.body, bytes) else (request.body or b"")
+    if not isinstance(body, bytes):
+        body = body.read()
+    target = request.url.partition("127.0.0.1:4566")[2]
+    head = f"{request.method} {target} HTTP/1.1\r\nHost: 127.0.0.1:4566\r\n"
+    for name, value in request.headers.items():
+        head += f"{name}: {value.decode() if isinstance(value, bytes) else value}\r\n"
+    if body and "Content-Length" not in request.headers:
+        head += f"Content-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def connected(protocol: Any) -> tuple[Any, StringTransport]:
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    return protocol, transport
+
+
+def measure(name: str, protocol: Any, transport: StringTransport, request: bytes) -> None:
+    transport.clear()
+    for _ in range(500):
+        protocol.dataReceived(request)
+    if not transport.value().startswith(b"HTTP/1.1 200 "):
+        raise RuntimeError(f"{name} failed: {transport.value()[:300]!r}")
+    runs = []
+    for _ in range(BATCHES):
+        transport.clear()
+        started = time.process_time()
+        for _ in range(BATCH):
+            protocol.dataReceived(request)
+        runs.append((time.process_time() - started) / BATCH)
+    runs.sort()
+    print(
+        f"{name:10} µs/request: least {runs[0] * 1e6:6.1f}   20th percentile"
+        f" {runs[len(runs) // 5] * 1e6:6.1f}   load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        log = logfile.LogFile.fromFullPath(os.path.join(directory, "daemon.log"))
+        globalLogBeginner.beginLoggingTo([observer_for("classic", log)], redirectStandardIO=False)
+        for name in sys.argv[1:] or ["dynamodb", "s3-get", "s3-put"]:
+            if name == "dynamodb":
+                measure(name, *connected(dynamodb_protocol()), DYNAMODB_REQUEST)
+                continue
+            protocol, transport = connected(s3_protocol())
+            small = os.urandom(1024)
+            protocol.dataReceived(boto3_request("create_bucket", Bucket="bench"))
+            protocol.dataReceived(
+                boto3_request("put_object", Bucket="bench", Key="small", Body=small)
+            )
+            if name == "s3-get":
+                request = boto3_request("get_object", Bucket="bench", Key="small")
+            else:
+                request = boto3_request("put_object", Bucket="bench", Key="small", Body=small)
+            measure(name, protocol, transport, request)
+
+
+if __name__ == "__main__":
+    main()
