@@ -16,8 +16,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
-from awsemu.gateway.server import GatewayFactory, GatewayProtocol, GatewaySite
-from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.gateway.server import GatewayFactory, GatewayProtocol, GatewaySite, _header_line
+from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest, HttpResponse
 from awsemu.protocol.segments import Piece, Segments
 
 PEER = IPv4Address("TCP", "127.0.0.5", 40000)
@@ -100,6 +100,32 @@ class ServerTests(SynchronousTestCase):
             b"Date: Tue, 14 Nov 2023 22:13:20 GMT\r\nContent-Length: 7\r\n\r\ncreated",
         )
         self.assertFalse(transport.disconnecting)
+
+    def test_repeated_and_long_lines(self) -> None:
+        """
+        Header lines read the same whether they were parsed before (short
+        lines are remembered) or not, and a long one is not kept.
+        """
+        gateway = Recorder()
+        protocol, transport = connect(gateway)
+        long_value = "v" * (REMEMBERED_LENGTH + 1)
+        head = (
+            "GET /b HTTP/1.1\r\nHost: s3.localhost\r\nX-Same:  kept \t\r\n"
+            f"X-Long: {long_value}\r\nBad Name: x\r\n\r\n"
+        ).encode()
+        good = head.replace(b"Bad Name: x\r\n", b"")
+        _header_line.cache_clear()
+        protocol.dataReceived(good + good)
+        first, second = (request.headers.as_sent() for request, _ in gateway.seen)
+        self.assertEqual(first, second)
+        self.assertEqual(first[1:], [("X-Same", "kept"), ("X-Long", long_value)])
+        # Host and X-Same remembered, then found; X-Long parsed each time.
+        self.assertEqual(_header_line.cache_info()[:2], (2, 2))
+        # A line with a space in its name is no header this server reads:
+        # twisted.web gets the connection (and refuses it).
+        protocol.dataReceived(head)
+        self.assertEqual(len(gateway.seen), 2)
+        self.assertIn(b"400 Bad Request", transport.value())
 
     def test_pipelined(self) -> None:
         """Requests sent ahead are answered in order, each after the one before."""

@@ -44,6 +44,7 @@ from twisted.internet.interfaces import (
 from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
 from twisted.python.failure import Failure
 
+from awsemu.protocol.http import REMEMBERED_LENGTH
 from awsemu.transport import write_now
 
 MAX_CONNECTIONS: Final = 32
@@ -111,18 +112,20 @@ def _tokens(value: str) -> list[str]:
     return [token.strip().lower() for token in value.split(",")]
 
 
-@functools.lru_cache(maxsize=256)
-def _header_line(line: str) -> tuple[str, str, str] | None:
-    """
-    A response header line's name, value and lowercased name; None if it
-    is not a header line. Remembered: DynamoDB Local's responses repeat
-    most of their lines (its server, the content type, lengths, the date
-    for a second).
-    """
+def _parse_line(line: str) -> tuple[str, str, str] | None:
+    """A response header line's name, value and lowercased name; None if it is not one."""
     name, colon, value = line.partition(":")
     if not colon or not name or name[0] in " \t" or name[-1] in " \t":
         return None
     return name, value.strip(" \t"), name.lower()
+
+
+_header_line = functools.lru_cache(maxsize=256)(_parse_line)
+"""
+L{_parse_line}, remembered for short lines: DynamoDB Local's responses
+repeat most of theirs (its server, the content type, lengths, the date
+for a second).
+"""
 
 
 class ResponseParser:
@@ -193,7 +196,7 @@ class ResponseParser:
         codings: list[str] = []
         close = version != "HTTP/1.1"
         for line in lines:
-            header = _header_line(line)
+            header = _header_line(line) if len(line) <= REMEMBERED_LENGTH else _parse_line(line)
             if header is None:
                 raise BadResponse(f"Not a header: {line!r}")
             name, value, lowered = header

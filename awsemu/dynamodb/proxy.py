@@ -99,7 +99,7 @@ from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError
-from awsemu.protocol.http import HttpRequest, HttpResponse, wire_bytes
+from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest, HttpResponse, wire_bytes
 
 READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
@@ -213,19 +213,21 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
-@functools.lru_cache(maxsize=512)
 def _forwarded(name: str, value: str) -> tuple[bytes, bytes] | None:
     """
     A request header as passed on to DynamoDB Local; None for those
     replaced here or hop-by-hop (L{_NOT_FORWARDED}), and for those its HTTP
     server would answer with an HTML page: a name that is not an RFC 9110
     token, a value holding a control character (or bytes that were not
-    UTF-8). None of those is a header DynamoDB reads. Remembered: a client
-    sends most of its headers the same on every request.
+    UTF-8). None of those is a header DynamoDB reads.
     """
     if name.lower() in _NOT_FORWARDED or _TOKEN.fullmatch(name) is None:
         return None
     return (wire_bytes(name), wire_bytes(value)) if value.isprintable() else None
+
+
+_remembered_forwarded = functools.lru_cache(maxsize=512)(_forwarded)
+"""L{_forwarded}, remembered for short headers: a client sends most of them the same every time."""
 
 
 def _malformed(request: HttpRequest) -> ServiceError | None:
@@ -461,7 +463,11 @@ class DynamoDBProxy:
         port = await self._ready()
         headers = []
         for name, value in request.headers.as_sent():
-            forwarded = _forwarded(name, value)
+            forwarded = (
+                _remembered_forwarded(name, value)
+                if len(name) + len(value) <= REMEMBERED_LENGTH
+                else _forwarded(name, value)
+            )
             if forwarded is not None:
                 headers.append(forwarded)
         authorization = local_authorization(context.account_id, context.region, self.secret)

@@ -31,7 +31,7 @@ import attrs
 
 from awsemu.gateway.context import credential_scope
 from awsemu.protocol.catalog import ServiceInfo, catalog, leading_segments, service_info
-from awsemu.protocol.http import HttpRequest
+from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest
 from awsemu.services import SERVICE_MODELS
 
 
@@ -227,12 +227,12 @@ def _by_host(request: HttpRequest) -> Route | None:
     Rule 1: a bucket's, an API's or a function URL's own domain, else any
     service's own AWS domain (DNS ignores case).
     """
-    return _host_route(request.host.lower())
+    host = request.host.lower()
+    return _remembered_host_route(host) if len(host) <= REMEMBERED_LENGTH else _host_route(host)
 
 
-@functools.lru_cache(maxsize=256)
 def _host_route(host: str) -> Route | None:
-    """L{_by_host}'s answer for a lowercased ``Host``: clients send the same one every time."""
+    """L{_by_host}'s answer for a lowercased ``Host``."""
     route = _first(_HOSTS, host)
     if route is not None:
         return route
@@ -241,6 +241,10 @@ def _host_route(host: str) -> Route | None:
         return None
     service = catalog().by_endpoint_prefix.get(found.group(1))
     return None if service is None else _served_or_foreign(service)
+
+
+_remembered_host_route = functools.lru_cache(maxsize=256)(_host_route)
+"""L{_host_route}, remembered: clients send the same ``Host`` every time."""
 
 
 def _by_target(request: HttpRequest) -> Route | None:

@@ -50,7 +50,14 @@ from twisted.web.server import Site
 from zope.interface import implementer
 
 from awsemu.gateway.app import INTERNAL_PREFIXES, Gateway, GatewayRequest
-from awsemu.protocol.http import Headers, HttpRequest, HttpResponse, wire_bytes, wire_text
+from awsemu.protocol.http import (
+    REMEMBERED_LENGTH,
+    Headers,
+    HttpRequest,
+    HttpResponse,
+    wire_bytes,
+    wire_text,
+)
 from awsemu.protocol.segments import Piece, Segments
 from awsemu.transport import write_now
 
@@ -165,7 +172,8 @@ def _parse_head(head: bytes, remote: str) -> _Head | None:
         return None
     parsed = []
     for index in range(1, len(lines)):
-        header = _header_line(lines[index])
+        line = lines[index]
+        header = _header_line(line) if len(line) <= REMEMBERED_LENGTH else _parse_line(line)
         if header is None:
             return None
         parsed.append(header)
@@ -182,18 +190,20 @@ def _parse_head(head: bytes, remote: str) -> _Head | None:
     return _Head(request, int(length_text), "close" not in connection, expect == "100-continue")
 
 
-@functools.lru_cache(maxsize=1024)
-def _header_line(line: str) -> tuple[str, str, str] | None:
-    """
-    A header line's name as sent, value and lowercased name; None if it is
-    not a header line. Remembered: most lines of a client's requests are
-    the same from one request to the next (its host, user agent, content
-    type, the operation's target).
-    """
+def _parse_line(line: str) -> tuple[str, str, str] | None:
+    """A header line's name as sent, value and lowercased name; None if it is not a header line."""
     name, colon, value = line.partition(":")
     if not colon or not name or " " in name or "\t" in name:
         return None
     return name, value.strip(" \t"), name.lower()
+
+
+_header_line = functools.lru_cache(maxsize=1024)(_parse_line)
+"""
+L{_parse_line}, remembered for short lines: most lines of a client's
+requests are the same from one request to the next (its host, user agent,
+content type, the operation's target).
+"""
 
 
 @attrs.define

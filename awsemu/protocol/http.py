@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from io import BytesIO
-from typing import BinaryIO
+from typing import BinaryIO, Final
 from urllib.parse import parse_qsl
 
 import attrs
+
+REMEMBERED_LENGTH: Final = 256
+"""
+The longest header line (or host, or value) that parsers remember the
+parse of, in characters: caches of what clients repeat must not keep
+their rare large headers (a head may be 64 KiB).
+"""
 
 
 def wire_text(raw: bytes) -> str:
