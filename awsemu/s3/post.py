@@ -225,6 +225,7 @@ async def upload(
     asks. The uploader is whoever signed the policy (``accounts`` finds the
     account of an access key), and needs ``s3:PutObject`` as PutObject does.
     """
+    context.operation = "PostObject"  # no model operation; its events are ObjectCreated:Post
     bucket = request.path.strip("/")
     provider.store.bucket(bucket)
     form = parse_form(request)

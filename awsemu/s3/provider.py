@@ -24,7 +24,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, errors, keyed, listing, objectlock
+from awsemu.s3 import access, checksums, configs, errors, keyed, listing, notifications, objectlock
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
@@ -186,12 +186,14 @@ class S3Provider:
     """
     The S3 operations over ``store``; ``clock`` dates everything written;
     ``callers`` names the principals of keys IAM and STS issued, for
-    bucket policies that name users and roles.
+    bucket policies that name users and roles; ``notifier`` checks event
+    notification configurations and sends their events.
     """
 
     store: Store
     clock: IReactorTime
     callers: access.CallerLookup = access.no_callers
+    notifier: notifications.Notifier = attrs.field(kw_only=True)
     _configurations: dict[str, Callable[[RequestContext, Params], Awaitable[Output]]] = attrs.field(
         init=False, factory=dict
     )
@@ -200,6 +202,10 @@ class S3Provider:
     @_authorizer.default
     def _make_authorizer(self) -> access.Authorizer:
         return access.Authorizer(self.store, parse_copy_source, self.callers)
+
+    @notifier.default
+    def _make_notifier(self) -> notifications.Notifier:
+        return notifications.Notifier(self.clock)
 
     def __attrs_post_init__(self) -> None:
         for configuration in configs.CONFIGURATIONS:
@@ -231,7 +237,11 @@ class S3Provider:
             document = params.get(configuration.member)
             if document is None:
                 raise errors.malformed_xml()
-            configs.validate(configuration, document, bucket.config, bucket.name)
+            if configuration.name == notifications.NAME:
+                skip = bool(params.get("SkipDestinationValidation"))
+                document = await self.notifier.configure(bucket, document, skip)
+            else:
+                configs.validate(configuration, document, bucket.config, bucket.name)
             if configuration.name == "logging":
                 self._check_logging_target(document)
             echoed = {
@@ -504,6 +514,7 @@ class S3Provider:
             acl=write.acl,
         )
         self.store.put_version(bucket, version)
+        self.notifier.created(context, bucket, version)
         return {
             "ETag": version.etag,
             **_checksum_output(version.checksums, version.checksum_type),
@@ -704,13 +715,15 @@ class S3Provider:
 
     async def delete_object(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
-        return self._delete(
+        result = self._delete(
             context,
             bucket,
             params["Key"],
             params.get("VersionId"),
             bool(params.get("BypassGovernanceRetention")),
         )
+        self.notifier.removed(context, bucket, params["Key"], params.get("VersionId"), result)
+        return result
 
     async def delete_objects(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
@@ -739,6 +752,7 @@ class S3Provider:
                     }
                 )
                 continue
+            self.notifier.removed(context, bucket, key, version_id, result)
             entry: Document = {"Key": key}
             if version_id is not None:
                 entry["VersionId"] = version_id
@@ -805,6 +819,7 @@ class S3Provider:
             acl=write.acl,
         )
         self.store.put_version(bucket, version)
+        self.notifier.created(context, bucket, version)
         output: Output = {
             "CopyObjectResult": {
                 "ETag": version.etag,
@@ -1167,6 +1182,7 @@ class S3Provider:
         )
         self.store.put_version(bucket, version)
         self.store.remove_upload(upload)
+        self.notifier.created(context, bucket, version)
         return {
             "Location": f"http://{bucket.name}.s3.amazonaws.com/{upload.key}",
             "Bucket": bucket.name,
