@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tests.lambda_support import LambdaTestCase, zipped
-from tests.s3support import raw
+from tests.s3support import S3TestCase, raw
 from tests.test_s3_auth import multipart_form
 
 #: Each event a function receives becomes an object in the ``MARKERS``
@@ -383,7 +382,7 @@ class NotificationTests(LambdaTestCase):
             got["TopicConfigurations"][0]["Id"],
         ]
         for made_id in made:
-            self.assertTrue(uuid.UUID(base64.b64decode(made_id).decode()), made_id)
+            uuid.UUID(base64.b64decode(made_id, validate=True).decode())
         self.assertEqual(
             got,
             {
@@ -405,4 +404,32 @@ class NotificationTests(LambdaTestCase):
             },
         )
         self.assertEqual(self.marked(0, settle=2), [])
-        self.assertIsNotNone(re.fullmatch(r"[A-Za-z0-9+/=]+", made[0]))
+
+
+class WithoutLambdaTests(S3TestCase):
+    """A daemon serving S3 alone refuses function destinations, unless told not to check."""
+
+    def test_function_destinations(self) -> None:
+        bucket = self.new_bucket()
+        arn = "arn:aws:lambda:us-east-1:000000000000:function:anything"
+        configuration = {
+            "LambdaFunctionConfigurations": [
+                {"Id": "f", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        }
+        error = self.assertClientError(
+            self.s3.put_bucket_notification_configuration,
+            "InvalidArgument",
+            400,
+            Bucket=bucket,
+            NotificationConfiguration=configuration,
+        )
+        self.assertEqual(error["ArgumentName1"], f"{arn}, null")
+        self.s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=configuration, SkipDestinationValidation=True
+        )
+        self.s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+        got = self.s3.get_bucket_notification_configuration(Bucket=bucket)
+        self.assertEqual(
+            got["LambdaFunctionConfigurations"], configuration["LambdaFunctionConfigurations"]
+        )

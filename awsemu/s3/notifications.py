@@ -9,7 +9,11 @@ destination ARNs, configurations that would both match one event, and
 destination exists and lets ``s3.amazonaws.com`` invoke it. Queue and
 topic destinations are stored and returned but cannot be reached: awsemu
 serves neither SQS nor SNS, so their existence and policies go unchecked
-and nothing is sent to them.
+and nothing is sent to them. Functions get no ``s3:TestEvent`` when a
+configuration is put: S3 sends that message to queues and topics, and
+checks a function by its policy alone (LocalStack's finding against AWS,
+localstack/localstack#8278), so a handler reading ``event["Records"]``
+never sees it.
 
 S3 knows Lambda only through ``Functions`` (``awsemu.lambda_.s3events``
 is one); writes build their records at once (size, ETag, sequencer as
@@ -421,7 +425,7 @@ class Notifier:
         if configurations and name is not None:
             obj: Document = {"key": encoded_key(version.key), "size": version.size}
             obj["eTag"] = version.etag.strip('"')
-            self._send(context, bucket, configurations, name, obj, version)
+            self._send(context, bucket, configurations, name, obj, version.version_id)
 
     def removed(
         self,
@@ -439,15 +443,8 @@ class Notifier:
         if configurations:
             marker = requested is None and result.get("DeleteMarker")
             obj: Document = {"key": encoded_key(key)}
-            version_id = result.get("VersionId")
-            self._send(
-                context,
-                bucket,
-                configurations,
-                MARKER_CREATED if marker else DELETED,
-                obj,
-                version_id,
-            )
+            name = MARKER_CREATED if marker else DELETED
+            self._send(context, bucket, configurations, name, obj, result.get("VersionId"))
 
     def _configurations(self, bucket: Bucket) -> list[Document]:
         found: list[Document] = (bucket.config.get(NAME) or {}).get(_LAMBDA) or []
@@ -460,9 +457,13 @@ class Notifier:
         configurations: list[Document],
         name: str,
         obj: Document,
-        version: ObjectVersion | str | None,
+        version_id: str | None,
     ) -> None:
-        version_id = version.version_id if isinstance(version, ObjectVersion) else version
+        """
+        Hand the event to the functions whose configurations want it, on
+        the next reactor turn; ``version_id`` is shown unless it is none or
+        the null version, as S3 shows it only for versioned buckets.
+        """
         if version_id not in (None, "null"):
             obj["versionId"] = version_id
         now = self.clock.seconds()
