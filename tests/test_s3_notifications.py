@@ -353,8 +353,9 @@ class NotificationTests(LambdaTestCase):
         """
         Get returns what was put, with the Ids S3 made (base64 UUIDs) and
         rule names capitalized; queue, topic and EventBridge destinations
-        are kept. Lambda gets no ``s3:TestEvent`` (AWS sends those to
-        queues and topics only).
+        are kept. Lambda gets no ``s3:TestEvent``: AWS sends those to topics
+        and queues, and only checks a function's permissions
+        (PutBucketNotificationConfiguration's API reference).
         """
         queue = "arn:aws:sqs:us-east-1:000000000000:queue"
         topic = "arn:aws:sns:us-east-1:000000000000:topic"

@@ -10,10 +10,11 @@ destination exists and lets ``s3.amazonaws.com`` invoke it. Queue and
 topic destinations are stored and returned but cannot be reached: awsemu
 serves neither SQS nor SNS, so their existence and policies go unchecked
 and nothing is sent to them. Functions get no ``s3:TestEvent`` when a
-configuration is put: S3 sends that message to queues and topics, and
-checks a function by its policy alone (LocalStack's finding against AWS,
-localstack/localstack#8278), so a handler reading ``event["Records"]``
-never sees it.
+configuration is put: S3 sends test messages to topics and queues, while
+"in the case of AWS Lambda destinations, Amazon S3 verifies that the Lambda
+function permissions grant Amazon S3 permission to invoke the function"
+(PutBucketNotificationConfiguration's API reference), so a handler reading
+``event["Records"]`` never meets one.
 
 S3 knows Lambda only through ``Functions`` (``awsemu.lambda_.s3events``
 is one); writes build their records at once (size, ETag, sequencer as
