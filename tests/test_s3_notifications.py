@@ -289,6 +289,13 @@ class NotificationTests(LambdaTestCase):
         self.assertEqual(len({name.rsplit("/", 1)[0] for name in names}), 1, names)
         self.assertTrue(names[0].startswith("ObjectCreated:Put/"), names)
 
+    def test_removed_permission_stops_events(self) -> None:
+        """S3 checks the function's policy again for each event, as on AWS."""
+        self.configure({"LambdaFunctionArn": self.function, "Events": ["s3:ObjectCreated:Put"]})
+        self.client.remove_permission(FunctionName=self.function, StatementId="s3")
+        self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"x")
+        self.assertEqual(self.marked(0, settle=2), [])
+
     def test_function_without_permission_is_refused(self) -> None:
         """
         AWS's answer (recorded in awslabs/aws-lambda-redshift-loader#219):

@@ -293,7 +293,7 @@ class NotifierTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.clock = Clock()
         self.clock.advance(1_700_000_000.25)
-        self.functions = FakeFunctions()
+        self.functions = FakeFunctions({FUNCTION})
         self.notifier = notifications.Notifier(
             self.clock, self.functions, principals={"AKIDEXAMPLE": "AWS:AIDAEXAMPLE"}.get
         )
@@ -404,6 +404,14 @@ class NotifierTests(SynchronousTestCase):
         self.assertEqual([r["eventName"] for r in records], ["ObjectRemoved:Delete"] * 2)
         self.assertEqual(set(records[0]["s3"]["object"]), {"key", "sequencer"})
         self.assertEqual(records[1]["s3"]["object"]["versionId"], "v1")
+
+    def test_permission_removed(self) -> None:
+        """A function that no longer lets S3 invoke it gets nothing; S3 asked for the bucket."""
+        self.functions.allowed.clear()
+        self.notifier.created(context(), self.bucket, self.version())
+        self.clock.advance(0)
+        self.assertEqual(self.functions.sent, [])
+        self.assertEqual(self.functions.asked, [(FUNCTION, "arn:aws:s3:::photos", "111111111111")])
 
     def test_nothing_sent(self) -> None:
         """Keys the filter leaves out, events not asked for, buckets without configurations."""

@@ -19,8 +19,8 @@ function permissions grant Amazon S3 permission to invoke the function"
 S3 knows Lambda only through ``Functions`` (``awsemu.lambda_.s3events``
 is one); writes build their records at once (size, ETag, sequencer as
 written) and hand them over on the next reactor turn, once the write has
-been answered. A bucket without Lambda configurations costs a write one
-dictionary lookup.
+been answered, to functions that still let S3 invoke them. A bucket
+without Lambda configurations costs a write one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Any, Final, Protocol
 from urllib.parse import quote_plus
 
 import attrs
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
@@ -486,9 +487,17 @@ class Notifier:
             context.host_id or "",
         )
         for configuration in wanted:
-            self.clock.callLater(
-                0,
-                self.functions.send,
-                configuration["LambdaFunctionArn"],
-                event.record(configuration["Id"]),
-            )
+            arn, record = configuration["LambdaFunctionArn"], event.record(configuration["Id"])
+            self.clock.callLater(0, self._deliver, self.functions, bucket, arn, record)
+
+    def _deliver(self, functions: Functions, bucket: Bucket, arn: str, record: bytes) -> None:
+        """
+        Invoke the function if S3 may still: a permission removed since the
+        configuration was put stops its events, as on AWS.
+        """
+
+        async def deliver() -> None:
+            if await functions.allows_s3(arn, bucket_arn(bucket.name), bucket.owner):
+                functions.send(arn, record)
+
+        Deferred.fromCoroutine(deliver())
