@@ -159,8 +159,7 @@ class RequestContext:
     assigned.
     ``host_id`` is S3's ``x-amz-id-2`` and None for every other service.
     ``started`` is a reading of the gateway's clock, in seconds.
-    ``source_ip`` is the client's address, when known (S3's event records
-    give it as ``sourceIPAddress``).
+    ``source_ip`` is the client's address (``aws:SourceIp`` in policies).
     """
 
     request_id: str
