@@ -24,8 +24,10 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, errors, keyed, listing, notifications, objectlock
+from awsemu.s3 import access, checksums, configs, errors, keyed, listing, objectlock
 from awsemu.s3.conditions import Conditions, byte_range
+from awsemu.s3.notifications import NAME as NOTIFICATION
+from awsemu.s3.notifications import Notifier
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
 Params = dict[str, Any]
@@ -193,7 +195,7 @@ class S3Provider:
     store: Store
     clock: IReactorTime
     callers: access.CallerLookup = access.no_callers
-    notifier: notifications.Notifier = attrs.field(kw_only=True)
+    notifier: Notifier = attrs.field(kw_only=True)
     _configurations: dict[str, Callable[[RequestContext, Params], Awaitable[Output]]] = attrs.field(
         init=False, factory=dict
     )
@@ -204,8 +206,8 @@ class S3Provider:
         return access.Authorizer(self.store, parse_copy_source, self.callers)
 
     @notifier.default
-    def _make_notifier(self) -> notifications.Notifier:
-        return notifications.Notifier(self.clock)
+    def _make_notifier(self) -> Notifier:
+        return Notifier(self.clock)
 
     def __attrs_post_init__(self) -> None:
         for configuration in configs.CONFIGURATIONS:
@@ -237,7 +239,7 @@ class S3Provider:
             document = params.get(configuration.member)
             if document is None:
                 raise errors.malformed_xml()
-            if configuration.name == notifications.NAME:
+            if configuration.name == NOTIFICATION:
                 skip = bool(params.get("SkipDestinationValidation"))
                 document = await self.notifier.configure(bucket, document, skip)
             else:
