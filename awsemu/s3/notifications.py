@@ -69,11 +69,9 @@ _DESTINATIONS: Final = (
     ("QueueConfigurations", "QueueArn", "sqs"),
     ("TopicConfigurations", "TopicArn", "sns"),
 )
-_ARN: Final = re.compile(
-    r"arn:aws[a-zA-Z-]*:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]+):\d{12}:.+"
-)
+_ARN: Final = re.compile(r"arn:aws[a-zA-Z-]*:(?P<service>[a-z0-9-]+):[a-z0-9-]+:\d{12}:.+")
 _FUNCTION_ARN: Final = re.compile(
-    r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:"
+    r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:"
     r"[a-zA-Z0-9-_]+(?::(?:\$LATEST|[a-zA-Z0-9-_]+))?"
 )
 _MAX_FILTER_VALUE: Final = 1024
@@ -115,15 +113,11 @@ class Functions(Protocol):
 
 
 Principals = Callable[[str], str | None]
-"""The principal id of an access key IAM or STS issued (``AIDA...``), or None."""
+"""The principal id records give for an access key IAM or STS issued (``AWS:AIDA...``), or None."""
 
 
 def no_principals(access_key_id: str) -> str | None:
     return None
-
-
-def _invalid(message: str, name: str, value: object) -> ServiceError:
-    return errors.invalid_argument(message, name, value)
 
 
 # Checking a configuration
@@ -153,7 +147,7 @@ def _normalized_filter(configuration: Document) -> Document | None:
         if name is None or value is None:
             raise errors.malformed_xml()
         if name.lower() not in ("prefix", "suffix"):
-            raise _invalid(
+            raise errors.invalid_argument(
                 "filter rule name must be either prefix or suffix", "FilterRule.Name", name
             )
         kind = name.lower()
@@ -221,7 +215,7 @@ def _check_overlaps(configurations: list[Document]) -> None:
                     "Configuration is ambiguously defined. Cannot have overlapping suffixes in two "
                     "rules if the prefixes are overlapping for the same event type.",
                 )
-            raise _invalid(
+            raise errors.invalid_argument(
                 "Configurations overlap. Configurations on the same bucket cannot share a common "
                 "event type.",
                 "Event",
@@ -250,13 +244,15 @@ def normalized(document: Document, new_id: Callable[[], str]) -> Document:
             found = _ARN.fullmatch(arn)
             if found is None or found.group("service") != service:
                 # LocalStack's AWS-validated answer (localstack/localstack#8278).
-                raise _invalid(
+                raise errors.invalid_argument(
                     "The ARN could not be parsed", _wire_name(list_member, arn_member), arn
                 )
             for event in events:
                 if event not in supported_events():
                     # moto's test of AWS's answer (getmoto/moto, test_s3.py).
-                    raise _invalid("The event is not supported for notifications", "Event", event)
+                    raise errors.invalid_argument(
+                        "The event is not supported for notifications", "Event", event
+                    )
             item: Document = {
                 "Id": configuration.get("Id") or base64.b64encode(new_id().encode()).decode(),
                 arn_member: arn,
