@@ -24,7 +24,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, errors, keyed, listing, objectlock
+from awsemu.s3 import access, checksums, configs, encryption, errors, keyed, listing, objectlock
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
@@ -135,20 +135,7 @@ def _checksum_output(version_checksums: dict[str, str], checksum_type: str | Non
 
 def _encryption(params: Params, bucket: Bucket) -> Document:
     """The encryption a write gets: what it asked for, else the bucket's default (SSE-S3)."""
-    requested = params.get("ServerSideEncryption")
-    if requested is None:
-        default = configs.default_encryption(bucket.config)
-        requested = default.get("SSEAlgorithm", "AES256")
-        key_id = default.get("KMSMasterKeyID")
-    else:
-        key_id = params.get("SSEKMSKeyId")
-    encryption: Document = {"ServerSideEncryption": requested}
-    if requested.startswith("aws:kms"):
-        if key_id:
-            encryption["SSEKMSKeyId"] = key_id
-        if params.get("BucketKeyEnabled"):
-            encryption["BucketKeyEnabled"] = True
-    return encryption
+    return encryption.for_write(params, bucket.config, bucket.owner, bucket.region)
 
 
 def _max_keys(params: Params) -> int:
@@ -484,6 +471,7 @@ class S3Provider:
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
+        sse = _encryption(params, bucket)
         received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
@@ -500,7 +488,7 @@ class S3Provider:
             checksums=received.checksums,
             checksum_type="FULL_OBJECT" if received.checksums else None,
             tags=_tags(params.get("Tagging")),
-            encryption=_encryption(params, bucket),
+            encryption=sse,
             acl=write.acl,
         )
         self.store.put_version(bucket, version)
@@ -579,6 +567,7 @@ class S3Provider:
         """The version GET or HEAD reads, its description and the (start, length) to send."""
         bucket = self._bucket(params)
         version = self._find(bucket, params["Key"], params.get("VersionId"), method, dated=True)
+        encryption.check_read(version.encryption, params)
         Conditions.of_read(params).check(version.etag, version.last_modified)
         output = self._describe(bucket, version, params)
         selected = self._part_range(version, params.get("PartNumber"), output)
@@ -625,6 +614,7 @@ class S3Provider:
     async def get_object_attributes(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
         version = self._find(bucket, params["Key"], params.get("VersionId"))
+        encryption.check_read(version.encryption, params)
         wanted = set(params.get("ObjectAttributes") or ())
         output: Output = {
             "LastModified": version.last_modified,
@@ -764,13 +754,14 @@ class S3Provider:
             and not replace_metadata
             and not params.get("VersionId")
             and params.get("StorageClass") in (None, source.storage_class)
-            and params.get("ServerSideEncryption") is None
+            and not encryption.changes(params)
             and params.get("WebsiteRedirectLocation") is None
         ):
             raise errors.invalid_request(_NOT_MODIFIED_COPY)
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
+        sse = _encryption(params, bucket)
         algorithms = _algorithms(params, tuple(source.checksums), default=True)
         digests = checksums.BodyDigests(algorithms)
         blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
@@ -801,7 +792,7 @@ class S3Provider:
             checksums=digests.checksums(),
             checksum_type="FULL_OBJECT" if algorithms else None,
             tags=tags,
-            encryption=_encryption(params, bucket),
+            encryption=sse,
             acl=write.acl,
         )
         self.store.put_version(bucket, version)
@@ -826,6 +817,7 @@ class S3Provider:
         if named is not None and named.delete_marker:
             raise errors.copy_of_delete_marker()
         source = self._find(bucket, key, version_id)
+        encryption.check_read(source.encryption, params, encryption.COPY_SOURCE)
         Conditions.of_copy_source(params).check(
             source.etag, source.last_modified, not_modified_fails=True
         )
@@ -1013,7 +1005,11 @@ class S3Provider:
         configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         objectlock.new_version_lock(params, bucket.config, self._now())
         settings = {
-            **{name: value for name, value in params.items() if name not in ("Bucket", "Key")},
+            **{
+                name: value
+                for name, value in encryption.stripped(params).items()
+                if name not in ("Bucket", "Key")
+            },
             "ChecksumAlgorithm": algorithm,
             "ChecksumType": checksum_type,
             "encryption": _encryption(params, bucket),
@@ -1057,6 +1053,7 @@ class S3Provider:
     async def upload_part(self, context: RequestContext, params: Params) -> Output:
         _, upload = self._upload(params)
         number = self._part_number(params)
+        encryption.check_part(upload.settings["encryption"], params)
         received = await self._receive(params["Body"], params, self._upload_algorithms(upload))
         if upload.upload_id not in self.store.uploads:
             self.store.blobs.delete(received.blob)
@@ -1074,6 +1071,7 @@ class S3Provider:
     async def upload_part_copy(self, context: RequestContext, params: Params) -> Output:
         _, upload = self._upload(params)
         number = self._part_number(params)
+        encryption.check_part(upload.settings["encryption"], params)
         source_bucket, source = self._copy_source(params)
         start, length = 0, source.size
         if params.get("CopySourceRange"):
