@@ -24,7 +24,17 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, encryption, errors, keyed, listing, objectlock
+from awsemu.s3 import (
+    access,
+    checksums,
+    configs,
+    encryption,
+    errors,
+    keyed,
+    listing,
+    multipart_checksums,
+    objectlock,
+)
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
 
@@ -627,7 +637,10 @@ class S3Provider:
         if "ObjectSize" in wanted:
             output["ObjectSize"] = version.size
         if "Checksum" in wanted and version.checksums:
-            output["Checksum"] = _checksum_output(version.checksums, version.checksum_type)
+            output["Checksum"] = _checksum_output(
+                multipart_checksums.without_part_count(version.checksums.items()),
+                version.checksum_type,
+            )
         if "ObjectParts" in wanted and version.parts:
             marker = params.get("PartNumberMarker") or 0
             limit = params.get("MaxParts") or 1000
@@ -995,12 +1008,7 @@ class S3Provider:
     async def create_multipart_upload(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
         algorithm = (params.get("ChecksumAlgorithm") or "").upper() or None
-        checksum_type = params.get("ChecksumType") or ("COMPOSITE" if algorithm else None)
-        if checksum_type == "FULL_OBJECT" and algorithm not in checksums.FULL_OBJECT_CAPABLE:
-            named = (algorithm or "none").lower()
-            raise errors.invalid_request(
-                f"The FULL_OBJECT checksum type cannot be used with the {named} checksum algorithm."
-            )
+        checksum_type = multipart_checksums.upload_type(algorithm, params.get("ChecksumType"))
         # Refused now, as AWS does, rather than when the upload completes.
         configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         objectlock.new_version_lock(params, bucket.config, self._now())
@@ -1054,6 +1062,7 @@ class S3Provider:
         _, upload = self._upload(params)
         number = self._part_number(params)
         encryption.check_part(upload.settings["encryption"], params)
+        multipart_checksums.check_part(upload.settings.get("ChecksumAlgorithm"), params)
         received = await self._receive(params["Body"], params, self._upload_algorithms(upload))
         if upload.upload_id not in self.store.uploads:
             self.store.blobs.delete(received.blob)
@@ -1121,6 +1130,9 @@ class S3Provider:
         if not requested:
             raise errors.invalid_request("You must specify at least one part")
         parts = self._completed_parts(upload, requested)
+        multipart_checksums.check_completion(
+            upload.upload_id, upload.settings, requested, parts, params
+        )
         self._check_write_conditions(bucket, upload.key, params)
         settings = upload.settings
         write = configs.object_write(settings, bucket.config, bucket.owner, upload.owner)
@@ -1132,9 +1144,6 @@ class S3Provider:
         full_object = checksum_type == "FULL_OBJECT"
         digests = checksums.BodyDigests((algorithm,) if full_object else ())
         blob = await self.store.blobs.concat([part.blob for part in parts if part.blob], digests)
-        if upload.upload_id not in self.store.uploads:
-            self.store.blobs.delete(blob)
-            raise errors.no_such_upload(upload.upload_id)
         etag = hashlib.md5(b"".join(bytes.fromhex(_bare(part.etag)) for part in parts))
         if full_object:
             object_checksums = digests.checksums()
@@ -1142,6 +1151,13 @@ class S3Provider:
             object_checksums = {
                 algorithm: checksums.composite(algorithm, (p.checksums[algorithm] for p in parts))
             }
+        try:
+            if upload.upload_id not in self.store.uploads:
+                raise errors.no_such_upload(upload.upload_id)
+            multipart_checksums.check_object(object_checksums, digests.size, params)
+        except ServiceError:
+            self.store.blobs.delete(blob)
+            raise
         version = ObjectVersion(
             key=upload.key,
             version_id=self._new_version_id(bucket),
