@@ -34,6 +34,7 @@ from awsemu.s3 import (
     listing,
     multipart_checksums,
     objectlock,
+    tagging,
 )
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
@@ -112,7 +113,7 @@ def _bare(etag: str) -> str:
 
 def _tags(text: str | None) -> dict[str, str]:
     """``x-amz-tagging``: a URL-encoded query string of tags."""
-    return dict(parse_qsl(text or "", keep_blank_values=True))
+    return tagging.header_tags(text)
 
 
 def _tag_set(tags: dict[str, str]) -> list[Document]:
@@ -482,6 +483,7 @@ class S3Provider:
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
         sse = _encryption(params, bucket)
+        tags = _tags(params.get("Tagging"))
         received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
@@ -497,7 +499,7 @@ class S3Provider:
             storage_class=params.get("StorageClass") or "STANDARD",
             checksums=received.checksums,
             checksum_type="FULL_OBJECT" if received.checksums else None,
-            tags=_tags(params.get("Tagging")),
+            tags=tags,
             encryption=sse,
             acl=write.acl,
         )
@@ -775,15 +777,15 @@ class S3Provider:
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
         sse = _encryption(params, bucket)
-        algorithms = _algorithms(params, tuple(source.checksums), default=True)
-        digests = checksums.BodyDigests(algorithms)
-        blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
-        self._recheck_write(bucket, key, params, blob)
         tags = (
             _tags(params.get("Tagging"))
             if params.get("TaggingDirective") == "REPLACE"
             else dict(source.tags)
         )
+        algorithms = _algorithms(params, tuple(source.checksums), default=True)
+        digests = checksums.BodyDigests(algorithms)
+        blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
+        self._recheck_write(bucket, key, params, blob)
         version = ObjectVersion(
             key=key,
             version_id=self._new_version_id(bucket),
@@ -845,8 +847,7 @@ class S3Provider:
 
     async def put_object_tagging(self, context: RequestContext, params: Params) -> Output:
         bucket, version = self._object(params, "PUT")
-        tag_set = (params.get("Tagging") or {}).get("TagSet") or []
-        version.tags = {tag["Key"]: tag["Value"] for tag in tag_set}
+        version.tags = tagging.object_tags((params.get("Tagging") or {}).get("TagSet") or [])
         self.store.save_version(bucket, version)
         return self._version_output(bucket, version)
 
@@ -1012,6 +1013,7 @@ class S3Provider:
         # Refused now, as AWS does, rather than when the upload completes.
         configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         objectlock.new_version_lock(params, bucket.config, self._now())
+        _tags(params.get("Tagging"))
         settings = {
             **{
                 name: value
