@@ -28,6 +28,7 @@ from awsemu.s3 import (
     access,
     checksums,
     configs,
+    copies,
     encryption,
     errors,
     keyed,
@@ -70,12 +71,6 @@ _OVERRIDES: Final = {
     "ResponseCacheControl": "CacheControl",
     "ResponseExpires": "Expires",
 }
-
-_NOT_MODIFIED_COPY: Final = (
-    "This copy request is illegal because it is trying to copy an object to itself without "
-    "changing the object's metadata, storage class, website redirect location or encryption "
-    "attributes."
-)
 
 
 def valid_bucket_name(name: str) -> bool:
@@ -763,16 +758,9 @@ class S3Provider:
         key = params["Key"]
         source_bucket, source = self._copy_source(params)
         replace_metadata = (params.get("MetadataDirective") or "COPY") == "REPLACE"
-        if (
-            source_bucket is bucket
-            and source.key == key
-            and not replace_metadata
-            and not params.get("VersionId")
-            and params.get("StorageClass") in (None, source.storage_class)
-            and not encryption.changes(params)
-            and params.get("WebsiteRedirectLocation") is None
-        ):
-            raise errors.invalid_request(_NOT_MODIFIED_COPY)
+        if source_bucket is bucket and source.key == key:
+            version_named = parse_copy_source(params["CopySource"])[2] is not None
+            copies.check_in_place(params, source, version_named)
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
@@ -801,6 +789,7 @@ class S3Provider:
                     if replace_metadata
                     else objectlock.unlocked(source.headers)
                 ),
+                **copies.redirect(params),
                 **lock,
             },
             storage_class=params.get("StorageClass") or source.storage_class,
