@@ -191,6 +191,44 @@ class MultipartChecksumTests(S3TestCase):
             [b64(s) for s in sums],
         )
 
+    def test_attributes_pages(self) -> None:
+        """GetObjectAttributes pages ObjectParts by MaxParts and PartNumberMarker."""
+        upload = self.start(ChecksumAlgorithm="CRC32")
+        bodies = [b"d" * (5 * MIB), b"e" * (5 * MIB), b"f"]
+        answers = [
+            self.part(upload, n, body, ChecksumAlgorithm="CRC32")
+            for n, body in enumerate(bodies, 1)
+        ]
+        self.complete(
+            upload,
+            [
+                {"PartNumber": n, "ETag": a["ETag"], "ChecksumCRC32": a["ChecksumCRC32"]}
+                for n, a in enumerate(answers, 1)
+            ],
+        )
+        first = self.s3.get_object_attributes(
+            Bucket=self.bucket, Key="k", ObjectAttributes=["ObjectParts", "ETag"], MaxParts=2
+        )
+        self.assertFalse(first["ETag"].startswith('"'))
+        parts = first["ObjectParts"]
+        self.assertEqual(
+            (parts["TotalPartsCount"], parts["MaxParts"], parts["IsTruncated"]), (3, 2, True)
+        )
+        self.assertEqual(
+            [(p["PartNumber"], p["Size"], p["ChecksumCRC32"]) for p in parts["Parts"]],
+            [(1, 5 * MIB, crc32(bodies[0])), (2, 5 * MIB, crc32(bodies[1]))],
+        )
+        rest = self.s3.get_object_attributes(
+            Bucket=self.bucket,
+            Key="k",
+            ObjectAttributes=["ObjectParts"],
+            MaxParts=2,
+            PartNumberMarker=parts["NextPartNumberMarker"],
+        )["ObjectParts"]
+        self.assertEqual(
+            ([p["PartNumber"] for p in rest["Parts"]], rest["IsTruncated"]), ([3], False)
+        )
+
     def test_full_object_completion(self) -> None:
         """FULL_OBJECT: part checksums are optional at completion; the object's is checked."""
         upload = self.start(ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT")

@@ -170,6 +170,7 @@ PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     "PutObjectRetention": _object("s3:PutObjectRetention"),
     "GetObjectLegalHold": _object("s3:GetObjectLegalHold"),
     "PutObjectLegalHold": _object("s3:PutObjectLegalHold"),
+    "RestoreObject": _object("s3:RestoreObject"),
     "GetObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "HeadObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "GetObjectAttributes": _object(

@@ -35,6 +35,7 @@ from awsemu.s3 import (
     listing,
     multipart_checksums,
     objectlock,
+    restore,
     tagging,
 )
 from awsemu.s3.conditions import Conditions, byte_range
@@ -205,6 +206,9 @@ class S3Provider:
         self._configurations.update(keyed.handlers(self._bucket, self.store.save_bucket))
         self._configurations.update(
             objectlock.handlers(self._object, self.store.save_version, self._now)
+        )
+        self._configurations.update(
+            restore.handlers(self._bucket, self._find, self.store.save_version, self._now)
         )
 
     def __getattr__(self, name: str) -> Callable[[RequestContext, Params], Awaitable[Output]]:
@@ -479,6 +483,7 @@ class S3Provider:
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
         sse = _encryption(params, bucket)
         tags = _tags(params.get("Tagging"))
+        restore.check_storage_class(params)
         received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
@@ -576,7 +581,10 @@ class S3Provider:
         version = self._find(bucket, params["Key"], params.get("VersionId"), method, dated=True)
         encryption.check_read(version.encryption, params)
         Conditions.of_read(params).check(version.etag, version.last_modified)
+        if method == "GET":
+            restore.check_readable(version, self._now())
         output = self._describe(bucket, version, params)
+        output.update(restore.header(version, self._now()))
         selected = self._part_range(version, params.get("PartNumber"), output)
         if selected is None:
             selected = byte_range(params.get("Range"), version.size)
@@ -765,6 +773,7 @@ class S3Provider:
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
         sse = _encryption(params, bucket)
+        restore.check_storage_class(params)
         tags = (
             _tags(params.get("Tagging"))
             if params.get("TaggingDirective") == "REPLACE"
@@ -822,6 +831,7 @@ class S3Provider:
             raise errors.copy_of_delete_marker()
         source = self._find(bucket, key, version_id)
         encryption.check_read(source.encryption, params, encryption.COPY_SOURCE)
+        restore.check_copy_source(source, self._now())
         Conditions.of_copy_source(params).check(
             source.etag, source.last_modified, not_modified_fails=True
         )
@@ -1003,6 +1013,7 @@ class S3Provider:
         configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         objectlock.new_version_lock(params, bucket.config, self._now())
         _tags(params.get("Tagging"))
+        restore.check_storage_class(params)
         settings = {
             **{
                 name: value
