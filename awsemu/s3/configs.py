@@ -22,7 +22,7 @@ import attrs
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.model import load_service_model
-from awsemu.s3 import errors, tagging
+from awsemu.s3 import errors, lifecycle, tagging
 from awsemu.s3.store import Document
 
 
@@ -293,6 +293,8 @@ def validate(
     check_enums(configuration.put, configuration.member, document)
     if configuration.name == "tagging":
         tagging.bucket_tags(document.get("TagSet") or [])
+    if configuration.name == "lifecycle":
+        lifecycle.check(document)
     if configuration.name == "accelerate" and "." in bucket:
         # AWS's answer (S3 user guide, "Configuring fast, secure file transfers
         # using Amazon S3 Transfer Acceleration": names must not contain periods).

@@ -32,6 +32,7 @@ from awsemu.s3 import (
     encryption,
     errors,
     keyed,
+    lifecycle,
     listing,
     multipart_checksums,
     objectlock,
@@ -509,6 +510,7 @@ class S3Provider:
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
             **self._written_version(bucket, version),
+            **lifecycle.expiration(bucket.config, version),
         }
 
     # Object reads
@@ -585,6 +587,8 @@ class S3Provider:
             restore.check_readable(version, self._now())
         output = self._describe(bucket, version, params)
         output.update(restore.header(version, self._now()))
+        if params.get("VersionId") is None:
+            output.update(lifecycle.expiration(bucket.config, version))
         selected = self._part_range(version, params.get("PartNumber"), output)
         if selected is None:
             selected = byte_range(params.get("Range"), version.size)
@@ -817,6 +821,7 @@ class S3Provider:
             },
             **version.encryption,
             **self._version_output(bucket, version),
+            **lifecycle.expiration(bucket.config, version),
         }
         if source_bucket.versioning is not None:
             output["CopySourceVersionId"] = source.version_id
@@ -1191,6 +1196,7 @@ class S3Provider:
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
             **self._written_version(bucket, version),
+            **lifecycle.expiration(bucket.config, version),
         }
 
     @staticmethod
