@@ -276,44 +276,36 @@ class KmsTests(S3TestCase):
         self.assertNotIn("BucketKeyEnabled", first)
 
     def test_bad_headers(self) -> None:
-        error = self.assertClientError(
-            self.s3.put_object,
-            "InvalidArgument",
-            400,
-            Bucket=self.bucket,
-            Key="k",
-            Body=b"x",
-            ServerSideEncryption="aws:kms",
-            SSEKMSEncryptionContext="not base64 json",
-        )
-        self.assertEqual(error["ArgumentName"], "x-amz-server-side-encryption-context")
-        error = self.assertClientError(
-            self.s3.put_object,
-            "InvalidArgument",
-            400,
-            Bucket=self.bucket,
-            Key="k",
-            Body=b"x",
-            SSEKMSKeyId="alias/mine",
-        )
-        self.assertEqual(
-            error["Message"],
-            "Server Side Encryption with AWS KMS managed key requires HTTP header "
-            "x-amz-server-side-encryption : aws:kms",
-        )
-        error = self.assertClientError(
-            self.s3.put_object,
-            "InvalidArgument",
-            400,
-            Bucket=self.bucket,
-            Key="k",
-            Body=b"x",
-            ServerSideEncryption="DES",
-        )
-        self.assertEqual(
-            (error["Message"], error["ArgumentValue"]),
-            ("The encryption method specified is not supported", "DES"),
-        )
+        cases: list[tuple[dict[str, Any], str, str]] = [
+            (
+                {"ServerSideEncryption": "aws:kms", "SSEKMSEncryptionContext": "not json"},
+                "x-amz-server-side-encryption-context",
+                "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 "
+                "string holding JSON which represents a string-string map",
+            ),
+            (
+                {"SSEKMSKeyId": "alias/mine"},
+                "x-amz-server-side-encryption-aws-kms-key-id",
+                "Server Side Encryption with AWS KMS managed key requires HTTP header "
+                "x-amz-server-side-encryption : aws:kms",
+            ),
+            (
+                {"ServerSideEncryption": "DES"},
+                "x-amz-server-side-encryption",
+                "The encryption method specified is not supported",
+            ),
+        ]
+        for params, argument, message in cases:
+            error = self.assertClientError(
+                self.s3.put_object,
+                "InvalidArgument",
+                400,
+                Bucket=self.bucket,
+                Key="k",
+                Body=b"x",
+                **params,
+            )
+            self.assertEqual((error["ArgumentName"], error["Message"]), (argument, message))
 
     def test_bucket_default(self) -> None:
         """PutBucketEncryption's default applies to writes that ask for nothing."""
