@@ -38,6 +38,7 @@ from awsemu.s3 import (
     objectlock,
     restore,
     tagging,
+    torrent,
 )
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Part, Store, Upload, new_id
@@ -210,6 +211,9 @@ class S3Provider:
         )
         self._configurations.update(
             restore.handlers(self._bucket, self._find, self.store.save_version, self._now)
+        )
+        self._configurations.update(
+            torrent.handlers(self._bucket, self._find, self.store.blobs, self._now)
         )
 
     def __getattr__(self, name: str) -> Callable[[RequestContext, Params], Awaitable[Output]]:
