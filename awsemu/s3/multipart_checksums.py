@@ -98,6 +98,8 @@ def check_completion(
     checksum_type: str = settings.get("ChecksumType") or FULL_OBJECT
     stated = params.get("ChecksumType")
     if stated is not None and stated != checksum_type:
+        # versitygw's table gives InvalidRequest with this text; botocore's model
+        # (CompleteMultipartUpload's ChecksumType) speaks of BadDigest instead.
         raise errors.invalid_request(
             f"The upload was created using the {checksum_type} checksum mode. The complete "
             "request must use the same checksum mode."
