@@ -10,7 +10,8 @@ from typing import Any
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import multipart_checksums
+from awsemu.s3 import checksums, multipart_checksums
+from awsemu.s3.store import Part
 from tests.s3support import S3TestCase, client
 
 MIB = 1024 * 1024
@@ -266,3 +267,28 @@ class UploadTypeTests(SynchronousTestCase):
             multipart_checksums.without_part_count([("SHA1", "abc=-3"), ("CRC32", "x+/=")]),
             {"SHA1": "abc=", "CRC32": "x+/="},
         )
+
+
+class CombineTests(SynchronousTestCase):
+    def test_combined_equals_whole(self) -> None:
+        """Each CRC combined from parts' CRCs is the CRC of the whole body."""
+        bodies = [b"first part " * 1000, b"", b"second", bytes(range(256)) * 7]
+        for algorithm in sorted(checksums.FULL_OBJECT_CAPABLE):
+            parts = []
+            for number, body in enumerate(bodies, 1):
+                digests = checksums.BodyDigests((algorithm,))
+                digests.update(body)
+                parts.append(Part(number, "", len(body), 0.0, None, digests.checksums()))
+            whole = checksums.BodyDigests((algorithm,))
+            whole.update(b"".join(bodies))
+            self.assertEqual(
+                multipart_checksums.full_object(algorithm, parts),
+                whole.checksums()[algorithm],
+                algorithm,
+            )
+
+    def test_not_combinable(self) -> None:
+        """SHA checksums, or a part without the checksum, need the body read."""
+        part = Part(1, "", 1, 0.0, None, {"SHA1": "x"})
+        self.assertIsNone(multipart_checksums.full_object("SHA1", [part]))
+        self.assertIsNone(multipart_checksums.full_object("CRC32", [part]))

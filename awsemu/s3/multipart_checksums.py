@@ -146,3 +146,15 @@ def without_part_count(values: Iterable[tuple[str, str]]) -> dict[str, str]:
     answer).
     """
     return {name: value.partition("-")[0] for name, value in values}
+
+
+def full_object(algorithm: str, parts: list[Part]) -> str | None:
+    """
+    A FULL_OBJECT upload's checksum combined from its parts' checksums,
+    or None if a part lacks one (the body must then be read).
+    """
+    if algorithm not in checksums.FULL_OBJECT_CAPABLE or not all(
+        algorithm in part.checksums for part in parts
+    ):
+        return None
+    return checksums.combined(algorithm, ((p.checksums[algorithm], p.size) for p in parts))

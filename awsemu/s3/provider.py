@@ -1153,10 +1153,13 @@ class S3Provider:
             # An upload created without a checksum gets S3's default over the whole object.
             algorithm, checksum_type = checksums.DEFAULT, "FULL_OBJECT"
         full_object = checksum_type == "FULL_OBJECT"
-        digests = checksums.BodyDigests((algorithm,) if full_object else ())
+        whole = multipart_checksums.full_object(algorithm, parts) if full_object else None
+        digests = checksums.without_md5((algorithm,) if full_object and whole is None else ())
         blob = await self.store.blobs.concat([part.blob for part in parts if part.blob], digests)
         etag = hashlib.md5(b"".join(bytes.fromhex(_bare(part.etag)) for part in parts))
-        if full_object:
+        if whole is not None:
+            object_checksums = {algorithm: whole}
+        elif full_object:
             object_checksums = digests.checksums()
         else:
             object_checksums = {
