@@ -183,6 +183,44 @@ class ExpirationHeaderTests(S3TestCase):
         self.assertNotIn("Expiration", other)
         self.assertRegex(put["Expiration"], re.compile(r'^expiry-date="[^"]+", rule-id="[^"]+"$'))
 
+    def test_multipart_headers(self) -> None:
+        """An abort rule dates uploads (x-amz-abort-*); a completed one gets x-amz-expiration."""
+        bucket = self.new_bucket()
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket,
+            LifecycleConfiguration={
+                "Rules": [
+                    rule(
+                        ID="abort",
+                        Filter={"Prefix": "up/"},
+                        AbortIncompleteMultipartUpload={"DaysAfterInitiation": 2},
+                    ),
+                    rule(ID="gone", Filter={"Prefix": "up/"}, Expiration={"Days": 3}),
+                ]
+            },
+        )
+        before = time.time()
+        created = self.s3.create_multipart_upload(Bucket=bucket, Key="up/k")
+        midnight = (int(before + 2 * DAY) // DAY + 1) * DAY
+        self.assertEqual(
+            (created["AbortDate"].timestamp(), created["AbortRuleId"]), (midnight, "abort")
+        )
+        upload = created["UploadId"]
+        part = self.s3.upload_part(
+            Bucket=bucket, Key="up/k", UploadId=upload, PartNumber=1, Body=b"x"
+        )
+        listed = self.s3.list_parts(Bucket=bucket, Key="up/k", UploadId=upload)
+        self.assertEqual(listed["AbortRuleId"], "abort")
+        done = self.s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="up/k",
+            UploadId=upload,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+        )
+        self.assertTrue(done["Expiration"].endswith('rule-id="gone"'))
+        other = self.s3.create_multipart_upload(Bucket=bucket, Key="elsewhere")
+        self.assertNotIn("AbortDate", other)
+
 
 class MatchUnitTests(SynchronousTestCase):
     def version(self, key: str, size: int = 5, **tags: str) -> ObjectVersion:

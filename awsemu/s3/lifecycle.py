@@ -203,14 +203,24 @@ def _matches(rule: Document, version: ObjectVersion) -> bool:
     )
 
 
-def _expiries(rules: list[Document], version: ObjectVersion) -> Iterator[tuple[float, str]]:
-    for rule in rules:
+def _rules(config: Document) -> list[Document]:
+    """The lifecycle rules of the bucket holding ``config``."""
+    rules: list[Document] = (config.get("lifecycle") or {}).get("Rules") or []
+    return rules
+
+
+def _days_after(moment: float, days: int) -> float:
+    """``days`` after ``moment``, rounded up to the next midnight UTC, as S3 counts them."""
+    return math.ceil((moment + days * _DAY) / _DAY) * _DAY
+
+
+def _expiries(config: Document, version: ObjectVersion) -> Iterator[tuple[float, str]]:
+    for rule in _rules(config):
         expiration = rule.get("Expiration") or {}
         if rule.get("Status") != "Enabled" or not _matches(rule, version):
             continue
         if "Days" in expiration:
-            due = version.last_modified + expiration["Days"] * _DAY
-            yield math.ceil(due / _DAY) * _DAY, rule.get("ID", "")
+            yield _days_after(version.last_modified, expiration["Days"]), rule.get("ID", "")
         elif "Date" in expiration:
             yield to_datetime(expiration["Date"]).timestamp(), rule.get("ID", "")
 
@@ -220,9 +230,28 @@ def expiration(config: Document, version: ObjectVersion) -> dict[str, Any]:
     The ``Expiration`` (``x-amz-expiration``) of a current version in the
     bucket holding ``config``, if an enabled rule expires it.
     """
-    rules = (config.get("lifecycle") or {}).get("Rules") or []
-    found = min(_expiries(rules, version), key=lambda pair: pair[0], default=None)
+    found = min(_expiries(config, version), key=lambda pair: pair[0], default=None)
     if found is None:
         return {}
     due, rule_id = found
     return {"Expiration": f'expiry-date="{formatdate(due, usegmt=True)}", rule-id="{rule_id}"'}
+
+
+def abort(config: Document, key: str, initiated: float) -> dict[str, Any]:
+    """
+    ``AbortDate`` and ``AbortRuleId`` (``x-amz-abort-date``,
+    ``x-amz-abort-rule-id``) of an upload of ``key`` started at
+    ``initiated``, if an enabled rule aborts it: by the rule's prefix, as
+    such rules take no tags or sizes; the earliest date wins.
+    """
+    found: tuple[float, str] | None = None
+    for rule in _rules(config):
+        days = (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation")
+        conditions: Document = rule.get("Filter") or {}
+        prefix = rule.get("Prefix") if "Filter" not in rule else conditions.get("Prefix")
+        if rule.get("Status") != "Enabled" or days is None or not key.startswith(prefix or ""):
+            continue
+        due = _days_after(initiated, days)
+        if found is None or due < found[0]:
+            found = (due, rule.get("ID", ""))
+    return {} if found is None else {"AbortDate": found[0], "AbortRuleId": found[1]}

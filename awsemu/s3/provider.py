@@ -1042,6 +1042,7 @@ class S3Provider:
             "Key": upload.key,
             "UploadId": upload.upload_id,
             **settings["encryption"],
+            **lifecycle.abort(bucket.config, upload.key, upload.initiated),
         }
         if algorithm:
             output.update(ChecksumAlgorithm=algorithm, ChecksumType=checksum_type)
@@ -1260,6 +1261,7 @@ class S3Provider:
             "Initiator": self._upload_owner(upload),
             "Owner": self._upload_owner(upload),
             "StorageClass": upload.settings.get("StorageClass") or "STANDARD",
+            **lifecycle.abort(bucket.config, upload.key, upload.initiated),
         }
         if shown:
             output["NextPartNumberMarker"] = shown[-1].number
