@@ -76,6 +76,12 @@ class StorageClassTests(S3TestCase):
     def test_restore_requests(self) -> None:
         """202 and an ongoing x-amz-restore; 409 while it runs; non-archived objects refused."""
         self.s3.put_object(Bucket=self.bucket, Key="cold", Body=b"x", StorageClass="GLACIER")
+        self.assertNotIn(
+            "RestoreStatus",
+            self.s3.list_objects_v2(Bucket=self.bucket, OptionalObjectAttributes=["RestoreStatus"])[
+                "Contents"
+            ][0],
+        )
         started = self.s3.restore_object(
             Bucket=self.bucket,
             Key="cold",
@@ -84,6 +90,10 @@ class StorageClassTests(S3TestCase):
         self.assertEqual(started["ResponseMetadata"]["HTTPStatusCode"], 202)
         head = self.s3.head_object(Bucket=self.bucket, Key="cold")
         self.assertEqual(head["Restore"], 'ongoing-request="true"')
+        listed = self.s3.list_objects_v2(
+            Bucket=self.bucket, OptionalObjectAttributes=["RestoreStatus"]
+        )["Contents"][0]
+        self.assertEqual(listed["RestoreStatus"], {"IsRestoreInProgress": True})
         error = self.assertClientError(
             self.s3.restore_object,
             "RestoreAlreadyInProgress",
@@ -152,6 +162,14 @@ class RestoreClockTests(SynchronousTestCase):
         self.assertEqual(
             self.call("restore_object", Bucket="bkt", Key="k", RestoreRequest={"Days": 5}), {}
         )
+        listed = self.call(
+            "list_objects_v2", Bucket="bkt", OptionalObjectAttributes=["RestoreStatus"]
+        )
+        self.assertEqual(
+            listed["Contents"][0]["RestoreStatus"],
+            {"IsRestoreInProgress": False, "RestoreExpiryDate": 86400 * 106},
+        )
+        self.assertNotIn("RestoreStatus", self.call("list_objects_v2", Bucket="bkt")["Contents"][0])
         self.clock.advance(86400 * 6)
         head = self.call("head_object", Bucket="bkt", Key="k")
         self.assertNotIn("Restore", head)

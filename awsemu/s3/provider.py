@@ -884,7 +884,11 @@ class S3Provider:
     # Listings
 
     def _content(
-        self, version: ObjectVersion, encode: Callable[[str], str], owner: bool
+        self,
+        version: ObjectVersion,
+        encode: Callable[[str], str],
+        owner: bool,
+        params: Params | None = None,
     ) -> Document:
         entry: Document = {
             "Key": encode(version.key),
@@ -898,6 +902,7 @@ class S3Provider:
             entry["ChecksumType"] = version.checksum_type
         if owner:
             entry["Owner"] = configs.owner(version.owner)
+        entry.update(restore.listed_status(version, params or {}, self._now()))
         return entry
 
     def _listing(
@@ -923,7 +928,7 @@ class S3Provider:
             "MaxKeys": max_keys,
             "IsTruncated": page.truncated,
             "Contents": [
-                self._content(bucket.versions[key][0], encode, owner) for key in page.keys
+                self._content(bucket.versions[key][0], encode, owner, params) for key in page.keys
             ],
             "CommonPrefixes": [{"Prefix": encode(common)} for common in page.prefixes],
         }
@@ -1001,7 +1006,7 @@ class S3Provider:
             if version.delete_marker:
                 markers.append(entry)
             else:
-                versions.append({**self._content(version, str, True), **entry})
+                versions.append({**self._content(version, str, True, params), **entry})
             last = entry
         output.update(
             Versions=versions,

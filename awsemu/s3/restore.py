@@ -92,9 +92,17 @@ def _invalid_object_state(message: str, storage_class: str) -> ServiceError:
     return ServiceError("InvalidObjectState", message, 403, fields={"StorageClass": storage_class})
 
 
+def _phase(version: ObjectVersion, now: float) -> str | None:
+    """Where a version's restore is: "ongoing", "ready" (a restored copy), or None."""
+    state = version.restore
+    if not state or now >= state["expires"]:
+        return None
+    return "ongoing" if now < state["ready"] else "ready"
+
+
 def restored(version: ObjectVersion, now: float) -> bool:
     """Whether an archived version has a restored copy now."""
-    return bool(version.restore) and version.restore["ready"] <= now < version.restore["expires"]
+    return _phase(version, now) == "ready"
 
 
 def check_readable(version: ObjectVersion, now: float) -> None:
@@ -120,13 +128,28 @@ def check_copy_source(version: ObjectVersion, now: float) -> None:
 
 def header(version: ObjectVersion, now: float) -> Output:
     """HeadObject's and GetObject's ``Restore`` (``x-amz-restore``), while a restore lasts."""
-    state = version.restore
-    if not state or now >= state["expires"]:
+    phase = _phase(version, now)
+    if phase is None:
         return {}
-    if now < state["ready"]:
+    if phase == "ongoing":
         return {"Restore": 'ongoing-request="true"'}
-    expiry = formatdate(state["expires"], usegmt=True)
+    expiry = formatdate(version.restore["expires"], usegmt=True)
     return {"Restore": f'ongoing-request="false", expiry-date="{expiry}"'}
+
+
+def listed_status(version: ObjectVersion, params: Params, now: float) -> Output:
+    """
+    A listing entry's ``RestoreStatus``, when the listing asks for it
+    (``x-amz-optional-object-attributes: RestoreStatus``) and the version
+    has a restore under way or a restored copy.
+    """
+    phase = _phase(version, now)
+    if phase is None or "RestoreStatus" not in (params.get("OptionalObjectAttributes") or ()):
+        return {}
+    if phase == "ongoing":
+        return {"RestoreStatus": {"IsRestoreInProgress": True}}
+    expiry = version.restore["expires"]
+    return {"RestoreStatus": {"IsRestoreInProgress": False, "RestoreExpiryDate": expiry}}
 
 
 def _next_midnight(moment: float) -> float:
