@@ -216,6 +216,22 @@ class CustomerKeyTests(S3TestCase):
         )
         uploaded = self.s3.upload_part(Body=b"body", **part, **sse_c(KEY_A))
         self.assertEqual(uploaded["SSECustomerKeyMD5"], md5_of(KEY_A))
+        source = {"Bucket": self.bucket, "Key": "k"}
+        self.assertClientError(
+            self.s3.upload_part_copy,
+            "InvalidRequest",
+            400,
+            CopySource=source,
+            **{**part, "PartNumber": 2},
+            **sse_c(KEY_A),
+        )
+        copied = self.s3.upload_part_copy(
+            CopySource=source,
+            **{**part, "PartNumber": 2},
+            **sse_c(KEY_A),
+            **sse_c(KEY_A, "CopySourceSSECustomer"),
+        )
+        self.assertEqual(copied["SSECustomerKeyMD5"], md5_of(KEY_A))
         self.s3.complete_multipart_upload(
             Bucket=self.bucket,
             Key="mp",
