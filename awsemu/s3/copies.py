@@ -52,3 +52,11 @@ def redirect(params: Params) -> dict[str, str]:
     """The website redirect a copy sets, which applies whatever its metadata directive."""
     location = params.get("WebsiteRedirectLocation")
     return {} if location is None else {"WebsiteRedirectLocation": location}
+
+
+def kept_checksums(params: Params, source: ObjectVersion) -> tuple[str, ...]:
+    """
+    The source's checksum algorithms a copy computes again: none when the
+    copy names its own (``x-amz-checksum-algorithm`` replaces them).
+    """
+    return () if params.get("ChecksumAlgorithm") else tuple(source.checksums)

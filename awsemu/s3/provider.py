@@ -787,7 +787,7 @@ class S3Provider:
             if params.get("TaggingDirective") == "REPLACE"
             else dict(source.tags)
         )
-        algorithms = _algorithms(params, tuple(source.checksums), default=True)
+        algorithms = _algorithms(params, copies.kept_checksums(params, source), default=True)
         digests = checksums.BodyDigests(algorithms)
         blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
         self._recheck_write(bucket, key, params, blob)
