@@ -62,7 +62,8 @@ _KEY_NEEDED: Final = (
     "The object was stored using a form of Server Side Encryption. The correct parameters must "
     "be provided to retrieve the object."
 )
-_NOT_APPLICABLE: Final = "The encryption parameters are not applicable to this object."  # recalled
+# S3's answer quoted in boto/boto3#982.
+_NOT_APPLICABLE: Final = "The encryption parameters are not applicable to this object."
 _PART_KEY_NEEDED: Final = (  # recalled
     "The multipart upload initiate requested encryption. Subsequent part requests must include "
     "the appropriate encryption parameters."
@@ -110,7 +111,7 @@ def customer_key(params: Params, prefix: Prefix = OWN) -> Document | None:
     if algorithm is None:
         raise _argument(_NO_ALGORITHM, f"{prefix.header}-algorithm")
     if algorithm != "AES256":
-        # Recalled: S3's error for any algorithm but AES256.
+        # S3's error for any algorithm but AES256 (aws/aws-cli#1349, aws/aws-sdk-js#1789).
         raise ServiceError(
             "InvalidEncryptionAlgorithmError",
             "The Encryption request you specified is not valid. Supported value: AES256.",
