@@ -221,6 +221,7 @@ def check_read(encryption: Document, params: Params, prefix: Prefix = OWN) -> No
     ``encryption``: an SSE-C version needs its key again (400 without it,
     403 with another); SSE-C headers for any other version are refused.
     """
+    # Another key is S3's 403 AccessDenied (minio/minio#5203 matched S3's answer).
     _match(encryption, customer_key(params, prefix), _KEY_NEEDED, errors.access_denied())
 
 
