@@ -170,6 +170,8 @@ PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     "PutObjectRetention": _object("s3:PutObjectRetention"),
     "GetObjectLegalHold": _object("s3:GetObjectLegalHold"),
     "PutObjectLegalHold": _object("s3:PutObjectLegalHold"),
+    "RestoreObject": _object("s3:RestoreObject"),
+    "GetObjectTorrent": _object("s3:GetObjectTorrent", "s3:GetObjectVersionTorrent"),
     "GetObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "HeadObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "GetObjectAttributes": _object(

@@ -22,7 +22,7 @@ import attrs
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.model import load_service_model
-from awsemu.s3 import errors
+from awsemu.s3 import errors, lifecycle, tagging
 from awsemu.s3.store import Document
 
 
@@ -291,6 +291,10 @@ def validate(
     the bucket ACL grants anyone else; the rules of the sub-resources below.
     """
     check_enums(configuration.put, configuration.member, document)
+    if configuration.name == "tagging":
+        tagging.bucket_tags(document.get("TagSet") or [])
+    if configuration.name == "lifecycle":
+        lifecycle.check(document)
     if configuration.name == "accelerate" and "." in bucket:
         # AWS's answer (S3 user guide, "Configuring fast, secure file transfers
         # using Amazon S3 Transfer Acceleration": names must not contain periods).

@@ -24,7 +24,22 @@ from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3 import access, checksums, configs, errors, keyed, listing, objectlock
+from awsemu.s3 import (
+    access,
+    checksums,
+    configs,
+    copies,
+    encryption,
+    errors,
+    keyed,
+    lifecycle,
+    listing,
+    multipart_checksums,
+    objectlock,
+    restore,
+    tagging,
+    torrent,
+)
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.notifications import NAME as NOTIFICATION
 from awsemu.s3.notifications import Notifier
@@ -62,12 +77,6 @@ _OVERRIDES: Final = {
     "ResponseExpires": "Expires",
 }
 
-_NOT_MODIFIED_COPY: Final = (
-    "This copy request is illegal because it is trying to copy an object to itself without "
-    "changing the object's metadata, storage class, website redirect location or encryption "
-    "attributes."
-)
-
 
 def valid_bucket_name(name: str) -> bool:
     """AWS's naming rules for general purpose buckets."""
@@ -104,7 +113,7 @@ def _bare(etag: str) -> str:
 
 def _tags(text: str | None) -> dict[str, str]:
     """``x-amz-tagging``: a URL-encoded query string of tags."""
-    return dict(parse_qsl(text or "", keep_blank_values=True))
+    return tagging.header_tags(text)
 
 
 def _tag_set(tags: dict[str, str]) -> list[Document]:
@@ -137,20 +146,7 @@ def _checksum_output(version_checksums: dict[str, str], checksum_type: str | Non
 
 def _encryption(params: Params, bucket: Bucket) -> Document:
     """The encryption a write gets: what it asked for, else the bucket's default (SSE-S3)."""
-    requested = params.get("ServerSideEncryption")
-    if requested is None:
-        default = configs.default_encryption(bucket.config)
-        requested = default.get("SSEAlgorithm", "AES256")
-        key_id = default.get("KMSMasterKeyID")
-    else:
-        key_id = params.get("SSEKMSKeyId")
-    encryption: Document = {"ServerSideEncryption": requested}
-    if requested.startswith("aws:kms"):
-        if key_id:
-            encryption["SSEKMSKeyId"] = key_id
-        if params.get("BucketKeyEnabled"):
-            encryption["BucketKeyEnabled"] = True
-    return encryption
+    return encryption.for_write(params, bucket.config, bucket.owner, bucket.region)
 
 
 def _max_keys(params: Params) -> int:
@@ -220,6 +216,12 @@ class S3Provider:
         self._configurations.update(keyed.handlers(self._bucket, self.store.save_bucket))
         self._configurations.update(
             objectlock.handlers(self._object, self.store.save_version, self._now)
+        )
+        self._configurations.update(
+            restore.handlers(self._bucket, self._find, self.store.save_version, self._now)
+        )
+        self._configurations.update(
+            torrent.handlers(self._bucket, self._find, self.store.blobs, self._now)
         )
 
     def __getattr__(self, name: str) -> Callable[[RequestContext, Params], Awaitable[Output]]:
@@ -496,6 +498,9 @@ class S3Provider:
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
+        sse = _encryption(params, bucket)
+        tags = _tags(params.get("Tagging"))
+        restore.check_storage_class(params)
         received = await self._receive(params["Body"], params, default=True)
         self._recheck_write(bucket, key, params, received.blob)
         version = ObjectVersion(
@@ -511,8 +516,8 @@ class S3Provider:
             storage_class=params.get("StorageClass") or "STANDARD",
             checksums=received.checksums,
             checksum_type="FULL_OBJECT" if received.checksums else None,
-            tags=_tags(params.get("Tagging")),
-            encryption=_encryption(params, bucket),
+            tags=tags,
+            encryption=sse,
             acl=write.acl,
         )
         self.store.put_version(bucket, version)
@@ -522,6 +527,7 @@ class S3Provider:
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
             **self._written_version(bucket, version),
+            **lifecycle.expiration(bucket.config, version),
         }
 
     # Object reads
@@ -592,8 +598,14 @@ class S3Provider:
         """The version GET or HEAD reads, its description and the (start, length) to send."""
         bucket = self._bucket(params)
         version = self._find(bucket, params["Key"], params.get("VersionId"), method, dated=True)
+        encryption.check_read(version.encryption, params)
         Conditions.of_read(params).check(version.etag, version.last_modified)
+        if method == "GET":
+            restore.check_readable(version, self._now())
         output = self._describe(bucket, version, params)
+        output.update(restore.header(version, self._now()))
+        if params.get("VersionId") is None:
+            output.update(lifecycle.expiration(bucket.config, version))
         selected = self._part_range(version, params.get("PartNumber"), output)
         if selected is None:
             selected = byte_range(params.get("Range"), version.size)
@@ -638,6 +650,7 @@ class S3Provider:
     async def get_object_attributes(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
         version = self._find(bucket, params["Key"], params.get("VersionId"))
+        encryption.check_read(version.encryption, params)
         wanted = set(params.get("ObjectAttributes") or ())
         output: Output = {
             "LastModified": version.last_modified,
@@ -650,7 +663,10 @@ class S3Provider:
         if "ObjectSize" in wanted:
             output["ObjectSize"] = version.size
         if "Checksum" in wanted and version.checksums:
-            output["Checksum"] = _checksum_output(version.checksums, version.checksum_type)
+            output["Checksum"] = _checksum_output(
+                multipart_checksums.without_part_count(version.checksums.items()),
+                version.checksum_type,
+            )
         if "ObjectParts" in wanted and version.parts:
             marker = params.get("PartNumberMarker") or 0
             limit = params.get("MaxParts") or 1000
@@ -774,28 +790,23 @@ class S3Provider:
         key = params["Key"]
         source_bucket, source = self._copy_source(params)
         replace_metadata = (params.get("MetadataDirective") or "COPY") == "REPLACE"
-        if (
-            source_bucket is bucket
-            and source.key == key
-            and not replace_metadata
-            and not params.get("VersionId")
-            and params.get("StorageClass") in (None, source.storage_class)
-            and params.get("ServerSideEncryption") is None
-            and params.get("WebsiteRedirectLocation") is None
-        ):
-            raise errors.invalid_request(_NOT_MODIFIED_COPY)
+        if source_bucket is bucket and source.key == key:
+            version_named = parse_copy_source(params["CopySource"])[2] is not None
+            copies.check_in_place(params, source, version_named)
         self._check_write_conditions(bucket, key, params)
         write = configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         lock = objectlock.new_version_lock(params, bucket.config, self._now())
-        algorithms = _algorithms(params, tuple(source.checksums), default=True)
-        digests = checksums.BodyDigests(algorithms)
-        blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
-        self._recheck_write(bucket, key, params, blob)
+        sse = _encryption(params, bucket)
+        restore.check_storage_class(params)
         tags = (
             _tags(params.get("Tagging"))
             if params.get("TaggingDirective") == "REPLACE"
             else dict(source.tags)
         )
+        algorithms = _algorithms(params, copies.kept_checksums(params, source), default=True)
+        digests = checksums.BodyDigests(algorithms)
+        blob = await self.store.blobs.concat([source.blob] if source.blob else [], digests)
+        self._recheck_write(bucket, key, params, blob)
         version = ObjectVersion(
             key=key,
             version_id=self._new_version_id(bucket),
@@ -811,13 +822,14 @@ class S3Provider:
                     if replace_metadata
                     else objectlock.unlocked(source.headers)
                 ),
+                **copies.redirect(params),
                 **lock,
             },
             storage_class=params.get("StorageClass") or source.storage_class,
             checksums=digests.checksums(),
             checksum_type="FULL_OBJECT" if algorithms else None,
             tags=tags,
-            encryption=_encryption(params, bucket),
+            encryption=sse,
             acl=write.acl,
         )
         self.store.put_version(bucket, version)
@@ -830,6 +842,7 @@ class S3Provider:
             },
             **version.encryption,
             **self._version_output(bucket, version),
+            **lifecycle.expiration(bucket.config, version),
         }
         if source_bucket.versioning is not None:
             output["CopySourceVersionId"] = source.version_id
@@ -843,6 +856,8 @@ class S3Provider:
         if named is not None and named.delete_marker:
             raise errors.copy_of_delete_marker()
         source = self._find(bucket, key, version_id)
+        encryption.check_read(source.encryption, params, encryption.COPY_SOURCE)
+        restore.check_copy_source(source, self._now())
         Conditions.of_copy_source(params).check(
             source.etag, source.last_modified, not_modified_fails=True
         )
@@ -857,8 +872,7 @@ class S3Provider:
 
     async def put_object_tagging(self, context: RequestContext, params: Params) -> Output:
         bucket, version = self._object(params, "PUT")
-        tag_set = (params.get("Tagging") or {}).get("TagSet") or []
-        version.tags = {tag["Key"]: tag["Value"] for tag in tag_set}
+        version.tags = tagging.object_tags((params.get("Tagging") or {}).get("TagSet") or [])
         self.store.save_version(bucket, version)
         return self._version_output(bucket, version)
 
@@ -887,7 +901,11 @@ class S3Provider:
     # Listings
 
     def _content(
-        self, version: ObjectVersion, encode: Callable[[str], str], owner: bool
+        self,
+        version: ObjectVersion,
+        encode: Callable[[str], str],
+        owner: bool,
+        params: Params | None = None,
     ) -> Document:
         entry: Document = {
             "Key": encode(version.key),
@@ -901,6 +919,7 @@ class S3Provider:
             entry["ChecksumType"] = version.checksum_type
         if owner:
             entry["Owner"] = configs.owner(version.owner)
+        entry.update(restore.listed_status(version, params or {}, self._now()))
         return entry
 
     def _listing(
@@ -926,7 +945,7 @@ class S3Provider:
             "MaxKeys": max_keys,
             "IsTruncated": page.truncated,
             "Contents": [
-                self._content(bucket.versions[key][0], encode, owner) for key in page.keys
+                self._content(bucket.versions[key][0], encode, owner, params) for key in page.keys
             ],
             "CommonPrefixes": [{"Prefix": encode(common)} for common in page.prefixes],
         }
@@ -1004,7 +1023,7 @@ class S3Provider:
             if version.delete_marker:
                 markers.append(entry)
             else:
-                versions.append({**self._content(version, str, True), **entry})
+                versions.append({**self._content(version, str, True, params), **entry})
             last = entry
         output.update(
             Versions=versions,
@@ -1020,17 +1039,18 @@ class S3Provider:
     async def create_multipart_upload(self, context: RequestContext, params: Params) -> Output:
         bucket = self._bucket(params)
         algorithm = (params.get("ChecksumAlgorithm") or "").upper() or None
-        checksum_type = params.get("ChecksumType") or ("COMPOSITE" if algorithm else None)
-        if checksum_type == "FULL_OBJECT" and algorithm not in checksums.FULL_OBJECT_CAPABLE:
-            named = (algorithm or "none").lower()
-            raise errors.invalid_request(
-                f"The FULL_OBJECT checksum type cannot be used with the {named} checksum algorithm."
-            )
+        checksum_type = multipart_checksums.upload_type(algorithm, params.get("ChecksumType"))
         # Refused now, as AWS does, rather than when the upload completes.
         configs.object_write(params, bucket.config, bucket.owner, context.account_id)
         objectlock.new_version_lock(params, bucket.config, self._now())
+        _tags(params.get("Tagging"))
+        restore.check_storage_class(params)
         settings = {
-            **{name: value for name, value in params.items() if name not in ("Bucket", "Key")},
+            **{
+                name: value
+                for name, value in encryption.stripped(params).items()
+                if name not in ("Bucket", "Key")
+            },
             "ChecksumAlgorithm": algorithm,
             "ChecksumType": checksum_type,
             "encryption": _encryption(params, bucket),
@@ -1044,6 +1064,7 @@ class S3Provider:
             "Key": upload.key,
             "UploadId": upload.upload_id,
             **settings["encryption"],
+            **lifecycle.abort(bucket.config, upload.key, upload.initiated),
         }
         if algorithm:
             output.update(ChecksumAlgorithm=algorithm, ChecksumType=checksum_type)
@@ -1074,6 +1095,8 @@ class S3Provider:
     async def upload_part(self, context: RequestContext, params: Params) -> Output:
         _, upload = self._upload(params)
         number = self._part_number(params)
+        encryption.check_part(upload.settings["encryption"], params)
+        multipart_checksums.check_part(upload.settings.get("ChecksumAlgorithm"), params)
         received = await self._receive(params["Body"], params, self._upload_algorithms(upload))
         if upload.upload_id not in self.store.uploads:
             self.store.blobs.delete(received.blob)
@@ -1091,6 +1114,7 @@ class S3Provider:
     async def upload_part_copy(self, context: RequestContext, params: Params) -> Output:
         _, upload = self._upload(params)
         number = self._part_number(params)
+        encryption.check_part(upload.settings["encryption"], params)
         source_bucket, source = self._copy_source(params)
         start, length = 0, source.size
         if params.get("CopySourceRange"):
@@ -1140,6 +1164,9 @@ class S3Provider:
         if not requested:
             raise errors.invalid_request("You must specify at least one part")
         parts = self._completed_parts(upload, requested)
+        multipart_checksums.check_completion(
+            upload.upload_id, upload.settings, requested, parts, params
+        )
         self._check_write_conditions(bucket, upload.key, params)
         settings = upload.settings
         write = configs.object_write(settings, bucket.config, bucket.owner, upload.owner)
@@ -1149,18 +1176,25 @@ class S3Provider:
             # An upload created without a checksum gets S3's default over the whole object.
             algorithm, checksum_type = checksums.DEFAULT, "FULL_OBJECT"
         full_object = checksum_type == "FULL_OBJECT"
-        digests = checksums.BodyDigests((algorithm,) if full_object else ())
+        whole = multipart_checksums.full_object(algorithm, parts) if full_object else None
+        digests = checksums.without_md5((algorithm,) if full_object and whole is None else ())
         blob = await self.store.blobs.concat([part.blob for part in parts if part.blob], digests)
-        if upload.upload_id not in self.store.uploads:
-            self.store.blobs.delete(blob)
-            raise errors.no_such_upload(upload.upload_id)
         etag = hashlib.md5(b"".join(bytes.fromhex(_bare(part.etag)) for part in parts))
-        if full_object:
+        if whole is not None:
+            object_checksums = {algorithm: whole}
+        elif full_object:
             object_checksums = digests.checksums()
         else:
             object_checksums = {
                 algorithm: checksums.composite(algorithm, (p.checksums[algorithm] for p in parts))
             }
+        try:
+            if upload.upload_id not in self.store.uploads:
+                raise errors.no_such_upload(upload.upload_id)
+            multipart_checksums.check_object(object_checksums, digests.size, params)
+        except ServiceError:
+            self.store.blobs.delete(blob)
+            raise
         version = ObjectVersion(
             key=upload.key,
             version_id=self._new_version_id(bucket),
@@ -1193,6 +1227,7 @@ class S3Provider:
             **_checksum_output(version.checksums, version.checksum_type),
             **version.encryption,
             **self._written_version(bucket, version),
+            **lifecycle.expiration(bucket.config, version),
         }
 
     @staticmethod
@@ -1249,6 +1284,7 @@ class S3Provider:
             "Initiator": self._upload_owner(upload),
             "Owner": self._upload_owner(upload),
             "StorageClass": upload.settings.get("StorageClass") or "STANDARD",
+            **lifecycle.abort(bucket.config, upload.key, upload.initiated),
         }
         if shown:
             output["NextPartNumberMarker"] = shown[-1].number

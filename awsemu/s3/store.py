@@ -69,6 +69,8 @@ class ObjectVersion:
     tags: dict[str, str] = attrs.Factory(dict)
     encryption: dict[str, Any] = attrs.Factory(dict)
     acl: Document | None = None
+    restore: dict[str, float] = attrs.Factory(dict)
+    """An archived version's restored copy: when it is ``ready`` and ``expires``."""
 
 
 @attrs.define
