@@ -41,9 +41,6 @@ class Recording:
             return succeed(Outcome(b'{"errorMessage": "boom"}', "Unhandled"))
         return succeed(Outcome(b'"done"'))
 
-    def busy(self, scope: Scope, name: str) -> int:
-        return 0
-
     def retire(self, scope: Scope, name: str, version: str | None) -> None:
         pass
 
@@ -151,3 +148,35 @@ class EventTests(SynchronousTestCase):
         }
         self.send(self.provider(invoker))
         self.assertEqual([name for name, _ in invoker.calls], ["f"])
+
+    def test_throttled_events_wait(self) -> None:
+        """
+        A throttled event runs again after 1, 2, 4... seconds, not counting
+        as a retry, until its function has concurrency again.
+        """
+        invoker = Recording()
+        provider = self.provider(invoker)
+        function = self.store.in_scope(SCOPE)["f"]
+        function.reserved_concurrency = 0
+        self.send(provider)
+        self.clock.pump([1.0] * (1 + 2 + 4))
+        self.assertEqual(invoker.calls, [])
+        function.reserved_concurrency = None
+        self.clock.pump([1.0] * 7)
+        self.assertEqual(invoker.calls, [])
+        self.clock.advance(1)
+        self.assertEqual(invoker.calls, [("f", {"n": 1})])
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_throttled_past_the_maximum_age(self) -> None:
+        invoker = Recording()
+        provider = self.provider(invoker)
+        function = self.store.in_scope(SCOPE)["f"]
+        function.reserved_concurrency = 0
+        function.event_configs[""] = {"MaximumEventAgeInSeconds": 60}
+        self.send(provider)
+        self.clock.pump([1.0] * 120)
+        function.reserved_concurrency = None
+        self.clock.pump([1.0] * 600)
+        self.assertEqual(invoker.calls, [])
+        self.assertEqual(self.clock.getDelayedCalls(), [])

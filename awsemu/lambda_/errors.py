@@ -84,12 +84,19 @@ def precondition_failed() -> ServiceError:
     )
 
 
-def throttled() -> ServiceError:
+def throttled(reason: str) -> ServiceError:
+    """
+    Invoke's answer when the function (``ReservedFunctionConcurrentInvocationLimitExceeded``)
+    or the account (``ConcurrentInvocationLimitExceeded``) has no concurrency left. The body
+    AWS sends, as recorded in Arc XP's PageBuilder documentation (KB0011308):
+    ``{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User",
+    "message":"Rate Exceeded."}``.
+    """
     return ServiceError(
         "TooManyRequestsException",
         "Rate Exceeded.",
         429,
-        fields={"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+        fields={"Reason": reason, "Type": "User"},
     )
 
 

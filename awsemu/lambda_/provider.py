@@ -27,6 +27,7 @@ from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors, zips
 from awsemu.lambda_.code import Code, CodeSource
 from awsemu.lambda_.common import Params, ProviderBase, paged, public, scope_of, timestamp
+from awsemu.lambda_.concurrency import Running
 from awsemu.lambda_.functions import (
     LATEST,
     Document,
@@ -126,6 +127,7 @@ class LambdaProvider(
     endpoint_url: str
     code_source: CodeSource | None = None
     streams: StreamCheck | None = None
+    running: Running = attrs.Factory(Running)
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
 
     # Configuration
