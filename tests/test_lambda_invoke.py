@@ -153,7 +153,7 @@ class InvokeTests(LambdaTestCase):
         first = self.invoke(name, {"seconds": 0})["body"]
         self.assertEqual(self.invoke(name, {"seconds": 0})["body"], first)
         self.client.update_function_configuration(
-            FunctionName=name, Environment={"Variables": {"V": "2"}}
+            FunctionName=name, Environment={"Variables": {"VV": "2"}}
         )
         second = self.invoke(name, {"seconds": 0})["body"]
         self.assertNotEqual(second, first)
