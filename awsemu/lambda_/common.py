@@ -60,11 +60,6 @@ def page(
         raise errors.invalid("Invalid Marker") from e
     remaining = [item for item in items if key(item) >= start]
     limit = params.get("MaxItems") or DEFAULT_PAGE
-    if limit < 1:
-        raise errors.invalid(
-            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy"
-            " constraint: Member must have value greater than or equal to 1"
-        )
     if len(remaining) <= limit:
         return remaining, None
     return remaining[:limit], urlsafe_b64encode(key(remaining[limit]).encode()).decode()

@@ -24,7 +24,7 @@ from awsemu.lambda_.invocations import Invocation, Outcome
 from awsemu.lambda_.pool import Blueprint, FunctionPool, Listen, LogWriter
 
 PoolKey = tuple[Scope, str, str, str]
-"""A pool's function: scope, name, version number and the version's revision."""
+"""A pool's function: scope, name, version number and the version's content revision."""
 
 Credentials = Callable[[str], tuple[str, str, str]]
 """The access key id, secret and session token the functions of an account get."""
@@ -127,7 +127,7 @@ class Environments:
     async def _invoke(
         self, scope: Scope, function: Function, version: Version, invocation: Invocation
     ) -> Outcome:
-        key = (scope, function.name, version.number, version.revision)
+        key = (scope, function.name, version.number, version.content_revision)
         pool = self._pools.get(key)
         if pool is None:
             executor = await self.executor()

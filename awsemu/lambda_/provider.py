@@ -255,8 +255,12 @@ class LambdaProvider(
             config["LoggingConfig"] = _logging(config["LoggingConfig"], params["LoggingConfig"])
         if "VpcConfig" in params:
             config["VpcConfig"] = {**params["VpcConfig"], "VpcId": ""}
-        config["LastModified"] = timestamp(self.clock.seconds())
-        config["RevisionId"] = self.new_id()
+        self._changed(version)
+
+    def _changed(self, version: Version) -> None:
+        """The version's code or configuration changed: a new revision, as AWS gives one."""
+        version.config["LastModified"] = timestamp(self.clock.seconds())
+        version.config["RevisionId"] = version.config["_ContentRevision"] = self.new_id()
 
     def _set_code(self, version: Version, data: bytes | None, image_uri: str | None) -> None:
         config = version.config
@@ -422,8 +426,7 @@ class LambdaProvider(
             self._set_code(latest, data, None)
         if "Architectures" in params:
             latest.config["Architectures"] = params["Architectures"]
-        latest.config["LastModified"] = timestamp(self.clock.seconds())
-        latest.config["RevisionId"] = self.new_id()
+        self._changed(latest)
         self.invoker.retire(scope, name, LATEST)
         if params.get("Publish"):
             self._publish(scope, function, "")

@@ -224,7 +224,7 @@ class FunctionSettings(ProviderBase):
             self._event_config_output(context, function, qualifier)
             for qualifier in sorted(function.event_configs)
         ]
-        return {"FunctionEventInvokeConfigs": configs}
+        return paged("FunctionEventInvokeConfigs", configs, params, lambda c: c["FunctionArn"])
 
     async def get_account_settings(self, context: RequestContext, params: Params) -> Document:
         functions = self._scope_functions(context)

@@ -160,6 +160,23 @@ def problems(operation: str, params: dict[str, Any]) -> list[str]:
     return found
 
 
+_CAP: Final = re.compile(r"returns a maximum of (\d+) items in each response")
+
+
+@functools.cache
+def page_cap(operation: str) -> int | None:
+    """
+    The most items one page of a list operation holds whatever ``MaxItems``
+    asks, where the model's documentation gives it ("``ListFunctions``
+    returns a maximum of 50 items in each response, even if you set the
+    number higher").
+    """
+    shape = _input(operation)
+    member = None if shape is None else shape.members.get("MaxItems")
+    found = None if member is None else _CAP.search(member.documentation)
+    return None if found is None else int(found.group(1))
+
+
 def check(operation: str, params: dict[str, Any]) -> None:
     """AWS's ``ValidationException`` if the request breaks its members' constraints."""
     found = problems(operation, params)
@@ -173,7 +190,8 @@ def check(operation: str, params: dict[str, Any]) -> None:
 class Validated:
     """
     A provider as the API calls it: each operation's request is checked
-    (``check``) before the provider's method runs. Calls from inside the
+    (``check``) before the provider's method runs, and list operations get
+    at most the page size their documentation gives (``page_cap``). Calls from inside the
     daemon (API Gateway's integrations) use the provider itself.
     """
 
@@ -185,7 +203,11 @@ class Validated:
             return method
 
         async def checked(context: RequestContext, params: dict[str, Any]) -> Document:
-            check(context.operation or "", params)
+            operation = context.operation or ""
+            check(operation, params)
+            cap = page_cap(operation)
+            if cap is not None:
+                params = {**params, "MaxItems": min(params.get("MaxItems", cap), cap)}
             result: Document = await method(context, params)
             return result
 
