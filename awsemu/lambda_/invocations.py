@@ -181,6 +181,10 @@ def _json_or_text(payload: bytes) -> Any:
         return payload.decode("utf-8", "replace")
 
 
+THROTTLE_DELAY_LIMIT: Final = 300.0
+"""The longest wait between two attempts of a throttled event (AWS's five minutes)."""
+
+
 @attrs.define
 class EventQueue:
     """
@@ -189,10 +193,18 @@ class EventQueue:
     default: two) with a delay between attempts, unless the event has grown
     older than ``MaximumEventAgeInSeconds``. ``retry_delay`` is AWS's one
     minute by default; tests shorten it.
+
+    A throttled attempt (the function's concurrency is used up) does not
+    count as a retry: the event waits and runs again, as AWS's do, "for up
+    to 6 hours. The retry interval increases exponentially from 1 second
+    after the first attempt to a maximum of 5 minutes" (AWS's "How Lambda
+    handles errors and retries with asynchronous invocation"), here up to
+    the event's maximum age.
     """
 
     clock: IReactorTime
     retry_delay: float = 60.0
+    throttle_delay: float = 1.0
     _log: Logger = attrs.field(factory=Logger, init=False)
     _timers: set[IDelayedCall] = attrs.field(factory=set, init=False)
 
@@ -205,10 +217,26 @@ class EventQueue:
         """
         retries = settings.get("MaximumRetryAttempts", 2)
         max_age = settings.get("MaximumEventAgeInSeconds", 6 * 3600)
-        self._attempt(invoke, retries, self.clock.seconds() + max_age, finished, 1)
+        self._attempt(invoke, retries, self.clock.seconds() + max_age, finished, 1, 0)
+
+    def _later(self, delay: float, attempt: Callable[[], None]) -> None:
+        timer: IDelayedCall
+
+        def again() -> None:
+            self._timers.discard(timer)
+            attempt()
+
+        timer = self.clock.callLater(delay, again)
+        self._timers.add(timer)
 
     def _attempt(
-        self, invoke: Invoke, retries: int, expires: float, finished: Finished | None, count: int
+        self,
+        invoke: Invoke,
+        retries: int,
+        expires: float,
+        finished: Finished | None,
+        count: int,
+        throttles: int,
     ) -> None:
         attempt = invoke()
 
@@ -227,20 +255,26 @@ class EventQueue:
                 self._log.info("event dropped: older than its maximum age")
                 end(outcome, "EventAgeExceeded")
                 return
-            timer: IDelayedCall
-
-            def again() -> None:
-                self._timers.discard(timer)
-                self._attempt(invoke, retries - 1, expires, finished, count + 1)
-
-            timer = self.clock.callLater(self.retry_delay, again)
-            self._timers.add(timer)
+            self._later(
+                self.retry_delay,
+                lambda: self._attempt(invoke, retries - 1, expires, finished, count + 1, 0),
+            )
 
         def failed(reason: Failure) -> None:
-            if reason.check(ServiceError):
-                self._log.info("event dropped: {error}", error=reason.value)
-            else:
+            error = reason.check(ServiceError) and reason.value
+            if not isinstance(error, ServiceError):
                 self._log.failure("event invocation failed", reason)
+            elif error.code != "TooManyRequestsException":
+                self._log.info("event dropped: {error}", error=error)
+            else:
+                delay = min(self.throttle_delay * 2**throttles, THROTTLE_DELAY_LIMIT)
+                if self.clock.seconds() + delay > expires:
+                    self._log.info("event dropped: throttled until past its maximum age")
+                    return
+                self._later(
+                    delay,
+                    lambda: self._attempt(invoke, retries, expires, finished, count, throttles + 1),
+                )
 
         attempt.addCallbacks(done, failed)
 
