@@ -107,6 +107,25 @@ class S3Service(Service):
         cors.decorate(self._cors_rules(request), request, response)
         return response
 
+    def refuse_head(self, context: RequestContext, request: HttpRequest) -> HttpResponse | None:
+        """
+        AWS's refusal of a badly signed, expired or skewed request, given its
+        head only: S3 answers it instead of ``100 Continue``, so the body of
+        a refused upload is never sent. A browser upload's signature is in
+        its body, and is checked when it arrives.
+        """
+        if request.method == "OPTIONS" or post.is_form_upload(request):
+            return None
+        try:
+            authorization.authenticate(
+                request, self.reactor.seconds(), self.secrets, _bucket_name(request)
+            )
+        except ServiceError as error:
+            response = self.error_response(context, request, error)
+            cors.decorate(self._cors_rules(request), request, response)
+            return response
+        return None
+
     async def _read(self, payload: authorization.Payload, request: HttpRequest) -> HttpRequest:
         if self.pool is None:
             return payload.read(request)
