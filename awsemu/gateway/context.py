@@ -159,6 +159,7 @@ class RequestContext:
     assigned.
     ``host_id`` is S3's ``x-amz-id-2`` and None for every other service.
     ``started`` is a reading of the gateway's clock, in seconds.
+    ``source_ip`` is the client's address (``aws:SourceIp`` in policies).
     """
 
     request_id: str
@@ -168,6 +169,7 @@ class RequestContext:
     access_key_id: str | None
     started: float
     host_id: str | None = None
+    source_ip: str = ""
     operation: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
     resource: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
 
@@ -217,4 +219,5 @@ def new_context(
         access_key_id=access_key_id,
         started=now,
         host_id=host_id,
+        source_ip=request.remote,
     )

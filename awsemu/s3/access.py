@@ -17,8 +17,10 @@ account ids, ``:root``, user, role and assumed-role ARNs, ``CanonicalUser``);
 ``?`` wildcards; ``Condition`` with the operators of ``_OPERATORS`` (each
 also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``. A
 statement with any other condition, or with policy variables, never
-applies: it grants nothing and denies nothing, so an emulator user is not
-locked out by, say, a TLS-only ``aws:SecureTransport`` rule.
+applies: it grants nothing and denies nothing. ``aws:SecureTransport`` is
+false, as the daemon serves plain HTTP: a TLS-only ``Deny`` refuses every
+request but the owner's root user's policy calls, as it would on AWS over
+HTTP (``DeleteBucketPolicy`` undoes it).
 
 ACLs are honoured as stored (S3's mapping of ACL permissions to actions,
 ``_BUCKET_GRANTS`` and ``_OBJECT_GRANTS``) unless Object Ownership is
@@ -36,7 +38,9 @@ from __future__ import annotations
 
 import enum
 import functools
+import ipaddress
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Protocol
@@ -73,7 +77,6 @@ class Permission:
     the request names a ``VersionId``), on the bucket or on the object the
     request names (``on_object``).
 
-    ``listing`` maps condition keys to the parameters that give them.
     ``hides_missing``: a caller who may not list the bucket is told
     ``AccessDenied`` rather than that the key does not exist. ``copies``:
     the copy source must be readable too. ``per_key``: checked for each
@@ -85,7 +88,6 @@ class Permission:
     action: str
     version_action: str | None = None
     on_object: bool = False
-    listing: Mapping[str, str] = attrs.field(factory=dict)
     hides_missing: bool = False
     copies: bool = False
     per_key: bool = False
@@ -100,7 +102,23 @@ def _object(action: str, version_action: str | None = None, **flags: Any) -> Per
     return Permission(action, version_action, on_object=True, **flags)
 
 
-_LISTING: Final = {"s3:prefix": "Prefix", "s3:delimiter": "Delimiter"}
+_REQUEST_KEYS: Final = {
+    "s3:prefix": "Prefix",
+    "s3:delimiter": "Delimiter",
+    "s3:max-keys": "MaxKeys",
+    "s3:x-amz-acl": "ACL",
+    "s3:x-amz-grant-read": "GrantRead",
+    "s3:x-amz-grant-write": "GrantWrite",
+    "s3:x-amz-grant-read-acp": "GrantReadACP",
+    "s3:x-amz-grant-write-acp": "GrantWriteACP",
+    "s3:x-amz-grant-full-control": "GrantFullControl",
+}
+"""
+S3's condition keys a request's parameters give (AWS's "Actions, resources,
+and condition keys for Amazon S3"): the listing ones on listings, the ACL
+ones on PutObject, CopyObject, CreateMultipartUpload and the ACL writes.
+Each operation has only the parameters its keys apply to.
+"""
 
 PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     # No existing bucket to guard: ListBuckets lists the caller's own, and
@@ -110,10 +128,10 @@ PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     "DeleteBucket": _bucket("s3:DeleteBucket"),
     "HeadBucket": _bucket("s3:ListBucket"),
     "GetBucketLocation": _bucket("s3:GetBucketLocation"),
-    "ListObjects": _bucket("s3:ListBucket", listing=_LISTING),
-    "ListObjectsV2": _bucket("s3:ListBucket", listing=_LISTING),
-    "ListObjectVersions": _bucket("s3:ListBucketVersions", listing=_LISTING),
-    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads", listing=_LISTING),
+    "ListObjects": _bucket("s3:ListBucket"),
+    "ListObjectsV2": _bucket("s3:ListBucket"),
+    "ListObjectVersions": _bucket("s3:ListBucketVersions"),
+    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads"),
     "GetBucketAcl": _bucket("s3:GetBucketAcl"),
     "PutBucketAcl": _bucket("s3:PutBucketAcl"),
     "GetBucketPolicy": _bucket("s3:GetBucketPolicy", owner_only=True),
@@ -217,6 +235,15 @@ class Caller:
     @property
     def is_root(self) -> bool:
         return self.arn == _root_arn(self.account)
+
+    @property
+    def username(self) -> str | None:
+        """``aws:username``: the IAM user's name; None for a root user or a role's session."""
+        found = _USER.fullmatch(self.arn)
+        return None if found is None else found.group(1)
+
+
+_USER: Final = re.compile(r"arn:aws:iam::[0-9]{12}:user/(?:.*/)?([^/]+)")
 
 
 def _root_arn(account: str) -> str:
@@ -389,6 +416,30 @@ def _like(value: str, wanted: str) -> bool:
     return matches(wanted, value)
 
 
+def _numeric(compare: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
+    """A ``Numeric*`` test: both sides numbers (a value that is not one matches nothing)."""
+
+    def test(value: str, wanted: str) -> bool:
+        try:
+            return compare(float(value), float(wanted))
+        except ValueError:
+            return False
+
+    return test
+
+
+def _bool(value: str, wanted: str) -> bool:
+    return value.lower() == wanted.lower()
+
+
+def _in_network(value: str, wanted: str) -> bool:
+    """``IpAddress``: the address is in the CIDR block (or is the address) given."""
+    try:
+        return ipaddress.ip_address(value) in ipaddress.ip_network(wanted, strict=False)
+    except ValueError:
+        return False
+
+
 _OPERATORS: Final[Mapping[str, tuple[Callable[[str, str], bool], bool]]] = {
     "StringEquals": (_string_equals, False),
     "StringNotEquals": (_string_equals, True),
@@ -400,6 +451,15 @@ _OPERATORS: Final[Mapping[str, tuple[Callable[[str, str], bool], bool]]] = {
     "ArnLike": (_like, False),
     "ArnNotEquals": (_like, True),
     "ArnNotLike": (_like, True),
+    "NumericEquals": (_numeric(operator.eq), False),
+    "NumericNotEquals": (_numeric(operator.eq), True),
+    "NumericLessThan": (_numeric(operator.lt), False),
+    "NumericLessThanEquals": (_numeric(operator.le), False),
+    "NumericGreaterThan": (_numeric(operator.gt), False),
+    "NumericGreaterThanEquals": (_numeric(operator.ge), False),
+    "Bool": (_bool, False),
+    "IpAddress": (_in_network, False),
+    "NotIpAddress": (_in_network, True),
 }
 """Condition operator → (test of the request's value against one policy value, negated)."""
 
@@ -410,7 +470,10 @@ _KNOWN_KEYS: Final = frozenset(
         # Only present when a service acts for a resource, never on a direct call.
         "aws:sourceaccount",
         "aws:sourcearn",
-        *_LISTING,
+        "aws:securetransport",
+        "aws:sourceip",
+        "aws:username",
+        *_REQUEST_KEYS,
     }
 )
 """Condition keys whose value, or absence, awsemu knows for every request."""
@@ -461,6 +524,7 @@ def evaluate(
     known = {
         "aws:principalaccount": caller.account,
         "aws:principalarn": caller.arn,
+        **({} if caller.username is None else {"aws:username": caller.username}),
         **(keys or {}),
     }
     applying = {
@@ -578,6 +642,19 @@ def _acls_allow(bucket: Bucket, caller: Caller, action: str, version: ObjectVers
     return acl_allows(object_acl, _OBJECT_GRANTS, caller, action, ignore_public)
 
 
+def request_keys(context: RequestContext, params: Params) -> dict[str, str]:
+    """
+    The condition keys a request gives: its parameters' (``_REQUEST_KEYS``),
+    the client's address, and ``aws:SecureTransport``, always false, as the
+    daemon serves plain HTTP only.
+    """
+    keys = {name: str(params[member]) for name, member in _REQUEST_KEYS.items() if member in params}
+    keys["aws:securetransport"] = "false"
+    if context.source_ip:
+        keys["aws:sourceip"] = context.source_ip
+    return keys
+
+
 @attrs.frozen
 class Authorizer:
     """
@@ -620,18 +697,14 @@ class Authorizer:
             # policy's explicit Deny refuses the owner's account.
             return
         caller = caller_of(context, self.callers)
+        keys = request_keys(context, params)
         if not permission.on_object:
-            keys = {
-                name: str(params[member])
-                for name, member in permission.listing.items()
-                if params.get(member) is not None
-            }
             if not allowed(bucket, caller, permission.action, keys=keys):
                 raise errors.access_denied()
         else:
-            self._object(caller, permission, bucket, params["Key"], params.get("VersionId"))
+            self._object(caller, permission, bucket, params["Key"], params.get("VersionId"), keys)
         if permission.copies:
-            self._copy_source(caller, params["CopySource"])
+            self._copy_source(caller, params["CopySource"], keys)
         if permission.owner_only and caller.account != bucket.owner:
             raise errors.method_not_allowed()
 
@@ -646,31 +719,38 @@ class Authorizer:
         """The check of one key of a ``per_key`` operation (each key of DeleteObjects)."""
         permission = PERMISSIONS[operation]
         assert permission is not None
-        self._object(caller_of(context, self.callers), permission, bucket, key, version_id)
+        caller = caller_of(context, self.callers)
+        keys = request_keys(context, {})
+        self._object(caller, permission, bucket, key, version_id, keys)
 
     @staticmethod
     def _object(
-        caller: Caller, permission: Permission, bucket: Bucket, key: str, version_id: str | None
+        caller: Caller,
+        permission: Permission,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        keys: Mapping[str, str],
     ) -> None:
         version = bucket.live(key) if version_id is None else bucket.version(key, version_id)
         action = permission.action
         if version_id is not None and permission.version_action is not None:
             action = permission.version_action
-        if not allowed(bucket, caller, action, key, version):
+        if not allowed(bucket, caller, action, key, version, keys):
             raise errors.access_denied()
         if (
             permission.hides_missing
             and version is None
-            and not allowed(bucket, caller, "s3:ListBucket")
+            and not allowed(bucket, caller, "s3:ListBucket", keys=keys)
         ):
             raise errors.access_denied()
 
-    def _copy_source(self, caller: Caller, copy_source: str) -> None:
+    def _copy_source(self, caller: Caller, copy_source: str, keys: Mapping[str, str]) -> None:
         """A copy's source must be readable (a missing bucket is left to the operation)."""
         name, key, version_id = self.copy_source(copy_source)
         bucket = self.store.buckets.get(name)
         if bucket is not None:
-            self._object(caller, _COPY_SOURCE, bucket, key, version_id)
+            self._object(caller, _COPY_SOURCE, bucket, key, version_id, keys)
 
 
 _COPY_SOURCE: Final = _object("s3:GetObject", "s3:GetObjectVersion")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -313,6 +314,10 @@ def validate(
             raise ServiceError(
                 "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'"
             )
+        if not all(_valid_principals(statement) for statement in _statements(parsed)):
+            # AWS's answer to a principal it cannot resolve (AWS knowledge
+            # center, repost.aws/knowledge-center/s3-invalid-principal-in-policy-error).
+            raise ServiceError("MalformedPolicy", "Invalid principal in policy")
         if blocks(config, "BlockPublicPolicy") and is_public_policy(document):
             raise errors.access_denied()
     if (
@@ -613,6 +618,46 @@ def _public_principal(statement: Document) -> bool:
         return False
     found = principal.get("AWS", [])
     return any("*" in str(item) for item in (found if isinstance(found, list) else [found]))
+
+
+_AWS_PRINCIPAL: Final = re.compile(
+    r"\*|[0-9]{12}"
+    r"|arn:aws[a-z-]*:iam::[0-9]{12}:(root|user/.+|role/.+)"
+    r"|arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+/.+"
+    r"|arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity .+"
+)
+_CANONICAL_ID: Final = re.compile("[0-9a-f]{64}")
+
+
+def _statements(document: Document) -> list[Any]:
+    found = document.get("Statement", [])
+    return found if isinstance(found, list) else [found]
+
+
+def _valid_principals(statement: Any) -> bool:
+    """
+    Whether a statement's ``Principal`` (or ``NotPrincipal``) names only
+    principals S3 can resolve: everyone, account ids and IAM/STS ARNs,
+    canonical user ids, services and federated providers.
+    """
+    if not isinstance(statement, dict):
+        return True
+    principal = statement.get("NotPrincipal", statement.get("Principal"))
+    if principal is None or principal == "*":
+        return True
+    if not isinstance(principal, dict) or not principal:
+        return False
+    for kind, value in principal.items():
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(item, str) and item for item in items):
+            return False
+        if kind == "AWS" and not all(_AWS_PRINCIPAL.fullmatch(item) for item in items):
+            return False
+        if kind == "CanonicalUser" and not all(_CANONICAL_ID.fullmatch(item) for item in items):
+            return False
+        if kind not in ("AWS", "CanonicalUser", "Service", "Federated"):
+            return False
+    return True
 
 
 def is_public_policy(text: str | None) -> bool:

@@ -1,0 +1,167 @@
+"""
+Bucket policy conditions on what a request carries (ACL headers, listing
+parameters, the client's address, TLS) and principals PutBucketPolicy
+refuses, through real boto3 clients of two accounts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from awsemu.s3 import configs
+from tests.s3support import TwoAccountsTestCase, enable_acls
+
+OWNER = "111111111111"
+OTHER = "222222222222"
+
+
+class PolicyConditionTests(TwoAccountsTestCase):
+    owner_account, other_account = OWNER, OTHER
+    objects = {"data/a.txt": b"a", "data/b.txt": b"b"}
+
+    def put_policy(self, *statements: dict[str, Any]) -> None:
+        document = {"Version": "2012-10-17", "Statement": list(statements)}
+        self.owner.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(document))
+
+    def statement(
+        self, effect: str, action: str, resource: str, condition: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "Effect": effect,
+            "Principal": {"AWS": OTHER},
+            "Action": action,
+            "Resource": f"arn:aws:s3:::{self.bucket}{resource}",
+            "Condition": condition,
+        }
+
+    def assertDenied(self, call: Any, **params: Any) -> None:
+        error = self.assertClientError(call, "AccessDenied", 403, Bucket=self.bucket, **params)
+        self.assertEqual(error["Message"], "Access Denied")
+
+    def test_required_acl(self) -> None:
+        """The classic cross-account upload rule: only with ``bucket-owner-full-control``."""
+        self.put_policy(
+            self.statement(
+                "Allow",
+                "s3:PutObject",
+                "/*",
+                {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+            )
+        )
+        self.assertDenied(self.other.put_object, Key="up", Body=b"x")
+        self.assertDenied(self.other.put_object, Key="up", Body=b"x", ACL="private")
+        self.other.put_object(
+            Bucket=self.bucket, Key="up", Body=b"x", ACL="bucket-owner-full-control"
+        )
+        self.assertEqual(self.owner.get_object(Bucket=self.bucket, Key="up")["Body"].read(), b"x")
+
+    def test_grant_header(self) -> None:
+        enable_acls(self.owner, self.bucket, "BucketOwnerPreferred")
+        owner_grant = f"id={configs.canonical_user_id(OWNER)}"
+        self.put_policy(
+            self.statement(
+                "Allow",
+                "s3:PutObject",
+                "/*",
+                {"StringEquals": {"s3:x-amz-grant-full-control": owner_grant}},
+            )
+        )
+        self.assertDenied(self.other.put_object, Key="g", Body=b"x")
+        self.assertDenied(self.other.put_object, Key="g", Body=b"x", GrantRead=owner_grant)
+        self.other.put_object(Bucket=self.bucket, Key="g", Body=b"x", GrantFullControl=owner_grant)
+        self.assertEqual(self.owner.get_object(Bucket=self.bucket, Key="g")["Body"].read(), b"x")
+
+    def test_max_keys(self) -> None:
+        self.put_policy(
+            self.statement(
+                "Allow", "s3:ListBucket", "", {"NumericLessThanEquals": {"s3:max-keys": "10"}}
+            )
+        )
+        listed = self.other.list_objects_v2(Bucket=self.bucket, MaxKeys=10)
+        self.assertEqual(listed["KeyCount"], 2)
+        self.assertDenied(self.other.list_objects_v2, MaxKeys=11)
+        self.assertDenied(self.other.list_objects_v2)
+
+    def test_prefix_and_delimiter(self) -> None:
+        self.put_policy(
+            self.statement(
+                "Allow",
+                "s3:ListBucket",
+                "",
+                {"StringEquals": {"s3:prefix": "data/", "s3:delimiter": "/"}},
+            )
+        )
+        listed = self.other.list_objects(Bucket=self.bucket, Prefix="data/", Delimiter="/")
+        self.assertEqual([o["Key"] for o in listed["Contents"]], ["data/a.txt", "data/b.txt"])
+        self.assertDenied(self.other.list_objects, Prefix="data/")
+        self.assertDenied(self.other.list_objects, Prefix="", Delimiter="/")
+
+    def test_source_ip(self) -> None:
+        """The daemon's clients come from loopback: ``aws:SourceIp`` is their address."""
+        self.put_policy(
+            self.statement(
+                "Allow", "s3:GetObject", "/*", {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}
+            ),
+            self.statement(
+                "Deny",
+                "s3:GetObject",
+                "/data/b.txt",
+                {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            ),
+        )
+        self.assertEqual(
+            self.other.get_object(Bucket=self.bucket, Key="data/a.txt")["Body"].read(), b"a"
+        )
+        self.assertDenied(self.other.get_object, Key="data/b.txt")
+
+    def test_secure_transport(self) -> None:
+        """
+        Plain HTTP is not secure transport: a TLS-only Deny refuses even the
+        owner, whose root user can still remove the policy.
+        """
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{self.bucket}", f"arn:aws:s3:::{self.bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+        self.owner.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(document))
+        self.assertClientError(
+            self.owner.get_object, "AccessDenied", 403, Bucket=self.bucket, Key="data/a.txt"
+        )
+        self.owner.delete_bucket_policy(Bucket=self.bucket)
+        self.assertEqual(
+            self.owner.get_object(Bucket=self.bucket, Key="data/a.txt")["Body"].read(), b"a"
+        )
+
+    def test_invalid_principal(self) -> None:
+        for principal in ({"AWS": "some-user"}, {"AWS": "arn:aws:iam::12:root"}, {"Group": "x"}):
+            document = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": principal,
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{self.bucket}/*",
+                    }
+                ],
+            }
+            error = self.assertClientError(
+                self.owner.put_bucket_policy,
+                "MalformedPolicy",
+                400,
+                Bucket=self.bucket,
+                Policy=json.dumps(document),
+            )
+            self.assertEqual(error["Message"], "Invalid principal in policy")
+        self.assertClientError(
+            self.owner.get_bucket_policy, "NoSuchBucketPolicy", 404, Bucket=self.bucket
+        )
