@@ -666,13 +666,24 @@ class Authorizer:
     store: Store
     copy_source: Callable[[str], tuple[str, str, str | None]]
     callers: CallerLookup = no_callers
+    accounts: set[str] = attrs.field(factory=set)
+    """The accounts that made requests since the daemon started."""
+
+    def known_ids(self) -> set[str]:
+        """The canonical user ids of the accounts awsemu has met: callers and bucket owners."""
+        owners = {bucket.owner for bucket in self.store.buckets.values()}
+        return {configs.canonical_user_id(account) for account in self.accounts | owners}
 
     def authorize(self, context: RequestContext, operation: str, params: Params) -> None:
         """
         Refuse the request with ``AccessDenied`` unless its caller may make
-        it. A bucket that does not exist is left to the operation, which
-        answers ``NoSuchBucket`` to anyone, as S3 does.
+        it, and grants to grantees S3 cannot resolve (see
+        ``configs.check_grantees``). A bucket that does not exist is left to
+        the operation, which answers ``NoSuchBucket`` to anyone, as S3 does.
         """
+        self.accounts.add(context.account_id)
+        if configs.sets_acl(params):
+            configs.check_grantees(params, self.known_ids)
         bucket = self.store.buckets.get(params.get("Bucket") or "")
         if bucket is None:
             if context.account_id == ANONYMOUS_ACCOUNT and (

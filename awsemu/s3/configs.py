@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final
 
 import attrs
@@ -410,6 +410,40 @@ def _grantee(text: str) -> Document:
     if kind == "id":
         return {"Type": "CanonicalUser", "ID": value}
     raise errors.invalid_argument("Argument format not recognized", kind, value)
+
+
+def check_grantees(params: Document, known_ids: Callable[[], Collection[str]]) -> None:
+    """
+    Refuse, as AWS does, a grant (in ``AccessControlPolicy`` or an
+    ``x-amz-grant-*`` header) to a canonical user id ``known_ids`` does not
+    hold (the accounts awsemu has met), to an unknown group, or to an
+    e-mail address: awsemu's accounts have none. "Invalid id" with
+    ``CanonicalUser/ID`` is AWS's answer as Ceph's s3-tests record it
+    (test_bucket_acl_grant_userid_write, fails_on_aws); "Invalid group uri"
+    is recalled; UnresolvableGrantByEmailAddress's text is the one AWS's
+    "Error responses" page lists.
+    """
+    grantees = [
+        grant.get("Grantee") or {}
+        for grant in (params.get("AccessControlPolicy") or {}).get("Grants") or ()
+    ]
+    grantees += [
+        _grantee(item)
+        for member in _GRANT_MEMBERS
+        for item in (params.get(member) or "").split(",")
+        if item.strip()
+    ]
+    for grantee in grantees:
+        kind = grantee.get("Type")
+        if kind == "CanonicalUser" and grantee.get("ID") not in known_ids():
+            raise errors.invalid_argument("Invalid id", "CanonicalUser/ID", grantee.get("ID"))
+        if kind == "Group" and grantee.get("URI") not in _GROUPS.values():
+            raise errors.invalid_argument("Invalid group uri", "Group/URI", grantee.get("URI"))
+        if kind == "AmazonCustomerByEmail":
+            raise ServiceError(
+                "UnresolvableGrantByEmailAddress",
+                "The email address that you provided does not match any account on record.",
+            )
 
 
 def sets_acl(params: Document) -> bool:
