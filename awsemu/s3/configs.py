@@ -275,6 +275,16 @@ def within_enums(shape: Any, value: Any) -> bool:
     return not enum or value in enum
 
 
+def is_bucket_region(constraint: str) -> bool:
+    """
+    Whether CreateBucket may name ``constraint`` as a location: a region of
+    the model's ``BucketLocationConstraint`` (us-east-1 is not one: it is
+    the constraint's absence). The legacy ``EU`` alias is not taken.
+    """
+    regions = load_service_model("s3").shape_for("BucketLocationConstraint").enum
+    return constraint in regions and constraint != "EU"
+
+
 def check_enums(operation: str, member: str, document: Any) -> None:
     """AWS's MalformedXML for a Put document with a value outside its schema's enumerations."""
     shape = load_service_model("s3").operation_model(operation).input_shape.members[member]
@@ -542,6 +552,19 @@ def bucket_acl(
             raise errors.invalid_bucket_acl_with_block_public_access()
         raise errors.access_denied()
     return acl
+
+
+def reset_bucket_acl(params: Document, config: Document, account_id: str) -> None:
+    """
+    us-east-1's legacy answer to re-creating a bucket one owns: 200 OK, and
+    the bucket's ACL reset to what the request sets, or to the default
+    (AWS's "Error responses" page, BucketAlreadyOwnedByYou).
+    """
+    acl = bucket_acl(params, config, account_id, creating=True)
+    if acl is None:
+        config.pop("acl", None)
+    else:
+        config["acl"] = acl
 
 
 @attrs.frozen
