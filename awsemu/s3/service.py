@@ -19,7 +19,7 @@ from awsemu.gateway.context import AccountForKey, RequestContext, no_known_keys
 from awsemu.gateway.services import RUNNING, ModelService, Resource, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from awsemu.s3 import authorization, cors, post
+from awsemu.s3 import authorization, cors, post, website
 from awsemu.s3.provider import S3Provider
 from awsemu.s3.signature import SecretLookup, no_secrets
 from awsemu.s3.store import Bucket
@@ -106,6 +106,12 @@ class S3Service(Service):
             response = await self.model.handle(context, request)
         cors.decorate(self._cors_rules(request), request, response)
         return response
+
+    async def handle_data_plane(
+        self, context: RequestContext, request: HttpRequest, resource_id: str
+    ) -> HttpResponse:
+        """A request of the website endpoint of the bucket ``resource_id`` (see ``website``)."""
+        return await website.serve(self.model, self.provider, context, request, resource_id)
 
     def refuse_head(self, context: RequestContext, request: HttpRequest) -> HttpResponse | None:
         """
