@@ -38,27 +38,16 @@ class AclGrantTests(TwoAccountsTestCase):
     def test_unknown_canonical_ids(self) -> None:
         for value in (STRANGER, "not-an-id"):
             grant = {"Grantee": {"Type": "CanonicalUser", "ID": value}, "Permission": "READ"}
-            self.assertInvalidId(
-                self.owner.put_bucket_acl,
-                value,
-                Bucket=self.bucket,
-                AccessControlPolicy=self.policy(grant),
-            )
-            self.assertInvalidId(
-                self.owner.put_object_acl,
-                value,
-                Bucket=self.bucket,
-                Key="k",
-                GrantRead=f'id="{value}"',
-            )
-            self.assertInvalidId(
-                self.owner.put_object,
-                value,
-                Bucket=self.bucket,
-                Key="new",
-                Body=b"x",
-                GrantFullControl=f"id={value}",
-            )
+            calls: list[tuple[Any, dict[str, Any]]] = [
+                (self.owner.put_bucket_acl, {"AccessControlPolicy": self.policy(grant)}),
+                (self.owner.put_object_acl, {"Key": "k", "GrantRead": f'id="{value}"'}),
+                (
+                    self.owner.put_object,
+                    {"Key": "new", "Body": b"x", "GrantFullControl": f"id={value}"},
+                ),
+            ]
+            for call, params in calls:
+                self.assertInvalidId(call, value, Bucket=self.bucket, **params)
         self.assertClientError(self.owner.head_object, "404", 404, Bucket=self.bucket, Key="new")
         grants = self.owner.get_bucket_acl(Bucket=self.bucket)["Grants"]
         self.assertEqual([g["Grantee"]["ID"] for g in grants], [self.owner_id])
