@@ -211,7 +211,7 @@ class ConditionTests(SynchronousTestCase):
         """
         for condition in (
             {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
-            {"StringLike": {"s3:prefix": "home/${aws:username}/*"}},
+            {"StringLike": {"s3:prefix": "home/${aws:userid}/*"}},
             {"ForAnyValue:StringEquals": {"aws:PrincipalAccount": OTHER}},
         ):
             self.assertIsNone(decide(allow(Condition=condition)), condition)
@@ -282,6 +282,46 @@ class RequestKeyTests(SynchronousTestCase):
         self.assertEqual(decide(tls_only, keys=keys), Decision.DENY)
         self.assertIsNone(
             decide(deny(Condition={"Bool": {"aws:SecureTransport": "true"}}), keys=keys)
+        )
+
+
+class PolicyVariableTests(SynchronousTestCase):
+    """``${key}`` in resources and condition values (policies of version 2012-10-17)."""
+
+    def test_resource(self) -> None:
+        statement = allow(Resource="arn:aws:s3:::b/home/${aws:username}/*")
+        alice = Caller(OTHER, ALICE)
+        mine, theirs = "arn:aws:s3:::b/home/alice/notes", "arn:aws:s3:::b/home/bob/notes"
+        self.assertEqual(decide(statement, alice, resource=mine), Decision.ALLOW)
+        self.assertIsNone(decide(statement, alice, resource=theirs))
+        # A root user has no user name: the resource matches nothing.
+        self.assertIsNone(decide(statement, root(OTHER), resource="arn:aws:s3:::b/home//notes"))
+        guest = allow(Resource="arn:aws:s3:::b/home/${aws:username, 'guest'}/*")
+        self.assertEqual(
+            decide(guest, root(OTHER), resource="arn:aws:s3:::b/home/guest/x"), Decision.ALLOW
+        )
+
+    def test_condition_value(self) -> None:
+        statement = allow(Condition={"StringLike": {"s3:prefix": "home/${aws:username}/*"}})
+        alice = Caller(OTHER, ALICE)
+        self.assertEqual(
+            decide(statement, alice, keys={"s3:prefix": "home/alice/x"}), Decision.ALLOW
+        )
+        self.assertIsNone(decide(statement, alice, keys={"s3:prefix": "home/bob/x"}))
+        special = allow(Condition={"StringEquals": {"s3:prefix": "a${$}b${*}"}})
+        self.assertEqual(decide(special, alice, keys={"s3:prefix": "a$b*"}), Decision.ALLOW)
+
+    def test_old_version_is_literal(self) -> None:
+        document = {
+            "Version": "2008-10-17",
+            "Statement": [allow(Resource="arn:aws:s3:::b/home/${aws:username}/*")],
+        }
+        statements = parse_policy(json.dumps(document))
+        alice = Caller(OTHER, ALICE)
+        literal = "arn:aws:s3:::b/home/${aws:username}/x"
+        self.assertEqual(evaluate(statements, alice, "s3:GetObject", literal), Decision.ALLOW)
+        self.assertIsNone(
+            evaluate(statements, alice, "s3:GetObject", "arn:aws:s3:::b/home/alice/x")
         )
 
 

@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from awsemu.s3 import configs
-from tests.s3support import TwoAccountsTestCase, enable_acls
+from tests.s3support import Daemon, S3TestCase, TwoAccountsTestCase, enable_acls
+from tests.test_s3_auth import iam_daemon, keyed_client
 
 OWNER = "111111111111"
 OTHER = "222222222222"
@@ -165,3 +166,52 @@ class PolicyConditionTests(TwoAccountsTestCase):
         self.assertClientError(
             self.owner.get_bucket_policy, "NoSuchBucketPolicy", 404, Bucket=self.bucket
         )
+
+
+class UserVariableTests(S3TestCase):
+    """``${aws:username}`` in a bucket policy, for users IAM issued keys to."""
+
+    def daemon(self) -> Daemon:
+        return iam_daemon()
+
+    def user_client(self, name: str) -> Any:
+        iam = keyed_client("iam", self.endpoint, "test", "test")
+        iam.create_user(UserName=name)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return keyed_client("s3", self.endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+
+    def test_home_prefixes(self) -> None:
+        bucket = self.new_bucket()
+        alice = f"alice-{bucket[-8:]}"
+        for key in (f"home/{alice}/a", "home/bob/b"):
+            self.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:ListBucket",
+                    "Resource": f"arn:aws:s3:::{bucket}",
+                    "Condition": {"StringNotLike": {"s3:prefix": "home/${aws:username}/*"}},
+                },
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                    "Condition": {"StringNotEquals": {"aws:username": alice}},
+                },
+            ],
+        }
+        self.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
+        s3 = self.user_client(alice)
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"home/{alice}/")
+        self.assertEqual([o["Key"] for o in listed["Contents"]], [f"home/{alice}/a"])
+        self.assertEqual(s3.get_object(Bucket=bucket, Key="home/bob/b")["Body"].read(), b"x")
+        for call, params in (
+            (s3.list_objects_v2, {"Prefix": "home/bob/"}),
+            (self.s3.list_objects_v2, {"Prefix": f"home/{alice}/"}),
+            (self.s3.get_object, {"Key": "home/bob/b"}),
+        ):
+            self.assertClientError(call, "AccessDenied", 403, Bucket=bucket, **params)

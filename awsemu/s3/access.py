@@ -15,8 +15,9 @@ Policies: ``Effect``; ``Principal``/``NotPrincipal`` (``"*"``, ``AWS``
 account ids, ``:root``, user, role and assumed-role ARNs, ``CanonicalUser``);
 ``Action``/``NotAction`` and ``Resource``/``NotResource`` with ``*`` and
 ``?`` wildcards; ``Condition`` with the operators of ``_OPERATORS`` (each
-also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``. A
-statement with any other condition, or with policy variables, never
+also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``, and
+policy variables of those keys (``${aws:username}``) in resources and
+condition values. A statement with any other condition or variable never
 applies: it grants nothing and denies nothing. ``aws:SecureTransport`` is
 false, as the daemon serves plain HTTP: a TLS-only ``Deny`` refuses every
 request but the owner's root user's policy calls, as it would on AWS over
@@ -285,6 +286,9 @@ class Statement:
     being ``*`` for the bare ``"Principal": "*"``; each ``not_*`` flag says
     the element was the ``Not`` form. ``conditions`` is None when awsemu
     cannot evaluate them, and the statement then never applies.
+    ``variables``: the policy's version (2012-10-17) gives ``${key}`` in
+    resources and condition values its meaning, the request's value of
+    ``key`` (see ``expand``); in older policies it is literal text.
     """
 
     effect: Decision
@@ -295,6 +299,7 @@ class Statement:
     resources: tuple[str, ...]
     not_resource: bool
     conditions: tuple[Condition, ...] | None
+    variables: bool = False
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -318,7 +323,51 @@ def _principals(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((kind, item) for kind, items in value.items() for item in _strings(items))
 
 
-def _conditions(value: Any) -> tuple[Condition, ...] | None:
+_VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
+#: ``${*}``, ``${?}``, ``${$}``: the characters themselves.
+_SPECIAL: Final = frozenset("*?$")
+
+
+def _variable(text: str) -> tuple[str, str | None]:
+    """A policy variable's key (lowercased) and default: ``aws:username, 'guest'``."""
+    key, comma, default = text.partition(",")
+    return key.strip().lower(), default.strip().strip("'") if comma else None
+
+
+def _known_variables(text: str) -> bool:
+    """Whether every variable of ``text`` names a key awsemu knows (or a special character)."""
+    return all(
+        found in _SPECIAL or _variable(found)[0] in _KNOWN_KEYS for found in _VARIABLE.findall(text)
+    )
+
+
+def expand(text: str, keys: Mapping[str, str]) -> str | None:
+    """
+    ``text`` with each ``${key}`` replaced by the request's value of
+    ``key`` (or the variable's ``'default'``); None when a key the request
+    lacks has no default: the element then matches nothing (IAM User
+    Guide, "IAM policy elements: Variables and tags"). Substituted values
+    are not escaped: a value holding ``*`` or ``?`` would act as a
+    wildcard in ``*Like`` tests, which the keys awsemu knows never hold.
+    """
+    missing = False
+
+    def value(found: re.Match[str]) -> str:
+        nonlocal missing
+        if found.group(1) in _SPECIAL:
+            return found.group(1)
+        key, default = _variable(found.group(1))
+        given = keys.get(key, default)
+        if given is None:
+            missing = True
+            return ""
+        return given
+
+    expanded = _VARIABLE.sub(value, text)
+    return None if missing else expanded
+
+
+def _conditions(value: Any, variables: bool) -> tuple[Condition, ...] | None:
     if not isinstance(value, dict):
         return None
     conditions = []
@@ -328,13 +377,15 @@ def _conditions(value: Any) -> tuple[Condition, ...] | None:
             return None
         for key, values in block.items():
             strings = _strings(values)
-            if key.lower() not in _KNOWN_KEYS or any("${" in item for item in strings):
+            if key.lower() not in _KNOWN_KEYS or (
+                variables and not all(_known_variables(item) for item in strings)
+            ):
                 return None
             conditions.append(Condition(operator, name != operator, key.lower(), strings))
     return tuple(conditions)
 
 
-def _statement(document: Any) -> Statement | None:
+def _statement(document: Any, variables: bool) -> Statement | None:
     if not isinstance(document, dict) or document.get("Effect") not in ("Allow", "Deny"):
         return None
     actions, not_action = _element(document, "Action")
@@ -348,7 +399,12 @@ def _statement(document: Any) -> Statement | None:
         not_action=not_action,
         resources=resources,
         not_resource=not_resource,
-        conditions=_conditions(document.get("Condition", {})),
+        conditions=(
+            _conditions(document.get("Condition", {}), variables)
+            if not variables or all(_known_variables(item) for item in resources)
+            else None
+        ),
+        variables=variables,
     )
 
 
@@ -364,8 +420,13 @@ def parse_policy(text: str | None) -> tuple[Statement, ...]:
         document = json.loads(text)
     except ValueError:
         return ()
-    found = document.get("Statement", []) if isinstance(document, dict) else []
-    statements = (_statement(item) for item in (found if isinstance(found, list) else [found]))
+    if not isinstance(document, dict):
+        return ()
+    found = document.get("Statement", [])
+    variables = document.get("Version") == "2012-10-17"
+    statements = (
+        _statement(item, variables) for item in (found if isinstance(found, list) else [found])
+    )
     return tuple(statement for statement in statements if statement is not None)
 
 
@@ -479,7 +540,14 @@ _KNOWN_KEYS: Final = frozenset(
 """Condition keys whose value, or absence, awsemu knows for every request."""
 
 
-def _condition_holds(condition: Condition, keys: Mapping[str, str]) -> bool:
+def _expanded(texts: Iterable[str], keys: Mapping[str, str], variables: bool) -> list[str]:
+    """``texts`` with their variables expanded (see ``expand``), but those that cannot be."""
+    if not variables:
+        return list(texts)
+    return [found for text in texts if (found := expand(text, keys)) is not None]
+
+
+def _condition_holds(condition: Condition, keys: Mapping[str, str], variables: bool) -> bool:
     """
     AWS's rules: any listed value may match; a key the request lacks fails
     a positive test and passes a negated one (or any ``IfExists`` test).
@@ -490,7 +558,8 @@ def _condition_holds(condition: Condition, keys: Mapping[str, str]) -> bool:
     if value is None:
         return condition.if_exists or _OPERATORS[condition.operator][1]
     test, negated = _OPERATORS[condition.operator]
-    return any(test(value, wanted) for wanted in condition.values) != negated
+    wanted = _expanded(condition.values, keys, variables)
+    return any(test(value, item) for item in wanted) != negated
 
 
 def _applies(
@@ -500,12 +569,16 @@ def _applies(
         return False
     named = any(principal_matches(kind, value, caller) for kind, value in statement.principals)
     acts = any(matches(glob, action, ignore_case=True) for glob in statement.actions)
-    covers = any(matches(glob, resource) for glob in statement.resources)
+    globs = _expanded(statement.resources, keys, statement.variables)
+    covers = any(matches(glob, resource) for glob in globs)
     return (
         named != statement.not_principal
         and acts != statement.not_action
         and covers != statement.not_resource
-        and all(_condition_holds(condition, keys) for condition in statement.conditions)
+        and all(
+            _condition_holds(condition, keys, statement.variables)
+            for condition in statement.conditions
+        )
     )
 
 
