@@ -264,7 +264,7 @@ class RequestKeyTests(SynchronousTestCase):
         self.assertEqual(decide(absent, root(OTHER)), Decision.ALLOW)
 
     def test_request_keys(self) -> None:
-        """ACL, grant and listing parameters give their keys; SecureTransport is false."""
+        """ACL, grant and listing parameters give their keys; SecureTransport is true."""
         context = RequestContext("r", OTHER, "us-east-1", "s3", None, 0.0, source_ip="10.0.0.9")
         params = {"ACL": "bucket-owner-full-control", "GrantRead": "id=abc", "MaxKeys": 5}
         self.assertEqual(
@@ -273,16 +273,15 @@ class RequestKeyTests(SynchronousTestCase):
                 "s3:x-amz-acl": "bucket-owner-full-control",
                 "s3:x-amz-grant-read": "id=abc",
                 "s3:max-keys": "5",
-                "aws:securetransport": "false",
+                "aws:securetransport": "true",
                 "aws:sourceip": "10.0.0.9",
             },
         )
         tls_only = deny(Condition={"Bool": {"aws:SecureTransport": "false"}})
         keys = access.request_keys(context, {})
-        self.assertEqual(decide(tls_only, keys=keys), Decision.DENY)
-        self.assertIsNone(
-            decide(deny(Condition={"Bool": {"aws:SecureTransport": "true"}}), keys=keys)
-        )
+        self.assertIsNone(decide(tls_only, keys=keys))
+        secure = allow(Condition={"Bool": {"aws:SecureTransport": "true"}})
+        self.assertEqual(decide(secure, keys=keys), Decision.ALLOW)
 
 
 class PolicyVariableTests(SynchronousTestCase):

@@ -118,8 +118,8 @@ class PolicyConditionTests(TwoAccountsTestCase):
 
     def test_secure_transport(self) -> None:
         """
-        Plain HTTP is not secure transport: a TLS-only Deny refuses even the
-        owner, whose root user can still remove the policy.
+        The daemon stands for AWS's HTTPS endpoints: the TLS-only Deny does
+        not lock anyone out, and an Allow on secure transport lets in.
         """
         document = {
             "Version": "2012-10-17",
@@ -130,17 +130,19 @@ class PolicyConditionTests(TwoAccountsTestCase):
                     "Action": "s3:*",
                     "Resource": [f"arn:aws:s3:::{self.bucket}", f"arn:aws:s3:::{self.bucket}/*"],
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
+                },
+                self.statement(
+                    "Allow", "s3:GetObject", "/*", {"Bool": {"aws:SecureTransport": "true"}}
+                ),
             ],
         }
         self.owner.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(document))
-        self.assertClientError(
-            self.owner.get_object, "AccessDenied", 403, Bucket=self.bucket, Key="data/a.txt"
-        )
-        self.owner.delete_bucket_policy(Bucket=self.bucket)
-        self.assertEqual(
-            self.owner.get_object(Bucket=self.bucket, Key="data/a.txt")["Body"].read(), b"a"
-        )
+        for s3 in (self.owner, self.other):
+            self.assertEqual(
+                s3.get_object(Bucket=self.bucket, Key="data/a.txt")["Body"].read(), b"a"
+            )
+        self.owner.list_objects_v2(Bucket=self.bucket)
+        self.assertDenied(self.other.list_objects_v2)
 
     def test_invalid_principal(self) -> None:
         for principal in ({"AWS": "some-user"}, {"AWS": "arn:aws:iam::12:root"}, {"Group": "x"}):

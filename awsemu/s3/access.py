@@ -19,9 +19,10 @@ also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``, and
 policy variables of those keys (``${aws:username}``) in resources and
 condition values. A statement with any other condition or variable never
 applies: it grants nothing and denies nothing. ``aws:SecureTransport`` is
-false, as the daemon serves plain HTTP: a TLS-only ``Deny`` refuses every
-request but the owner's root user's policy calls, as it would on AWS over
-HTTP (``DeleteBucketPolicy`` undoes it).
+true: the daemon stands for AWS's HTTPS endpoints, which SDKs use, and
+plain HTTP on loopback is only the emulator's own transport. So the
+TLS-only ``Deny`` that AWS recommends (Security Hub control S3.5) and many
+Terraform modules attach does not lock users out, as it would not on AWS.
 
 ACLs are honoured as stored (S3's mapping of ACL permissions to actions,
 ``_BUCKET_GRANTS`` and ``_OBJECT_GRANTS``) unless Object Ownership is
@@ -718,11 +719,11 @@ def _acls_allow(bucket: Bucket, caller: Caller, action: str, version: ObjectVers
 def request_keys(context: RequestContext, params: Params) -> dict[str, str]:
     """
     The condition keys a request gives: its parameters' (``_REQUEST_KEYS``),
-    the client's address, and ``aws:SecureTransport``, always false, as the
-    daemon serves plain HTTP only.
+    the client's address, and ``aws:SecureTransport``, always true (see the
+    module docstring).
     """
     keys = {name: str(params[member]) for name, member in _REQUEST_KEYS.items() if member in params}
-    keys["aws:securetransport"] = "false"
+    keys["aws:securetransport"] = "true"
     if context.source_ip:
         keys["aws:sourceip"] = context.source_ip
     return keys
