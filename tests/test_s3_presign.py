@@ -87,6 +87,18 @@ class PresignedEdgeTests(S3TestCase):
         status, _, body = self.get(_target(self.url, **{"X-Amz-Expires": "604800"}))
         self.assertEqual((status, body), (200, b"secret"))
 
+    def test_missing_parameters(self) -> None:
+        parts = urllib.parse.urlsplit(self.url)
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        for dropped in ("X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Date", "X-Amz-Signature"):
+            kept = {name: value for name, value in query.items() if name != dropped}
+            self.assertQueryError(
+                f"{parts.path}?{urllib.parse.urlencode(kept)}",
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+                "X-Amz-Expires parameters.",
+            )
+
     def test_expired(self) -> None:
         signed_at = int(time.time()) - 120
         signed = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))

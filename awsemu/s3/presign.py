@@ -26,9 +26,28 @@ def _query_error(message: str) -> ServiceError:
     return ServiceError("AuthorizationQueryParametersError", message)
 
 
+#: The query parameters of a SigV4 presigned URL, all required.
+_SIGV4_PARAMETERS: Final = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Signature",
+    "X-Amz-Date",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Expires",
+)
+
+
 def check(request: HttpRequest, now: float, secrets: SecretLookup, bucket: str | None) -> None:
     """Raise AWS's error if ``request`` is a presigned URL that has expired or is badly signed."""
-    if request.query_value("X-Amz-Signature") is not None:
+    present = [request.query_value(name) is not None for name in _SIGV4_PARAMETERS]
+    if any(present[:3]):
+        if not all(present):
+            # AWS's answer as public clients' docs quote it, with AWS's request and host ids.
+            raise _query_error(
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+                "X-Amz-Expires parameters."
+            )
         _check_sigv4(request, now, secrets, bucket)
     elif (
         request.query_value("Signature") is not None
