@@ -121,6 +121,19 @@ class WebsiteTests(S3TestCase):
         )
         self.assertEqual(self.get("/nothing.html")[:3:2], (403, b"<p>oops</p>"))
 
+    def test_error_document_unreadable(self) -> None:
+        """A missing or private error document: AWS's page, with a second list saying why."""
+        self.configure(
+            IndexDocument={"Suffix": "index.html"}, ErrorDocument={"Key": "private/x.html"}
+        )
+        answer = self.get("/nothing.html")
+        self.assertErrorPage(answer, 403, "Forbidden", "Code: AccessDenied")
+        self.assertIn(
+            "</ul>\n<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>"
+            "\n<ul>\n<li>Code: AccessDenied</li>\n<li>Message: Access Denied</li>\n</ul>\n<hr/>",
+            answer[2].decode(),
+        )
+
     def test_no_configuration_or_bucket(self) -> None:
         self.assertErrorPage(
             self.get("/"),

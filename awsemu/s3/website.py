@@ -68,6 +68,14 @@ class _Redirect(Exception):
 
 
 @attrs.frozen
+class _DocumentFailed(Exception):
+    """An error whose custom error document could not be read either."""
+
+    error: ServiceError
+    document_error: ServiceError
+
+
+@attrs.frozen
 class Site:
     """
     One website request: the bucket, the ``prefix`` its paths live under
@@ -111,6 +119,8 @@ class Site:
             return await self._serve(website)
         except _Redirect as redirect:
             return self._page(redirect.status, [("Location", redirect.location)], b"")
+        except _DocumentFailed as failed:
+            return self._error_page(failed.error, failed.document_error)
         except ServiceError as error:
             if error.status == 304:
                 return self._page(304, list(error.headers), b"")
@@ -139,8 +149,8 @@ class Site:
                 raise
             try:
                 document = await self._object(error_key)
-            except ServiceError:
-                raise error from None
+            except ServiceError as document_error:
+                raise _DocumentFailed(error, document_error) from None
             document.status = error.status
             return document
 
@@ -202,19 +212,35 @@ class Site:
             body = b""
         return HttpResponse(status, [*ids, *headers], body)
 
-    def _error_page(self, error: ServiceError) -> HttpResponse:
-        """AWS's HTML error page of a website endpoint (recalled from its answers)."""
+    def _error_page(
+        self, error: ServiceError, document_error: ServiceError | None = None
+    ) -> HttpResponse:
+        """
+        AWS's HTML error page of a website endpoint; when the bucket's error
+        document could not be read, a second list says why (the shape AWS
+        answers, as users have recorded it).
+        """
         title = f"{error.status} {_REASONS.get(error.status, '')}".strip()
-        items = [("Code", error.code), ("Message", error.message)]
-        items += [(name, str(value)) for name, value in error.fields.items()]
-        items += [("RequestId", self.context.request_id), ("HostId", self.context.host_id or "")]
-        listed = "".join(f"<li>{escape(name)}: {escape(value)}</li>\n" for name, value in items)
+        ids = [("RequestId", self.context.request_id), ("HostId", self.context.host_id or "")]
         page = (
             f"<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n"
-            f"<ul>\n{listed}</ul>\n<hr/>\n</body>\n</html>\n"
+            f"<ul>\n{_items(error, ids)}</ul>\n"
         )
+        if document_error is not None:
+            page += (
+                "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n"
+                f"<ul>\n{_items(document_error, [])}</ul>\n"
+            )
+        page += "<hr/>\n</body>\n</html>\n"
         headers = [("Content-Type", "text/html; charset=utf-8"), *error.headers]
         return self._page(error.status, headers, page.encode())
+
+
+def _items(error: ServiceError, extra: list[tuple[str, str]]) -> str:
+    """An error's code, message and details (then ``extra``) as the page's list items."""
+    items = [("Code", error.code), ("Message", error.message)]
+    items += [(name, str(value)) for name, value in error.fields.items()]
+    return "".join(f"<li>{escape(name)}: {escape(value)}</li>\n" for name, value in items + extra)
 
 
 async def serve(
