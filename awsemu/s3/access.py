@@ -756,7 +756,7 @@ class Authorizer:
         the operation, which answers ``NoSuchBucket`` to anyone, as S3 does.
         """
         self.accounts.add(context.account_id)
-        if configs.sets_acl(params):
+        if operation in configs.granting_operations() and configs.sets_acl(params):
             configs.check_grantees(params, self.known_ids)
         bucket = self.store.buckets.get(params.get("Bucket") or "")
         if bucket is None:

@@ -13,6 +13,7 @@ or ignored). The checks of writes live here; ``access`` applies the rest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -420,6 +421,18 @@ def _grantee(text: str) -> Document:
     if kind == "id":
         return {"Type": "CanonicalUser", "ID": value}
     raise errors.invalid_argument("Argument format not recognized", kind, value)
+
+
+@functools.cache
+def granting_operations() -> frozenset[str]:
+    """The operations whose input may carry ACL grants, read from the model once."""
+    model = load_service_model("s3")
+    return frozenset(
+        name
+        for name in model.operation_names
+        if (shape := model.operation_model(name).input_shape) is not None
+        and ({"AccessControlPolicy", *_GRANT_MEMBERS} & set(shape.members))
+    )
 
 
 def check_grantees(params: Document, known_ids: Callable[[], Collection[str]]) -> None:
