@@ -5,8 +5,9 @@ Every service shares the port, so a request is given to a service by the
 surest sign it carries, in this order (``_RULES``):
 
 1. its Host, when that is a bucket's (or its website's), an API's or a
-   function URL's own domain (the client chose the endpoint, so nothing else can overrule it),
-   or any service's ``<endpoint prefix>.<region>.amazonaws.com``;
+   function URL's own domain (the client chose the endpoint, so nothing
+   else can overrule it), or any service's
+   ``<endpoint prefix>.<region>.amazonaws.com``;
 2. ``X-Amz-Target``, which names the JSON-protocol service outright;
 3. the SigV4 credential scope, which names the service the client signed for;
 4. a path prefix only one service's API uses;

@@ -160,7 +160,8 @@ class Policy:
     def parse(cls, encoded: str) -> Policy:
         """The policy of a form's ``policy`` field, or S3's ``InvalidPolicyDocument``."""
         try:
-            text = base64.b64decode(encoded, validate=True)
+            # Line breaks, as some base64 encoders insert, are not part of the encoding.
+            text = base64.b64decode("".join(encoded.split()), validate=True)
         except binascii.Error:
             raise invalid_policy("invalid Base64 encoding.") from None
         try:

@@ -2,8 +2,9 @@
 The S3 backend the gateway talks to: the model-driven operations
 (``ModelService`` over ``S3Provider``) wrapped with what lives outside
 botocore's model — CORS preflights and headers, browser POST uploads,
-signature checks and aws-chunked decoding — and the thread pool that
-disk work runs in.
+signature checks (on a request's head alone when it waits for ``100
+Continue``), aws-chunked decoding and website endpoints — and the thread
+pool that disk work runs in.
 """
 
 from __future__ import annotations
