@@ -25,9 +25,13 @@ PEER = IPv4Address("TCP", "127.0.0.5", 40000)
 
 @attrs.define
 class Recorder:
-    """A gateway that records what it is asked and answers with ``answer``, or waits."""
+    """
+    A gateway that records what it is asked and answers with ``answer``, or
+    waits; it refuses every head with ``refusal`` when one is given.
+    """
 
     answer: HttpResponse = attrs.Factory(lambda: HttpResponse(200, [], b"ok"))
+    refusal: HttpResponse | None = None
     hold: bool = False
     fail: bool = False
     seen: list[tuple[HttpRequest, bytes]] = attrs.Factory(list)
@@ -45,6 +49,9 @@ class Recorder:
             self.waiting.append(waiting)
             await waiting
         return self.answer
+
+    def refuse_head(self, incoming: HttpRequest) -> HttpResponse | None:
+        return self.refusal
 
 
 class Fallback(Resource):
@@ -137,6 +144,25 @@ class ServerTests(SynchronousTestCase):
         protocol.dataReceived(b"2345")
         protocol.dataReceived(b"6789GET /next HTTP/1.1\r\n\r\n")
         self.assertEqual([body for _, body in gateway.seen], [b"0123456789", b""])
+
+    def test_refused_before_continue(self) -> None:
+        """
+        A head the gateway refuses gets its answer instead of ``100 Continue``,
+        and the connection closes: the body is never read or handed on.
+        """
+        gateway = Recorder(refusal=HttpResponse(403, [], b"denied"))
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(
+            b"PUT /b/k HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
+        )
+        written = transport.value()
+        self.assertTrue(written.startswith(b"HTTP/1.1 403 Forbidden\r\n"), written)
+        self.assertIn(b"\r\nConnection: close\r\n", written)
+        self.assertTrue(written.endswith(b"\r\n\r\ndenied"))
+        self.assertNotIn(b"100 Continue", written)
+        self.assertTrue(transport.disconnecting)
+        protocol.dataReceived(b"0123456789")
+        self.assertEqual(gateway.seen, [])
 
     def test_body_kept_as_read(self) -> None:
         """A body kept in memory reaches the gateway as the very pieces read, uncopied."""

@@ -135,6 +135,14 @@ class Responder(TypingProtocol):
 
     async def respond(self, incoming: HttpRequest) -> HttpResponse: ...
 
+    def refuse_head(self, incoming: HttpRequest) -> HttpResponse | None:
+        """
+        The final answer to a request whose head alone decides it (a bad
+        signature), or None: asked before a client that sent ``Expect:
+        100-continue`` is told to send its body, so a refused upload is
+        never read.
+        """
+
 
 @attrs.frozen
 class _Head:
@@ -461,8 +469,31 @@ class GatewayProtocol(Protocol):
         self._head, self._spool = head, spool
         self._read_size(BODY_READ_SIZE if spool.remaining > BODY_READ_SIZE else None)
         if head.expects_continue:
+            refusal = self._factory.gateway.refuse_head(head.request)
+            if refusal is not None:
+                self._refuse_unread(head, refusal)
+                return False
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
         return False
+
+    def _refuse_unread(self, head: _Head, response: HttpResponse) -> None:
+        """
+        Answer ``response`` instead of ``100 Continue`` and close: the body
+        the client holds back is never read (RFC 9110, section 10.1.1 lets
+        the server close rather than read it).
+        """
+        if self._spool is not None:
+            self._spool.discard()
+        self._head = self._spool = None
+        self._read_size(None)
+        self._busy = self._lost = True
+        Deferred.fromCoroutine(self._answer_unread(head, response)).addErrback(self._failed)
+
+    async def _answer_unread(self, head: _Head, response: HttpResponse) -> None:
+        try:
+            await self._write(response, head.request.method == "HEAD", keep_alive=False)
+        finally:
+            self.transport.loseConnection()  # type: ignore[union-attr]
 
     def _refuse(self, answer: bytes) -> None:
         """Answer a request this server will not read, and close the connection."""

@@ -15,10 +15,14 @@ Policies: ``Effect``; ``Principal``/``NotPrincipal`` (``"*"``, ``AWS``
 account ids, ``:root``, user, role and assumed-role ARNs, ``CanonicalUser``);
 ``Action``/``NotAction`` and ``Resource``/``NotResource`` with ``*`` and
 ``?`` wildcards; ``Condition`` with the operators of ``_OPERATORS`` (each
-also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``. A
-statement with any other condition, or with policy variables, never
-applies: it grants nothing and denies nothing, so an emulator user is not
-locked out by, say, a TLS-only ``aws:SecureTransport`` rule.
+also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``, and
+policy variables of those keys (``${aws:username}``) in resources and
+condition values. A statement with any other condition or variable never
+applies: it grants nothing and denies nothing. ``aws:SecureTransport`` is
+true: the daemon stands for AWS's HTTPS endpoints, which SDKs use, and
+plain HTTP on loopback is only the emulator's own transport. So the
+TLS-only ``Deny`` that AWS recommends (Security Hub control S3.5) and many
+Terraform modules attach does not lock users out, as it would not on AWS.
 
 ACLs are honoured as stored (S3's mapping of ACL permissions to actions,
 ``_BUCKET_GRANTS`` and ``_OBJECT_GRANTS``) unless Object Ownership is
@@ -36,7 +40,9 @@ from __future__ import annotations
 
 import enum
 import functools
+import ipaddress
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Protocol
@@ -73,7 +79,6 @@ class Permission:
     the request names a ``VersionId``), on the bucket or on the object the
     request names (``on_object``).
 
-    ``listing`` maps condition keys to the parameters that give them.
     ``hides_missing``: a caller who may not list the bucket is told
     ``AccessDenied`` rather than that the key does not exist. ``copies``:
     the copy source must be readable too. ``per_key``: checked for each
@@ -85,7 +90,6 @@ class Permission:
     action: str
     version_action: str | None = None
     on_object: bool = False
-    listing: Mapping[str, str] = attrs.field(factory=dict)
     hides_missing: bool = False
     copies: bool = False
     per_key: bool = False
@@ -100,7 +104,23 @@ def _object(action: str, version_action: str | None = None, **flags: Any) -> Per
     return Permission(action, version_action, on_object=True, **flags)
 
 
-_LISTING: Final = {"s3:prefix": "Prefix", "s3:delimiter": "Delimiter"}
+_REQUEST_KEYS: Final = {
+    "s3:prefix": "Prefix",
+    "s3:delimiter": "Delimiter",
+    "s3:max-keys": "MaxKeys",
+    "s3:x-amz-acl": "ACL",
+    "s3:x-amz-grant-read": "GrantRead",
+    "s3:x-amz-grant-write": "GrantWrite",
+    "s3:x-amz-grant-read-acp": "GrantReadACP",
+    "s3:x-amz-grant-write-acp": "GrantWriteACP",
+    "s3:x-amz-grant-full-control": "GrantFullControl",
+}
+"""
+S3's condition keys a request's parameters give (AWS's "Actions, resources,
+and condition keys for Amazon S3"): the listing ones on listings, the ACL
+ones on PutObject, CopyObject, CreateMultipartUpload and the ACL writes.
+Each operation has only the parameters its keys apply to.
+"""
 
 PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     # No existing bucket to guard: ListBuckets lists the caller's own, and
@@ -110,10 +130,10 @@ PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     "DeleteBucket": _bucket("s3:DeleteBucket"),
     "HeadBucket": _bucket("s3:ListBucket"),
     "GetBucketLocation": _bucket("s3:GetBucketLocation"),
-    "ListObjects": _bucket("s3:ListBucket", listing=_LISTING),
-    "ListObjectsV2": _bucket("s3:ListBucket", listing=_LISTING),
-    "ListObjectVersions": _bucket("s3:ListBucketVersions", listing=_LISTING),
-    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads", listing=_LISTING),
+    "ListObjects": _bucket("s3:ListBucket"),
+    "ListObjectsV2": _bucket("s3:ListBucket"),
+    "ListObjectVersions": _bucket("s3:ListBucketVersions"),
+    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads"),
     "GetBucketAcl": _bucket("s3:GetBucketAcl"),
     "PutBucketAcl": _bucket("s3:PutBucketAcl"),
     "GetBucketPolicy": _bucket("s3:GetBucketPolicy", owner_only=True),
@@ -220,6 +240,15 @@ class Caller:
     def is_root(self) -> bool:
         return self.arn == _root_arn(self.account)
 
+    @property
+    def username(self) -> str | None:
+        """``aws:username``: the IAM user's name; None for a root user or a role's session."""
+        found = _USER.fullmatch(self.arn)
+        return None if found is None else found.group(1)
+
+
+_USER: Final = re.compile(r"arn:aws:iam::[0-9]{12}:user/(?:.*/)?([^/]+)")
+
 
 def _root_arn(account: str) -> str:
     return f"arn:aws:iam::{account}:root"
@@ -260,6 +289,9 @@ class Statement:
     being ``*`` for the bare ``"Principal": "*"``; each ``not_*`` flag says
     the element was the ``Not`` form. ``conditions`` is None when awsemu
     cannot evaluate them, and the statement then never applies.
+    ``variables``: the policy's version (2012-10-17) gives ``${key}`` in
+    resources and condition values its meaning, the request's value of
+    ``key`` (see ``expand``); in older policies it is literal text.
     """
 
     effect: Decision
@@ -270,6 +302,7 @@ class Statement:
     resources: tuple[str, ...]
     not_resource: bool
     conditions: tuple[Condition, ...] | None
+    variables: bool = False
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -293,7 +326,51 @@ def _principals(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((kind, item) for kind, items in value.items() for item in _strings(items))
 
 
-def _conditions(value: Any) -> tuple[Condition, ...] | None:
+_VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
+#: ``${*}``, ``${?}``, ``${$}``: the characters themselves.
+_SPECIAL: Final = frozenset("*?$")
+
+
+def _variable(text: str) -> tuple[str, str | None]:
+    """A policy variable's key (lowercased) and default: ``aws:username, 'guest'``."""
+    key, comma, default = text.partition(",")
+    return key.strip().lower(), default.strip().strip("'") if comma else None
+
+
+def _known_variables(text: str) -> bool:
+    """Whether every variable of ``text`` names a key awsemu knows (or a special character)."""
+    return all(
+        found in _SPECIAL or _variable(found)[0] in _KNOWN_KEYS for found in _VARIABLE.findall(text)
+    )
+
+
+def expand(text: str, keys: Mapping[str, str]) -> str | None:
+    """
+    ``text`` with each ``${key}`` replaced by the request's value of
+    ``key`` (or the variable's ``'default'``); None when a key the request
+    lacks has no default: the element then matches nothing (IAM User
+    Guide, "IAM policy elements: Variables and tags"). Substituted values
+    are not escaped: a value holding ``*`` or ``?`` would act as a
+    wildcard in ``*Like`` tests, which the keys awsemu knows never hold.
+    """
+    missing = False
+
+    def value(found: re.Match[str]) -> str:
+        nonlocal missing
+        if found.group(1) in _SPECIAL:
+            return found.group(1)
+        key, default = _variable(found.group(1))
+        given = keys.get(key, default)
+        if given is None:
+            missing = True
+            return ""
+        return given
+
+    expanded = _VARIABLE.sub(value, text)
+    return None if missing else expanded
+
+
+def _conditions(value: Any, variables: bool) -> tuple[Condition, ...] | None:
     if not isinstance(value, dict):
         return None
     conditions = []
@@ -303,13 +380,15 @@ def _conditions(value: Any) -> tuple[Condition, ...] | None:
             return None
         for key, values in block.items():
             strings = _strings(values)
-            if key.lower() not in _KNOWN_KEYS or any("${" in item for item in strings):
+            if key.lower() not in _KNOWN_KEYS or (
+                variables and not all(_known_variables(item) for item in strings)
+            ):
                 return None
             conditions.append(Condition(operator, name != operator, key.lower(), strings))
     return tuple(conditions)
 
 
-def _statement(document: Any) -> Statement | None:
+def _statement(document: Any, variables: bool) -> Statement | None:
     if not isinstance(document, dict) or document.get("Effect") not in ("Allow", "Deny"):
         return None
     actions, not_action = _element(document, "Action")
@@ -323,7 +402,12 @@ def _statement(document: Any) -> Statement | None:
         not_action=not_action,
         resources=resources,
         not_resource=not_resource,
-        conditions=_conditions(document.get("Condition", {})),
+        conditions=(
+            _conditions(document.get("Condition", {}), variables)
+            if not variables or all(_known_variables(item) for item in resources)
+            else None
+        ),
+        variables=variables,
     )
 
 
@@ -339,8 +423,13 @@ def parse_policy(text: str | None) -> tuple[Statement, ...]:
         document = json.loads(text)
     except ValueError:
         return ()
-    found = document.get("Statement", []) if isinstance(document, dict) else []
-    statements = (_statement(item) for item in (found if isinstance(found, list) else [found]))
+    if not isinstance(document, dict):
+        return ()
+    found = document.get("Statement", [])
+    variables = document.get("Version") == "2012-10-17"
+    statements = (
+        _statement(item, variables) for item in (found if isinstance(found, list) else [found])
+    )
     return tuple(statement for statement in statements if statement is not None)
 
 
@@ -391,6 +480,30 @@ def _like(value: str, wanted: str) -> bool:
     return matches(wanted, value)
 
 
+def _numeric(compare: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
+    """A ``Numeric*`` test: both sides numbers (a value that is not one matches nothing)."""
+
+    def test(value: str, wanted: str) -> bool:
+        try:
+            return compare(float(value), float(wanted))
+        except ValueError:
+            return False
+
+    return test
+
+
+def _bool(value: str, wanted: str) -> bool:
+    return value.lower() == wanted.lower()
+
+
+def _in_network(value: str, wanted: str) -> bool:
+    """``IpAddress``: the address is in the CIDR block (or is the address) given."""
+    try:
+        return ipaddress.ip_address(value) in ipaddress.ip_network(wanted, strict=False)
+    except ValueError:
+        return False
+
+
 _OPERATORS: Final[Mapping[str, tuple[Callable[[str, str], bool], bool]]] = {
     "StringEquals": (_string_equals, False),
     "StringNotEquals": (_string_equals, True),
@@ -402,6 +515,15 @@ _OPERATORS: Final[Mapping[str, tuple[Callable[[str, str], bool], bool]]] = {
     "ArnLike": (_like, False),
     "ArnNotEquals": (_like, True),
     "ArnNotLike": (_like, True),
+    "NumericEquals": (_numeric(operator.eq), False),
+    "NumericNotEquals": (_numeric(operator.eq), True),
+    "NumericLessThan": (_numeric(operator.lt), False),
+    "NumericLessThanEquals": (_numeric(operator.le), False),
+    "NumericGreaterThan": (_numeric(operator.gt), False),
+    "NumericGreaterThanEquals": (_numeric(operator.ge), False),
+    "Bool": (_bool, False),
+    "IpAddress": (_in_network, False),
+    "NotIpAddress": (_in_network, True),
 }
 """Condition operator → (test of the request's value against one policy value, negated)."""
 
@@ -412,13 +534,23 @@ _KNOWN_KEYS: Final = frozenset(
         # Only present when a service acts for a resource, never on a direct call.
         "aws:sourceaccount",
         "aws:sourcearn",
-        *_LISTING,
+        "aws:securetransport",
+        "aws:sourceip",
+        "aws:username",
+        *_REQUEST_KEYS,
     }
 )
 """Condition keys whose value, or absence, awsemu knows for every request."""
 
 
-def _condition_holds(condition: Condition, keys: Mapping[str, str]) -> bool:
+def _expanded(texts: Iterable[str], keys: Mapping[str, str], variables: bool) -> list[str]:
+    """``texts`` with their variables expanded (see ``expand``), but those that cannot be."""
+    if not variables:
+        return list(texts)
+    return [found for text in texts if (found := expand(text, keys)) is not None]
+
+
+def _condition_holds(condition: Condition, keys: Mapping[str, str], variables: bool) -> bool:
     """
     AWS's rules: any listed value may match; a key the request lacks fails
     a positive test and passes a negated one (or any ``IfExists`` test).
@@ -429,7 +561,8 @@ def _condition_holds(condition: Condition, keys: Mapping[str, str]) -> bool:
     if value is None:
         return condition.if_exists or _OPERATORS[condition.operator][1]
     test, negated = _OPERATORS[condition.operator]
-    return any(test(value, wanted) for wanted in condition.values) != negated
+    wanted = _expanded(condition.values, keys, variables)
+    return any(test(value, item) for item in wanted) != negated
 
 
 def _applies(
@@ -439,12 +572,16 @@ def _applies(
         return False
     named = any(principal_matches(kind, value, caller) for kind, value in statement.principals)
     acts = any(matches(glob, action, ignore_case=True) for glob in statement.actions)
-    covers = any(matches(glob, resource) for glob in statement.resources)
+    globs = _expanded(statement.resources, keys, statement.variables)
+    covers = any(matches(glob, resource) for glob in globs)
     return (
         named != statement.not_principal
         and acts != statement.not_action
         and covers != statement.not_resource
-        and all(_condition_holds(condition, keys) for condition in statement.conditions)
+        and all(
+            _condition_holds(condition, keys, statement.variables)
+            for condition in statement.conditions
+        )
     )
 
 
@@ -463,6 +600,7 @@ def evaluate(
     known = {
         "aws:principalaccount": caller.account,
         "aws:principalarn": caller.arn,
+        **({} if caller.username is None else {"aws:username": caller.username}),
         **(keys or {}),
     }
     applying = {
@@ -580,6 +718,19 @@ def _acls_allow(bucket: Bucket, caller: Caller, action: str, version: ObjectVers
     return acl_allows(object_acl, _OBJECT_GRANTS, caller, action, ignore_public)
 
 
+def request_keys(context: RequestContext, params: Params) -> dict[str, str]:
+    """
+    The condition keys a request gives: its parameters' (``_REQUEST_KEYS``),
+    the client's address, and ``aws:SecureTransport``, always true (see the
+    module docstring).
+    """
+    keys = {name: str(params[member]) for name, member in _REQUEST_KEYS.items() if member in params}
+    keys["aws:securetransport"] = "true"
+    if context.source_ip:
+        keys["aws:sourceip"] = context.source_ip
+    return keys
+
+
 @attrs.frozen
 class Authorizer:
     """
@@ -591,13 +742,24 @@ class Authorizer:
     store: Store
     copy_source: Callable[[str], tuple[str, str, str | None]]
     callers: CallerLookup = no_callers
+    accounts: set[str] = attrs.field(factory=set)
+    """The accounts that made requests since the daemon started."""
+
+    def known_ids(self) -> set[str]:
+        """The canonical user ids of the accounts awsemu has met: callers and bucket owners."""
+        owners = {bucket.owner for bucket in self.store.buckets.values()}
+        return {configs.canonical_user_id(account) for account in self.accounts | owners}
 
     def authorize(self, context: RequestContext, operation: str, params: Params) -> None:
         """
         Refuse the request with ``AccessDenied`` unless its caller may make
-        it. A bucket that does not exist is left to the operation, which
-        answers ``NoSuchBucket`` to anyone, as S3 does.
+        it, and grants to grantees S3 cannot resolve (see
+        ``configs.check_grantees``). A bucket that does not exist is left to
+        the operation, which answers ``NoSuchBucket`` to anyone, as S3 does.
         """
+        self.accounts.add(context.account_id)
+        if operation in configs.granting_operations() and configs.sets_acl(params):
+            configs.check_grantees(params, self.known_ids)
         bucket = self.store.buckets.get(params.get("Bucket") or "")
         if bucket is None:
             if context.account_id == ANONYMOUS_ACCOUNT and (
@@ -622,18 +784,14 @@ class Authorizer:
             # policy's explicit Deny refuses the owner's account.
             return
         caller = caller_of(context, self.callers)
+        keys = request_keys(context, params)
         if not permission.on_object:
-            keys = {
-                name: str(params[member])
-                for name, member in permission.listing.items()
-                if params.get(member) is not None
-            }
             if not allowed(bucket, caller, permission.action, keys=keys):
                 raise errors.access_denied()
         else:
-            self._object(caller, permission, bucket, params["Key"], params.get("VersionId"))
+            self._object(caller, permission, bucket, params["Key"], params.get("VersionId"), keys)
         if permission.copies:
-            self._copy_source(caller, params["CopySource"])
+            self._copy_source(caller, params["CopySource"], keys)
         if permission.owner_only and caller.account != bucket.owner:
             raise errors.method_not_allowed()
 
@@ -648,31 +806,38 @@ class Authorizer:
         """The check of one key of a ``per_key`` operation (each key of DeleteObjects)."""
         permission = PERMISSIONS[operation]
         assert permission is not None
-        self._object(caller_of(context, self.callers), permission, bucket, key, version_id)
+        caller = caller_of(context, self.callers)
+        keys = request_keys(context, {})
+        self._object(caller, permission, bucket, key, version_id, keys)
 
     @staticmethod
     def _object(
-        caller: Caller, permission: Permission, bucket: Bucket, key: str, version_id: str | None
+        caller: Caller,
+        permission: Permission,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        keys: Mapping[str, str],
     ) -> None:
         version = bucket.live(key) if version_id is None else bucket.version(key, version_id)
         action = permission.action
         if version_id is not None and permission.version_action is not None:
             action = permission.version_action
-        if not allowed(bucket, caller, action, key, version):
+        if not allowed(bucket, caller, action, key, version, keys):
             raise errors.access_denied()
         if (
             permission.hides_missing
             and version is None
-            and not allowed(bucket, caller, "s3:ListBucket")
+            and not allowed(bucket, caller, "s3:ListBucket", keys=keys)
         ):
             raise errors.access_denied()
 
-    def _copy_source(self, caller: Caller, copy_source: str) -> None:
+    def _copy_source(self, caller: Caller, copy_source: str, keys: Mapping[str, str]) -> None:
         """A copy's source must be readable (a missing bucket is left to the operation)."""
         name, key, version_id = self.copy_source(copy_source)
         bucket = self.store.buckets.get(name)
         if bucket is not None:
-            self._object(caller, _COPY_SOURCE, bucket, key, version_id)
+            self._object(caller, _COPY_SOURCE, bucket, key, version_id, keys)
 
 
 _COPY_SOURCE: Final = _object("s3:GetObject", "s3:GetObjectVersion")

@@ -50,7 +50,6 @@ Output = dict[str, Any]
 
 _BUCKET_NAME: Final = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS: Final = re.compile(r"\d+\.\d+\.\d+\.\d+")
-_REGION: Final = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _PART_NUMBERS: Final = range(1, 10001)
 MAX_DELETE_KEYS: Final = 1000
 #: ListMultipartUploads' page size: its default, and the most a larger ``max-uploads`` gets.
@@ -317,6 +316,8 @@ class S3Provider:
                 raise errors.bucket_already_exists(name)
             if context.region != "us-east-1" or existing.region != region:
                 raise errors.bucket_already_owned_by_you(name)
+            configs.reset_bucket_acl(params, existing.config, context.account_id)
+            self.store.save_bucket(existing)
         else:
             config = configs.new_bucket_config(
                 params.get("ObjectOwnership"), bool(params.get("ObjectLockEnabledForBucket"))
@@ -338,9 +339,7 @@ class S3Provider:
         other region's constraint; a regional endpoint only its own.
         """
         constraint = configuration.get("LocationConstraint")
-        if constraint is not None and (
-            constraint == "us-east-1" or not _REGION.fullmatch(constraint)
-        ):
+        if constraint is not None and not configs.is_bucket_region(constraint):
             raise errors.invalid_location_constraint(constraint)
         if endpoint_region == "us-east-1":
             return constraint or "us-east-1"
