@@ -15,7 +15,8 @@ from awsemu.gateway.context import ANONYMOUS_ACCOUNT, RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.s3 import access, configs
 from awsemu.s3.access import Caller, Decision, evaluate, parse_policy
-from awsemu.s3.provider import S3Provider, parse_copy_source
+from awsemu.s3.common import parse_copy_source
+from awsemu.s3.provider import S3Provider
 from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
 
 OWNER = "111111111111"

@@ -17,10 +17,11 @@ from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
 from awsemu.protocol.segments import Piece, Segments
 from awsemu.s3 import checksums, chunked, listing, post
+from awsemu.s3.buckets import valid_bucket_name
+from awsemu.s3.common import parse_copy_source
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.configs import CONFIGURATIONS, default_encryption
 from awsemu.s3.postpolicy import Policy
-from awsemu.s3.provider import parse_copy_source, valid_bucket_name
 from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
 
 
