@@ -14,8 +14,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from awsemu.gateway.context import ANONYMOUS_ACCOUNT, RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.s3 import access, configs
-from awsemu.s3.access import Caller, Decision, evaluate, parse_policy
 from awsemu.s3.common import parse_copy_source
+from awsemu.s3.policies import Caller, Decision, evaluate, parse_policy
 from awsemu.s3.provider import S3Provider
 from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
 
