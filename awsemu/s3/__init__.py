@@ -40,7 +40,8 @@ class S3Core:
 def core(shared: SharedObjects) -> S3Core:
     """
     S3's provider over a memory store, or a disk store under ``--data-dir``;
-    bucket policies naming IAM users and roles find them in IAM's store.
+    bucket policies naming IAM users and roles find them in IAM's store;
+    restores take ``--s3-restore-seconds``.
     """
     from awsemu.s3.disk import DiskBlobs, SqliteJournal, referenced_blobs
     from awsemu.s3.store import MemoryBlobs, Store
@@ -69,7 +70,14 @@ def core(shared: SharedObjects) -> S3Core:
             )
         )
     notifier = Notifier(reactor, principals=principal_lookup(shared))
-    return S3Core(S3Provider(store, reactor, caller_lookup(shared), notifier=notifier), pool)
+    provider = S3Provider(
+        store,
+        reactor,
+        caller_lookup(shared),
+        notifier=notifier,
+        restore_seconds=config.s3_restore_seconds,
+    )
+    return S3Core(provider, pool)
 
 
 def _iam_store(shared: SharedObjects) -> IamStore | None:

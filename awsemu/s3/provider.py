@@ -32,13 +32,16 @@ class S3Provider:
     The S3 operations over ``store``; ``clock`` dates everything written;
     ``callers`` names the principals of keys IAM and STS issued, for
     bucket policies that name users and roles; ``notifier`` checks event
-    notification configurations and sends their events.
+    notification configurations and sends their events; every restore of
+    an archived object takes ``restore_seconds``, or AWS's time for its
+    tier when None.
     """
 
     store: Store
     clock: IReactorTime
     callers: access.CallerLookup = access.no_callers
     notifier: Notifier = attrs.field(kw_only=True)
+    restore_seconds: float | None = attrs.field(default=None, kw_only=True)
     _operations: dict[str, Handler] = attrs.field(init=False, factory=dict)
     _authorizer: access.Authorizer = attrs.field(init=False)
     _common: Common = attrs.field(init=False)
@@ -74,7 +77,13 @@ class S3Provider:
             objectlock.handlers(common.object_version, self.store.save_version, common.now)
         )
         self._operations.update(
-            restore.handlers(common.bucket, common.find, self.store.save_version, common.now)
+            restore.handlers(
+                common.bucket,
+                common.find,
+                self.store.save_version,
+                common.now,
+                self.restore_seconds,
+            )
         )
         self._operations.update(
             torrent.handlers(common.bucket, common.find, self.store.blobs, common.now)

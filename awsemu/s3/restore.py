@@ -6,9 +6,11 @@ Writes may name any storage class a general purpose bucket offers (the
 model's ``StorageClass`` enumeration, less the classes of Outposts,
 Snow, directory buckets, FSx and AWS Backup). An object in ``GLACIER`` or
 ``DEEP_ARCHIVE`` is not readable (GetObject, copies) until RestoreObject
-has made a temporary copy: the restore takes as long as its tier takes,
-on the injected clock, and the copy lasts the requested days, to the
-next midnight UTC. HeadObject's ``x-amz-restore`` tells the state.
+has made a temporary copy. The restore takes, on the injected clock,
+the time the daemon is given (``--s3-restore-seconds``: none by default,
+as other emulators' users expect) or the time its tier takes on AWS;
+the copy lasts the requested days, to the next midnight UTC.
+HeadObject's ``x-amz-restore`` tells the state.
 
 A version keeps its restore as ``ObjectVersion.restore``: when the copy
 is (or was) ready and when it expires, in epoch seconds.
@@ -161,8 +163,18 @@ def handlers(
     find: Callable[[Bucket, str, str | None, str], ObjectVersion],
     save: Callable[[Bucket, ObjectVersion], None],
     now: Callable[[], float],
+    seconds: float | None,
 ) -> dict[str, Handler]:
-    """RestoreObject, by botocore's method name, over the provider's lookups."""
+    """
+    RestoreObject, by botocore's method name, over the provider's lookups;
+    every restore takes ``seconds``, or, for None, AWS's time for its class
+    and tier (``DURATIONS``).
+    """
+
+    def duration(storage_class: str, tier: str) -> float:
+        if seconds is not None:
+            return seconds
+        return DURATIONS.get((storage_class, tier), DURATIONS[(storage_class, "Standard")])
 
     async def restore_object(context: RequestContext, params: Params) -> Output:
         bucket = lookup(params)
@@ -190,9 +202,7 @@ def handlers(
             # A restored copy's life is extended, answered with 200.
             state["expires"] = _next_midnight(moment + days * _DAY)
         else:
-            ready = moment + DURATIONS.get(
-                (version.storage_class, tier), DURATIONS[(version.storage_class, "Standard")]
-            )
+            ready = moment + duration(version.storage_class, tier)
             version.restore = {"ready": ready, "expires": _next_midnight(ready + days * _DAY)}
             output[ACCEPTED] = True
         save(bucket, version)
