@@ -249,17 +249,36 @@ def stored(configuration: Configuration, config: Document, bucket: str) -> Any:
     return configuration.default
 
 
+def _encryption_rule(config: Document) -> Document:
+    """The first default encryption rule of a bucket holding ``config`` (SSE-S3's if none)."""
+    document = config.get(ENCRYPTION.name) or _DEFAULT_ENCRYPTION
+    rules = document.get("Rules") if isinstance(document, dict) else None
+    return rules[0] if isinstance(rules, list) and rules and isinstance(rules[0], dict) else {}
+
+
 def default_encryption(config: Document) -> Document:
     """
     The ``ApplyServerSideEncryptionByDefault`` of a bucket holding
     ``config``: its first rule's, else SSE-S3. A stored document without
     one (written before documents were checked) does not fail the write.
     """
-    document = config.get(ENCRYPTION.name) or _DEFAULT_ENCRYPTION
-    rules = document.get("Rules") if isinstance(document, dict) else None
-    rule = rules[0] if isinstance(rules, list) and rules and isinstance(rules[0], dict) else {}
-    default = rule.get("ApplyServerSideEncryptionByDefault")
+    default = _encryption_rule(config).get("ApplyServerSideEncryptionByDefault")
     return default if isinstance(default, dict) else {"SSEAlgorithm": "AES256"}
+
+
+def bucket_key(requested: bool | None, config: Document) -> bool:
+    """
+    Whether a KMS-encrypted write uses an S3 Bucket Key: as its
+    ``x-amz-server-side-encryption-bucket-key-enabled`` header says, else as
+    the bucket's default encryption rule says, whether the write asked for
+    SSE-KMS itself or took the bucket's default (S3 user guide, "Configuring
+    an S3 Bucket Key at the object level": "If you don't specify an S3 Bucket
+    Key for your object, Amazon S3 applies the S3 Bucket Key settings for the
+    destination bucket to the object").
+    """
+    if requested is not None:
+        return requested
+    return _encryption_rule(config).get("BucketKeyEnabled") is True
 
 
 def within_enums(shape: Any, value: Any) -> bool:

@@ -148,7 +148,7 @@ def _encryption(params: Params, bucket: Bucket) -> Document:
     if requested.startswith("aws:kms"):
         if key_id:
             encryption["SSEKMSKeyId"] = key_id
-        if params.get("BucketKeyEnabled"):
+        if configs.bucket_key(params.get("BucketKeyEnabled"), bucket.config):
             encryption["BucketKeyEnabled"] = True
     return encryption
 
