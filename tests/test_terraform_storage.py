@@ -31,6 +31,7 @@ SERVICES = "s3,dynamodb,lambda,iam,sts,logs"
 REPLICA_REGION = "us-west-2"
 KMS_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 KMS_KEY_ARN = f"arn:aws:kms:us-east-1:000000000000:key/{KMS_KEY_ID}"
+ORDERS_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/tf-orders"
 
 #: Each S3 event the function receives becomes an object named after the
 #: event and the key in the ``MARKERS`` bucket.
@@ -79,6 +80,7 @@ resource "aws_s3_bucket" "copies" {
 resource "aws_s3_bucket" "locked" {
   bucket              = "tf-locked"
   object_lock_enabled = true
+  force_destroy       = true
 }
 
 resource "aws_s3_bucket_versioning" "data" {
@@ -449,8 +451,16 @@ class TerraformStorageTests(SynchronousTestCase):
         self.use_tables()
 
         # Deletion protection refuses a destroy (as on AWS); turning it off
-        # is one more apply, after which the stack goes.
-        run("apply", "-input=false", "-auto-approve", "-var", "protect=false")
+        # is one more apply, of that table alone, after which the stack goes.
+        run(
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            "-var",
+            "protect=false",
+            "-target",
+            "aws_dynamodb_table.orders",
+        )
         run("destroy", "-input=false", "-auto-approve", "-var", "protect=false")
         self.assertEqual(self.client("s3").list_buckets()["Buckets"], [])
         self.assertEqual(self.client("dynamodb").list_tables()["TableNames"], [])
@@ -487,6 +497,21 @@ class TerraformStorageTests(SynchronousTestCase):
             s3.delete_object(Bucket="tf-data", Key="protected/x")
         self.assertEqual(denied.exception.response["Error"]["Code"], "AccessDenied")
 
+        lifecycle = s3.get_bucket_lifecycle_configuration(Bucket="tf-data")
+        self.assertEqual(
+            (lifecycle["TransitionDefaultMinimumObjectSize"], len(lifecycle["Rules"])),
+            ("varies_by_storage_class", 3),
+        )
+
+        # The Object Lock bucket's default retention holds a new object,
+        # which force_destroy removes (bypassing governance) at the end.
+        s3.put_object(Bucket="tf-locked", Key="kept", Body=b"k")
+        locked = s3.head_object(Bucket="tf-locked", Key="kept")
+        self.assertEqual(locked["ObjectLockMode"], "GOVERNANCE")
+        with self.assertRaises(ClientError) as held:
+            s3.delete_object(Bucket="tf-locked", Key="kept", VersionId=locked["VersionId"])
+        self.assertEqual(held.exception.response["Error"]["Code"], "AccessDenied")
+
         readme = s3.get_object(Bucket="tf-data", Key="docs/readme.txt")
         self.assertEqual(
             (readme["Body"].read(), readme["ContentType"], readme["SSEKMSKeyId"]),
@@ -515,3 +540,17 @@ class TerraformStorageTests(SynchronousTestCase):
             return "Item" in replica.get_item(TableName="tf-orders", Key=key)
 
         wait_for(replicated, 30, "the write to reach the replica")
+        insights = dynamodb.describe_contributor_insights(TableName="tf-orders")
+        self.assertEqual(insights["ContributorInsightsStatus"], "ENABLED")
+        policy = json.loads(dynamodb.get_resource_policy(ResourceArn=ORDERS_ARN)["Policy"])
+        self.assertEqual(policy["Statement"][0]["Action"], "dynamodb:GetItem")
+        counters = dynamodb.describe_table(TableName="tf-counters")["Table"]
+        self.assertEqual(
+            (
+                counters["ProvisionedThroughput"]["ReadCapacityUnits"],
+                counters["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"][
+                    "WriteCapacityUnits"
+                ],
+            ),
+            (5, 1),
+        )
