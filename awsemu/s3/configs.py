@@ -22,7 +22,7 @@ import attrs
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.model import load_service_model
-from awsemu.s3 import errors
+from awsemu.s3 import errors, lifecycle
 from awsemu.s3.store import Document
 
 
@@ -323,6 +323,8 @@ def validate(
             "InvalidArgument",
             "A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty",
         )
+    if configuration.name == "lifecycle":
+        lifecycle.check(document)
     if configuration.name == "policy":
         try:
             parsed = json.loads(document)
