@@ -162,12 +162,12 @@ def _context(value: str) -> str:
     return value
 
 
-def _bucket_default(config: Document) -> tuple[Document, bool]:
-    """The bucket's default encryption and whether its rule enables S3 Bucket Keys."""
+def _bucket_key_default(config: Document) -> bool:
+    """Whether the bucket's default encryption rule enables S3 Bucket Keys."""
     document = config.get(configs.ENCRYPTION.name) or {}
     rules = document.get("Rules") if isinstance(document, dict) else None
     rule = rules[0] if isinstance(rules, list) and rules and isinstance(rules[0], dict) else {}
-    return configs.default_encryption(config), bool(rule.get("BucketKeyEnabled"))
+    return rule.get("BucketKeyEnabled") is True
 
 
 def for_write(params: Params, config: Document, account: str, region: str) -> Document:
@@ -200,11 +200,15 @@ def for_write(params: Params, config: Document, account: str, region: str) -> Do
                 _KMS_KEY_HEADER if key_id is not None else _CONTEXT_HEADER,
                 key_id if key_id is not None else context,
             )
-        default, default_bucket_key = _bucket_default(config)
+        default = configs.default_encryption(config)
         requested = default.get("SSEAlgorithm", "AES256")
         key_id = default.get("KMSMasterKeyID")
-        if bucket_key is None:
-            bucket_key = default_bucket_key
+    if bucket_key is None:
+        # S3 user guide, "Configuring an S3 Bucket Key at the object level": "If you
+        # don't specify an S3 Bucket Key for your object, Amazon S3 applies the S3
+        # Bucket Key settings for the destination bucket to the object", whether the
+        # write asked for SSE-KMS itself or took the bucket's default.
+        bucket_key = _bucket_key_default(config)
     encryption: Document = {"ServerSideEncryption": requested}
     if requested.startswith("aws:kms"):
         encryption["SSEKMSKeyId"] = key_id or default_kms_key(account, region)
