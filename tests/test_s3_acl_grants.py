@@ -109,3 +109,29 @@ class AclGrantTests(TwoAccountsTestCase):
         # The owner still owns the bucket: its account is never locked out by an ACL.
         self.owner.put_bucket_acl(Bucket=self.bucket, ACL="private")
         self.assertEqual(len(self.owner.get_bucket_acl(Bucket=self.bucket)["Grants"]), 1)
+
+    def test_no_display_names(self) -> None:
+        """
+        S3 stopped returning ``DisplayName`` on November 21, 2025 (S3 API
+        reference, ``Owner``), even where a caller's ACL document names one.
+        """
+        named = {"ID": self.owner_id, "DisplayName": "someone"}
+        grant = {"Grantee": {"Type": "CanonicalUser", **named}, "Permission": "FULL_CONTROL"}
+        self.owner.put_bucket_acl(
+            Bucket=self.bucket, AccessControlPolicy={"Owner": named, "Grants": [grant]}
+        )
+        self.owner.put_object_acl(Bucket=self.bucket, Key="k", ACL="private")
+        bare = {"ID": self.owner_id}
+        for acl in (
+            self.owner.get_bucket_acl(Bucket=self.bucket),
+            self.owner.get_object_acl(Bucket=self.bucket, Key="k"),
+        ):
+            self.assertEqual(acl["Owner"], bare)
+            self.assertEqual(
+                [g["Grantee"] for g in acl["Grants"]], [{"Type": "CanonicalUser", **bare}]
+            )
+        self.assertEqual(self.owner.list_buckets()["Owner"], bare)
+        listed = self.owner.list_objects_v2(Bucket=self.bucket, FetchOwner=True)["Contents"]
+        self.assertEqual([entry["Owner"] for entry in listed], [bare])
+        versions = self.owner.list_object_versions(Bucket=self.bucket)["Versions"]
+        self.assertEqual([entry["Owner"] for entry in versions], [bare])

@@ -154,4 +154,4 @@ class Buckets:
         bucket = self.common.bucket(params)
         if not configs.acls_enabled(bucket.config):
             return configs.default_acl(bucket.owner)
-        return dict(bucket.config.get("acl") or configs.default_acl(bucket.owner))
+        return configs.shown_acl(bucket.config.get("acl") or configs.default_acl(bucket.owner))

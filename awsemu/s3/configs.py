@@ -383,7 +383,36 @@ def canonical_user_id(account_id: str) -> str:
 
 
 def owner(account_id: str) -> Document:
-    return {"ID": canonical_user_id(account_id), "DisplayName": "awsemu"}
+    """
+    An ``Owner`` (or grantee) as S3 gives it: the canonical id alone. S3
+    stopped returning ``DisplayName`` on November 21, 2025 (S3 API
+    reference, ``Owner``: "End of support notice").
+    """
+    return {"ID": canonical_user_id(account_id)}
+
+
+def shown_acl(acl: Document) -> Document:
+    """
+    A stored ACL as GetBucketAcl and GetObjectAcl answer it: without the
+    ``DisplayName`` a caller's ``AccessControlPolicy`` (or an older
+    ``--data-dir``) may hold, which S3 no longer returns.
+    """
+
+    def bare(party: Document) -> Document:
+        return {name: value for name, value in party.items() if name != "DisplayName"}
+
+    shown: Document = {
+        **acl,
+        "Grants": [
+            {**grant, "Grantee": bare(grant["Grantee"])}
+            if isinstance(grant.get("Grantee"), dict)
+            else grant
+            for grant in acl.get("Grants") or []
+        ],
+    }
+    if isinstance(acl.get("Owner"), dict):
+        shown["Owner"] = bare(acl["Owner"])
+    return shown
 
 
 _GROUPS: Final = {

@@ -417,4 +417,4 @@ class Objects:
         bucket, version = self.common.object_version(params, "GET")
         if not configs.acls_enabled(bucket.config):
             return configs.default_acl(bucket.owner)
-        return dict(version.acl or configs.default_acl(version.owner))
+        return configs.shown_acl(version.acl or configs.default_acl(version.owner))
