@@ -190,6 +190,52 @@ class EventTests(SynchronousTestCase):
         self.assertEqual(invoker.calls, [])
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
+    def test_throttled_past_the_maximum_age_to_on_failure(self) -> None:
+        """
+        The record of an event that never ran: ``EventAgeExceeded``, every
+        attempt counted (0, 1, 3, 7, 15 and 31 s), Invoke's throttle status,
+        no response payload.
+        """
+        invoker = Recording()
+        provider = self.provider(invoker)
+        self.store.in_scope(SCOPE)["f"].reserved_concurrency = 0
+        self.destinations(to=["OnFailure"], MaximumEventAgeInSeconds=60)
+        self.send(provider)
+        self.clock.pump([1.0] * 30)
+        self.assertEqual(invoker.calls, [])
+        self.clock.advance(1)
+        ((name, record),) = invoker.calls
+        self.assertEqual(name, "g")
+        self.assertEqual(
+            {key: value for key, value in record.items() if key != "timestamp"},
+            {
+                "version": "1.0",
+                "requestContext": {
+                    "requestId": "id-0",
+                    "functionArn": "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST",
+                    "condition": "EventAgeExceeded",
+                    "approximateInvokeCount": 6,
+                },
+                "requestPayload": {"n": 1},
+                "responseContext": {"statusCode": 429, "executedVersion": "$LATEST"},
+            },
+        )
+
+    def test_ran_then_throttled_past_the_maximum_age(self) -> None:
+        """An event that failed, then was throttled until too old, sends its last outcome."""
+        invoker = Recording("f")
+        provider = self.provider(invoker)
+        function = self.store.in_scope(SCOPE)["f"]
+        self.destinations(to=["OnFailure"], MaximumEventAgeInSeconds=60)
+        self.send(provider)
+        function.reserved_concurrency = 0
+        self.clock.pump([1.0] * 62)
+        ((_, _), (name, record)) = invoker.calls
+        self.assertEqual(name, "g")
+        self.assertEqual(record["requestContext"]["condition"], "EventAgeExceeded")
+        self.assertEqual(record["responsePayload"], {"errorMessage": "boom"})
+        self.assertEqual(record["responseContext"]["functionError"], "Unhandled")
+
 
 class QueuedEventTests(LambdaTestCase):
     """Events still queued when their function changes, through a real daemon."""

@@ -133,10 +133,11 @@ def end_lines(
 
 
 Invoke = Callable[[], Deferred[Outcome]]
-Finished = Callable[[Outcome, int, str], None]
+Finished = Callable[[Outcome | None, int, str], None]
 """
-Told how an event ended: its last outcome, how many times it ran, and
-AWS's condition: ``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``.
+Told how an event ended: its last outcome (None when every attempt was
+throttled, so the function never ran), how many times it was attempted,
+and AWS's condition: ``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``.
 """
 
 
@@ -145,20 +146,24 @@ def destination_record(
     function_arn: str,
     executed_version: str,
     payload: bytes,
-    outcome: Outcome,
+    outcome: Outcome | None,
     count: int,
     condition: str,
     now: float,
 ) -> bytes:
     """
     What an asynchronous invocation's destination receives, in AWS's shape
-    (the "invocation record" of Lambda's destinations).
+    (the "invocation record" of Lambda's destinations). An event that
+    never ran (throttled until it expired) has no response payload, and
+    Invoke's throttle status (429) as its response's status: awsemu's
+    reading, as AWS documents no record of that case.
     """
     moment = datetime.fromtimestamp(now, UTC)
-    response: dict[str, Any] = {"statusCode": 200, "executedVersion": executed_version}
-    if outcome.function_error is not None:
+    status = 429 if outcome is None else 200
+    response: dict[str, Any] = {"statusCode": status, "executedVersion": executed_version}
+    if outcome is not None and outcome.function_error is not None:
         response["functionError"] = outcome.function_error
-    record = {
+    record: dict[str, Any] = {
         "version": "1.0",
         "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
         "requestContext": {
@@ -169,8 +174,9 @@ def destination_record(
         },
         "requestPayload": _json_or_text(payload),
         "responseContext": response,
-        "responsePayload": _json_or_text(outcome.payload),
     }
+    if outcome is not None:
+        record["responsePayload"] = _json_or_text(outcome.payload)
     return json.dumps(record).encode()
 
 
@@ -199,7 +205,9 @@ class EventQueue:
     to 6 hours. The retry interval increases exponentially from 1 second
     after the first attempt to a maximum of 5 minutes" (AWS's "How Lambda
     handles errors and retries with asynchronous invocation"), here up to
-    the event's maximum age.
+    the event's maximum age; an event throttled past it ends as
+    ``EventAgeExceeded`` (its record goes to the ``OnFailure`` destination),
+    each throttled attempt counted in ``approximateInvokeCount``.
     """
 
     clock: IReactorTime
@@ -217,7 +225,7 @@ class EventQueue:
         """
         retries = settings.get("MaximumRetryAttempts", 2)
         max_age = settings.get("MaximumEventAgeInSeconds", 6 * 3600)
-        self._attempt(invoke, retries, self.clock.seconds() + max_age, finished, 1, 0)
+        self._attempt(invoke, retries, self.clock.seconds() + max_age, finished, 1, 0, None)
 
     def _later(self, delay: float, attempt: Callable[[], None]) -> None:
         timer: IDelayedCall
@@ -237,10 +245,15 @@ class EventQueue:
         finished: Finished | None,
         count: int,
         throttles: int,
+        last: Outcome | None,
     ) -> None:
+        """
+        One attempt: the ``count``th, after ``throttles`` throttled ones
+        since the last that ran, which gave ``last``.
+        """
         attempt = invoke()
 
-        def end(outcome: Outcome, condition: str) -> None:
+        def end(outcome: Outcome | None, condition: str) -> None:
             if finished is not None:
                 finished(outcome, count, condition)
 
@@ -257,7 +270,9 @@ class EventQueue:
                 return
             self._later(
                 self.retry_delay,
-                lambda: self._attempt(invoke, retries - 1, expires, finished, count + 1, 0),
+                lambda: self._attempt(
+                    invoke, retries - 1, expires, finished, count + 1, 0, outcome
+                ),
             )
 
         def failed(reason: Failure) -> None:
@@ -270,10 +285,13 @@ class EventQueue:
                 delay = min(self.throttle_delay * 2**throttles, THROTTLE_DELAY_LIMIT)
                 if self.clock.seconds() + delay > expires:
                     self._log.info("event dropped: throttled until past its maximum age")
+                    end(last, "EventAgeExceeded")
                     return
                 self._later(
                     delay,
-                    lambda: self._attempt(invoke, retries, expires, finished, count, throttles + 1),
+                    lambda: self._attempt(
+                        invoke, retries, expires, finished, count + 1, throttles + 1, last
+                    ),
                 )
 
         attempt.addCallbacks(done, failed)

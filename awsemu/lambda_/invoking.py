@@ -111,7 +111,7 @@ class Invoking(ProviderBase):
         settings = call.function.event_configs.get(call.qualifier or "", {})
         arn = function_arn(call.scope, call.function.name, call.qualifier or LATEST)
 
-        def finished(outcome: Outcome, count: int, condition: str) -> None:
+        def finished(outcome: Outcome | None, count: int, condition: str) -> None:
             destinations = settings.get("DestinationConfig") or {}
             chosen = destinations.get("OnSuccess" if condition == "Success" else "OnFailure")
             target = (chosen or {}).get("Destination")

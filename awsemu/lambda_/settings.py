@@ -136,6 +136,15 @@ class FunctionSettings(ProviderBase):
     async def put_function_concurrency(self, context: RequestContext, params: Params) -> Document:
         function, _ = self._function(context, params)
         reserved = params["ReservedConcurrentExecutions"]
+        asked = provisioned(function)
+        if reserved < asked:
+            # AWS's refusal as recalled from LocalStack's AWS-validated
+            # snapshots (not found in the searchable sources): two spaces
+            # after the member's name are AWS's.
+            raise errors.invalid(
+                f"ReservedConcurrentExecutions  {reserved} should not be lower than function's"
+                f" total provisioned concurrency [{asked}]."
+            )
         before, function.reserved_concurrency = function.reserved_concurrency, None
         left = unreserved(self._scope_functions(context)) + provisioned(function) - reserved
         if left < UNRESERVED_MINIMUM:

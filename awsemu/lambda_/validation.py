@@ -6,8 +6,9 @@ messages: ``1 validation error detected: Value '...' at 'functionName'
 failed to satisfy constraint: ...``, or ``2 validation errors detected:
 ...; ...`` when several members break theirs.
 
-The wording follows AWS's request validator, as recorded from AWS in
-published error reports and emulators' AWS-validated snapshots:
+The constraints and their wording are ``awsemu.protocol.constraints``'s;
+Lambda's validator, as recorded from AWS in published error reports and
+emulators' AWS-validated snapshots, reports every broken constraint and:
 
 - a member's path is its name with a lower-case first letter, nested
   members joined by dots (``ephemeralStorage.size``, ``kMSKeyArn``);
@@ -35,6 +36,7 @@ import attrs
 
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_.functions import Document
+from awsemu.protocol import constraints
 from awsemu.protocol.errors import ServiceError
 
 NAME_LENGTH: Final = 64
@@ -56,77 +58,22 @@ def _input(operation: str) -> Any:
     return model.operation_model(operation).input_shape
 
 
-@functools.cache
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    """The model's (Java) pattern in Python; None where ``re`` cannot read it (``\\p{L}``)."""
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
-
-
-def _shown(value: Any) -> str:
-    """A value as AWS's (Java) validator prints it."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list):
-        return f"[{', '.join(map(_shown, value))}]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={_shown(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
 def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
-
-
-def _bounds(shape: Any) -> tuple[str, int | None, int | None]:
-    rules = shape.metadata
-    what = "value" if shape.type_name in ("integer", "long", "double", "float") else "length"
-    return what, rules.get("min"), rules.get("max")
-
-
-def _constraints(shape: Any) -> list[str]:
-    """Every constraint of a list item's or map key's shape, in AWS's order."""
-    what, low, high = _bounds(shape)
-    found = []
-    if high is not None:
-        found.append(f"Member must have {what} less than or equal to {high}")
-    if low is not None:
-        found.append(f"Member must have {what} greater than or equal to {low}")
-    if "pattern" in shape.metadata:
-        found.append(f"Member must satisfy regular expression pattern: {shape.metadata['pattern']}")
-    if shape.enum:
-        found.append(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
-    return found
 
 
 def _broken(shape: Any, value: Any) -> list[str]:
     """The constraints ``value`` breaks, of its shape's own (not its items')."""
     if shape.name in SERVICE_CHECKED:
         return []
-    found = []
-    if shape.type_name == "string" and isinstance(value, str):
-        pattern = shape.metadata.get("pattern")
-        compiled = None if pattern is None else _compiled(pattern)
-        if compiled is not None and compiled.fullmatch(value) is None:
-            found.append(f"Member must satisfy regular expression pattern: {pattern}")
-        if shape.enum and value not in shape.enum:
-            found.append(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
-    what, low, high = _bounds(shape)
-    size = value if what == "value" else len(value) if hasattr(value, "__len__") else None
-    if isinstance(size, (int, float)) and not isinstance(size, bool):
-        if high is not None and size > high:
-            found.append(f"Member must have {what} less than or equal to {high}")
-        if low is not None and size < low:
-            found.append(f"Member must have {what} greater than or equal to {low}")
-    return found
+    # Patterns with Java's Unicode classes (tag keys') are left unchecked,
+    # as Lambda's validator has always left them; Logs checks them.
+    return [found.text for found in constraints.broken(shape, value, java_classes=False)]
 
 
 def _problems(shape: Any, value: Any, path: str) -> Iterator[str]:
     """What is wrong with ``value`` at ``path``, in AWS's words, one text per error."""
-    shown = "Value at" if shape.metadata.get("sensitive") else f"Value '{_shown(value)}' at"
-    failed = f"{shown} '{path}' failed to satisfy constraint:"
+    failed = constraints.failed(path, value, bool(shape.metadata.get("sensitive")))
     for broken in _broken(shape, value):
         yield f"{failed} {broken}"
     kind = shape.type_name
@@ -136,11 +83,11 @@ def _problems(shape: Any, value: Any, path: str) -> Iterator[str]:
                 yield from _problems(member, value[name], f"{path}.{_camel(name)}".lstrip("."))
     elif kind == "list" and isinstance(value, list):
         if any(_broken(shape.member, item) for item in value):
-            inner = ", ".join([*_constraints(shape.member), "Member must not be null"])
+            inner = ", ".join([*constraints.rules(shape.member), "Member must not be null"])
             yield f"{failed} Member must satisfy constraint: [{inner}]"
     elif kind == "map" and isinstance(value, dict):
         if any(_broken(shape.key, key) for key in value):
-            inner = ", ".join(_constraints(shape.key))
+            inner = ", ".join(constraints.rules(shape.key))
             yield f"{failed} Map keys must satisfy constraint: [{inner}]"
 
 
@@ -181,9 +128,7 @@ def check(operation: str, params: dict[str, Any]) -> None:
     """AWS's ``ValidationException`` if the request breaks its members' constraints."""
     found = problems(operation, params)
     if found:
-        count = len(found)
-        detected = f"{count} validation error{'s' if count > 1 else ''} detected"
-        raise ServiceError("ValidationException", f"{detected}: {'; '.join(found)}", 400)
+        raise ServiceError("ValidationException", constraints.detected(found), 400)
 
 
 @attrs.frozen
