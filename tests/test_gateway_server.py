@@ -322,7 +322,7 @@ class ServerTests(SynchronousTestCase):
         self.assertEqual(reader.seen, [body[:READ_STEP], body[: 2 * READ_STEP], body])
         [(request, received)] = gateway.seen
         self.assertEqual(received, body)
-        self.assertIsInstance(request.body, ReadBody)
+        assert isinstance(request.body, ReadBody)
         self.assertIs(request.body.reader, reader)
 
     def test_failing_reader(self) -> None:

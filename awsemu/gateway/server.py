@@ -293,8 +293,9 @@ class _MappedSpool:
     def _advanced(self, _: object) -> None:
         self._reading = False
         self._offer()
-        if not self._reading and self._whole is not None:
-            self._whole, whole = None, self._whole
+        whole = self._whole
+        if not self._reading and whole is not None:
+            self._whole = None
             whole.callback(None)
 
     def _failed(self, failure: Failure) -> None:

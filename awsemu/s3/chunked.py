@@ -198,7 +198,7 @@ class BodyDigester:
             elif self._stage is _Stage.END:
                 if end - position < 2:
                     return
-                if body[position : position + 2] != b"\r\n":
+                if bytes(body[position : position + 2]) != b"\r\n":
                     raise _Unreadable
                 self._position, self._stage = position + 2, _Stage.SIZE
             else:
