@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import mmap
 import re
+import socket
 import tempfile
 from collections.abc import Callable
 from io import BytesIO
@@ -40,6 +41,7 @@ from typing import Any, BinaryIO, Final
 from typing import Protocol as TypingProtocol
 
 import attrs
+from twisted.internet import main, tcp
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.interfaces import IAddress, IProtocol, IPullProducer, IReactorTime
 from twisted.internet.protocol import Factory, Protocol
@@ -273,8 +275,18 @@ class _MappedSpool:
     def write(self, data: bytes) -> None:
         end = self._size + len(data)
         self._view[self._size : end] = data
-        self._size = end
-        self.remaining -= len(data)
+        self._arrived(len(data))
+
+    def receive(self, source: socket.socket) -> int:
+        """Read what ``source`` holds of the body straight into the map; how much."""
+        size = min(self.remaining, BODY_READ_SIZE)
+        received = source.recv_into(self._view[self._size : self._size + size], size)
+        self._arrived(received)
+        return received
+
+    def _arrived(self, size: int) -> None:
+        self._size += size
+        self.remaining -= size
         self._offer()
 
     def _offer(self) -> None:
@@ -580,9 +592,42 @@ class GatewayProtocol(Protocol):
         self._buffer = b""
         self._head, self._spool = head, spool
         self._read_size(BODY_READ_SIZE if spool.remaining > BODY_READ_SIZE else None)
+        if isinstance(spool, _MappedSpool) and spool.remaining:
+            self._read_into()
         if head.expects_continue:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
         return False
+
+    def _read_into(self) -> None:
+        """
+        While a mapped body arrives over TCP, read the socket straight into
+        its map: one ``recv_into`` per read, instead of a new bytes object
+        copied into the map (64 MiB: 28 ms of CPU instead of 70 here), and
+        the kernel's copy runs without the GIL.
+        """
+        if isinstance(self.transport, tcp.Connection):
+            self.transport.doRead = self._read_body
+
+    def _read_body(self) -> object:
+        """The transport's ``doRead`` while a mapped body arrives (see ``_read_into``)."""
+        transport: Any = self.transport
+        spool = self._spool
+        if not isinstance(spool, _MappedSpool) or not spool.remaining:
+            del transport.doRead
+            return transport.doRead()
+        try:
+            received = spool.receive(transport.socket)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return main.CONNECTION_LOST
+        if not received:
+            return main.CONNECTION_DONE
+        self._heard = True
+        if not spool.remaining:
+            del transport.doRead
+            self._advance()
+        return None
 
     def _refuse(self, answer: bytes) -> None:
         """Answer a request this server will not read, and close the connection."""
