@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import socket
 import zlib
 
 from awscrt import checksums
@@ -123,6 +124,19 @@ class LargeBodyTests(S3TestCase):
         self.assertEqual(status, 400)
         self.assertIn(b"<Code>IncompleteBody</Code>", answer)
         self.assertClientError(self.s3.head_object, "404", 404, Bucket=self.bucket, Key="k")
+
+    def test_abandoned_upload(self) -> None:
+        """A client that leaves mid-body stores nothing; the daemon serves on."""
+        host, _, port = self.endpoint.removeprefix("http://").partition(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(
+                b"PUT /%s/k HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n"
+                % (self.bucket.encode(), host.encode(), 2 * SIZE)
+            )
+            sock.sendall(self.data)
+        self.assertClientError(self.s3.head_object, "404", 404, Bucket=self.bucket, Key="k")
+        self.s3.put_object(Bucket=self.bucket, Key="k", Body=self.data)
+        self.assertEqual(self.get("k"), self.data)
 
     def test_upload_part(self) -> None:
         """A large part's ETag and checksum, and the completed object."""
