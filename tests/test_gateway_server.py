@@ -16,9 +16,15 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
-from awsemu.gateway.server import GatewayFactory, GatewayProtocol, GatewaySite
+from awsemu.gateway.server import (
+    MAPPED_BODY_LIMIT,
+    READ_STEP,
+    GatewayFactory,
+    GatewayProtocol,
+    GatewaySite,
+)
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from awsemu.protocol.segments import Piece, Segments
+from awsemu.protocol.segments import Piece, ReadBody, Segments
 
 PEER = IPv4Address("TCP", "127.0.0.5", 40000)
 
@@ -65,14 +71,38 @@ class Fallback(Resource):
         return b"fallback %s %s %s" % (request.method, request.path, body)
 
 
+@attrs.define
+class RecordingReader:
+    """A body reader (run at once: no pool) that records what it saw, or fails."""
+
+    seen: list[bytes] = attrs.Factory(list)
+    fail: bool = False
+
+    def advance(self, body: memoryview, end: int) -> None:
+        if self.fail:
+            raise RuntimeError("reader bug")
+        self.seen.append(bytes(body[:end]))
+
+
 def connect(
-    gateway: Recorder, memory_limit: int | None = 1024, factory: GatewayFactory | None = None
+    gateway: Recorder,
+    memory_limit: int | None = 1024,
+    factory: GatewayFactory | None = None,
+    reader: RecordingReader | None = None,
+    mapped_limit: int = MAPPED_BODY_LIMIT,
 ) -> tuple[Any, StringTransport]:
     if factory is None:
         reactor = MemoryReactorClock()
         reactor.advance(1_700_000_000)
         site = GatewaySite(Fallback(), reactor=reactor)
-        factory = GatewayFactory(gateway, site, reactor, memory_limit)
+        factory = GatewayFactory(
+            gateway,
+            site,
+            reactor,
+            memory_limit,
+            body_readers=lambda request: reader,
+            mapped_body_limit=mapped_limit,
+        )
     protocol = factory.buildProtocol(PEER)
     transport = StringTransport(peerAddress=PEER)
     protocol.makeConnection(transport)
@@ -209,7 +239,7 @@ class ServerTests(SynchronousTestCase):
     def test_large_body_spooled(self) -> None:
         """A body over the memory limit is kept in a temporary file and read back whole."""
         gateway = Recorder()
-        protocol, _ = connect(gateway, memory_limit=8)
+        protocol, _ = connect(gateway, memory_limit=8, mapped_limit=10)
         protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123456789")
         protocol.dataReceived(b"abcdefghij")
         [(request, body)] = gateway.seen
@@ -302,10 +332,51 @@ class ServerTests(SynchronousTestCase):
         protocol.dataReceived(b"GET /next HTTP/1.1\r\n\r\n")
         self.assertEqual(gateway.seen[-1][0].path, "/next")
 
+    def test_mapped_body_read_as_it_arrives(self) -> None:
+        """
+        A body past the memory limit is received into one map; the reader
+        sees it every ``READ_STEP`` bytes and at its end, before the gateway
+        gets it with the reader.
+        """
+        gateway, reader = Recorder(), RecordingReader()
+        protocol, _ = connect(gateway, memory_limit=8, reader=reader)
+        body = bytes(range(256)) * (READ_STEP * 5 // 2 // 256)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for start in range(0, len(body), 65536):
+            self.assertEqual(gateway.seen, [])
+            protocol.dataReceived(body[start : start + 65536])
+        self.assertEqual(reader.seen, [body[:READ_STEP], body[: 2 * READ_STEP], body])
+        [(request, received)] = gateway.seen
+        self.assertEqual(received, body)
+        assert isinstance(request.body, ReadBody)
+        self.assertIs(request.body.reader, reader)
+
+    def test_failing_reader(self) -> None:
+        """A reader that fails is logged and dropped; the body still arrives whole."""
+        gateway = Recorder()
+        protocol, _ = connect(gateway, memory_limit=8, reader=RecordingReader(fail=True))
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123456789")
+        protocol.dataReceived(b"abcdefghij")
+        [(request, body)] = gateway.seen
+        self.assertEqual(body, b"0123456789abcdefghij")
+        self.assertNotIsInstance(request.body, ReadBody)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_abandoned_mapped_body_dropped(self) -> None:
+        """A mapped body whose client leaves never reaches the gateway or its reader again."""
+        gateway, reader = Recorder(), RecordingReader()
+        protocol, _ = connect(gateway, memory_limit=8, reader=reader)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n")
+        protocol.dataReceived(b"x" * (READ_STEP + 1))
+        protocol.connectionLost(None)
+        self.assertIsNone(protocol._spool)
+        self.assertEqual(gateway.seen, [])
+        self.assertEqual(len(reader.seen), 1)
+
     def test_abandoned_body_dropped(self) -> None:
         """A body whose client leaves never reaches the gateway; its temporary file is closed."""
         gateway = Recorder()
-        protocol, _ = connect(gateway, memory_limit=8)
+        protocol, _ = connect(gateway, memory_limit=8, mapped_limit=100)
         protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n")
         protocol.dataReceived(b"x" * 100)
         spooled = protocol._spool._file

@@ -105,6 +105,17 @@ class BodyDigests:
         for digest in self._checksums.values():
             digest.update(data)
 
+    def adopt(self, other: BodyDigests) -> bool:
+        """
+        Take the results of ``other``, fed the same body, if they cover
+        these algorithms (a reader computed them while the body arrived).
+        """
+        if not set(self.algorithms) <= set(other.algorithms):
+            return False
+        self.md5, self.size = other.md5, other.size
+        self._checksums = {name: other._checksums[name] for name in self.algorithms}
+        return True
+
     def checksums(self) -> dict[str, str]:
         """Each algorithm's checksum, base64-encoded as S3 reports it."""
         return {name: encode(digest.digest()) for name, digest in self._checksums.items()}
