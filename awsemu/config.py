@@ -10,6 +10,7 @@ holds its default).
 
 from __future__ import annotations
 
+import math
 import os
 import pwd
 import re
@@ -106,6 +107,8 @@ class Config:
         C{lazy} to start it on the first DynamoDB request.
     @ivar dynamodb_heap: DynamoDB Local's maximum heap (C{-Xmx}), or
         C{None} for the JVM's default.
+    @ivar s3_restore_seconds: How long an S3 restore of an archived object
+        takes, in seconds, or C{None} for AWS's time for its class and tier.
     @ivar lambda_executor: How Lambda runs functions: C{docker}, C{process}
         (local Python processes) or C{auto} (Docker when an engine answers).
     @ivar lambda_image: Images overriding the default image of a runtime,
@@ -140,6 +143,7 @@ class Config:
     java: str = "java"
     dynamodb_start: str = "eager"
     dynamodb_heap: str | None = None
+    s3_restore_seconds: float | None = 0.0
     lambda_executor: str = "auto"
     lambda_image: tuple[tuple[str, str], ...] = ()
     lambda_network: str = "host"
@@ -323,6 +327,19 @@ def parse_seconds(text: str) -> float:
     return seconds
 
 
+def parse_restore_seconds(text: str) -> float | None:
+    """Accept a number of seconds, zero or more, or C{aws} (C{None}: AWS's times)."""
+    if text == "aws":
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < math.inf:
+        raise ConfigError(f"{text!r} is neither a number of seconds (0 or more) nor aws")
+    return seconds
+
+
 def parse_count(text: str) -> int:
     """Accept a positive whole number."""
     if not _BARE_PORT.fullmatch(text) or int(text) == 0:
@@ -446,6 +463,12 @@ OPTIONS: tuple[Option, ...] = (
         "eager: start DynamoDB Local with the daemon; lazy: on the first DynamoDB request.",
     ),
     Option("dynamodb-heap", parse_heap, "Maximum heap of DynamoDB Local's JVM, e.g. 512m."),
+    Option(
+        "s3-restore-seconds",
+        parse_restore_seconds,
+        "Seconds every S3 restore of a GLACIER or DEEP_ARCHIVE object takes (0: ready at"
+        " once); aws: AWS's time for the class and tier (up to 48 hours).",
+    ),
     Option(
         "lambda-executor",
         parse_executor,

@@ -28,7 +28,7 @@ from awsemu.auth.verify import authenticator
 from awsemu.config import OPTIONS, Config
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import ANONYMOUS_ACCOUNT, DEFAULT_ACCOUNT_ID, AccountForKey
-from awsemu.gateway.server import gateway_factory
+from awsemu.gateway.server import BodyReaders, gateway_factory, no_readers
 from awsemu.gateway.services import ServiceBackend
 from awsemu.inithooks import InitHooks, init_dir
 from awsemu.services import SERVICE_FACTORIES
@@ -204,7 +204,9 @@ def make_root_service(config: Config, reactor: Any) -> Daemon:
         unsigned_s3_account=ANONYMOUS_ACCOUNT if config.auth == "enforce" else DEFAULT_ACCOUNT_ID,
         settings=settings(config),
     )
-    factory = gateway_factory(gateway, reactor, idle_timeout=config.idle_timeout)
+    factory = gateway_factory(
+        gateway, reactor, idle_timeout=config.idle_timeout, body_readers=body_readers(config)
+    )
     PortService(config.port, factory, reactor).setServiceParent(root)
     report = StartReport(config, backends, reactor)
     report.setServiceParent(root)
@@ -217,6 +219,15 @@ def make_root_service(config: Config, reactor: Any) -> Daemon:
         gateway.init_state = hooks.state
         root.before_stop = hooks.shutdown
     return root
+
+
+def body_readers(config: Config) -> BodyReaders:
+    """S3 reads large uploads while they arrive (``awsemu.s3.chunked.BodyDigester``)."""
+    if "s3" not in config.services:
+        return no_readers
+    from awsemu.s3.chunked import body_reader
+
+    return body_reader
 
 
 class Daemon(MultiService):

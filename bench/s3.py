@@ -2,10 +2,13 @@
 S3 benchmark: the daemon in its own process, real boto3 clients, and the
 server's own CPU time from /proc around each run.
 
-    python bench/s3.py [--data-dir DIR] [--profile FILE]
+    python bench/s3.py [--data-dir DIR] [--profile FILE] [--only large]
 
 Prints, per scenario, the median batch's wall-clock time and server CPU
-time per call, and the machine's load average before and after. With
+time per call, the daemon's resident set before and after a 64 MiB object
+is PUT and DELETEd (raw, and with boto3's defaults), and the machine's
+load average before and after. ``--only`` runs the scenarios whose name
+holds that text (the RSS rounds always run). With
 ``--profile``, the daemon runs under cProfile (twistd ``--profile``) and
 the time is split between S3's own code, the generic gateway/protocol
 layers, Twisted and the rest.
@@ -30,7 +33,14 @@ from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._daemon import boto_client, cpu_seconds, free_port, raw_request, wait_until  # noqa: E402
+from bench._daemon import (  # noqa: E402
+    boto_client,
+    cpu_seconds,
+    free_port,
+    raw_request,
+    rss_mib,
+    wait_until,
+)
 
 MIB = 1024 * 1024
 
@@ -39,11 +49,17 @@ MIB = 1024 * 1024
 BATCHES = 5
 
 
+#: Only the scenarios whose label holds this text run (``--only``).
+ONLY = [""]
+
+
 def measure(pid: int, label: str, count: int, size: int, call: Callable[[], Any]) -> None:
     """
     Per call: the median over ``BATCHES`` batches of ``count`` calls (the
     server's CPU clock ticks every 10 ms, so a batch must be long enough).
     """
+    if ONLY[0].lower() not in label.lower():
+        return
     call()  # warm up: model loading, first allocation
     walls, cpus = [], []
     for _ in range(BATCHES):
@@ -58,6 +74,35 @@ def measure(pid: int, label: str, count: int, size: int, call: Callable[[], Any]
         per_cpu = size / cpu / 1e6 if cpu else 0
         line += f"   {size / wall / 1e6:7.0f} MB/s wall   {per_cpu:7.0f} MB/s of server CPU"
     print(line, flush=True)
+
+
+def resident(pid: int, port: int, s3: Any, big: bytes) -> None:
+    """VmRSS before and after three rounds of PUT and DELETE of ``big``, raw and with boto3."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def raw(method: str, body: bytes = b"") -> None:
+        connection.request(method, "/bench/rss", body=body)
+        connection.getresponse().read()
+
+    for label, put in (
+        ("raw", lambda: raw("PUT", big)),
+        ("boto3", lambda: s3.put_object(Bucket="bench", Key="rss", Body=big)),
+    ):
+        # A first small round loads what stays loaded anyway (models, awscrt).
+        s3.put_object(Bucket="bench", Key="rss", Body=big[: 2 * MIB])
+        raw("DELETE")
+        before = rss_mib(pid)
+        for _ in range(3):
+            put()
+            raw("DELETE")
+        time.sleep(0.5)
+        after = rss_mib(pid)
+        print(
+            f"RSS after PUT + DELETE 64 MiB, {label:<6} {before:6.1f} → {after:6.1f} MiB"
+            f"   ({after - before:+.1f} MiB)",
+            flush=True,
+        )
+    connection.close()
 
 
 def load() -> str:
@@ -119,7 +164,9 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--profile")
     parser.add_argument("--small", type=int, default=400, help="1 KiB GETs per batch")
+    parser.add_argument("--only", default="", help="run the scenarios whose name holds this")
     options = parser.parse_args()
+    ONLY[0] = options.only
     arguments = ["--services", "s3"]
     if options.data_dir:
         arguments += ["--data-dir", options.data_dir]
@@ -138,6 +185,7 @@ def main() -> None:
         s3.create_bucket(Bucket="bench")
         s3.put_object(Bucket="bench", Key="small", Body=os.urandom(1024))
         big = os.urandom(64 * MIB)
+        resident(process.pid, port, s3, big)
         for index in range(1000):
             s3.put_object(Bucket="bench", Key=f"list/{index:04d}", Body=b"")
         measure(

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import boto3
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
 from twisted.internet.defer import Deferred, succeed
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
@@ -178,12 +179,13 @@ class LambdaDaemon:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def client(self, service: str = "lambda", **config: Any) -> Any:
+    def client(self, service: str = "lambda", key_id: str = "test", **config: Any) -> Any:
+        """A client of the daemon; a 12-digit ``key_id`` names the account it calls as."""
         return boto3.session.Session().client(
             service,
             endpoint_url=self.url,
             region_name="us-east-1",
-            aws_access_key_id="test",
+            aws_access_key_id=key_id,
             aws_secret_access_key="test",
             config=BotoConfig(
                 retries={"max_attempts": 1}, read_timeout=60, max_pool_connections=20, **config
@@ -263,6 +265,23 @@ class LambdaTestCase(SynchronousTestCase):
         )
         return name
 
+    def log_starts(self, name: str, expected: int) -> int:
+        """How many invocations the function's log shows once it shows ``expected`` (or 10 s)."""
+        logs = self.daemon.client("logs")
+
+        def count() -> int:
+            try:
+                events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+            except ClientError:
+                return 0
+            return sum(event["message"].startswith("START ") for event in events)
+
+        deadline = time.monotonic() + 10
+        while count() < expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        return count()
+
 
 class DockerExecutor(SynchronousTestCase):
     """
@@ -295,9 +314,6 @@ class Answering:
     ) -> Deferred[Outcome]:
         self.events.append(json.loads(invocation.payload))
         return succeed(Outcome(self.payload, self.function_error))
-
-    def busy(self, scope: Scope, name: str) -> int:
-        return 0
 
     def retire(self, scope: Scope, name: str, version: str | None) -> None:
         pass

@@ -256,6 +256,28 @@ class ApiGatewayDaemonTests(SynchronousTestCase):
             (200, {"seen": "POST /store/42", "q": "tea", "agent": "t/1", "stage": "dev"}),
         )
 
+    def test_throttled_function(self) -> None:
+        """
+        A proxy integration whose function is throttled answers 500
+        ``Internal server error``: API Gateway maps Lambda's 429 to a 500 by
+        design (AWS's "How do I troubleshoot 500 errors for API Gateway
+        endpoints that integrate with Lambda?" names throttling as a cause).
+        """
+        uri = self.function("echo")
+        named = self.method(
+            "busy", "GET", {"type": "AWS_PROXY", "integrationHttpMethod": "POST", "uri": uri}
+        )
+        self.daemon.client().put_function_concurrency(
+            FunctionName=uri.removeprefix(LAMBDA_PREFIX).removesuffix("/invocations"),
+            ReservedConcurrentExecutions=0,
+        )
+        self.apigateway.create_deployment(restApiId=named["restApiId"], stageName="dev")
+        status, headers, body = call(self.daemon, "GET", self.path("busy"))
+        self.assertEqual(
+            (status, headers.get("x-amzn-ErrorType"), body),
+            (500, "InternalServerErrorException", {"message": "Internal server error"}),
+        )
+
     def test_proxy_event(self) -> None:
         """
         The Lambda proxy event, field by field as AWS documents it

@@ -53,6 +53,7 @@ class OptionTableTests(SynchronousTestCase):
                 "AWSEMU_JAVA",
                 "AWSEMU_DYNAMODB_START",
                 "AWSEMU_DYNAMODB_HEAP",
+                "AWSEMU_S3_RESTORE_SECONDS",
                 "AWSEMU_LAMBDA_EXECUTOR",
                 "AWSEMU_LAMBDA_IMAGE",
                 "AWSEMU_LAMBDA_NETWORK",

@@ -71,6 +71,10 @@ def bucket(name: str) -> Route:
     return Route("s3", bucket=name)
 
 
+def website(name: str) -> Route:
+    return Route("s3", data_plane=True, resource_id=name)
+
+
 class RoutingTestCase(SynchronousTestCase):
     """Shared assertion: a whole table of requests against the routes expected."""
 
@@ -111,6 +115,9 @@ class HostTests(RoutingTestCase):
             ("bucket.localhost", bucket("bucket")),
             ("bucket.localhost:4566", bucket("bucket")),
             ("a.b.c.localhost:4566", bucket("a.b.c")),
+            ("site.s3-website-us-east-1.amazonaws.com", website("site")),
+            ("my.site.s3-website.eu-west-1.amazonaws.com:80", website("my.site")),
+            ("site.s3-website.localhost.localstack.cloud:4566", website("site")),
         ]
         self.assertRoutes([(request("/", host=host), route) for host, route in hosts])
 
@@ -345,6 +352,8 @@ class PathTests(RoutingTestCase):
             ("/_aws/execute-api/abc/prod/pets/1", execute_api("abc")),
             ("/_aws/execute-api/abc/prod", execute_api("abc")),
             ("/_aws/execute-api/abc", S3),
+            ("/_aws/s3-website/site", website("site")),
+            ("/_aws/s3-website/site/docs/a.html", website("site")),
             ("/bucket/2015-03-31/key", S3),
         ]
         self.assertRoutes([(request(path), route) for path, route in paths])

@@ -16,18 +16,29 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
-from awsemu.gateway.server import GatewayFactory, GatewayProtocol, GatewaySite, _header_line
+from awsemu.gateway.server import (
+    MAPPED_BODY_LIMIT,
+    READ_STEP,
+    GatewayFactory,
+    GatewayProtocol,
+    GatewaySite,
+    _header_line,
+)
 from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest, HttpResponse
-from awsemu.protocol.segments import Piece, Segments
+from awsemu.protocol.segments import Piece, ReadBody, Segments
 
 PEER = IPv4Address("TCP", "127.0.0.5", 40000)
 
 
 @attrs.define
 class Recorder:
-    """A gateway that records what it is asked and answers with ``answer``, or waits."""
+    """
+    A gateway that records what it is asked and answers with ``answer``, or
+    waits; it refuses every head with ``refusal`` when one is given.
+    """
 
     answer: HttpResponse = attrs.Factory(lambda: HttpResponse(200, [], b"ok"))
+    refusal: HttpResponse | None = None
     hold: bool = False
     fail: bool = False
     seen: list[tuple[HttpRequest, bytes]] = attrs.Factory(list)
@@ -46,6 +57,9 @@ class Recorder:
             await waiting
         return self.answer
 
+    def refuse_head(self, incoming: HttpRequest) -> HttpResponse | None:
+        return self.refusal
+
 
 class Fallback(Resource):
     """What twisted.web serves: the method, path and body it read."""
@@ -58,14 +72,38 @@ class Fallback(Resource):
         return b"fallback %s %s %s" % (request.method, request.path, body)
 
 
+@attrs.define
+class RecordingReader:
+    """A body reader (run at once: no pool) that records what it saw, or fails."""
+
+    seen: list[bytes] = attrs.Factory(list)
+    fail: bool = False
+
+    def advance(self, body: memoryview, end: int) -> None:
+        if self.fail:
+            raise RuntimeError("reader bug")
+        self.seen.append(bytes(body[:end]))
+
+
 def connect(
-    gateway: Recorder, memory_limit: int | None = 1024, factory: GatewayFactory | None = None
+    gateway: Recorder,
+    memory_limit: int | None = 1024,
+    factory: GatewayFactory | None = None,
+    reader: RecordingReader | None = None,
+    mapped_limit: int = MAPPED_BODY_LIMIT,
 ) -> tuple[Any, StringTransport]:
     if factory is None:
         reactor = MemoryReactorClock()
         reactor.advance(1_700_000_000)
         site = GatewaySite(Fallback(), reactor=reactor)
-        factory = GatewayFactory(gateway, site, reactor, memory_limit)
+        factory = GatewayFactory(
+            gateway,
+            site,
+            reactor,
+            memory_limit,
+            body_readers=lambda request: reader,
+            mapped_body_limit=mapped_limit,
+        )
     protocol = factory.buildProtocol(PEER)
     transport = StringTransport(peerAddress=PEER)
     protocol.makeConnection(transport)
@@ -164,6 +202,25 @@ class ServerTests(SynchronousTestCase):
         protocol.dataReceived(b"6789GET /next HTTP/1.1\r\n\r\n")
         self.assertEqual([body for _, body in gateway.seen], [b"0123456789", b""])
 
+    def test_refused_before_continue(self) -> None:
+        """
+        A head the gateway refuses gets its answer instead of ``100 Continue``,
+        and the connection closes: the body is never read or handed on.
+        """
+        gateway = Recorder(refusal=HttpResponse(403, [], b"denied"))
+        protocol, transport = connect(gateway)
+        protocol.dataReceived(
+            b"PUT /b/k HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
+        )
+        written = transport.value()
+        self.assertTrue(written.startswith(b"HTTP/1.1 403 Forbidden\r\n"), written)
+        self.assertIn(b"\r\nConnection: close\r\n", written)
+        self.assertTrue(written.endswith(b"\r\n\r\ndenied"))
+        self.assertNotIn(b"100 Continue", written)
+        self.assertTrue(transport.disconnecting)
+        protocol.dataReceived(b"0123456789")
+        self.assertEqual(gateway.seen, [])
+
     def test_body_kept_as_read(self) -> None:
         """A body kept in memory reaches the gateway as the very pieces read, uncopied."""
         gateway = Recorder()
@@ -209,7 +266,7 @@ class ServerTests(SynchronousTestCase):
     def test_large_body_spooled(self) -> None:
         """A body over the memory limit is kept in a temporary file and read back whole."""
         gateway = Recorder()
-        protocol, _ = connect(gateway, memory_limit=8)
+        protocol, _ = connect(gateway, memory_limit=8, mapped_limit=10)
         protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123456789")
         protocol.dataReceived(b"abcdefghij")
         [(request, body)] = gateway.seen
@@ -302,10 +359,51 @@ class ServerTests(SynchronousTestCase):
         protocol.dataReceived(b"GET /next HTTP/1.1\r\n\r\n")
         self.assertEqual(gateway.seen[-1][0].path, "/next")
 
+    def test_mapped_body_read_as_it_arrives(self) -> None:
+        """
+        A body past the memory limit is received into one map; the reader
+        sees it every ``READ_STEP`` bytes and at its end, before the gateway
+        gets it with the reader.
+        """
+        gateway, reader = Recorder(), RecordingReader()
+        protocol, _ = connect(gateway, memory_limit=8, reader=reader)
+        body = bytes(range(256)) * (READ_STEP * 5 // 2 // 256)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for start in range(0, len(body), 65536):
+            self.assertEqual(gateway.seen, [])
+            protocol.dataReceived(body[start : start + 65536])
+        self.assertEqual(reader.seen, [body[:READ_STEP], body[: 2 * READ_STEP], body])
+        [(request, received)] = gateway.seen
+        self.assertEqual(received, body)
+        assert isinstance(request.body, ReadBody)
+        self.assertIs(request.body.reader, reader)
+
+    def test_failing_reader(self) -> None:
+        """A reader that fails is logged and dropped; the body still arrives whole."""
+        gateway = Recorder()
+        protocol, _ = connect(gateway, memory_limit=8, reader=RecordingReader(fail=True))
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123456789")
+        protocol.dataReceived(b"abcdefghij")
+        [(request, body)] = gateway.seen
+        self.assertEqual(body, b"0123456789abcdefghij")
+        self.assertNotIsInstance(request.body, ReadBody)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_abandoned_mapped_body_dropped(self) -> None:
+        """A mapped body whose client leaves never reaches the gateway or its reader again."""
+        gateway, reader = Recorder(), RecordingReader()
+        protocol, _ = connect(gateway, memory_limit=8, reader=reader)
+        protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n")
+        protocol.dataReceived(b"x" * (READ_STEP + 1))
+        protocol.connectionLost(None)
+        self.assertIsNone(protocol._spool)
+        self.assertEqual(gateway.seen, [])
+        self.assertEqual(len(reader.seen), 1)
+
     def test_abandoned_body_dropped(self) -> None:
         """A body whose client leaves never reaches the gateway; its temporary file is closed."""
         gateway = Recorder()
-        protocol, _ = connect(gateway, memory_limit=8)
+        protocol, _ = connect(gateway, memory_limit=8, mapped_limit=100)
         protocol.dataReceived(b"PUT /b/k HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n")
         protocol.dataReceived(b"x" * 100)
         spooled = protocol._spool._file

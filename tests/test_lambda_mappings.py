@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ import attrs
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.lambda_ import errors
 from awsemu.lambda_.filters import matches, selected
 from awsemu.lambda_.functions import Document, FunctionStore, Scope
 from awsemu.lambda_.invocations import Outcome
@@ -102,10 +104,12 @@ class FakeStream:
 @attrs.define
 class Deliveries:
     """
-    Records each delivered batch; fails while ``failing`` says so, then
-    answers ``answers`` in turn (then ``null``).
+    Records each delivered batch; is throttled while ``throttled`` says so,
+    fails while ``failing`` says so, then answers ``answers`` in turn (then
+    ``null``).
     """
 
+    throttled: int = 0
     failing: int = 0
     batches: list[list[str]] = attrs.field(factory=list)
     answers: list[Any] = attrs.field(factory=list)
@@ -114,6 +118,9 @@ class Deliveries:
         records = json.loads(payload)["Records"]
         self.batches.append([r["eventID"] for r in records])
         assert all(r["eventSourceARN"] == STREAM for r in records)
+        if self.throttled:
+            self.throttled -= 1
+            return fail(errors.throttled("ReservedFunctionConcurrentInvocationLimitExceeded"))
         if self.failing:
             self.failing -= 1
             return succeed(Outcome(b"{}", "Unhandled"))
@@ -191,6 +198,21 @@ class PollerTests(SynchronousTestCase):
         for _ in range(3):
             self.clock.advance(0.25)
         self.assertEqual(self.deliveries.batches, [["0", "1"], ["0", "1"], ["2", "3"], ["4"]])
+
+    def test_throttles_are_retried_without_counting(self) -> None:
+        """
+        A throttled batch is tried again at each poll, whole, however many
+        times: throttles are no function errors.
+        """
+        mapping = self.add(MaximumRetryAttempts=0, BisectBatchOnFunctionError=True)
+        self.deliveries.throttled = 3
+        for _ in range(6):
+            self.clock.advance(0.25)
+        self.assertEqual(
+            self.deliveries.batches,
+            [["0", "1"], ["0", "1"], ["0", "1"], ["0", "1"], ["2", "3"], ["4"]],
+        )
+        self.assertEqual(mapping["LastProcessingResult"], "OK")
 
     def test_bisect(self) -> None:
         self.add(BisectBatchOnFunctionError=True, BatchSize=4)
@@ -453,3 +475,42 @@ class MappingDaemonTests(SynchronousTestCase):
             return not self.lambda_.list_event_source_mappings()["EventSourceMappings"]
 
         wait_for(gone, 10, "the mapping to be deleted")
+
+    def test_throttled_batches_wait(self) -> None:
+        """
+        With no concurrency left (a reservation of 0) the batch waits, even
+        with ``MaximumRetryAttempts`` 0, and reaches the function once the
+        reservation is gone.
+        """
+        self.lambda_.put_function_concurrency(
+            FunctionName=self.name, ReservedConcurrentExecutions=0
+        )
+        created = self.lambda_.create_event_source_mapping(
+            EventSourceArn=self.stream,
+            FunctionName=self.name,
+            StartingPosition="TRIM_HORIZON",
+            MaximumRetryAttempts=0,
+        )
+        uuid_ = created["UUID"]
+
+        def state() -> str:
+            return str(self.lambda_.get_event_source_mapping(UUID=uuid_)["State"])
+
+        wait_for(lambda: state() == "Enabled", 10, "the mapping to be enabled")
+        self.dynamodb.put_item(TableName="items", Item={"id": {"S": "a"}})
+        logs = self.daemon.client("logs", "000000000000", "us-east-1")
+
+        def delivered() -> bool:
+            try:
+                events = logs.filter_log_events(
+                    logGroupName=f"/aws/lambda/{self.name}", filterPattern="records"
+                )["events"]
+            except ClientError:
+                return False
+            return bool(events)
+
+        # Several polls (four a second) are throttled meanwhile.
+        time.sleep(2)
+        self.assertFalse(delivered())
+        self.lambda_.delete_function_concurrency(FunctionName=self.name)
+        wait_for(delivered, 30, "the record to reach the function")

@@ -14,8 +14,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from awsemu.gateway.context import ANONYMOUS_ACCOUNT, RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.s3 import access, configs
-from awsemu.s3.access import Caller, Decision, evaluate, parse_policy
-from awsemu.s3.provider import S3Provider, parse_copy_source
+from awsemu.s3.common import parse_copy_source
+from awsemu.s3.policies import Caller, Decision, evaluate, parse_policy
+from awsemu.s3.provider import S3Provider
 from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
 
 OWNER = "111111111111"
@@ -210,13 +211,159 @@ class ConditionTests(SynchronousTestCase):
         variables) makes its statement grant nothing and deny nothing.
         """
         for condition in (
-            {"Bool": {"aws:SecureTransport": "false"}},
-            {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
-            {"StringLike": {"s3:prefix": "home/${aws:username}/*"}},
+            {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+            {"StringLike": {"s3:prefix": "home/${aws:userid}/*"}},
             {"ForAnyValue:StringEquals": {"aws:PrincipalAccount": OTHER}},
         ):
             self.assertIsNone(decide(allow(Condition=condition)), condition)
             self.assertIsNone(decide(deny(Condition=condition)), condition)
+
+
+class RequestKeyTests(SynchronousTestCase):
+    """The condition keys a request gives, and the operators that test them."""
+
+    def test_max_keys_numeric(self) -> None:
+        statement = allow(Condition={"NumericLessThanEquals": {"s3:max-keys": "10"}})
+        for max_keys, decision in (("10", Decision.ALLOW), ("5", Decision.ALLOW), ("11", None)):
+            self.assertEqual(decide(statement, keys={"s3:max-keys": max_keys}), decision)
+        self.assertIsNone(decide(statement))
+        for operator, wanted, decision in (
+            ("NumericEquals", "10", Decision.ALLOW),
+            ("NumericNotEquals", "10", None),
+            ("NumericLessThan", "10", None),
+            ("NumericGreaterThan", "9", Decision.ALLOW),
+            ("NumericGreaterThanEquals", "11", None),
+            ("NumericEquals", "ten", None),
+        ):
+            condition = {operator: {"s3:max-keys": wanted}}
+            self.assertEqual(
+                decide(allow(Condition=condition), keys={"s3:max-keys": "10"}), decision, condition
+            )
+
+    def test_source_ip(self) -> None:
+        inside = allow(Condition={"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.7"]}})
+        outside = allow(Condition={"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}})
+        for address, decision in (
+            ("10.1.2.3", Decision.ALLOW),
+            ("192.0.2.7", Decision.ALLOW),
+            ("192.0.2.8", None),
+            ("::1", None),
+        ):
+            self.assertEqual(decide(inside, keys={"aws:sourceip": address}), decision, address)
+        self.assertIsNone(decide(outside, keys={"aws:sourceip": "10.9.9.9"}))
+        self.assertEqual(decide(outside, keys={"aws:sourceip": "127.0.0.1"}), Decision.ALLOW)
+        v6 = allow(Condition={"IpAddress": {"aws:SourceIp": "2001:db8::/32"}})
+        self.assertEqual(decide(v6, keys={"aws:sourceip": "2001:db8::5"}), Decision.ALLOW)
+
+    def test_username(self) -> None:
+        """``aws:username`` is an IAM user's name; a root user or a session has none."""
+        statement = allow(Condition={"StringEquals": {"aws:username": "alice"}})
+        self.assertEqual(decide(statement, Caller(OTHER, ALICE)), Decision.ALLOW)
+        self.assertIsNone(decide(statement, root(OTHER)))
+        self.assertIsNone(decide(statement, Caller(OTHER, SESSION)))
+        absent = allow(Condition={"Null": {"aws:username": "true"}})
+        self.assertEqual(decide(absent, root(OTHER)), Decision.ALLOW)
+
+    def test_request_keys(self) -> None:
+        """ACL, grant and listing parameters give their keys; SecureTransport is true."""
+        context = RequestContext("r", OTHER, "us-east-1", "s3", None, 0.0, source_ip="10.0.0.9")
+        params = {"ACL": "bucket-owner-full-control", "GrantRead": "id=abc", "MaxKeys": 5}
+        self.assertEqual(
+            access.request_keys(context, params),
+            {
+                "s3:x-amz-acl": "bucket-owner-full-control",
+                "s3:x-amz-grant-read": "id=abc",
+                "s3:max-keys": "5",
+                "aws:securetransport": "true",
+                "aws:sourceip": "10.0.0.9",
+            },
+        )
+        tls_only = deny(Condition={"Bool": {"aws:SecureTransport": "false"}})
+        keys = access.request_keys(context, {})
+        self.assertIsNone(decide(tls_only, keys=keys))
+        secure = allow(Condition={"Bool": {"aws:SecureTransport": "true"}})
+        self.assertEqual(decide(secure, keys=keys), Decision.ALLOW)
+
+
+class PolicyVariableTests(SynchronousTestCase):
+    """``${key}`` in resources and condition values (policies of version 2012-10-17)."""
+
+    def test_resource(self) -> None:
+        statement = allow(Resource="arn:aws:s3:::b/home/${aws:username}/*")
+        alice = Caller(OTHER, ALICE)
+        mine, theirs = "arn:aws:s3:::b/home/alice/notes", "arn:aws:s3:::b/home/bob/notes"
+        self.assertEqual(decide(statement, alice, resource=mine), Decision.ALLOW)
+        self.assertIsNone(decide(statement, alice, resource=theirs))
+        # A root user has no user name: the resource matches nothing.
+        self.assertIsNone(decide(statement, root(OTHER), resource="arn:aws:s3:::b/home//notes"))
+        guest = allow(Resource="arn:aws:s3:::b/home/${aws:username, 'guest'}/*")
+        self.assertEqual(
+            decide(guest, root(OTHER), resource="arn:aws:s3:::b/home/guest/x"), Decision.ALLOW
+        )
+
+    def test_condition_value(self) -> None:
+        statement = allow(Condition={"StringLike": {"s3:prefix": "home/${aws:username}/*"}})
+        alice = Caller(OTHER, ALICE)
+        self.assertEqual(
+            decide(statement, alice, keys={"s3:prefix": "home/alice/x"}), Decision.ALLOW
+        )
+        self.assertIsNone(decide(statement, alice, keys={"s3:prefix": "home/bob/x"}))
+        special = allow(Condition={"StringEquals": {"s3:prefix": "a${$}b${*}"}})
+        self.assertEqual(decide(special, alice, keys={"s3:prefix": "a$b*"}), Decision.ALLOW)
+
+    def test_old_version_is_literal(self) -> None:
+        document = {
+            "Version": "2008-10-17",
+            "Statement": [allow(Resource="arn:aws:s3:::b/home/${aws:username}/*")],
+        }
+        statements = parse_policy(json.dumps(document))
+        alice = Caller(OTHER, ALICE)
+        literal = "arn:aws:s3:::b/home/${aws:username}/x"
+        self.assertEqual(evaluate(statements, alice, "s3:GetObject", literal), Decision.ALLOW)
+        self.assertIsNone(
+            evaluate(statements, alice, "s3:GetObject", "arn:aws:s3:::b/home/alice/x")
+        )
+
+
+class PrincipalValidationTests(SynchronousTestCase):
+    """PutBucketPolicy refuses principals S3 cannot resolve."""
+
+    def put(self, principal: Any) -> None:
+        document = policy(allow(Principal=principal, Resource="arn:aws:s3:::b/*"))
+        configs.validate(configs.POLICY, document, {}, "b")
+
+    def test_valid(self) -> None:
+        for principal in (
+            "*",
+            {"AWS": "*"},
+            {"AWS": [OTHER, f"arn:aws:iam::{OTHER}:root", ALICE, SESSION]},
+            {"AWS": f"arn:aws:iam::{OTHER}:role/path/Deployer"},
+            {"CanonicalUser": configs.canonical_user_id(OTHER)},
+            {"Service": "cloudfront.amazonaws.com"},
+            {"Federated": "cognito-identity.amazonaws.com"},
+        ):
+            self.put(principal)
+
+    def test_invalid(self) -> None:
+        principals: tuple[Any, ...] = (
+            {"AWS": "alice"},
+            {"AWS": "AIDAXYZABCDEF12345678"},
+            {"AWS": "arn:aws:iam::123:root"},
+            {"AWS": [OTHER, "nobody"]},
+            {"AWS": []},
+            {"CanonicalUser": "not-hex"},
+            {"Group": "everyone"},
+            {},
+            "everyone",
+        )
+        for principal in principals:
+            with self.assertRaises(ServiceError) as raised:
+                self.put(principal)
+            self.assertEqual(
+                (raised.exception.code, raised.exception.message),
+                ("MalformedPolicy", "Invalid principal in policy"),
+                principal,
+            )
 
 
 def bucket(text: str | None = None, acl: dict[str, Any] | None = None) -> Bucket:

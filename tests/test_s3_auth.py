@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import os
 import time
 import urllib.parse
 import uuid
@@ -517,6 +518,19 @@ class SignedRequestTests(S3TestCase):
         self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", body)
         self.assertClientError(
             self.signed.head_object, "404", 404, Bucket=self.bucket, Key="tampered"
+        )
+
+    def test_large_signed_chunks(self) -> None:
+        """A signed stream past the memory limit, read while it arrives, is checked the same."""
+        chunks = [os.urandom(64 * 1024) for _ in range(150)]
+        self.assertEqual(self.streaming_put("large", chunks)[0], 200)
+        got = self.signed.get_object(Bucket=self.bucket, Key="large")["Body"].read()
+        self.assertEqual(got, b"".join(chunks))
+        status, body = self.streaming_put("large-tampered", chunks, tamper=True)
+        self.assertEqual(status, 403)
+        self.assertIn(b"<Code>SignatureDoesNotMatch</Code>", body)
+        self.assertClientError(
+            self.signed.head_object, "404", 404, Bucket=self.bucket, Key="large-tampered"
         )
 
     def test_signed_trailer(self) -> None:

@@ -228,6 +228,48 @@ class LifecycleTests(S3TestCase):
             got["ResponseMetadata"]["HTTPHeaders"][self._HEADER], "varies_by_storage_class"
         )
 
+    def test_infrequent_access_after_30_days(self) -> None:
+        """
+        Transitions to the IA classes come 30 days or more after creation:
+        AWS's 400 InvalidArgument otherwise (S3 user guide, "Transitioning
+        objects using Amazon S3 Lifecycle"), and nothing is stored.
+        """
+        name = self.new_bucket()
+        for storage_class, days in (("STANDARD_IA", 29), ("ONEZONE_IA", 0)):
+            rules = [
+                {
+                    "ID": "r",
+                    "Status": "Enabled",
+                    "Filter": {},
+                    "Transitions": [{"Days": days, "StorageClass": storage_class}],
+                }
+            ]
+            error = self.assertClientError(
+                self.s3.put_bucket_lifecycle_configuration,
+                "InvalidArgument",
+                400,
+                Bucket=name,
+                LifecycleConfiguration={"Rules": rules},
+            )
+            self.assertEqual(
+                error["Message"],
+                "'Days' in Transition action must be greater than or equal to 30"
+                f" for storageClass '{storage_class}'",
+            )
+        self.assertClientError(
+            self.s3.get_bucket_lifecycle_configuration,
+            "NoSuchLifecycleConfiguration",
+            404,
+            Bucket=name,
+        )
+        rules[0]["Transitions"] = [
+            {"Days": 30, "StorageClass": "STANDARD_IA"},
+            {"Days": 0, "StorageClass": "GLACIER_IR"},
+        ]
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": rules}
+        )
+
 
 #: One valid document of each Id-keyed family (botocore's model's required members).
 _KEYED = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
+from pathlib import Path
 
 from tests.s3support import Daemon, S3TestCase, client
 
@@ -55,6 +57,28 @@ class DiskTests(S3TestCase):
         )
         names = {name for _, _, files in os.walk(self.data) for name in files}
         self.assertNotIn("passwd", names)
+
+    def test_customer_key_never_kept(self) -> None:
+        """Only an SSE-C key's MD5 is written; the key is needed again after a restart."""
+        key = "k" * 16 + "e" * 16
+        sse = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+        bucket = self.new_bucket()
+        self.s3.put_object(Bucket=bucket, Key="secret", Body=b"body", **sse)
+        upload = self.s3.create_multipart_upload(Bucket=bucket, Key="mp", **sse)["UploadId"]
+        self.s3.upload_part(
+            Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"part", **sse
+        )
+        self.restart()
+        self.assertClientError(
+            self.s3.get_object, "InvalidRequest", 400, Bucket=bucket, Key="secret"
+        )
+        got = self.s3.get_object(Bucket=bucket, Key="secret", **sse)
+        self.assertEqual(got["Body"].read(), b"body")
+        stored = b"".join(
+            path.read_bytes() for path in Path(self.data).rglob("*") if path.is_file()
+        )
+        self.assertNotIn(key.encode(), stored)
+        self.assertNotIn(base64.b64encode(key.encode()), stored)
 
     def test_large_ranges_and_deletes(self) -> None:
         """Large bodies stream to and from files; ranges read slices; deletes remove files."""

@@ -1,8 +1,9 @@
 """
 Memory a large object took goes back to the system when it is deleted:
-the daemon's resident set after a PUT and DELETE of 64 MiB (boto3's
-defaults: aws-chunked with a CRC32 trailer) is back within 10 MiB of what
-it was before (issue 20). A real daemon, so the allocator is the real one.
+the daemon's resident set after a PUT and DELETE of 64 MiB (with boto3's
+defaults: aws-chunked with a CRC32 trailer; and as a plain Content-Length
+PUT) is back within 10 MiB of what it was before (issue 20). A real
+daemon, so the allocator is the real one.
 """
 
 # trial's assertions carry no annotations.
@@ -10,8 +11,10 @@ it was before (issue 20). A real daemon, so the allocator is the real one.
 
 from __future__ import annotations
 
+import http.client
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -31,28 +34,51 @@ def resident(pid: int) -> int:
 
 
 class LargeObjectMemoryTests(SynchronousTestCase):
-    def test_memory_returns_after_delete(self) -> None:
-        daemon = Daemon(self, "--services", "s3")
-        s3: Any = daemon.client("s3")
-        s3.create_bucket(Bucket="memory")
+    #: boto3's S3 client (untyped).
+    api: Any
+
+    def setUp(self) -> None:
+        self.daemon = Daemon(self, "--services", "s3")
+        self.api = self.daemon.client("s3")
+        self.api.create_bucket(Bucket="memory")
         # Warm up what stays loaded anyway: models, awscrt, first buffers.
-        s3.put_object(Bucket="memory", Key="warm", Body=os.urandom(2 * MIB))
-        s3.get_object(Bucket="memory", Key="warm")["Body"].read()
-        s3.delete_object(Bucket="memory", Key="warm")
-        before = resident(daemon.process.pid)
+        self.api.put_object(Bucket="memory", Key="warm", Body=os.urandom(2 * MIB))
+        self.api.get_object(Bucket="memory", Key="warm")["Body"].read()
+        self.api.delete_object(Bucket="memory", Key="warm")
+
+    def assertGivenBack(self, put: Callable[[bytes], None]) -> None:
+        """After ``put`` of 64 MiB, a GET and a DELETE, the RSS is back within 10 MiB."""
+        pid = self.daemon.process.pid
+        before = resident(pid)
         body = os.urandom(64 * MIB)
-        s3.put_object(Bucket="memory", Key="big", Body=body)
-        self.assertEqual(s3.get_object(Bucket="memory", Key="big")["Body"].read(), body)
-        held = resident(daemon.process.pid)
-        s3.delete_object(Bucket="memory", Key="big")
+        put(body)
+        self.assertEqual(self.api.get_object(Bucket="memory", Key="big")["Body"].read(), body)
+        held = resident(pid)
+        self.api.delete_object(Bucket="memory", Key="big")
         # The object was held while stored; once deleted, its memory goes
         # back (polled: nothing here depends on how fast).
         self.assertGreater(held - before, 32 * MIB)
         deadline = time.monotonic() + 10
-        after = resident(daemon.process.pid)
+        after = resident(pid)
         while after - before > 10 * MIB and time.monotonic() < deadline:
             time.sleep(0.2)
-            after = resident(daemon.process.pid)
+            after = resident(pid)
         self.assertLessEqual(
             after - before, 10 * MIB, f"RSS {before / MIB:.0f} → {after / MIB:.0f} MiB"
         )
+
+    def test_boto3_defaults(self) -> None:
+        self.assertGivenBack(
+            lambda body: self.api.put_object(Bucket="memory", Key="big", Body=body)
+        )
+
+    def test_content_length_put(self) -> None:
+        def put(body: bytes) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", self.daemon.port, timeout=60)
+            try:
+                connection.request("PUT", "/memory/big", body=body)
+                self.assertEqual(connection.getresponse().status, 200)
+            finally:
+                connection.close()
+
+        self.assertGivenBack(put)

@@ -40,6 +40,52 @@ class PutGetTests(S3TestCase):
         checked = self.s3.head_object(Bucket=self.bucket, Key="k", ChecksumMode="ENABLED")
         self.assertEqual(checked["ChecksumCRC32"], crc)
 
+    def test_bucket_key_from_default_encryption(self) -> None:
+        """
+        A KMS-encrypted write into a bucket whose default rule enables S3
+        Bucket Keys uses one unless its own header says otherwise (S3 user
+        guide, "Configuring an S3 Bucket Key at the object level").
+        """
+        self.s3.put_bucket_encryption(
+            Bucket=self.bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": "key-1",
+                        },
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
+        put = self.s3.put_object(Bucket=self.bucket, Key="default", Body=b"x")
+        self.assertEqual(
+            (put["ServerSideEncryption"], put["SSEKMSKeyId"], put["BucketKeyEnabled"]),
+            ("aws:kms", "key-1", True),
+        )
+        head = self.s3.head_object(Bucket=self.bucket, Key="default")
+        self.assertEqual((head["SSEKMSKeyId"], head["BucketKeyEnabled"]), ("key-1", True))
+        asked = self.s3.put_object(
+            Bucket=self.bucket, Key="asked", Body=b"x", ServerSideEncryption="aws:kms"
+        )
+        self.assertTrue(asked["BucketKeyEnabled"])
+        refused = self.s3.put_object(
+            Bucket=self.bucket, Key="off", Body=b"x", BucketKeyEnabled=False
+        )
+        self.assertNotIn("BucketKeyEnabled", refused)
+        self.assertNotIn("BucketKeyEnabled", self.s3.head_object(Bucket=self.bucket, Key="off"))
+        copied = self.s3.copy_object(
+            Bucket=self.bucket, Key="copy", CopySource={"Bucket": self.bucket, "Key": "off"}
+        )
+        self.assertTrue(copied["BucketKeyEnabled"])
+        # SSE-S3 has no bucket key, whatever the bucket's rule says.
+        plain = self.s3.put_object(
+            Bucket=self.bucket, Key="plain", Body=b"x", ServerSideEncryption="AES256"
+        )
+        self.assertNotIn("BucketKeyEnabled", plain)
+
     def test_headers_and_metadata(self) -> None:
         expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
         self.s3.put_object(

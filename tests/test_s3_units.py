@@ -17,9 +17,11 @@ from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest
 from awsemu.protocol.segments import Piece, Segments
 from awsemu.s3 import checksums, chunked, listing, post
+from awsemu.s3.buckets import valid_bucket_name
+from awsemu.s3.common import parse_copy_source
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.configs import CONFIGURATIONS, default_encryption
-from awsemu.s3.provider import parse_copy_source, valid_bucket_name
+from awsemu.s3.postpolicy import Policy
 from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
 
 
@@ -275,34 +277,60 @@ class DefaultEncryptionTests(SynchronousTestCase):
             )
 
 
+_ONE_PROPERTY = "Simple-Conditions must have exactly one property specified."
+
+
 class PostPolicyConditionTests(SynchronousTestCase):
-    """Conditions S3 cannot apply fail the policy rather than the server."""
+    """
+    A malformed policy is S3's 400 InvalidPolicyDocument; a condition S3
+    cannot apply fails the policy (403), never the server.
+    """
 
     def check(self, conditions: Any, size: int = 5) -> None:
         policy = {"expiration": "2100-01-01T00:00:00Z", "conditions": conditions}
         encoded = base64.b64encode(json.dumps(policy).encode()).decode()
-        post._check_policy({"policy": encoded, "key": "k"}, "b", size, 0)
+        Policy.parse(encoded).check({"key": "k"}, "b", "k", size, 0, frozenset())
 
-    def test_malformed_conditions(self) -> None:
+    def assertRefused(self, conditions: Any, code: str, message: str) -> None:
+        with self.assertRaises(ServiceError) as raised:
+            self.check(conditions)
+        status = 403 if code == "AccessDenied" else 400
+        self.assertEqual(
+            (raised.exception.code, raised.exception.status, raised.exception.message),
+            (code, status, message),
+            conditions,
+        )
+
+    def test_unreadable_bounds(self) -> None:
         for condition in (
-            ["content-length-range", 1],
             ["content-length-range", "a", "10"],
             ["content-length-range", 1, None],
             ["content-length-range", True, 10],
-            ["eq", "$key"],
-            "key",
+            ["content-length-range", -1, 10],
         ):
-            with self.assertRaises(ServiceError) as raised:
-                self.check([condition, {"key": "k"}])
-            self.assertEqual(
-                (raised.exception.code, raised.exception.status), ("AccessDenied", 403), condition
+            self.assertRefused(
+                [condition, {"key": "k"}],
+                "AccessDenied",
+                f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}",
             )
-            self.assertIn("Policy Condition failed: ", raised.exception.message)
 
-    def test_conditions_not_a_list(self) -> None:
-        with self.assertRaises(ServiceError) as raised:
-            self.check({"key": "k"})
-        self.assertEqual(raised.exception.message, "Invalid Policy: Invalid JSON.")
+    def test_malformed_conditions(self) -> None:
+        for conditions, message in (
+            (
+                [["content-length-range", 1]],
+                "Invalid content-length-range: wrong number of arguments.",
+            ),
+            ([["eq", "$key"]], "Invalid eq: wrong number of arguments."),
+            ([["content-length-range", 0, 512.0]], "Invalid JSON."),
+            ([["eq", "$key", 5]], "Invalid JSON."),
+            ([[]], "Invalid Condition: missing operation identifier."),
+            ([["matches", "$key", "k"]], "Invalid Condition: unknown operation 'matches'."),
+            (["key"], "Invalid condition test: must be a List or Object."),
+            ([{}], "Invalid Simple-Condition: " + _ONE_PROPERTY),
+            ([{"key": 5}], "Invalid Simple-Condition: value must be a string."),
+            ({"key": "k"}, "Invalid 'conditions' value: must be a List."),
+        ):
+            self.assertRefused(conditions, "InvalidPolicyDocument", f"Invalid Policy: {message}")
 
     def test_bounds_as_text(self) -> None:
         """Bounds written as strings of digits are numbers, as S3 reads them."""

@@ -17,21 +17,15 @@ a file that a failure prints the end of.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase
 
-from tests.dynamodb_support import DynamoDBDaemon, require_dynamodb_local, wait_for
+from tests.dynamodb_support import wait_for
 from tests.lambda_support import zipped
+from tests.terraform_support import TerraformStack
 
-MIRROR = Path(os.environ.get("AWSEMU_TERRAFORM_MIRROR", "/opt/tf-plugins"))
-REQUIRED_VARIABLE = "AWSEMU_REQUIRE_TERRAFORM"
 SERVICES = "s3,dynamodb,lambda,iam,sts,logs,apigateway"
 
 HANDLER = """
@@ -51,32 +45,7 @@ def handler(event, context):
     }
 """
 
-CONFIGURATION = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws", version = "5.100.0" }
-  }
-}
-
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  s3_use_path_style           = true
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-  endpoints {
-    s3         = "%(url)s"
-    dynamodb   = "%(url)s"
-    lambda     = "%(url)s"
-    iam        = "%(url)s"
-    sts        = "%(url)s"
-    logs       = "%(url)s"
-    apigateway = "%(url)s"
-  }
-}
-
+RESOURCES = """
 resource "aws_iam_role" "lambda" {
   name = "flask-lambda"
   assume_role_policy = jsonencode({
@@ -230,75 +199,21 @@ output "mapping_uuid" {
 """
 
 
-def require_terraform() -> str:
-    """The ``terraform`` binary; skip without it or the mirror (fail when CI requires them)."""
-    binary = shutil.which("terraform")
-    missing = []
-    if binary is None:
-        missing.append("the terraform binary")
-    if not MIRROR.is_dir():
-        missing.append(f"a provider mirror at {MIRROR}")
-    if binary is not None and not missing:
-        return binary
-    why = "not installed: " + ", ".join(missing)
-    if os.environ.get(REQUIRED_VARIABLE):
-        raise AssertionError(f"{REQUIRED_VARIABLE} is set but {why}")
-    raise SkipTest(why)
-
-
 class TerraformTests(SynchronousTestCase):
     def setUp(self) -> None:
-        self.terraform = require_terraform()
-        require_dynamodb_local()
-        self.directory = Path(tempfile.mkdtemp(prefix="awsemu-terraform-"))
-        self.addCleanup(shutil.rmtree, self.directory, True)
-        self.daemon = DynamoDBDaemon(
-            self.directory / "awsemu.log",
-            "--services",
-            SERVICES,
-            "--lambda-executor",
-            "process",
-        )
-        self.addCleanup(self.daemon.stop)
-        self.daemon.wait_running()
-        (self.directory / "cli.tfrc").write_text(
-            f'provider_installation {{ filesystem_mirror {{ path = "{MIRROR}" }} }}\n'
-        )
-        package = self.directory / "app.zip"
+        self.stack = TerraformStack(self, SERVICES, "awsemu-terraform-")
+        self.daemon = self.stack.daemon
+        package = self.stack.directory / "app.zip"
         package.write_bytes(zipped({"index.py": HANDLER}))
-        layer = self.directory / "layer.zip"
+        layer = self.stack.directory / "layer.zip"
         layer.write_bytes(zipped({"python/greeting.py": "WORD = 'hello'\n"}))
-        (self.directory / "main.tf").write_text(
-            CONFIGURATION % {"url": self.daemon.url, "package": package, "layer": layer}
-        )
+        self.stack.configure(RESOURCES % {"package": package, "layer": layer})
 
     def run_terraform(self, *arguments: str) -> str:
-        log = self.directory / "terraform.log"
-        result = subprocess.run(
-            [self.terraform, *arguments, "-no-color"],
-            cwd=self.directory,
-            env={
-                **os.environ,
-                "TF_CLI_CONFIG_FILE": str(self.directory / "cli.tfrc"),
-                "TF_IN_AUTOMATION": "1",
-                "TF_LOG": "DEBUG",
-                "TF_LOG_PATH": str(log),
-                "CHECKPOINT_DISABLE": "1",
-            },
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if result.returncode != 0:
-            tail = log.read_text()[-20000:] if log.exists() else ""
-            self.fail(
-                f"terraform {' '.join(arguments)} exited {result.returncode}:\n"
-                f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}\n--- debug log ---\n{tail}"
-            )
-        return result.stdout
+        return self.stack.run(*arguments)
 
     def client(self, service: str) -> Any:
-        return self.daemon.client(service, "000000000000", "us-east-1")
+        return self.stack.client(service)
 
     def test_apply_plan_destroy(self) -> None:
         self.run_terraform("init", "-input=false")

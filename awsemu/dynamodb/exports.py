@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, Protocol
 
 import attrs
@@ -37,7 +38,7 @@ from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3.provider import body_bytes
+from awsemu.s3.common import body_bytes
 from awsemu.state.jsonfile import JsonFile
 
 OPERATIONS: Final = frozenset(
@@ -52,14 +53,21 @@ OPERATIONS: Final = frozenset(
 )
 
 
+_Operation = Callable[[RequestContext, dict[str, Any]], Awaitable[Any]]
+"""One of S3's operations, as the provider serves it (by botocore's method name)."""
+
+
 class ObjectStore(Protocol):
     """What exports and imports use of S3's provider."""
 
-    async def put_object(self, context: RequestContext, params: dict[str, Any]) -> Any: ...
+    @property
+    def put_object(self) -> _Operation: ...
 
-    async def get_object(self, context: RequestContext, params: dict[str, Any]) -> Any: ...
+    @property
+    def get_object(self) -> _Operation: ...
 
-    async def list_objects_v2(self, context: RequestContext, params: dict[str, Any]) -> Any: ...
+    @property
+    def list_objects_v2(self) -> _Operation: ...
 
 
 @attrs.define

@@ -36,7 +36,12 @@ from awsemu.gateway.context import (
     no_known_keys,
 )
 from awsemu.gateway.routing import Route, route_request, to_path_style
-from awsemu.gateway.services import DataPlaneBackend, ServiceBackend, StatefulBackend
+from awsemu.gateway.services import (
+    DataPlaneBackend,
+    HeadCheckingBackend,
+    ServiceBackend,
+    StatefulBackend,
+)
 from awsemu.protocol.catalog import catalog
 from awsemu.protocol.codec import codec_for, service_error_response
 from awsemu.protocol.errors import ServiceError, internal_failure
@@ -345,6 +350,37 @@ class Gateway:
         handle, and log one line. Whatever a backend raises becomes the
         service's AWS-shaped 500.
         """
+        route, incoming, context = self._routed(incoming)
+        backend = self.backends.get(route.service)
+        if backend is None:
+            response = self._not_enabled(context, incoming)
+        else:
+            try:
+                response = await self._answer(route, backend, context, incoming)
+            except Exception:
+                self.log.failure("{service} failed", service=route.service)
+                protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
+                response = backend.error_response(context, incoming, internal_failure(protocol))
+        self._log(route, context, incoming, response)
+        return response
+
+    def refuse_head(self, incoming: HttpRequest) -> HttpResponse | None:
+        """
+        The refusal of a request by its head alone, before its body is
+        read (see ``server.Responder``): only backends that check heads
+        (``HeadCheckingBackend``, S3's signatures) refuse any.
+        """
+        route, incoming, context = self._routed(incoming)
+        backend = self.backends.get(route.service)
+        if route.data_plane or not isinstance(backend, HeadCheckingBackend):
+            return None
+        response = backend.refuse_head(context, incoming)
+        if response is not None:
+            self._log(route, context, incoming, response)
+        return response
+
+    def _routed(self, incoming: HttpRequest) -> tuple[Route, HttpRequest, RequestContext]:
+        """The route of ``incoming``, the request as its service sees it, and its context."""
         route = route_request(incoming)
         if route.bucket is not None:
             incoming = to_path_style(incoming, route.bucket)
@@ -357,16 +393,12 @@ class Gateway:
             self.account_for_key,
             self.unsigned_s3_account if route.service == "s3" else DEFAULT_ACCOUNT_ID,
         )
-        backend = self.backends.get(route.service)
-        if backend is None:
-            response = self._not_enabled(context, incoming)
-        else:
-            try:
-                response = await self._answer(route, backend, context, incoming)
-            except Exception:
-                self.log.failure("{service} failed", service=route.service)
-                protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
-                response = backend.error_response(context, incoming, internal_failure(protocol))
+        return route, incoming, context
+
+    def _log(
+        self, route: Route, context: RequestContext, incoming: HttpRequest, response: HttpResponse
+    ) -> None:
+        """Record the answered request for the dashboard and write its log line."""
         elapsed = (self.clock.seconds() - context.started) * 1000
         if route.data_plane:
             # A call of a user's endpoint: its method, and the API (or
@@ -406,7 +438,6 @@ class Gateway:
                 "log_time": time.time(),
             }
         )
-        return response
 
     async def _answer(
         self,

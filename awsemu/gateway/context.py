@@ -180,6 +180,7 @@ class RequestContext:
     assigned.
     ``host_id`` is S3's ``x-amz-id-2`` and None for every other service.
     ``started`` is a reading of the gateway's clock, in seconds.
+    ``source_ip`` is the client's address (``aws:SourceIp`` in policies).
     """
 
     request_id: str
@@ -189,6 +190,7 @@ class RequestContext:
     access_key_id: str | None
     started: float
     host_id: str | None = None
+    source_ip: str = ""
     operation: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
     resource: str | None = attrs.field(default=None, on_setattr=attrs.setters.NO_OP)
 
@@ -238,4 +240,5 @@ def new_context(
         access_key_id=access_key_id,
         started=now,
         host_id=host_id,
+        source_ip=request.remote,
     )

@@ -4,9 +4,10 @@ Which service owns a request: the routing table of the one port.
 Every service shares the port, so a request is given to a service by the
 surest sign it carries, in this order (``_RULES``):
 
-1. its Host, when that is a bucket's, an API's or a function URL's own
-   domain (the client chose the endpoint, so nothing else can overrule it),
-   or any service's ``<endpoint prefix>.<region>.amazonaws.com``;
+1. its Host, when that is a bucket's (or its website's), an API's or a
+   function URL's own domain (the client chose the endpoint, so nothing
+   else can overrule it), or any service's
+   ``<endpoint prefix>.<region>.amazonaws.com``;
 2. ``X-Amz-Target``, which names the JSON-protocol service outright;
 3. the SigV4 credential scope, which names the service the client signed for;
 4. a path prefix only one service's API uses;
@@ -58,6 +59,7 @@ class Route:
 
 
 _S3: Final = Route("s3")
+_S3_WEBSITE: Final = Route("s3", data_plane=True)
 _FUNCTION_URL: Final = Route("lambda", data_plane=True)
 _EXECUTE_API: Final = Route("apigateway", data_plane=True)
 _IAM: Final = Route("iam")
@@ -123,6 +125,11 @@ _HOSTS: Final = (
         r"(?P<resource_id>[^.:]+)\.lambda-url\.[^.:]+\.localhost(?:\.localstack\.cloud)?",
         _FUNCTION_URL,
     ),
+    _host(
+        r"(?P<resource_id>[^:]+)\.s3-website(?:[.-][a-z0-9-]+\.amazonaws\.com"
+        r"|\.localhost\.localstack\.cloud)",
+        _S3_WEBSITE,
+    ),
     _host(r"s3\.localhost\.localstack\.cloud|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com", _S3),
     _host(r"(?P<bucket>[^:]+)\.s3\.localhost\.localstack\.cloud", _S3),
     _host(r"(?P<bucket>[^:]+)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com", _S3),
@@ -142,6 +149,9 @@ _EXECUTE_API_PATHS: Final = (
     _path(r"/_aws/execute-api/(?P<resource_id>[^/]+)/[^/]+", _EXECUTE_API),
 )
 """Deployed API stages reached through the shared host: ``/<marker>/<api id>/<stage>/...``."""
+
+_WEBSITE_PATH: Final = _path(r"/_aws/s3-website/(?P<resource_id>[^/]+)", _S3_WEBSITE)
+"""A bucket's website reached through the shared host: ``/_aws/s3-website/<bucket>/<key>``."""
 
 _QUERY_DEFAULT: Final = _IAM
 """
@@ -192,9 +202,13 @@ class _Served:
 
     @functools.cached_property
     def paths(self) -> tuple[_Pattern, ...]:
-        """The deployed-API paths, then each REST-JSON service's leading path segments."""
+        """
+        The deployed-API and website paths, then each REST-JSON service's
+        leading path segments.
+        """
         return (
             *_EXECUTE_API_PATHS,
+            _WEBSITE_PATH,
             *(
                 _path(f"/(?:{_any_of(sorted(leading_segments(info.name)))})", route)
                 for route, info in self.rest_json.values()

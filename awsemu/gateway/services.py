@@ -89,6 +89,17 @@ class DataPlaneBackend(ServiceBackend, Protocol):
     ) -> HttpResponse: ...
 
 
+@runtime_checkable
+class HeadCheckingBackend(ServiceBackend, Protocol):
+    """
+    A service that can refuse a call by its head alone, before its body is
+    read: S3 checks a signature before it answers ``Expect: 100-continue``.
+    """
+
+    def refuse_head(self, context: RequestContext, request: HttpRequest) -> HttpResponse | None:
+        """The refusal of ``request`` (whose body is not read yet), or None."""
+
+
 #: The parameters that name what a call is about, most telling first, each
 #: with the parameters that narrow it and the separator between them.
 _RESOURCE_PARAMETERS: Final = (

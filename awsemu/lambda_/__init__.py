@@ -87,8 +87,9 @@ class LambdaCore:
 def core(shared: SharedObjects) -> LambdaCore:
     """
     Lambda's core for the daemon of ``shared``. Function logs go to the
-    daemon's log store (CloudWatch Logs serves it); ``S3Bucket``/``S3Key``
-    code is read through S3's provider when S3 is served.
+    daemon's log store (CloudWatch Logs serves it); when S3 is served,
+    ``S3Bucket``/``S3Key`` code is read through S3's provider, and S3's
+    event notifications invoke functions through this one.
     """
     from awsemu.auth.keys import directory
     from awsemu.lambda_.functions import FunctionStore
@@ -120,8 +121,11 @@ def core(shared: SharedObjects) -> LambdaCore:
     if "s3" in config.services:
         from awsemu import s3
         from awsemu.lambda_.s3code import S3CodeSource
+        from awsemu.lambda_.s3events import S3Notifications
 
-        provider.code_source = S3CodeSource(shared.assemble(s3.core).provider)
+        s3_core = shared.assemble(s3.core)
+        provider.code_source = S3CodeSource(s3_core.provider)
+        s3_core.notifier.functions = S3Notifications(provider, reactor)
     streams = None
     if "dynamodb" in config.services:
         from awsemu import dynamodb

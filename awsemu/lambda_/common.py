@@ -9,6 +9,7 @@ mappings...) are mixins over it that ``LambdaProvider`` puts together.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Callable, Sequence
@@ -59,11 +60,6 @@ def page(
         raise errors.invalid("Invalid Marker") from e
     remaining = [item for item in items if key(item) >= start]
     limit = params.get("MaxItems") or DEFAULT_PAGE
-    if limit < 1:
-        raise errors.invalid(
-            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy"
-            " constraint: Member must have value greater than or equal to 1"
-        )
     if len(remaining) <= limit:
         return remaining, None
     return remaining[:limit], urlsafe_b64encode(key(remaining[limit]).encode()).decode()
@@ -90,20 +86,22 @@ def _listed(value: object) -> list[object]:
 def allows(statements: list[Document], account_id: str, action: str) -> bool:
     """
     Whether a function's policy lets ``account_id`` (another account) do
-    ``action``: an ``Allow`` statement naming the action (or ``lambda:*``)
-    for ``*``, the account, or its root.
+    ``action``: a statement naming the action (``lambda:*`` and other
+    wildcards match, case aside, as IAM matches actions) for ``*``, the
+    account, or its root allows it, unless another such statement denies
+    it (an explicit ``Deny`` wins, as in IAM's policy evaluation).
     """
     principals = {"*", account_id, f"arn:aws:iam::{account_id}:root"}
+    effects = set()
     for statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        if not {action, "lambda:*"} & set(map(str, _listed(statement.get("Action")))):
+        actions = [str(a).lower() for a in _listed(statement.get("Action"))]
+        if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
             continue
         principal = statement.get("Principal")
         named = principal.get("AWS") if isinstance(principal, dict) else principal
         if principals & set(map(str, _listed(named))):
-            return True
-    return False
+            effects.add(statement.get("Effect"))
+    return effects == {"Allow"}
 
 
 class ProviderBase:

@@ -75,21 +75,34 @@ def too_large(limit: int, operation: str) -> ServiceError:
     )
 
 
-def precondition_failed() -> ServiceError:
+def precondition_failed(read_with: str = "GetFunction/GetAlias") -> ServiceError:
+    """
+    A ``RevisionId`` that is not the current one. The operation to read it
+    with is ``GetPolicy`` for ``AddPermission``/``RemovePermission`` (as
+    botocore's documentation of the error says; the text as LocalStack's
+    AWS-validated snapshots record it).
+    """
     return ServiceError(
         "PreconditionFailedException",
-        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction"
-        "/GetAlias API to retrieve the latest Revision Id",
+        "The Revision Id provided does not match the latest Revision Id. Call the"
+        f" {read_with} API to retrieve the latest Revision Id",
         412,
     )
 
 
-def throttled() -> ServiceError:
+def throttled(reason: str) -> ServiceError:
+    """
+    Invoke's answer when the function (``ReservedFunctionConcurrentInvocationLimitExceeded``)
+    or the account (``ConcurrentInvocationLimitExceeded``) has no concurrency left. The body
+    AWS sends, as recorded in Arc XP's PageBuilder documentation (KB0011308):
+    ``{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User",
+    "message":"Rate Exceeded."}``.
+    """
     return ServiceError(
         "TooManyRequestsException",
         "Rate Exceeded.",
         429,
-        fields={"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+        fields={"Reason": reason, "Type": "User"},
     )
 
 

@@ -62,13 +62,21 @@ class Version:
     def revision(self) -> str:
         return str(self.config["RevisionId"])
 
+    @property
+    def content_revision(self) -> str:
+        """
+        Changes with the version's code and configuration only, not with its
+        policy (whose changes give it a new ``RevisionId`` too).
+        """
+        return str(self.config.get("_ContentRevision", self.config["RevisionId"]))
+
 
 @attrs.define
 class Function:
     """
     A function and everything attached to it. ``policies`` and
     ``event_configs`` are keyed by qualifier, ``""`` for the unqualified
-    function. ``published_from`` is the ``$LATEST`` revision the newest
+    function. ``published_from`` is the ``$LATEST`` content revision the newest
     version was published from, so that publishing twice without a change
     gives the same version, as AWS does.
     """

@@ -133,10 +133,11 @@ def end_lines(
 
 
 Invoke = Callable[[], Deferred[Outcome]]
-Finished = Callable[[Outcome, int, str], None]
+Finished = Callable[[Outcome | None, int, str], None]
 """
-Told how an event ended: its last outcome, how many times it ran, and
-AWS's condition: ``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``.
+Told how an event ended: its last outcome (None when every attempt was
+throttled, so the function never ran), how many times it was attempted,
+and AWS's condition: ``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``.
 """
 
 
@@ -145,20 +146,24 @@ def destination_record(
     function_arn: str,
     executed_version: str,
     payload: bytes,
-    outcome: Outcome,
+    outcome: Outcome | None,
     count: int,
     condition: str,
     now: float,
 ) -> bytes:
     """
     What an asynchronous invocation's destination receives, in AWS's shape
-    (the "invocation record" of Lambda's destinations).
+    (the "invocation record" of Lambda's destinations). An event that
+    never ran (throttled until it expired) has no response payload, and
+    Invoke's throttle status (429) as its response's status: awsemu's
+    reading, as AWS documents no record of that case.
     """
     moment = datetime.fromtimestamp(now, UTC)
-    response: dict[str, Any] = {"statusCode": 200, "executedVersion": executed_version}
-    if outcome.function_error is not None:
+    status = 429 if outcome is None else 200
+    response: dict[str, Any] = {"statusCode": status, "executedVersion": executed_version}
+    if outcome is not None and outcome.function_error is not None:
         response["functionError"] = outcome.function_error
-    record = {
+    record: dict[str, Any] = {
         "version": "1.0",
         "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
         "requestContext": {
@@ -169,8 +174,9 @@ def destination_record(
         },
         "requestPayload": _json_or_text(payload),
         "responseContext": response,
-        "responsePayload": _json_or_text(outcome.payload),
     }
+    if outcome is not None:
+        record["responsePayload"] = _json_or_text(outcome.payload)
     return json.dumps(record).encode()
 
 
@@ -181,6 +187,10 @@ def _json_or_text(payload: bytes) -> Any:
         return payload.decode("utf-8", "replace")
 
 
+THROTTLE_DELAY_LIMIT: Final = 300.0
+"""The longest wait between two attempts of a throttled event (AWS's five minutes)."""
+
+
 @attrs.define
 class EventQueue:
     """
@@ -189,10 +199,20 @@ class EventQueue:
     default: two) with a delay between attempts, unless the event has grown
     older than ``MaximumEventAgeInSeconds``. ``retry_delay`` is AWS's one
     minute by default; tests shorten it.
+
+    A throttled attempt (the function's concurrency is used up) does not
+    count as a retry: the event waits and runs again, as AWS's do, "for up
+    to 6 hours. The retry interval increases exponentially from 1 second
+    after the first attempt to a maximum of 5 minutes" (AWS's "How Lambda
+    handles errors and retries with asynchronous invocation"), here up to
+    the event's maximum age; an event throttled past it ends as
+    ``EventAgeExceeded`` (its record goes to the ``OnFailure`` destination),
+    each throttled attempt counted in ``approximateInvokeCount``.
     """
 
     clock: IReactorTime
     retry_delay: float = 60.0
+    throttle_delay: float = 1.0
     _log: Logger = attrs.field(factory=Logger, init=False)
     _timers: set[IDelayedCall] = attrs.field(factory=set, init=False)
 
@@ -205,14 +225,35 @@ class EventQueue:
         """
         retries = settings.get("MaximumRetryAttempts", 2)
         max_age = settings.get("MaximumEventAgeInSeconds", 6 * 3600)
-        self._attempt(invoke, retries, self.clock.seconds() + max_age, finished, 1)
+        self._attempt(invoke, retries, self.clock.seconds() + max_age, finished, 1, 0, None)
+
+    def _later(self, delay: float, attempt: Callable[[], None]) -> None:
+        timer: IDelayedCall
+
+        def again() -> None:
+            self._timers.discard(timer)
+            attempt()
+
+        timer = self.clock.callLater(delay, again)
+        self._timers.add(timer)
 
     def _attempt(
-        self, invoke: Invoke, retries: int, expires: float, finished: Finished | None, count: int
+        self,
+        invoke: Invoke,
+        retries: int,
+        expires: float,
+        finished: Finished | None,
+        count: int,
+        throttles: int,
+        last: Outcome | None,
     ) -> None:
+        """
+        One attempt: the ``count``th, after ``throttles`` throttled ones
+        since the last that ran, which gave ``last``.
+        """
         attempt = invoke()
 
-        def end(outcome: Outcome, condition: str) -> None:
+        def end(outcome: Outcome | None, condition: str) -> None:
             if finished is not None:
                 finished(outcome, count, condition)
 
@@ -227,20 +268,31 @@ class EventQueue:
                 self._log.info("event dropped: older than its maximum age")
                 end(outcome, "EventAgeExceeded")
                 return
-            timer: IDelayedCall
-
-            def again() -> None:
-                self._timers.discard(timer)
-                self._attempt(invoke, retries - 1, expires, finished, count + 1)
-
-            timer = self.clock.callLater(self.retry_delay, again)
-            self._timers.add(timer)
+            self._later(
+                self.retry_delay,
+                lambda: self._attempt(
+                    invoke, retries - 1, expires, finished, count + 1, 0, outcome
+                ),
+            )
 
         def failed(reason: Failure) -> None:
-            if reason.check(ServiceError):
-                self._log.info("event dropped: {error}", error=reason.value)
-            else:
+            error = reason.check(ServiceError) and reason.value
+            if not isinstance(error, ServiceError):
                 self._log.failure("event invocation failed", reason)
+            elif error.code != "TooManyRequestsException":
+                self._log.info("event dropped: {error}", error=error)
+            else:
+                delay = min(self.throttle_delay * 2**throttles, THROTTLE_DELAY_LIMIT)
+                if self.clock.seconds() + delay > expires:
+                    self._log.info("event dropped: throttled until past its maximum age")
+                    end(last, "EventAgeExceeded")
+                    return
+                self._later(
+                    delay,
+                    lambda: self._attempt(
+                        invoke, retries, expires, finished, count + 1, throttles + 1, last
+                    ),
+                )
 
         attempt.addCallbacks(done, failed)
 

@@ -17,14 +17,14 @@ from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from awsemu.lambda_ import zips
+from awsemu.lambda_ import errors, zips
 from awsemu.lambda_.executors import EnvironmentSpec, Executor
 from awsemu.lambda_.functions import Function, FunctionStore, Scope, Version
 from awsemu.lambda_.invocations import Invocation, Outcome
 from awsemu.lambda_.pool import Blueprint, FunctionPool, Listen, LogWriter
 
 PoolKey = tuple[Scope, str, str, str]
-"""A pool's function: scope, name, version number and the version's revision."""
+"""A pool's function: scope, name, version number and the version's content revision."""
 
 Credentials = Callable[[str], tuple[str, str, str]]
 """The access key id, secret and session token the functions of an account get."""
@@ -127,7 +127,7 @@ class Environments:
     async def _invoke(
         self, scope: Scope, function: Function, version: Version, invocation: Invocation
     ) -> Outcome:
-        key = (scope, function.name, version.number, version.revision)
+        key = (scope, function.name, version.number, version.content_revision)
         pool = self._pools.get(key)
         if pool is None:
             executor = await self.executor()
@@ -146,9 +146,14 @@ class Environments:
                 self._pools[key] = pool
         return await pool.invoke(invocation)
 
-    async def _unpack(self, packages: list[str], directory: str) -> str:
+    async def _unpack(self, packages: list[str], directory: str, arn: str) -> str:
         def unpack() -> Path:
-            return zips.unpack([self.store.packages.get(key) for key in packages], target)
+            try:
+                data = [self.store.packages.get(key) for key in packages]
+            except (OSError, KeyError) as e:
+                # The function was deleted, its code with it, as this invocation started.
+                raise errors.function_not_found(arn) from e
+            return zips.unpack(data, target)
 
         name = hashlib.sha256("\0".join(packages).encode()).hexdigest()
         target = self.work / directory / name
@@ -159,8 +164,9 @@ class Environments:
         config = version.config
         runtime, image = config.get("Runtime"), config.get("_ImageUri")
         executor.check(runtime, image)
-        code = None if version.code is None else await self._unpack([version.code], "task")
-        layers = await self._unpack(version.layers, "opt") if version.layers else None
+        arn = config["FunctionArn"]
+        code = None if version.code is None else await self._unpack([version.code], "task", arn)
+        layers = await self._unpack(version.layers, "opt", arn) if version.layers else None
         image_config = config.get("ImageConfigResponse", {}).get("ImageConfig", {})
 
         def make_spec(environment_id: str, runtime_api: str, stream: str) -> EnvironmentSpec:

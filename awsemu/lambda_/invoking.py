@@ -15,10 +15,12 @@ from typing import Protocol
 import attrs
 from twisted.internet.defer import Deferred, fail
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
 from awsemu.lambda_.common import FUNCTION_REFERENCE, Params, ProviderBase
+from awsemu.lambda_.concurrency import Running
 from awsemu.lambda_.functions import LATEST, Document, Function, Scope, Version, function_arn
 from awsemu.lambda_.invocations import (
     MAX_EVENT_PAYLOAD,
@@ -37,9 +39,6 @@ class Invoker(Protocol):
     def invoke(
         self, scope: Scope, function: Function, version: Version, invocation: Invocation
     ) -> Deferred[Outcome]: ...
-
-    def busy(self, scope: Scope, name: str) -> int:
-        """How many environments of the function are running an invocation."""
 
     def retire(self, scope: Scope, name: str, version: str | None) -> None:
         """Stop the environments of a version (all versions: None) once they are free."""
@@ -61,6 +60,7 @@ class Invoking(ProviderBase):
 
     invoker: Invoker
     events: EventQueue
+    running: Running
     _log: Logger = Logger()
 
     async def invoke(self, context: RequestContext, params: Params) -> Document:
@@ -111,7 +111,7 @@ class Invoking(ProviderBase):
         settings = call.function.event_configs.get(call.qualifier or "", {})
         arn = function_arn(call.scope, call.function.name, call.qualifier or LATEST)
 
-        def finished(outcome: Outcome, count: int, condition: str) -> None:
+        def finished(outcome: Outcome | None, count: int, condition: str) -> None:
             destinations = settings.get("DestinationConfig") or {}
             chosen = destinations.get("OnSuccess" if condition == "Success" else "OnFailure")
             target = (chosen or {}).get("Destination")
@@ -162,13 +162,10 @@ class Invoking(ProviderBase):
     ) -> Callable[[], Deferred[Outcome]]:
         """
         How to run one invocation (``Event`` invocations run it again on
-        retries, with the same request id, as AWS does); throttled first
-        when the function's reserved concurrency is used up.
+        retries, with the same request id, as AWS does); throttled when
+        the function's concurrency is used up (``Running``).
         """
         scope, function, version = call.scope, call.function, call.version
-        reserved = function.reserved_concurrency
-        if reserved is not None and self.invoker.busy(scope, function.name) >= reserved:
-            raise errors.throttled()
         request_id = request_id or self.new_id()
         arn = function_arn(scope, function.name, call.qualifier)
         timeout = int(version.config["Timeout"])
@@ -179,6 +176,12 @@ class Invoking(ProviderBase):
                 # Deleted while the invocation waited (an event's retry):
                 # its package may be gone with it.
                 return fail(errors.function_not_found(arn))
+            try:
+                done = self.running.start(
+                    scope, function, list(self.store.in_scope(scope).values())
+                )
+            except ServiceError as e:
+                return fail(e)
             now = self.clock.seconds()
             invocation = Invocation(
                 request_id=request_id,
@@ -189,9 +192,16 @@ class Invoking(ProviderBase):
                 client_context=client_context,
                 tail=tail,
             )
-            return self.invoker.invoke(scope, function, version, invocation)
+            invoked = self.invoker.invoke(scope, function, version, invocation)
+            invoked.addBoth(_after, done)
+            return invoked
 
         return run
+
+
+def _after(result: Outcome | Failure, done: Callable[[], None]) -> Outcome | Failure:
+    done()
+    return result
 
 
 def _trace_id(now: float, request_id: str) -> str:

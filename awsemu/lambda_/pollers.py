@@ -16,7 +16,12 @@ Records older than ``MaximumRecordAgeInSeconds`` are skipped. With
 ``batchItemFailures`` has the batch retried from the first of them.
 A batch the function fails on is tried again at the next poll, up to
 ``MaximumRetryAttempts`` more times (-1: until it succeeds), split in two
-first when ``BisectBatchOnFunctionError`` is set; then it is skipped. A
+first when ``BisectBatchOnFunctionError`` is set; then it is skipped.
+A throttled batch (the function's concurrency is used up) is no function
+error: it is tried again at each poll, without counting against
+``MaximumRetryAttempts`` or being split, "until the records expire" as
+AWS's "Lambda with DynamoDB" error-handling section says of throttles and
+service errors (recalled wording). A
 shard's records are delivered in order: nothing after a failing batch is
 read until it succeeds or is skipped. Positions are kept in memory: after
 a restart a mapping reads again from its ``StartingPosition``.
@@ -191,6 +196,13 @@ class MappingPoller(Service):
         payload = json.dumps({"Records": batch}).encode()
         try:
             outcome = await self.deliver(scope, mapping["FunctionArn"], payload)
+        except ServiceError as e:
+            if e.code == "TooManyRequestsException":
+                # Throttled: the same batch again at the next poll, not
+                # counted as a failure (see the module docstring).
+                return
+            self._log.info("event source mapping could not invoke: {e}", e=e)
+            outcome = None
         except Exception as e:
             self._log.info("event source mapping could not invoke: {e}", e=e)
             outcome = None

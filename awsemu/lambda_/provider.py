@@ -15,6 +15,7 @@ updates finish at once, but their responses say ``Pending`` /
 from __future__ import annotations
 
 import functools
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors, zips
 from awsemu.lambda_.code import Code, CodeSource
 from awsemu.lambda_.common import Params, ProviderBase, paged, public, scope_of, timestamp
+from awsemu.lambda_.concurrency import Running
 from awsemu.lambda_.functions import (
     LATEST,
     Document,
@@ -46,9 +48,14 @@ from awsemu.lambda_.url_configs import FunctionUrls
 from awsemu.lambda_.versions import Versions
 from awsemu.state.jsonfile import saving
 
-_ROLE: Final = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
-_HANDLER: Final = re.compile(r"[^\s]{1,128}")
 _NAME: Final = re.compile(r"[a-zA-Z0-9-_]{1,64}")
+MAX_TIMEOUT: Final = 900
+"""Seconds a function runs at most, unless it runs on a capacity provider."""
+MAX_MEMORY: Final = 10240
+"""MB of memory (and of ephemeral storage) a function has at most, likewise."""
+MAX_LAYERS: Final = 5
+ENVIRONMENT_LIMIT: Final = 4096
+"""Bytes the environment variables take at most, as JSON (AWS's "4 KB")."""
 RESERVED_VARIABLES: Final = frozenset(
     {
         "_HANDLER",
@@ -126,11 +133,17 @@ class LambdaProvider(
     endpoint_url: str
     code_source: CodeSource | None = None
     streams: StreamCheck | None = None
+    running: Running = attrs.Factory(Running)
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
 
     # Configuration
 
     def _checked(self, params: Params) -> None:
+        """
+        The checks Lambda's service makes once a request passed the model's
+        constraints (``validation``): the runtime, the limits of functions
+        that do not run on capacity providers, and the environment's keys and size.
+        """
         runtime = params.get("Runtime")
         known = runtimes()
         if runtime is not None and runtime not in known:
@@ -138,25 +151,24 @@ class LambdaProvider(
                 f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy"
                 f" enum value set: [{', '.join(sorted(known))}] or be a valid ARN"
             )
-        handler = params.get("Handler")
-        if handler is not None and not _HANDLER.fullmatch(handler):
-            raise errors.invalid(
-                f"Value {handler} at 'handler' failed to satisfy constraint: Member must satisfy"
-                r" regular expression pattern: [^\s]+"
-            )
-        role = params.get("Role")
-        if role is not None and not _ROLE.fullmatch(role):
-            raise errors.invalid(
-                f"Value {role} at 'role' failed to satisfy constraint: Member must satisfy"
-                r" regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?"
-                r"[a-zA-Z_0-9+=,.@\-_/]+"
-            )
-        timeout = params.get("Timeout")
-        if timeout is not None and not 1 <= timeout <= 900:
-            raise errors.invalid(f"Value {timeout} at 'timeout' failed to satisfy constraint")
-        memory = params.get("MemorySize")
-        if memory is not None and not 128 <= memory <= 10240:
-            raise errors.invalid(f"Value {memory} at 'memorySize' failed to satisfy constraint")
+        if "CapacityProviderConfig" not in params:
+            for value, member, limit in (
+                (params.get("Timeout"), "timeout", MAX_TIMEOUT),
+                (params.get("MemorySize"), "memorySize", MAX_MEMORY),
+                (
+                    (params.get("EphemeralStorage") or {}).get("Size"),
+                    "ephemeralStorage.size",
+                    MAX_MEMORY,
+                ),
+            ):
+                if value is not None and value > limit:
+                    # The model allows more (for capacity providers); AWS's
+                    # wording for this refusal is not documented: awsemu's,
+                    # in the request validator's words.
+                    raise errors.invalid(
+                        f"Value '{value}' at '{member}' failed to satisfy constraint: Member must"
+                        f" have value less than or equal to {limit}"
+                    )
         variables = (params.get("Environment") or {}).get("Variables") or {}
         reserved = sorted(RESERVED_VARIABLES & set(variables))
         if reserved:
@@ -166,12 +178,33 @@ class LambdaProvider(
                 f" currently not supported for modification. Reserved keys used in this request:"
                 f" {', '.join(reserved)}"
             )
+        measured = json.dumps(variables, separators=(",", ":"))
+        if len(measured.encode()) > ENVIRONMENT_LIMIT:
+            # AWS's message (recalled; quoted in many deploy reports): the
+            # variables as JSON, measured against 4 KB.
+            raise errors.invalid(
+                "Lambda was unable to configure your environment variables because the"
+                " environment variables you have provided exceeded the 4KB limit. String"
+                f" measured: {measured}"
+            )
 
     def _layers(self, version: Version, arns: Iterable[str]) -> None:
         """Attach layer versions: shown by ARN and size, kept by package (deleting a layer
         version does not take it from the functions using it)."""
+        arns = list(arns)
+        if len(arns) > MAX_LAYERS:
+            # AWS's message, as the Serverless Framework matches it.
+            raise errors.invalid(f"Cannot reference more than {MAX_LAYERS} layers.")
         layers, packages = [], []
+        seen: dict[str, str] = {}
         for arn in arns:
+            same = seen.setdefault(arn.rpartition(":")[0], arn)
+            if same != arn:
+                # AWS's message, as LocalStack's AWS-validated tests record it.
+                raise errors.invalid(
+                    "Two different versions of the same layer are not allowed to be referenced"
+                    f" in the same function. {same} and {arn} are versions of the same layer."
+                )
             found = LAYER_VERSION_ARN.fullmatch(arn)
             layer = None
             if found is not None:
@@ -222,8 +255,12 @@ class LambdaProvider(
             config["LoggingConfig"] = _logging(config["LoggingConfig"], params["LoggingConfig"])
         if "VpcConfig" in params:
             config["VpcConfig"] = {**params["VpcConfig"], "VpcId": ""}
-        config["LastModified"] = timestamp(self.clock.seconds())
-        config["RevisionId"] = self.new_id()
+        self._changed(version)
+
+    def _changed(self, version: Version) -> None:
+        """The version's code or configuration changed: a new revision, as AWS gives one."""
+        version.config["LastModified"] = timestamp(self.clock.seconds())
+        version.config["RevisionId"] = version.config["_ContentRevision"] = self.new_id()
 
     def _set_code(self, version: Version, data: bytes | None, image_uri: str | None) -> None:
         config = version.config
@@ -389,8 +426,7 @@ class LambdaProvider(
             self._set_code(latest, data, None)
         if "Architectures" in params:
             latest.config["Architectures"] = params["Architectures"]
-        latest.config["LastModified"] = timestamp(self.clock.seconds())
-        latest.config["RevisionId"] = self.new_id()
+        self._changed(latest)
         self.invoker.retire(scope, name, LATEST)
         if params.get("Publish"):
             self._publish(scope, function, "")

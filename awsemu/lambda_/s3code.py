@@ -13,7 +13,7 @@ import attrs
 from awsemu.gateway.context import RequestContext
 from awsemu.lambda_ import errors
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3.provider import body_bytes
+from awsemu.s3.common import body_bytes
 
 
 @attrs.frozen

@@ -124,7 +124,9 @@ class FunctionUrls(Invoking):
         try:
             run = self._runner(Call(scope, function, version, qualifier or None, event))
             outcome = await run()
-        except ServiceError:
+        except ServiceError as e:
+            if e.code == "TooManyRequestsException":
+                return urls.throttled()
             return urls.internal_error()
         if outcome.function_error is not None:
             return urls.internal_error()

@@ -116,6 +116,24 @@ def internal_error() -> HttpResponse:
     return HttpResponse(502, [("Content-Type", "application/json")], b'{"Message":null}')
 
 
+def throttled() -> HttpResponse:
+    """
+    What a function URL answers when the function's concurrency is used up:
+    429 with the body and error type Lambda gives a throttled Invoke
+    (``{"message":"Rate Exceeded."}``, ``x-amzn-ErrorType:
+    TooManyRequestsException``). The body's spelling is the one a function
+    URL's own throttle answer was recorded with (the "lambda-provisioned-
+    throttling" report, huntharo on GitHub, 2022); the status and error type
+    are Invoke's (AWS's "Lambda function URLs" page: reserved concurrency
+    throttles a URL's requests as it throttles Invoke).
+    """
+    return HttpResponse(
+        429,
+        [("Content-Type", "application/json"), ("x-amzn-ErrorType", "TooManyRequestsException")],
+        b'{"message":"Rate Exceeded."}',
+    )
+
+
 def not_found() -> HttpResponse:
     return HttpResponse(
         404, [("Content-Type", "application/json")], b'{"Message":"Function URL not found"}'

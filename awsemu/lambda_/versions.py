@@ -18,12 +18,21 @@ class Versions(ProviderBase):
     """Versions and aliases."""
 
     def _publish(self, scope: Scope, function: Function, description: str) -> Version:
+        """
+        A new version from ``$LATEST``, or the newest one if ``$LATEST`` did
+        not change since it was published, as AWS does. Versions have no
+        ``LastUpdateStatus`` (AWS reports none for them).
+        """
         latest = function.latest
-        if function.published_from == latest.revision and function.versions:
+        if function.published_from == latest.content_revision and function.versions:
             return function.versions[str(function.next_version - 1)]
         number = str(function.next_version)
         function.next_version += 1
-        config = copy.deepcopy(latest.config)
+        config = {
+            key: value
+            for key, value in copy.deepcopy(latest.config).items()
+            if not key.startswith("LastUpdateStatus")
+        }
         config["Version"] = number
         config["FunctionArn"] = function_arn(scope, function.name, number)
         config["RevisionId"] = self.new_id()
@@ -31,7 +40,7 @@ class Versions(ProviderBase):
             config["Description"] = description
         version = Version(config, latest.code, list(latest.layers))
         function.versions[number] = version
-        function.published_from = latest.revision
+        function.published_from = latest.content_revision
         return version
 
     @saving
@@ -42,12 +51,27 @@ class Versions(ProviderBase):
         self._check_revision(function.latest, params)
         expected = params.get("CodeSha256")
         if expected is not None and expected != function.latest.config["CodeSha256"]:
+            # AWS's message, as LocalStack's AWS-validated tests record it.
             raise errors.invalid(
                 f"CodeSHA256 ({expected}) is different from current CodeSHA256 in $LATEST"
-                f" ({function.latest.config['CodeSha256']}). Please try again."
+                f" ({function.latest.config['CodeSha256']}). Please try again with the"
+                " CodeSHA256 in $LATEST."
             )
+        newest = function.versions.get(str(function.next_version - 1))
         version = self._publish(scope, function, params.get("Description", ""))
-        return public(version.config)
+        if version is newest:
+            return public(version.config)
+        # A new version gives $LATEST a new revision too (as LocalStack's
+        # AWS-validated tests find), and starts as a new function does.
+        function.latest.config["RevisionId"] = self.new_id()
+        return public(
+            {
+                **version.config,
+                "State": "Pending",
+                "StateReason": "The function is being created.",
+                "StateReasonCode": "Creating",
+            }
+        )
 
     async def list_versions_by_function(self, context: RequestContext, params: Params) -> Document:
         name, _ = self._reference(params, qualified=False)

@@ -5,6 +5,7 @@ so the store and the provider never spell one out.
 
 from __future__ import annotations
 
+from awsemu.protocol import constraints
 from awsemu.protocol.errors import ServiceError
 
 
@@ -36,14 +37,12 @@ def validation(problems: list[str]) -> ServiceError:
     ``1 validation error detected: Value 'a b' at 'logGroupName' failed to
     satisfy constraint: Member must satisfy regular expression pattern: ...``.
     """
-    count = len(problems)
-    noun = "error" if count == 1 else "errors"
-    return invalid_parameter(f"{count} validation {noun} detected: {'; '.join(problems)}")
+    return invalid_parameter(constraints.detected(problems))
 
 
 def constraint(name: str, value: object, rule: str) -> str:
     """One problem of a ``validation`` error: ``value`` of member ``name`` breaks ``rule``."""
-    return f"Value '{value}' at '{name}' failed to satisfy constraint: Member must {rule}"
+    return f"{constraints.failed(name, value)} Member must {rule}"
 
 
 def invalid_token() -> ServiceError:

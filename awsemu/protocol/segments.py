@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, Protocol
 
 #: A piece of a body: what a socket read returned, or a view into one.
 Piece = bytes | memoryview
@@ -24,10 +24,10 @@ Piece = bytes | memoryview
 BLOCK_SIZE: Final = 1024 * 1024
 
 
-def _find_newline(piece: Piece, start: int) -> int:
+def _find_newline(piece: Piece, start: int, end: int) -> int:
     if isinstance(piece, bytes):
-        return piece.find(b"\n", start)
-    found = bytes(piece[start:]).find(b"\n")
+        return piece.find(b"\n", start, end)
+    found = bytes(piece[start:end]).find(b"\n")
     return found if found < 0 else start + found
 
 
@@ -96,7 +96,7 @@ class Segments(io.BufferedIOBase, BinaryIO):
         length, index, offset = 0, self._index, self._offset
         while length < limit:
             piece = self._pieces[index]
-            found = _find_newline(piece, offset)
+            found = _find_newline(piece, offset, offset + limit - length)
             if found >= 0:
                 length += found - offset + 1
                 break
@@ -149,3 +149,22 @@ def blocks(source: BinaryIO, size: int = -1) -> Iterator[Piece]:
         yield block
         if size > 0:
             size -= len(block)
+
+
+class BodyReader(Protocol):
+    """
+    What reads a large request body while it arrives (the gateway's server
+    offers it each stretch received): ``advance`` runs in a thread pool,
+    one call at a time and in order, and must touch nothing of Twisted.
+    """
+
+    def advance(self, body: memoryview, end: int) -> None:
+        """``body[:end]`` has arrived (earlier calls saw a shorter stretch of it)."""
+
+
+class ReadBody(Segments):
+    """A body its ``reader`` saw whole as it arrived: what it computed comes with it."""
+
+    def __init__(self, pieces: Iterable[Piece], reader: BodyReader) -> None:
+        super().__init__(pieces)
+        self.reader = reader

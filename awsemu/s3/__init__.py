@@ -10,6 +10,7 @@ from twisted.python.threadpool import ThreadPool
 from awsemu.config import Config
 from awsemu.s3 import errors
 from awsemu.s3.access import CallerLookup, no_callers
+from awsemu.s3.notifications import Notifier, Principals, no_principals
 from awsemu.s3.provider import S3Provider
 from awsemu.s3.service import S3Service
 from awsemu.s3.signature import SecretLookup, no_secrets
@@ -23,18 +24,24 @@ if TYPE_CHECKING:
 class S3Core:
     """
     What other services may use of S3: its provider (Lambda reads function
-    code through it), and the thread pool its disk store works in (None for
-    the memory store).
+    code through it), the thread pool its disk store works in (None for
+    the memory store), and its notifier, to which Lambda, when served,
+    gives itself as the destination of event notifications.
     """
 
     provider: S3Provider
     pool: ThreadPool | None
 
+    @property
+    def notifier(self) -> Notifier:
+        return self.provider.notifier
+
 
 def core(shared: SharedObjects) -> S3Core:
     """
     S3's provider over a memory store, or a disk store under ``--data-dir``;
-    bucket policies naming IAM users and roles find them in IAM's store.
+    bucket policies naming IAM users and roles find them in IAM's store;
+    restores take ``--s3-restore-seconds``.
     """
     from awsemu.s3.disk import DiskBlobs, SqliteJournal, referenced_blobs
     from awsemu.s3.store import MemoryBlobs, Store
@@ -62,7 +69,15 @@ def core(shared: SharedObjects) -> S3Core:
                 store.uploads.values(),
             )
         )
-    return S3Core(S3Provider(store, reactor, caller_lookup(shared)), pool)
+    notifier = Notifier(reactor, principals=principal_lookup(shared))
+    provider = S3Provider(
+        store,
+        reactor,
+        caller_lookup(shared),
+        notifier=notifier,
+        restore_seconds=config.s3_restore_seconds,
+    )
+    return S3Core(provider, pool)
 
 
 def _iam_store(shared: SharedObjects) -> IamStore | None:
@@ -105,6 +120,22 @@ def caller_lookup(shared: SharedObjects) -> CallerLookup:
     """The principals holding the access keys IAM and STS issued."""
     store = _iam_store(shared)
     return no_callers if store is None else store.caller
+
+
+def principal_lookup(shared: SharedObjects) -> Principals:
+    """
+    The principal id event records give for an access key IAM or STS
+    issued: ``AWS:`` and its user's (or role session's) id, as AWS's do.
+    """
+    store = _iam_store(shared)
+    if store is None:
+        return no_principals
+
+    def principal(key_id: str) -> str | None:
+        found = store.caller(key_id)
+        return None if found is None else f"AWS:{found.user_id}"
+
+    return principal
 
 
 def make_service(config: Config, reactor: Any, shared: SharedObjects) -> S3Service:

@@ -9,16 +9,8 @@ bucket policy does not explicitly deny. Another account needs an ``Allow``
 statement of the bucket policy, or an ACL grant, that covers the call. An
 explicit ``Deny`` wins over both, for the owner's account too, except that
 the owner's root user can always get, put and delete the bucket policy
-(AWS's protection against locking oneself out).
-
-Policies: ``Effect``; ``Principal``/``NotPrincipal`` (``"*"``, ``AWS``
-account ids, ``:root``, user, role and assumed-role ARNs, ``CanonicalUser``);
-``Action``/``NotAction`` and ``Resource``/``NotResource`` with ``*`` and
-``?`` wildcards; ``Condition`` with the operators of ``_OPERATORS`` (each
-also with ``IfExists``) and ``Null``, on the keys of ``_KNOWN_KEYS``. A
-statement with any other condition, or with policy variables, never
-applies: it grants nothing and denies nothing, so an emulator user is not
-locked out by, say, a TLS-only ``aws:SecureTransport`` rule.
+(AWS's protection against locking oneself out). The bucket policy's
+statements are evaluated by ``policies``.
 
 ACLs are honoured as stored (S3's mapping of ACL permissions to actions,
 ``_BUCKET_GRANTS`` and ``_OBJECT_GRANTS``) unless Object Ownership is
@@ -34,17 +26,14 @@ only do what a bucket grants everyone.)
 
 from __future__ import annotations
 
-import enum
-import functools
-import json
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
 import attrs
 
 from awsemu.gateway.context import ANONYMOUS_ACCOUNT, RequestContext
 from awsemu.s3 import configs, errors, keyed
+from awsemu.s3.policies import REQUEST_KEYS, Caller, Decision, evaluate, parse_policy, root_arn
 from awsemu.s3.store import Bucket, Document, ObjectVersion, Store
 
 Params = dict[str, Any]
@@ -73,7 +62,6 @@ class Permission:
     the request names a ``VersionId``), on the bucket or on the object the
     request names (``on_object``).
 
-    ``listing`` maps condition keys to the parameters that give them.
     ``hides_missing``: a caller who may not list the bucket is told
     ``AccessDenied`` rather than that the key does not exist. ``copies``:
     the copy source must be readable too. ``per_key``: checked for each
@@ -85,7 +73,6 @@ class Permission:
     action: str
     version_action: str | None = None
     on_object: bool = False
-    listing: Mapping[str, str] = attrs.field(factory=dict)
     hides_missing: bool = False
     copies: bool = False
     per_key: bool = False
@@ -100,8 +87,6 @@ def _object(action: str, version_action: str | None = None, **flags: Any) -> Per
     return Permission(action, version_action, on_object=True, **flags)
 
 
-_LISTING: Final = {"s3:prefix": "Prefix", "s3:delimiter": "Delimiter"}
-
 PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     # No existing bucket to guard: ListBuckets lists the caller's own, and
     # CreateBucket refuses another account's name itself.
@@ -110,10 +95,10 @@ PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     "DeleteBucket": _bucket("s3:DeleteBucket"),
     "HeadBucket": _bucket("s3:ListBucket"),
     "GetBucketLocation": _bucket("s3:GetBucketLocation"),
-    "ListObjects": _bucket("s3:ListBucket", listing=_LISTING),
-    "ListObjectsV2": _bucket("s3:ListBucket", listing=_LISTING),
-    "ListObjectVersions": _bucket("s3:ListBucketVersions", listing=_LISTING),
-    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads", listing=_LISTING),
+    "ListObjects": _bucket("s3:ListBucket"),
+    "ListObjectsV2": _bucket("s3:ListBucket"),
+    "ListObjectVersions": _bucket("s3:ListBucketVersions"),
+    "ListMultipartUploads": _bucket("s3:ListBucketMultipartUploads"),
     "GetBucketAcl": _bucket("s3:GetBucketAcl"),
     "PutBucketAcl": _bucket("s3:PutBucketAcl"),
     "GetBucketPolicy": _bucket("s3:GetBucketPolicy", owner_only=True),
@@ -170,6 +155,8 @@ PERMISSIONS: Final[Mapping[str, Permission | None]] = {
     "PutObjectRetention": _object("s3:PutObjectRetention"),
     "GetObjectLegalHold": _object("s3:GetObjectLegalHold"),
     "PutObjectLegalHold": _object("s3:PutObjectLegalHold"),
+    "RestoreObject": _object("s3:RestoreObject"),
+    "GetObjectTorrent": _object("s3:GetObjectTorrent", "s3:GetObjectVersionTorrent"),
     "GetObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "HeadObject": _object("s3:GetObject", "s3:GetObjectVersion", hides_missing=True),
     "GetObjectAttributes": _object(
@@ -203,275 +190,12 @@ _LOCKOUT_EXEMPT: Final = frozenset(
 """What the bucket owner's root user may do whatever the bucket policy denies."""
 
 
-@attrs.frozen
-class Caller:
-    """
-    Who makes a request: its account, its principal's ARN (the account's
-    root user unless IAM or STS issued the key), and whether it signed.
-    """
-
-    account: str
-    arn: str
-    authenticated: bool = True
-
-    @property
-    def is_root(self) -> bool:
-        return self.arn == _root_arn(self.account)
-
-
-def _root_arn(account: str) -> str:
-    return f"arn:aws:iam::{account}:root"
-
-
 def caller_of(context: RequestContext, callers: CallerLookup) -> Caller:
     """The caller of ``context``'s request; unsigned ones stay in the default account."""
     key = context.access_key_id
     identity = None if key is None else callers(key)
-    arn = _root_arn(context.account_id) if identity is None else identity.arn
+    arn = root_arn(context.account_id) if identity is None else identity.arn
     return Caller(context.account_id, arn, authenticated=key is not None)
-
-
-# Policies
-
-
-class Decision(enum.Enum):
-    """What a bucket policy says of a request, when any statement applies."""
-
-    ALLOW = "Allow"
-    DENY = "Deny"
-
-
-@attrs.frozen
-class Condition:
-    """One key of one condition operator: ``{"StringLike": {"s3:prefix": [...]}}``."""
-
-    operator: str
-    if_exists: bool
-    key: str
-    values: tuple[str, ...]
-
-
-@attrs.frozen
-class Statement:
-    """
-    One policy statement. ``principals`` are (kind, value) pairs, ``kind``
-    being ``*`` for the bare ``"Principal": "*"``; each ``not_*`` flag says
-    the element was the ``Not`` form. ``conditions`` is None when awsemu
-    cannot evaluate them, and the statement then never applies.
-    """
-
-    effect: Decision
-    principals: tuple[tuple[str, str], ...]
-    not_principal: bool
-    actions: tuple[str, ...]
-    not_action: bool
-    resources: tuple[str, ...]
-    not_resource: bool
-    conditions: tuple[Condition, ...] | None
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    """A policy element's one value or list of values, as strings (JSON ``true`` is "true")."""
-    items = value if isinstance(value, list) else [value]
-    return tuple(json.dumps(item) if isinstance(item, bool) else str(item) for item in items)
-
-
-def _element(document: Document, name: str) -> tuple[tuple[str, ...], bool]:
-    """The values of ``name`` or of ``Not<name>``, and whether it was the latter."""
-    if name in document:
-        return _strings(document[name]), False
-    return _strings(document.get(f"Not{name}", [])), f"Not{name}" in document
-
-
-def _principals(value: Any) -> tuple[tuple[str, str], ...]:
-    if value == "*":
-        return (("*", "*"),)
-    if not isinstance(value, dict):
-        return ()
-    return tuple((kind, item) for kind, items in value.items() for item in _strings(items))
-
-
-def _conditions(value: Any) -> tuple[Condition, ...] | None:
-    if not isinstance(value, dict):
-        return None
-    conditions = []
-    for name, block in value.items():
-        operator = name.removesuffix("IfExists")
-        if (operator not in _OPERATORS and name != "Null") or not isinstance(block, dict):
-            return None
-        for key, values in block.items():
-            strings = _strings(values)
-            if key.lower() not in _KNOWN_KEYS or any("${" in item for item in strings):
-                return None
-            conditions.append(Condition(operator, name != operator, key.lower(), strings))
-    return tuple(conditions)
-
-
-def _statement(document: Any) -> Statement | None:
-    if not isinstance(document, dict) or document.get("Effect") not in ("Allow", "Deny"):
-        return None
-    actions, not_action = _element(document, "Action")
-    resources, not_resource = _element(document, "Resource")
-    not_principal = "NotPrincipal" in document
-    return Statement(
-        effect=Decision(document["Effect"]),
-        principals=_principals(document.get("NotPrincipal" if not_principal else "Principal")),
-        not_principal=not_principal,
-        actions=actions,
-        not_action=not_action,
-        resources=resources,
-        not_resource=not_resource,
-        conditions=_conditions(document.get("Condition", {})),
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def parse_policy(text: str | None) -> tuple[Statement, ...]:
-    """
-    A bucket policy's statements (none for no policy); malformed statements
-    are left out. Cached: the same text is parsed for every request.
-    """
-    if text is None:
-        return ()
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return ()
-    found = document.get("Statement", []) if isinstance(document, dict) else []
-    statements = (_statement(item) for item in (found if isinstance(found, list) else [found]))
-    return tuple(statement for statement in statements if statement is not None)
-
-
-@functools.lru_cache(maxsize=1024)
-def _pattern(glob: str, ignore_case: bool) -> re.Pattern[str]:
-    """A policy wildcard (``*`` any run, ``?`` any one character) as a regular expression."""
-    translated = "".join(
-        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in glob
-    )
-    return re.compile(translated, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-def matches(glob: str, value: str, ignore_case: bool = False) -> bool:
-    return _pattern(glob, ignore_case).fullmatch(value) is not None
-
-
-_ROLE: Final = re.compile(r"arn:aws:iam::([0-9]{12}):role/(?:.*/)?([^/]+)")
-_SESSION: Final = re.compile(r"arn:aws:sts::([0-9]{12}):assumed-role/([^/]+)/.+")
-
-
-def principal_matches(kind: str, value: str, caller: Caller) -> bool:
-    """
-    Whether a policy principal names ``caller``: everyone, its account (as an
-    id, ``:root`` or its canonical user id), its user or session ARN, or the
-    role its session assumed. No awsemu caller is a service or federated user.
-    """
-    if kind == "*" or kind == "AWS" and value == "*":
-        return True
-    if kind == "CanonicalUser":
-        return value == configs.canonical_user_id(caller.account)
-    if kind != "AWS":
-        return False
-    if value in (caller.account, _root_arn(caller.account), caller.arn):
-        return True
-    role, session = _ROLE.fullmatch(value), _SESSION.fullmatch(caller.arn)
-    return role is not None and session is not None and role.groups() == session.groups()
-
-
-def _string_equals(value: str, wanted: str) -> bool:
-    return value == wanted
-
-
-def _string_equals_ignore_case(value: str, wanted: str) -> bool:
-    return value.lower() == wanted.lower()
-
-
-def _like(value: str, wanted: str) -> bool:
-    return matches(wanted, value)
-
-
-_OPERATORS: Final[Mapping[str, tuple[Callable[[str, str], bool], bool]]] = {
-    "StringEquals": (_string_equals, False),
-    "StringNotEquals": (_string_equals, True),
-    "StringEqualsIgnoreCase": (_string_equals_ignore_case, False),
-    "StringNotEqualsIgnoreCase": (_string_equals_ignore_case, True),
-    "StringLike": (_like, False),
-    "StringNotLike": (_like, True),
-    "ArnEquals": (_like, False),
-    "ArnLike": (_like, False),
-    "ArnNotEquals": (_like, True),
-    "ArnNotLike": (_like, True),
-}
-"""Condition operator → (test of the request's value against one policy value, negated)."""
-
-_KNOWN_KEYS: Final = frozenset(
-    {
-        "aws:principalaccount",
-        "aws:principalarn",
-        # Only present when a service acts for a resource, never on a direct call.
-        "aws:sourceaccount",
-        "aws:sourcearn",
-        *_LISTING,
-    }
-)
-"""Condition keys whose value, or absence, awsemu knows for every request."""
-
-
-def _condition_holds(condition: Condition, keys: Mapping[str, str]) -> bool:
-    """
-    AWS's rules: any listed value may match; a key the request lacks fails
-    a positive test and passes a negated one (or any ``IfExists`` test).
-    """
-    value = keys.get(condition.key)
-    if condition.operator == "Null":
-        return (value is None) == ("true" in (item.lower() for item in condition.values))
-    if value is None:
-        return condition.if_exists or _OPERATORS[condition.operator][1]
-    test, negated = _OPERATORS[condition.operator]
-    return any(test(value, wanted) for wanted in condition.values) != negated
-
-
-def _applies(
-    statement: Statement, caller: Caller, action: str, resource: str, keys: Mapping[str, str]
-) -> bool:
-    if statement.conditions is None:
-        return False
-    named = any(principal_matches(kind, value, caller) for kind, value in statement.principals)
-    acts = any(matches(glob, action, ignore_case=True) for glob in statement.actions)
-    covers = any(matches(glob, resource) for glob in statement.resources)
-    return (
-        named != statement.not_principal
-        and acts != statement.not_action
-        and covers != statement.not_resource
-        and all(_condition_holds(condition, keys) for condition in statement.conditions)
-    )
-
-
-def evaluate(
-    statements: Iterable[Statement],
-    caller: Caller,
-    action: str,
-    resource: str,
-    keys: Mapping[str, str] | None = None,
-) -> Decision | None:
-    """
-    What a policy says of ``caller`` doing ``action`` on ``resource``, with
-    the request's condition ``keys``: an explicit Deny wins, then an Allow;
-    None when no statement applies.
-    """
-    known = {
-        "aws:principalaccount": caller.account,
-        "aws:principalarn": caller.arn,
-        **(keys or {}),
-    }
-    applying = {
-        statement.effect
-        for statement in statements
-        if _applies(statement, caller, action, resource, known)
-    }
-    for decision in (Decision.DENY, Decision.ALLOW):
-        if decision in applying:
-            return decision
-    return None
 
 
 # ACLs
@@ -578,6 +302,19 @@ def _acls_allow(bucket: Bucket, caller: Caller, action: str, version: ObjectVers
     return acl_allows(object_acl, _OBJECT_GRANTS, caller, action, ignore_public)
 
 
+def request_keys(context: RequestContext, params: Params) -> dict[str, str]:
+    """
+    The condition keys a request gives: its parameters' (``REQUEST_KEYS``),
+    the client's address, and ``aws:SecureTransport``, always true (see
+    ``policies``).
+    """
+    keys = {name: str(params[member]) for name, member in REQUEST_KEYS.items() if member in params}
+    keys["aws:securetransport"] = "true"
+    if context.source_ip:
+        keys["aws:sourceip"] = context.source_ip
+    return keys
+
+
 @attrs.frozen
 class Authorizer:
     """
@@ -589,13 +326,24 @@ class Authorizer:
     store: Store
     copy_source: Callable[[str], tuple[str, str, str | None]]
     callers: CallerLookup = no_callers
+    accounts: set[str] = attrs.field(factory=set)
+    """The accounts that made requests since the daemon started."""
+
+    def known_ids(self) -> set[str]:
+        """The canonical user ids of the accounts awsemu has met: callers and bucket owners."""
+        owners = {bucket.owner for bucket in self.store.buckets.values()}
+        return {configs.canonical_user_id(account) for account in self.accounts | owners}
 
     def authorize(self, context: RequestContext, operation: str, params: Params) -> None:
         """
         Refuse the request with ``AccessDenied`` unless its caller may make
-        it. A bucket that does not exist is left to the operation, which
-        answers ``NoSuchBucket`` to anyone, as S3 does.
+        it, and grants to grantees S3 cannot resolve (see
+        ``configs.check_grantees``). A bucket that does not exist is left to
+        the operation, which answers ``NoSuchBucket`` to anyone, as S3 does.
         """
+        self.accounts.add(context.account_id)
+        if operation in configs.granting_operations() and configs.sets_acl(params):
+            configs.check_grantees(params, self.known_ids)
         bucket = self.store.buckets.get(params.get("Bucket") or "")
         if bucket is None:
             if context.account_id == ANONYMOUS_ACCOUNT and (
@@ -620,18 +368,14 @@ class Authorizer:
             # policy's explicit Deny refuses the owner's account.
             return
         caller = caller_of(context, self.callers)
+        keys = request_keys(context, params)
         if not permission.on_object:
-            keys = {
-                name: str(params[member])
-                for name, member in permission.listing.items()
-                if params.get(member) is not None
-            }
             if not allowed(bucket, caller, permission.action, keys=keys):
                 raise errors.access_denied()
         else:
-            self._object(caller, permission, bucket, params["Key"], params.get("VersionId"))
+            self._object(caller, permission, bucket, params["Key"], params.get("VersionId"), keys)
         if permission.copies:
-            self._copy_source(caller, params["CopySource"])
+            self._copy_source(caller, params["CopySource"], keys)
         if permission.owner_only and caller.account != bucket.owner:
             raise errors.method_not_allowed()
 
@@ -646,31 +390,38 @@ class Authorizer:
         """The check of one key of a ``per_key`` operation (each key of DeleteObjects)."""
         permission = PERMISSIONS[operation]
         assert permission is not None
-        self._object(caller_of(context, self.callers), permission, bucket, key, version_id)
+        caller = caller_of(context, self.callers)
+        keys = request_keys(context, {})
+        self._object(caller, permission, bucket, key, version_id, keys)
 
     @staticmethod
     def _object(
-        caller: Caller, permission: Permission, bucket: Bucket, key: str, version_id: str | None
+        caller: Caller,
+        permission: Permission,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        keys: Mapping[str, str],
     ) -> None:
         version = bucket.live(key) if version_id is None else bucket.version(key, version_id)
         action = permission.action
         if version_id is not None and permission.version_action is not None:
             action = permission.version_action
-        if not allowed(bucket, caller, action, key, version):
+        if not allowed(bucket, caller, action, key, version, keys):
             raise errors.access_denied()
         if (
             permission.hides_missing
             and version is None
-            and not allowed(bucket, caller, "s3:ListBucket")
+            and not allowed(bucket, caller, "s3:ListBucket", keys=keys)
         ):
             raise errors.access_denied()
 
-    def _copy_source(self, caller: Caller, copy_source: str) -> None:
+    def _copy_source(self, caller: Caller, copy_source: str, keys: Mapping[str, str]) -> None:
         """A copy's source must be readable (a missing bucket is left to the operation)."""
         name, key, version_id = self.copy_source(copy_source)
         bucket = self.store.buckets.get(name)
         if bucket is not None:
-            self._object(caller, _COPY_SOURCE, bucket, key, version_id)
+            self._object(caller, _COPY_SOURCE, bucket, key, version_id, keys)
 
 
 _COPY_SOURCE: Final = _object("s3:GetObject", "s3:GetObjectVersion")

@@ -105,9 +105,59 @@ class BodyDigests:
         for digest in self._checksums.values():
             digest.update(data)
 
+    def adopt(self, other: BodyDigests) -> bool:
+        """
+        Take the results of ``other``, fed the same body, if they cover
+        these algorithms (a reader computed them while the body arrived).
+        """
+        if not set(self.algorithms) <= set(other.algorithms):
+            return False
+        self.md5, self.size = other.md5, other.size
+        self._checksums = {name: other._checksums[name] for name in self.algorithms}
+        return True
+
     def checksums(self) -> dict[str, str]:
         """Each algorithm's checksum, base64-encoded as S3 reports it."""
         return {name: encode(digest.digest()) for name, digest in self._checksums.items()}
+
+
+class _Unkept:
+    """A digest that keeps nothing: for bodies whose MD5 no one reads."""
+
+    def update(self, data: Piece, /) -> None:
+        pass
+
+    def digest(self) -> bytes:
+        return b""
+
+
+def without_md5(algorithms: tuple[str, ...]) -> BodyDigests:
+    """Digests of ``algorithms`` only (a completed upload's ETag comes from its parts')."""
+    return BodyDigests(algorithms, md5=_Unkept())
+
+
+#: awscrt's function that combines two CRCs of an algorithm: (first, second, second's length).
+_COMBINERS: Final = {
+    "CRC32": "combine_crc32",
+    "CRC32C": "combine_crc32c",
+    "CRC64NVME": "combine_crc64nvme",
+}
+
+
+def combined(algorithm: str, parts: Iterable[tuple[str, int]]) -> str:
+    """
+    The CRC of a whole object from its parts' (checksum, size), in order,
+    without reading a byte: CRCs combine (awscrt's ``combine_*``).
+    """
+    from awscrt import checksums
+
+    combine = getattr(checksums, _COMBINERS[algorithm])
+    width = 8 if algorithm == "CRC64NVME" else 4
+    value = 0
+    for index, (checksum, size) in enumerate(parts):
+        part = int.from_bytes(base64.b64decode(checksum), "big")
+        value = part if index == 0 else combine(value, part, size)
+    return encode(value.to_bytes(width, "big"))
 
 
 def composite(algorithm: str, part_checksums: Iterable[str]) -> str:

@@ -15,7 +15,7 @@ from awsemu.protocol.codec import RestXmlCodec
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpResponse
 from awsemu.protocol.model import load_service_model
-from awsemu.s3 import errors
+from awsemu.s3 import errors, restore
 
 NAMESPACE: Final = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -69,6 +69,8 @@ class S3Codec(RestXmlCodec):
         response = super()._response(operation, output, request_id)
         if operation.name == "GetObject" and output.get("ContentRange"):
             response.status = 206
+        if operation.name == "RestoreObject" and output.get(restore.ACCEPTED):
+            response.status = 202
         return response
 
     def serialize_error(

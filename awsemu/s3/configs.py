@@ -13,16 +13,18 @@ or ignored). The checks of writes live here; ``access`` applies the rest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final
 
 import attrs
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.model import load_service_model
-from awsemu.s3 import errors
+from awsemu.s3 import errors, lifecycle, tagging
 from awsemu.s3.store import Document
 
 
@@ -274,6 +276,16 @@ def within_enums(shape: Any, value: Any) -> bool:
     return not enum or value in enum
 
 
+def is_bucket_region(constraint: str) -> bool:
+    """
+    Whether CreateBucket may name ``constraint`` as a location: a region of
+    the model's ``BucketLocationConstraint`` (us-east-1 is not one: it is
+    the constraint's absence). The legacy ``EU`` alias is not taken.
+    """
+    regions = load_service_model("s3").shape_for("BucketLocationConstraint").enum
+    return constraint in regions and constraint != "EU"
+
+
 def check_enums(operation: str, member: str, document: Any) -> None:
     """AWS's MalformedXML for a Put document with a value outside its schema's enumerations."""
     shape = load_service_model("s3").operation_model(operation).input_shape.members[member]
@@ -291,6 +303,10 @@ def validate(
     the bucket ACL grants anyone else; the rules of the sub-resources below.
     """
     check_enums(configuration.put, configuration.member, document)
+    if configuration.name == "tagging":
+        tagging.bucket_tags(document.get("TagSet") or [])
+    if configuration.name == "lifecycle":
+        lifecycle.check(document)
     if configuration.name == "accelerate" and "." in bucket:
         # AWS's answer (S3 user guide, "Configuring fast, secure file transfers
         # using Amazon S3 Transfer Acceleration": names must not contain periods).
@@ -313,6 +329,10 @@ def validate(
             raise ServiceError(
                 "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'"
             )
+        if not all(_valid_principals(statement) for statement in _statements(parsed)):
+            # AWS's answer to a principal it cannot resolve (AWS knowledge
+            # center, repost.aws/knowledge-center/s3-invalid-principal-in-policy-error).
+            raise ServiceError("MalformedPolicy", "Invalid principal in policy")
         if blocks(config, "BlockPublicPolicy") and is_public_policy(document):
             raise errors.access_denied()
     if (
@@ -363,7 +383,36 @@ def canonical_user_id(account_id: str) -> str:
 
 
 def owner(account_id: str) -> Document:
-    return {"ID": canonical_user_id(account_id), "DisplayName": "awsemu"}
+    """
+    An ``Owner`` (or grantee) as S3 gives it: the canonical id alone. S3
+    stopped returning ``DisplayName`` on November 21, 2025 (S3 API
+    reference, ``Owner``: "End of support notice").
+    """
+    return {"ID": canonical_user_id(account_id)}
+
+
+def shown_acl(acl: Document) -> Document:
+    """
+    A stored ACL as GetBucketAcl and GetObjectAcl answer it: without the
+    ``DisplayName`` a caller's ``AccessControlPolicy`` (or an older
+    ``--data-dir``) may hold, which S3 no longer returns.
+    """
+
+    def bare(party: Document) -> Document:
+        return {name: value for name, value in party.items() if name != "DisplayName"}
+
+    shown: Document = {
+        **acl,
+        "Grants": [
+            {**grant, "Grantee": bare(grant["Grantee"])}
+            if isinstance(grant.get("Grantee"), dict)
+            else grant
+            for grant in acl.get("Grants") or []
+        ],
+    }
+    if isinstance(acl.get("Owner"), dict):
+        shown["Owner"] = bare(acl["Owner"])
+    return shown
 
 
 _GROUPS: Final = {
@@ -405,6 +454,52 @@ def _grantee(text: str) -> Document:
     if kind == "id":
         return {"Type": "CanonicalUser", "ID": value}
     raise errors.invalid_argument("Argument format not recognized", kind, value)
+
+
+@functools.cache
+def granting_operations() -> frozenset[str]:
+    """The operations whose input may carry ACL grants, read from the model once."""
+    model = load_service_model("s3")
+    return frozenset(
+        name
+        for name in model.operation_names
+        if (shape := model.operation_model(name).input_shape) is not None
+        and ({"AccessControlPolicy", *_GRANT_MEMBERS} & set(shape.members))
+    )
+
+
+def check_grantees(params: Document, known_ids: Callable[[], Collection[str]]) -> None:
+    """
+    Refuse, as AWS does, a grant (in ``AccessControlPolicy`` or an
+    ``x-amz-grant-*`` header) to a canonical user id ``known_ids`` does not
+    hold (the accounts awsemu has met), to an unknown group, or to an
+    e-mail address: awsemu's accounts have none. "Invalid id" with
+    ``CanonicalUser/ID`` is AWS's answer as Ceph's s3-tests record it
+    (test_bucket_acl_grant_userid_write, fails_on_aws); "Invalid group uri"
+    is recalled; UnresolvableGrantByEmailAddress's text is the one AWS's
+    "Error responses" page lists.
+    """
+    grantees = [
+        grant.get("Grantee") or {}
+        for grant in (params.get("AccessControlPolicy") or {}).get("Grants") or ()
+    ]
+    grantees += [
+        _grantee(item)
+        for member in _GRANT_MEMBERS
+        for item in (params.get(member) or "").split(",")
+        if item.strip()
+    ]
+    for grantee in grantees:
+        kind = grantee.get("Type")
+        if kind == "CanonicalUser" and grantee.get("ID") not in known_ids():
+            raise errors.invalid_argument("Invalid id", "CanonicalUser/ID", grantee.get("ID"))
+        if kind == "Group" and grantee.get("URI") not in _GROUPS.values():
+            raise errors.invalid_argument("Invalid group uri", "Group/URI", grantee.get("URI"))
+        if kind == "AmazonCustomerByEmail":
+            raise ServiceError(
+                "UnresolvableGrantByEmailAddress",
+                "The email address that you provided does not match any account on record.",
+            )
 
 
 def sets_acl(params: Document) -> bool:
@@ -503,6 +598,19 @@ def bucket_acl(
             raise errors.invalid_bucket_acl_with_block_public_access()
         raise errors.access_denied()
     return acl
+
+
+def reset_bucket_acl(params: Document, config: Document, account_id: str) -> None:
+    """
+    us-east-1's legacy answer to re-creating a bucket one owns: 200 OK, and
+    the bucket's ACL reset to what the request sets, or to the default
+    (AWS's "Error responses" page, BucketAlreadyOwnedByYou).
+    """
+    acl = bucket_acl(params, config, account_id, creating=True)
+    if acl is None:
+        config.pop("acl", None)
+    else:
+        config["acl"] = acl
 
 
 @attrs.frozen
@@ -613,6 +721,46 @@ def _public_principal(statement: Document) -> bool:
         return False
     found = principal.get("AWS", [])
     return any("*" in str(item) for item in (found if isinstance(found, list) else [found]))
+
+
+_AWS_PRINCIPAL: Final = re.compile(
+    r"\*|[0-9]{12}"
+    r"|arn:aws[a-z-]*:iam::[0-9]{12}:(root|user/.+|role/.+)"
+    r"|arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+/.+"
+    r"|arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity .+"
+)
+_CANONICAL_ID: Final = re.compile("[0-9a-f]{64}")
+
+
+def _statements(document: Document) -> list[Any]:
+    found = document.get("Statement", [])
+    return found if isinstance(found, list) else [found]
+
+
+def _valid_principals(statement: Any) -> bool:
+    """
+    Whether a statement's ``Principal`` (or ``NotPrincipal``) names only
+    principals S3 can resolve: everyone, account ids and IAM/STS ARNs,
+    canonical user ids, services and federated providers.
+    """
+    if not isinstance(statement, dict):
+        return True
+    principal = statement.get("NotPrincipal", statement.get("Principal"))
+    if principal is None or principal == "*":
+        return True
+    if not isinstance(principal, dict) or not principal:
+        return False
+    for kind, value in principal.items():
+        items = value if isinstance(value, list) else [value]
+        if not items or not all(isinstance(item, str) and item for item in items):
+            return False
+        if kind == "AWS" and not all(_AWS_PRINCIPAL.fullmatch(item) for item in items):
+            return False
+        if kind == "CanonicalUser" and not all(_CANONICAL_ID.fullmatch(item) for item in items):
+            return False
+        if kind not in ("AWS", "CanonicalUser", "Service", "Federated"):
+            return False
+    return True
 
 
 def is_public_policy(text: str | None) -> bool:

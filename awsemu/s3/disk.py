@@ -26,8 +26,9 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.filepath import FilePath
 from twisted.python.threadpool import ThreadPool
 
-from awsemu.protocol.segments import blocks
+from awsemu.protocol.segments import Segments, blocks
 from awsemu.s3.checksums import BodyDigests
+from awsemu.s3.chunked import digested
 from awsemu.s3.store import Bucket, ObjectVersion, Upload, new_id
 from awsemu.state.datadir import FILE_MODE
 
@@ -82,15 +83,16 @@ class DiskBlobs:
     def _path(self, blob_id: str) -> FilePath[str]:
         return self.root.child(blob_id)
 
-    def _store(self, sources: Iterable[BinaryIO], digests: BodyDigests) -> str:
-        """Copy ``sources`` into a new blob, durably; runs in the pool."""
+    def _store(self, sources: Iterable[BinaryIO], digests: BodyDigests | None) -> str:
+        """Copy ``sources`` into a new blob (feeding ``digests``), durably; runs in the pool."""
         blob_id = new_id()
         temporary = self.root.child(_TEMPORARY_PREFIX + blob_id)
         descriptor = os.open(temporary.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         with os.fdopen(descriptor, "wb") as target:
             for source in sources:
                 for chunk in blocks(source):
-                    digests.update(chunk)
+                    if digests is not None:
+                        digests.update(chunk)
                     target.write(chunk)
             target.flush()
             os.fsync(target.fileno())
@@ -99,7 +101,11 @@ class DiskBlobs:
         return blob_id
 
     def write(self, source: BinaryIO, digests: BodyDigests) -> Deferred[str]:
-        return deferToThreadPool(self.reactor, self.pool, self._store, [source], digests)
+        pieces = digested(source, digests)
+        if pieces is None:
+            return deferToThreadPool(self.reactor, self.pool, self._store, [source], digests)
+        # Digested as it arrived: only the copy to the file is left.
+        return deferToThreadPool(self.reactor, self.pool, self._store, [Segments(pieces)], None)
 
     def concat(self, blob_ids: list[str], digests: BodyDigests) -> Deferred[str]:
         def opened() -> Iterable[BinaryIO]:

@@ -2,8 +2,9 @@
 The S3 backend the gateway talks to: the model-driven operations
 (``ModelService`` over ``S3Provider``) wrapped with what lives outside
 botocore's model — CORS preflights and headers, browser POST uploads,
-signature checks and aws-chunked decoding — and the thread pool that
-disk work runs in.
+signature checks (on a request's head alone when it waits for ``100
+Continue``), aws-chunked decoding and website endpoints — and the thread
+pool that disk work runs in.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from awsemu.gateway.context import AccountForKey, RequestContext, no_known_keys
 from awsemu.gateway.services import RUNNING, ModelService, Resource, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from awsemu.s3 import authorization, cors, post
+from awsemu.s3 import authorization, cors, post, website
 from awsemu.s3.provider import S3Provider
 from awsemu.s3.signature import SecretLookup, no_secrets
 from awsemu.s3.store import Bucket
@@ -106,6 +107,31 @@ class S3Service(Service):
             response = await self.model.handle(context, request)
         cors.decorate(self._cors_rules(request), request, response)
         return response
+
+    async def handle_data_plane(
+        self, context: RequestContext, request: HttpRequest, resource_id: str
+    ) -> HttpResponse:
+        """A request of the website endpoint of the bucket ``resource_id`` (see ``website``)."""
+        return await website.serve(self.model, self.provider, context, request, resource_id)
+
+    def refuse_head(self, context: RequestContext, request: HttpRequest) -> HttpResponse | None:
+        """
+        AWS's refusal of a badly signed, expired or skewed request, given its
+        head only: S3 answers it instead of ``100 Continue``, so the body of
+        a refused upload is never sent. A browser upload's signature is in
+        its body, and is checked when it arrives.
+        """
+        if request.method == "OPTIONS" or post.is_form_upload(request):
+            return None
+        try:
+            authorization.authenticate(
+                request, self.reactor.seconds(), self.secrets, _bucket_name(request)
+            )
+        except ServiceError as error:
+            response = self.error_response(context, request, error)
+            cors.decorate(self._cors_rules(request), request, response)
+            return response
+        return None
 
     async def _read(self, payload: authorization.Payload, request: HttpRequest) -> HttpRequest:
         if self.pool is None:

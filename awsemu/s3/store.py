@@ -19,9 +19,10 @@ from typing import Any, BinaryIO, Protocol
 import attrs
 from twisted.internet.defer import Deferred, succeed
 
-from awsemu.protocol.segments import Piece, Segments, blocks
+from awsemu.protocol.segments import BLOCK_SIZE, Piece, Segments, blocks
 from awsemu.s3 import errors
 from awsemu.s3.checksums import BodyDigests
+from awsemu.s3.chunked import digested
 
 Document = dict[str, Any]
 """A sub-resource or ACL as botocore's parameters spell it."""
@@ -69,6 +70,8 @@ class ObjectVersion:
     tags: dict[str, str] = attrs.Factory(dict)
     encryption: dict[str, Any] = attrs.Factory(dict)
     acl: Document | None = None
+    restore: dict[str, float] = attrs.Factory(dict)
+    """An archived version's restored copy: when it is ``ready`` and ``expires``."""
 
 
 @attrs.define
@@ -341,7 +344,8 @@ class MemoryBlobs:
     Bodies kept in memory: the default, for a daemon without ``--data-dir``.
     A body is kept as the pieces it arrived in (see ``Segments``), so a
     large upload is stored, and a multipart upload completed, without
-    copying a byte.
+    copying a byte; one the gateway received into a memory map is kept as
+    views of it, with the digests computed as it arrived.
     """
 
     _blobs: dict[str, list[Piece]] = attrs.field(factory=dict, repr=False)
@@ -356,7 +360,12 @@ class MemoryBlobs:
         return succeed(blob_id)
 
     def write(self, source: BinaryIO, digests: BodyDigests) -> Deferred[str]:
-        return self._keep(blocks(source), digests)
+        pieces = digested(source, digests)
+        if pieces is None:
+            return self._keep(blocks(source), digests)
+        blob_id = new_id()
+        self._blobs[blob_id] = pieces
+        return succeed(blob_id)
 
     def concat(self, blob_ids: list[str], digests: BodyDigests) -> Deferred[str]:
         pieces = (piece for blob_id in blob_ids for piece in self._blobs[blob_id])
@@ -371,9 +380,10 @@ class MemoryBlobs:
         body = Segments(pieces)
         body.seek(start)
         pieces = body.take(length)
-        if len(pieces) == 1:
+        if len(pieces) == 1 and length <= BLOCK_SIZE:
             piece = pieces[0]
             return piece if isinstance(piece, bytes) else bytes(piece)
+        # Larger views (of a memory map, say) are streamed, never copied whole.
         return Segments(pieces)
 
     def delete(self, blob_id: str) -> None:
