@@ -186,8 +186,7 @@ class TargetTests(RoutingTestCase):
         wrong = [
             (prefix, routes)
             for prefix, routes in owners.items()
-            if route_request(request(method="POST", headers=[target(f"{prefix}.Op")]))
-            not in routes
+            if route_request(request(method="POST", headers=[target(f"{prefix}.Op")])) not in routes
         ]
         self.assertEqual(wrong, [])
 
@@ -357,6 +356,7 @@ class PathTests(RoutingTestCase):
             ("/bucket/2015-03-31/key", S3),
         ]
         self.assertRoutes([(request(path), route) for path, route in paths])
+
 
 class ActionTests(RoutingTestCase):
     """Rule 5: the query protocol's ``Action``."""

@@ -80,9 +80,9 @@ def parse_error(protocol: str, response: HttpResponse, model_name: str) -> dict[
             "headers": HeadersDict(response.headers),
             "body": response.body,
         },
-        load_service_model(model_name).operation_model(
-            load_service_model(model_name).operation_names[0]
-        ).output_shape,
+        load_service_model(model_name)
+        .operation_model(load_service_model(model_name).operation_names[0])
+        .output_shape,
     )
     return parsed
 
