@@ -384,3 +384,112 @@ class CustomerKeyUnitTests(SynchronousTestCase):
             encryption.default_kms_key("1", "us-east-1"),
             encryption.default_kms_key("2", "us-east-1"),
         )
+
+
+class OpaqueEtagTests(S3TestCase):
+    """
+    S3 API reference, Object, ETag: objects "encrypted by SSE-C or
+    SSE-KMS, have ETags that are not an MD5 digest of their object data";
+    SSE-S3 ones are; multipart ones are not, whatever the encryption.
+    """
+
+    BODY = b"secret data"
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.bucket = self.new_bucket()
+        self.md5 = f'"{hashlib.md5(self.BODY).hexdigest()}"'
+
+    def assertOpaque(self, etag: str) -> None:
+        self.assertRegex(etag, r'^"[0-9a-f]{32}"$')
+        self.assertNotEqual(etag, self.md5)
+
+    def test_customer_key(self) -> None:
+        """One opaque ETag per write, the same on every read, list and condition."""
+        etag = self.s3.put_object(Bucket=self.bucket, Key="k", Body=self.BODY, **sse_c(KEY_A))[
+            "ETag"
+        ]
+        self.assertOpaque(etag)
+        key = {"Bucket": self.bucket, "Key": "k", **sse_c(KEY_A)}
+        self.assertEqual(self.s3.head_object(**key)["ETag"], etag)
+        self.assertEqual(self.s3.get_object(**key)["ETag"], etag)
+        listed = self.s3.list_objects_v2(Bucket=self.bucket)["Contents"]
+        self.assertEqual([item["ETag"] for item in listed], [etag])
+        self.assertEqual(self.s3.get_object(**key, IfMatch=etag)["Body"].read(), self.BODY)
+        self.assertClientError(
+            self.s3.get_object, "PreconditionFailed", 412, **key, IfMatch=self.md5
+        )
+        self.assertClientError(self.s3.head_object, "304", 304, **key, IfNoneMatch=etag)
+        # A conditional write matches the stored ETag, not the body's MD5.
+        self.assertClientError(
+            self.s3.put_object,
+            "PreconditionFailed",
+            412,
+            Body=self.BODY,
+            IfMatch=self.md5,
+            **key,
+        )
+        again = self.s3.put_object(Body=self.BODY, IfMatch=etag, **key)["ETag"]
+        self.assertOpaque(again)
+        self.assertNotEqual(again, etag)
+
+    def test_content_md5_still_checked(self) -> None:
+        """``Content-MD5`` is verified against the body, whatever the ETag."""
+        wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        error = self.assertClientError(
+            self.s3.put_object,
+            "BadDigest",
+            400,
+            Bucket=self.bucket,
+            Key="k",
+            Body=self.BODY,
+            ContentMD5=wrong,
+            **sse_c(KEY_A),
+        )
+        self.assertEqual(
+            error["Message"], "The Content-MD5 you specified did not match what we received."
+        )
+        right = base64.b64encode(hashlib.md5(self.BODY).digest()).decode()
+        put = self.s3.put_object(
+            Bucket=self.bucket, Key="k", Body=self.BODY, ContentMD5=right, **sse_c(KEY_A)
+        )
+        self.assertOpaque(put["ETag"])
+
+    def test_kms_copies_and_plain(self) -> None:
+        """SSE-KMS writes and SSE-C copies are opaque too; SSE-S3 keeps the MD5."""
+        plain = self.s3.put_object(Bucket=self.bucket, Key="plain", Body=self.BODY)
+        self.assertEqual(plain["ETag"], self.md5)
+        kms = self.s3.put_object(
+            Bucket=self.bucket, Key="kms", Body=self.BODY, ServerSideEncryption="aws:kms"
+        )
+        self.assertOpaque(kms["ETag"])
+        copied = self.s3.copy_object(
+            Bucket=self.bucket,
+            Key="copy",
+            CopySource={"Bucket": self.bucket, "Key": "plain"},
+            **sse_c(KEY_B),
+        )["CopyObjectResult"]["ETag"]
+        self.assertOpaque(copied)
+        back = self.s3.copy_object(
+            Bucket=self.bucket,
+            Key="back",
+            CopySource={"Bucket": self.bucket, "Key": "copy"},
+            **sse_c(KEY_B, "CopySourceSSECustomer"),
+        )["CopyObjectResult"]["ETag"]
+        self.assertEqual(back, self.md5)
+
+    def test_multipart(self) -> None:
+        """An SSE-C upload's parts get opaque ETags; the object's keeps its ``-N`` form."""
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key="mp", **sse_c(KEY_A))
+        part = {"Bucket": self.bucket, "Key": "mp", "UploadId": upload["UploadId"]}
+        first = self.s3.upload_part(PartNumber=1, Body=self.BODY, **part, **sse_c(KEY_A))["ETag"]
+        self.assertOpaque(first)
+        listed = self.s3.list_parts(**part)["Parts"]
+        self.assertEqual([item["ETag"] for item in listed], [first])
+        done = self.s3.complete_multipart_upload(
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": first}]}, **part
+        )
+        expected = hashlib.md5(bytes.fromhex(first.strip('"'))).hexdigest()
+        self.assertEqual(done["ETag"], f'"{expected}-1"')
+        head = self.s3.head_object(Bucket=self.bucket, Key="mp", **sse_c(KEY_A))
+        self.assertEqual(head["ETag"], done["ETag"])

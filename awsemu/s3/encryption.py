@@ -219,6 +219,25 @@ def for_write(params: Params, config: Document, account: str, region: str) -> Do
     return encryption
 
 
+def etag(encryption: Document, md5_etag: str) -> str:
+    """
+    The ETag of a new object, copy or part stored with ``encryption``,
+    whose body's quoted MD5 is ``md5_etag``: that MD5, except under SSE-C
+    and SSE-KMS (and DSSE-KMS), whose ETags S3 makes opaque. S3 API
+    reference, Object, ETag: "Objects created by the PUT Object, POST
+    Object, or Copy operation, or through the AWS Management Console, and
+    are encrypted by SSE-C or SSE-KMS, have ETags that are not an MD5
+    digest of their object data." Each write gets its own 32 hex digits
+    (S3 encrypts with a fresh data key every time), kept with the version
+    so every read and condition sees the same one.
+    """
+    if "SSECustomerKeyMD5" in encryption or str(
+        encryption.get("ServerSideEncryption", "")
+    ).startswith("aws:kms"):
+        return f'"{uuid.uuid4().hex}"'
+    return md5_etag
+
+
 def check_read(encryption: Document, params: Params, prefix: Prefix = OWN) -> None:
     """
     A read (or copy, with ``COPY_SOURCE``) of a version stored with

@@ -118,7 +118,7 @@ class Multipart:
             raise errors.no_such_upload(upload.upload_id)
         part = Part(
             number,
-            received.etag,
+            encryption.etag(upload.settings["encryption"], received.etag),
             received.size,
             self.common.now(),
             received.blob,
@@ -163,7 +163,7 @@ class Multipart:
         )
         part = Part(
             number,
-            quoted_md5(digests.md5.digest()),
+            encryption.etag(upload.settings["encryption"], quoted_md5(digests.md5.digest())),
             digests.size,
             self.common.now(),
             blob,
