@@ -200,3 +200,57 @@ class PostPolicyTests(S3TestCase):
             "InvalidRequest",
             "Value for x-amz-checksum-sha256 header is invalid.",
         )
+
+    def tagging_fields(self, document: str) -> dict[str, str]:
+        """boto3's signed form for key ``k`` with a ``tagging`` field (the policy names it)."""
+        presigned = self.s3.generate_presigned_post(
+            self.bucket, "k", Fields={"tagging": document}, Conditions=[{"tagging": document}]
+        )
+        fields: dict[str, str] = presigned["fields"]
+        return fields
+
+    def test_tagging_field(self) -> None:
+        """
+        A ``tagging`` field's XML ``Tagging`` document tags the object (S3
+        API reference, POST Object), checked as PutObjectTagging's tags are.
+        """
+        document = (
+            "<Tagging><TagSet><Tag><Key>team</Key><Value>a b+c</Value></Tag>"
+            "<Tag><Key>empty</Key><Value></Value></Tag></TagSet></Tagging>"
+        )
+        status, _, body = self.post(self.tagging_fields(document))
+        self.assertEqual(status, 204, body)
+        self.assertEqual(
+            self.s3.get_object_tagging(Bucket=self.bucket, Key="k")["TagSet"],
+            [{"Key": "team", "Value": "a b+c"}, {"Key": "empty", "Value": ""}],
+        )
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="k")["TagCount"], 2)
+
+    def test_bad_tagging_field(self) -> None:
+        """Malformed XML is ``MalformedXML``; tags past S3's limits get PutObjectTagging's errors."""
+        self.s3.delete_object(Bucket=self.bucket, Key="k")
+        malformed = (
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our "
+            "published schema",
+        )
+        for document in ("<Tagging><TagSet>", "team=a", "<Other/>", "<Tagging/>"):
+            self.assertRefused(self.tagging_fields(document), *malformed)
+        eleven = "".join(f"<Tag><Key>k{n}</Key><Value>v</Value></Tag>" for n in range(11))
+        self.assertRefused(
+            self.tagging_fields(f"<Tagging><TagSet>{eleven}</TagSet></Tagging>"),
+            "BadRequest",
+            "Object tags cannot be greater than 10",
+        )
+        twice = "<Tag><Key>k</Key><Value>1</Value></Tag><Tag><Key>k</Key><Value>2</Value></Tag>"
+        self.assertRefused(
+            self.tagging_fields(f"<Tagging><TagSet>{twice}</TagSet></Tagging>"),
+            "InvalidTag",
+            "Cannot provide multiple Tags with the same key",
+        )
+        reserved = "<Tag><Key>aws:x</Key><Value>1</Value></Tag>"
+        self.assertRefused(
+            self.tagging_fields(f"<Tagging><TagSet>{reserved}</TagSet></Tagging>"),
+            "InvalidTag",
+            "Your TagKey cannot be prefixed with aws:",
+        )

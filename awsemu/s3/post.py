@@ -17,7 +17,7 @@ from multipart import MultipartError, MultipartParser, parse_options_header
 from awsemu.auth import sigv4
 from awsemu.gateway.context import AccountForKey, RequestContext, account_of_key, no_known_keys
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from awsemu.s3 import checksums, errors, signature
+from awsemu.s3 import checksums, errors, signature, tagging
 from awsemu.s3.codec import NAMESPACE
 from awsemu.s3.postpolicy import Policy
 from awsemu.s3.provider import S3Provider
@@ -219,6 +219,9 @@ async def upload(
     }
     if metadata:
         params["Metadata"] = metadata
+    if "tagging" in fields:
+        # PutObject takes tags as x-amz-tagging's query string.
+        params["Tagging"] = urlencode(tagging.document_tags(fields["tagging"]))
     provider.authorize(context, "PutObject", params)
     output = await provider.put_object(context, params)
     etag: str = output["ETag"]

@@ -1,7 +1,8 @@
 """
 S3's limits on tags: an object's (PutObjectTagging's ``TagSet``, or the
 ``x-amz-tagging`` header of PutObject, CreateMultipartUpload and
-CopyObject) and a bucket's (PutBucketTagging).
+CopyObject, or the ``tagging`` field of a browser POST upload) and a
+bucket's (PutBucketTagging).
 
 From S3's user guide ("Categorizing your storage using tags"; "Using cost
 allocation S3 bucket tags"): up to 10 tags on an object and 50 on a bucket,
@@ -18,7 +19,10 @@ from collections.abc import Iterable
 from typing import Final
 from urllib.parse import parse_qsl
 
+from awsemu.protocol import xmlshapes
 from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.model import load_service_model
+from awsemu.protocol.values import WireValueError
 from awsemu.s3 import errors
 
 MAX_OBJECT_TAGS: Final = 10
@@ -95,6 +99,32 @@ def header_tags(text: str | None) -> dict[str, str]:
             text,
         )
     return _check(pairs, MAX_OBJECT_TAGS, _too_many_object_tags())
+
+
+def document_tags(text: str) -> dict[str, str]:
+    """
+    The tags of a ``Tagging`` XML document (botocore's ``Tagging`` shape),
+    which a browser upload's ``tagging`` field holds (S3 API reference,
+    "POST Object", tagging: "<Tagging><TagSet><Tag><Key>TagName</Key>
+    <Value>TagValue</Value></Tag>...</TagSet></Tagging>", recalled),
+    checked as PutObjectTagging checks its tags; a document that is not
+    well-formed, or no ``Tagging`` with a ``TagSet``, is ``MalformedXML``
+    as for PutObjectTagging ("The XML provided does not match the
+    schema", PutObjectTagging's API reference).
+    """
+    try:
+        root = xmlshapes.parse_document(text.encode("utf-8"))
+    except WireValueError:
+        raise errors.malformed_xml() from None
+    shape = load_service_model("s3").shape_for("Tagging")
+    document = (
+        xmlshapes.decode_structure(shape, root)
+        if xmlshapes.local_name(root.tag) == "Tagging"
+        else {}
+    )
+    if "TagSet" not in document:
+        raise errors.malformed_xml()
+    return object_tags(document["TagSet"])
 
 
 def bucket_tags(tag_set: Iterable[dict[str, str]]) -> None:
