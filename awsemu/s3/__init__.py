@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from awsemu.config import Config
-from awsemu.s3 import errors
+from awsemu.s3 import errors, torrent
 from awsemu.s3.access import CallerLookup, no_callers
 from awsemu.s3.notifications import Notifier, Principals, no_principals
 from awsemu.s3.provider import S3Provider
@@ -76,6 +78,7 @@ def core(shared: SharedObjects) -> S3Core:
         caller_lookup(shared),
         notifier=notifier,
         restore_seconds=config.s3_restore_seconds,
+        offload=torrent.in_place if pool is None else partial(deferToThreadPool, reactor, pool),
     )
     return S3Core(provider, pool)
 

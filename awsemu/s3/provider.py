@@ -34,7 +34,8 @@ class S3Provider:
     bucket policies that name users and roles; ``notifier`` checks event
     notification configurations and sends their events; every restore of
     an archived object takes ``restore_seconds``, or AWS's time for its
-    tier when None.
+    tier when None; ``offload`` runs GetObjectTorrent's hashing of a body
+    (in the disk thread pool when bodies are files).
     """
 
     store: Store
@@ -42,6 +43,7 @@ class S3Provider:
     callers: access.CallerLookup = access.no_callers
     notifier: Notifier = attrs.field(kw_only=True)
     restore_seconds: float | None = attrs.field(default=None, kw_only=True)
+    offload: torrent.Offload = attrs.field(default=torrent.in_place, kw_only=True)
     _operations: dict[str, Handler] = attrs.field(init=False, factory=dict)
     _authorizer: access.Authorizer = attrs.field(init=False)
     _common: Common = attrs.field(init=False)
@@ -86,7 +88,7 @@ class S3Provider:
             )
         )
         self._operations.update(
-            torrent.handlers(common.bucket, common.find, self.store.blobs, common.now)
+            torrent.handlers(common.bucket, common.find, self.store.blobs, common.now, self.offload)
         )
 
     def __getattr__(self, name: str) -> Handler:

@@ -6,7 +6,10 @@ S3 makes torrents only of objects under 5 GB that are readable as they
 are (not archived, not encrypted with a customer key, which GetObject's
 checks already refuse); a larger object is refused as S3 refuses it. The
 file names S3's tracker and the object's bucket and key, as S3's torrents
-did (recalled), and hashes the body in 256 KiB pieces.
+did (recalled), and hashes the body in 256 KiB pieces. That hashing
+reads and digests up to 5 GB, so it runs through an ``Offload``: the S3
+disk thread pool when bodies are files (``--data-dir``), in place for the
+memory store, whose bodies are already in memory.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from awsemu.s3.store import Blobs, Bucket, ObjectVersion
 Params = dict[str, Any]
 Output = dict[str, Any]
 Handler = Callable[[RequestContext, Params], Awaitable[Output]]
+Offload = Callable[[Callable[[], bytes]], Awaitable[bytes]]
+"""Runs blocking work (reading and hashing a body) and gives its result."""
 
 MAX_SIZE: Final = 5 * 1024**3
 PIECE: Final = 256 * 1024
@@ -59,8 +64,13 @@ def _pieces(body: bytes | BinaryIO) -> bytes:
     return b"".join(hashes)
 
 
-def metainfo(bucket: str, version: ObjectVersion, body: bytes | BinaryIO) -> bytes:
-    """The torrent file of ``version`` of a key in ``bucket``, whose body is ``body``."""
+async def in_place(work: Callable[[], bytes]) -> bytes:
+    """The ``Offload`` of the memory store: the work, run at once."""
+    return work()
+
+
+def metainfo(bucket: str, version: ObjectVersion, pieces: bytes) -> bytes:
+    """The torrent file of ``version`` of a key in ``bucket``, whose pieces hash to ``pieces``."""
     name = version.key.rstrip("/").rpartition("/")[2] or version.key
     return bencode(
         {
@@ -69,7 +79,7 @@ def metainfo(bucket: str, version: ObjectVersion, body: bytes | BinaryIO) -> byt
                 "length": version.size,
                 "name": name,
                 "piece length": PIECE,
-                "pieces": _pieces(body),
+                "pieces": pieces,
                 "x-amz-bucket": bucket,
                 "x-amz-key": version.key,
             },
@@ -82,8 +92,12 @@ def handlers(
     find: Callable[[Bucket, str, str | None, str], ObjectVersion],
     blobs: Blobs,
     now: Callable[[], float],
+    offload: Offload = in_place,
 ) -> dict[str, Handler]:
-    """GetObjectTorrent, by botocore's method name, over the provider's lookups."""
+    """
+    GetObjectTorrent, by botocore's method name, over the provider's
+    lookups; the body is read and hashed through ``offload``.
+    """
 
     async def get_object_torrent(context: RequestContext, params: Params) -> Output:
         bucket = lookup(params)
@@ -95,7 +109,11 @@ def handlers(
             raise errors.invalid_request(
                 f"Torrent creation is not supported for objects larger than {MAX_SIZE}"
             )
-        body = blobs.read(version.blob, 0, version.size) if version.blob else b""
-        return {"Body": metainfo(bucket.name, version, body)}
+        blob = version.blob
+
+        def hashed() -> bytes:
+            return _pieces(blobs.read(blob, 0, version.size) if blob else b"")
+
+        return {"Body": metainfo(bucket.name, version, await offload(hashed))}
 
     return {xform_name("GetObjectTorrent"): get_object_torrent}
