@@ -417,6 +417,83 @@ class NotificationTests(LambdaTestCase):
 class WithoutLambdaTests(S3TestCase):
     """A daemon serving S3 alone refuses function destinations, unless told not to check."""
 
+    def test_queue_and_topic_regions(self) -> None:
+        """
+        Queues and topics must be in the bucket's region (S3 user guide);
+        AWS refuses others as destinations it cannot publish to. ARNs of
+        another form are refused as unparsable.
+        """
+        bucket = self.new_bucket()  # us-east-1
+        queue = "arn:aws:sqs:eu-west-1:000000000000:queue"
+        topic = "arn:aws:sns:us-west-2:000000000000:topic"
+        configuration = {
+            "QueueConfigurations": [
+                {"Id": "q", "QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}
+            ],
+            "TopicConfigurations": [
+                {"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}
+            ],
+        }
+        error = self.assertClientError(
+            self.s3.put_bucket_notification_configuration,
+            "InvalidArgument",
+            400,
+            Bucket=bucket,
+            NotificationConfiguration=configuration,
+        )
+        self.assertEqual(
+            {name: error.get(name) for name in ("Message", "ArgumentName1", "ArgumentName2")},
+            {
+                "Message": "Unable to validate the following destination configurations",
+                "ArgumentName1": queue,
+                "ArgumentName2": topic,
+            },
+        )
+        self.assertEqual(
+            error["ArgumentValue1"],
+            "Permissions on the destination queue do not allow S3 to publish notifications from "
+            "this bucket",
+        )
+        self.assertEqual(
+            error["ArgumentValue2"],
+            "Permissions on the destination topic do not allow S3 to publish notifications from "
+            "this bucket",
+        )
+        self.assertEqual(
+            self.s3.get_bucket_notification_configuration(Bucket=bucket).get("QueueConfigurations"),
+            None,
+        )
+        self.s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=configuration, SkipDestinationValidation=True
+        )
+        local = {
+            "QueueConfigurations": [
+                {
+                    "Id": "q",
+                    "QueueArn": queue.replace("eu-west-1", "us-east-1"),
+                    "Events": ["s3:ObjectCreated:*"],
+                }
+            ]
+        }
+        self.s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=local
+        )
+        got = self.s3.get_bucket_notification_configuration(Bucket=bucket)
+        self.assertEqual(got["QueueConfigurations"], local["QueueConfigurations"])
+        for arn in ("arn:aws:sqs:us-east-1:0000:queue", "arn:aws:sqs:us-east-1:000000000000"):
+            error = self.assertClientError(
+                self.s3.put_bucket_notification_configuration,
+                "InvalidArgument",
+                400,
+                Bucket=bucket,
+                NotificationConfiguration={
+                    "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+                },
+            )
+            self.assertEqual(
+                (error["Message"], error["ArgumentName"]), ("The ARN could not be parsed", "Queue")
+            )
+
     def test_function_destinations(self) -> None:
         bucket = self.new_bucket()
         arn = "arn:aws:lambda:us-east-1:000000000000:function:anything"

@@ -239,7 +239,7 @@ def checked(
         ]
     }
     bucket = Bucket("photos", "111111111111", region, 0.0)
-    return ensureDeferred(notifications.check_functions(functions, document, bucket))
+    return ensureDeferred(notifications.check_destinations(functions, document, bucket))
 
 
 class CheckFunctionsTests(SynchronousTestCase):
@@ -273,6 +273,45 @@ class CheckFunctionsTests(SynchronousTestCase):
         self.failureResultOf(checked(functions, [FUNCTION], region="eu-west-1"), ServiceError)
         self.assertEqual(functions.asked, [])
         self.failureResultOf(checked(None, [FUNCTION]), ServiceError)
+
+    def test_queues_and_topics_outside_the_region_follow_functions(self) -> None:
+        """All refused destinations are numbered in one error, functions first."""
+        queue = "arn:aws:sqs:eu-west-1:111111111111:q"
+        topic = "arn:aws:sns:eu-west-1:111111111111:t"
+        document = {
+            "LambdaFunctionConfigurations": [
+                {"Id": "f", "LambdaFunctionArn": FUNCTION, "Events": ["s3:ObjectCreated:*"]}
+            ],
+            "QueueConfigurations": [
+                {"Id": "q", "QueueArn": queue, "Events": ["s3:ObjectCreated:*"]}
+            ],
+            "TopicConfigurations": [
+                {"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}
+            ],
+        }
+        bucket = Bucket("photos", "111111111111", "us-east-1", 0.0)
+        error = self.failureResultOf(
+            ensureDeferred(notifications.check_destinations(FakeFunctions(), document, bucket)),
+            ServiceError,
+        ).value
+        self.assertEqual(
+            dict(error.fields),
+            {
+                "ArgumentName1": f"{FUNCTION}, null",
+                "ArgumentValue1": f"Not authorized to invoke function [{FUNCTION}]",
+                "ArgumentName2": queue,
+                "ArgumentValue2": "Permissions on the destination queue do not allow S3 to publish "
+                "notifications from this bucket",
+                "ArgumentName3": topic,
+                "ArgumentValue3": "Permissions on the destination topic do not allow S3 to publish "
+                "notifications from this bucket",
+            },
+        )
+        in_region = Bucket("photos", "111111111111", "eu-west-1", 0.0)
+        del document["LambdaFunctionConfigurations"]
+        self.successResultOf(
+            ensureDeferred(notifications.check_destinations(None, document, in_region))
+        )
 
 
 def context(operation: str | None = "PutObject", key: str | None = "AKIDEXAMPLE") -> RequestContext:

@@ -6,8 +6,9 @@ removed.
 A configuration is checked as S3 checks it: event names, filter rules,
 destination ARNs, configurations that would both match one event, and
 (unless ``x-amz-skip-destination-validation``) that every Lambda
-destination exists and lets ``s3.amazonaws.com`` invoke it. Queue and
-topic destinations are stored and returned but cannot be reached: awsemu
+destination exists and lets ``s3.amazonaws.com`` invoke it, and that
+every queue and topic is in the bucket's region. Queue and topic
+destinations are stored and returned but cannot be reached: awsemu
 serves neither SQS nor SNS, so their existence and policies go unchecked
 and nothing is sent to them. Functions get no ``s3:TestEvent`` when a
 configuration is put: S3 sends test messages to topics and queues, while
@@ -274,11 +275,42 @@ def bucket_arn(name: str) -> str:
     return f"arn:aws:s3:::{name}"
 
 
-async def check_functions(functions: Functions | None, document: Document, bucket: Bucket) -> None:
+def _unreachable(document: Document, bucket: Bucket) -> list[tuple[str, str]]:
     """
-    S3's refusal of Lambda destinations it may not invoke: a function that
-    does not exist, is in another region than the bucket, or whose policy
-    does not let S3 invoke it. Each is named as AWS names them
+    The queue and topic destinations S3 could not publish to, as AWS names
+    them: those outside the bucket's region (the S3 user guide, "Amazon S3
+    event notifications": the queue or topic "must be in the same AWS
+    Region as your Amazon S3 bucket", recalled). AWS finds them by
+    sending a test message, which fails as for a destination whose policy
+    refuses S3 (the ARN as ``ArgumentName``; texts as AWS users quote them
+    and LocalStack's AWS-validated answer has them). Whether the queue or
+    topic exists, is FIFO, and lets S3 publish cannot be known without SQS
+    and SNS, so such destinations pass.
+    """
+    refused = []
+    for list_member, arn_member, _ in _DESTINATIONS[1:]:
+        kind = "queue" if arn_member == "QueueArn" else "topic"
+        for configuration in document.get(list_member) or ():
+            arn = configuration[arn_member]
+            if arn.split(":")[3] != bucket.region:
+                refused.append(
+                    (
+                        arn,
+                        f"Permissions on the destination {kind} do not allow S3 to publish "
+                        "notifications from this bucket",
+                    )
+                )
+    return refused
+
+
+async def check_destinations(
+    functions: Functions | None, document: Document, bucket: Bucket
+) -> None:
+    """
+    S3's refusal of destinations it may not send to: a Lambda function
+    that does not exist, is in another region than the bucket, or whose
+    policy does not let S3 invoke it, and the queues and topics
+    ``_unreachable`` finds. Each is named as AWS names them
     (``ArgumentName1``/``ArgumentValue1``...; recorded AWS responses in
     awslabs/aws-lambda-redshift-loader#219 and aws/aws-sdk-js#632).
     """
@@ -294,11 +326,14 @@ async def check_functions(functions: Functions | None, document: Document, bucke
         )
         if not allowed and arn not in failed:
             failed.append(arn)
-    if failed:
+    refused = [
+        (f"{arn}, null", f"Not authorized to invoke function [{arn}]") for arn in failed
+    ] + _unreachable(document, bucket)
+    if refused:
         fields: dict[str, object] = {}
-        for number, arn in enumerate(failed, 1):
-            fields[f"ArgumentName{number}"] = f"{arn}, null"
-            fields[f"ArgumentValue{number}"] = f"Not authorized to invoke function [{arn}]"
+        for number, (name, value) in enumerate(refused, 1):
+            fields[f"ArgumentName{number}"] = name
+            fields[f"ArgumentValue{number}"] = value
         raise ServiceError(
             "InvalidArgument",
             "Unable to validate the following destination configurations",
@@ -413,7 +448,7 @@ class Notifier:
         """The configuration to store on ``bucket`` for a Put of ``document``, or S3's error."""
         stored = normalized(document, self.new_id)
         if not skip_validation:
-            await check_functions(self.functions, stored, bucket)
+            await check_destinations(self.functions, stored, bucket)
         return stored
 
     def created(self, context: RequestContext, bucket: Bucket, version: ObjectVersion) -> None:
