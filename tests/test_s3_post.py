@@ -227,7 +227,7 @@ class PostPolicyTests(S3TestCase):
         self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="k")["TagCount"], 2)
 
     def test_bad_tagging_field(self) -> None:
-        """Malformed XML is ``MalformedXML``; tags past S3's limits get PutObjectTagging's errors."""
+        """Malformed XML is ``MalformedXML``; tags past S3's limits get PutObjectTagging's."""
         self.s3.delete_object(Bucket=self.bucket, Key="k")
         malformed = (
             "MalformedXML",
