@@ -227,9 +227,9 @@ def etag(encryption: Document, md5_etag: str) -> str:
     reference, Object, ETag: "Objects created by the PUT Object, POST
     Object, or Copy operation, or through the AWS Management Console, and
     are encrypted by SSE-C or SSE-KMS, have ETags that are not an MD5
-    digest of their object data." Each write gets its own 32 hex digits
-    (S3 encrypts with a fresh data key every time), kept with the version
-    so every read and condition sees the same one.
+    digest of their object data." Each write gets its own random 32 hex
+    digits, kept with the version so every read, listing and condition
+    sees the same one.
     """
     if "SSECustomerKeyMD5" in encryption or str(
         encryption.get("ServerSideEncryption", "")
