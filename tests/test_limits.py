@@ -388,8 +388,22 @@ class BadInputTests(SynchronousTestCase):
         self.assertIntact()
 
     def test_post_policy_bounds(self) -> None:
-        """A content-length-range with a missing or non-numeric bound fails the policy."""
-        for condition in (["content-length-range", 1], ["content-length-range", "a", "b"]):
+        """
+        A content-length-range with a missing bound is a malformed policy (400);
+        one with non-numeric bounds fails the policy (403). Neither stores.
+        """
+        for condition, status, text in (
+            (
+                ["content-length-range", 1],
+                400,
+                b"Invalid Policy: Invalid content-length-range: wrong number of arguments.",
+            ),
+            (
+                ["content-length-range", "a", "b"],
+                403,
+                b"Invalid according to Policy: Policy Condition failed",
+            ),
+        ):
             body = _form({"key": b"posted", "policy": _post_policy([condition])})
             response = self.send(
                 b"POST",
@@ -397,8 +411,8 @@ class BadInputTests(SynchronousTestCase):
                 [(b"Content-Type", b"multipart/form-data; boundary=limitsboundary")],
                 body,
             )
-            self.assertEqual(response.status, 403)
-            self.assertIn(b"Invalid according to Policy: Policy Condition failed", response.body)
+            self.assertEqual(response.status, status)
+            self.assertIn(text, response.body)
         with self.assertRaises(ClientError):
             self.s3.head_object(Bucket="intact", Key="posted")
         self.assertIntact()
