@@ -132,21 +132,19 @@ class LogFileTests(SynchronousTestCase):
 
 class RotatingLogFileTests(SynchronousTestCase):
     def directory(self) -> str:
-        path = os.path.abspath(self.mktemp())
+        path = os.path.abspath(str(self.mktemp()))
         os.makedirs(path)
         return path
 
     def test_same_files_as_log_file(self) -> None:
         """The same lines make the same files as ``LogFile``'s, rotated at the same lines."""
-        lines = [f"{index} {'x' * (index % 23)}\n".encode() for index in range(200)]
+        lines = [f"{index} {'x' * (index % 23)}" for index in range(200)]
         written = []
         for kind in (LogFile, RotatingLogFile):
             directory = self.directory()
-            log = kind("awsemu.log", directory, rotateLength=300, maxRotatedFiles=4)
+            log: Any = kind("awsemu.log", directory, rotateLength=300, maxRotatedFiles=4)
             for line in lines:
-                classic_observer(log)(
-                    {"log_format": "{line}", "line": line.decode()[:-1], "log_time": WHEN}
-                )
+                classic_observer(log)({"log_format": "{line}", "line": line, "log_time": WHEN})
             log.write("é\n")
             log.close()
             files = {}
