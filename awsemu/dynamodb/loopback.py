@@ -205,7 +205,11 @@ class ResponseParser:
             name, value, lowered = header
             headers.append((name, value))
             if lowered == "content-length":
-                lengths.update(_tokens(value))
+                # One length, as servers send it, needs no splitting into a list.
+                if value.isdigit():
+                    lengths.add(value)
+                else:
+                    lengths.update(_tokens(value))
             elif lowered == "transfer-encoding":
                 codings += _tokens(value)
             elif lowered == "connection":
