@@ -5,7 +5,8 @@ save, measured where the machine's load disturbs it least.
 
 The gateway's HTTP/1.1 protocol is fed whole requests on a
 ``StringTransport`` (so no system call is made but the log file's
-write), with the daemon's log observer writing to a file:
+write), with the daemon's log observer writing to a log file as the daemon opens
+it (``twistd_log_file``):
 
 - ``dynamodb``: a GetItem as ``bench/dynamodb.py`` sends it, answered by
   a client that renders the request to DynamoDB Local and parses a canned
@@ -36,9 +37,8 @@ from twisted.internet import reactor
 from twisted.internet.defer import succeed
 from twisted.internet.testing import StringTransport
 from twisted.logger import globalLogBeginner
-from twisted.python import logfile
 
-from awsemu.logobserver import observer_for
+from awsemu.logobserver import observer_for, twistd_log_file
 
 BATCHES, BATCH = 40, 250
 
@@ -177,7 +177,8 @@ def measure(name: str, protocol: Any, transport: StringTransport, request: bytes
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
-        log = logfile.LogFile.fromFullPath(os.path.join(directory, "daemon.log"))
+        log = twistd_log_file({"nodaemon": True, "logfile": os.path.join(directory, "daemon.log")})
+        assert log is not None
         globalLogBeginner.beginLoggingTo([observer_for("classic", log)], redirectStandardIO=False)
         for name in sys.argv[1:] or ["dynamodb", "s3-get", "s3-put"]:
             if name == "dynamodb":

@@ -5,6 +5,7 @@ memory reactor, and both against a real server on a loopback socket.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, cast
 
 from twisted.internet import reactor
@@ -154,6 +155,18 @@ class ParserTests(SynchronousTestCase):
             parser = ResponseParser()
             parser.feed(data)
             self.assertRaises(ResponseLost, parser.finish)
+
+    def test_no_cycle(self) -> None:
+        """
+        A parser, done or midway, is freed as soon as it is dropped, not
+        left to the garbage collector as a reference cycle.
+        """
+        for data in (OK, CHUNKED, OK[:-1], CHUNKED[:-2], b"HTTP/1.1 200 OK\r\n\r\nab"):
+            parser = ResponseParser()
+            parser.feed(data)
+            dropped = weakref.ref(parser)
+            del parser
+            self.assertIsNone(dropped(), data)
 
 
 class RenderTests(SynchronousTestCase):

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +25,7 @@ from twisted.python.logfile import LogFile
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.logobserver import (
+    RotatingLogFile,
     SecondsFormat,
     WithLogObserver,
     classic_observer,
@@ -119,13 +121,66 @@ class LogFileTests(SynchronousTestCase):
         self.addCleanup(signal.signal, signal.SIGUSR1, previous)
         signal.signal(signal.SIGUSR1, signal.SIG_DFL)
         out = twistd_log_file({"nodaemon": True, "logfile": path})
-        assert isinstance(out, LogFile)
+        assert isinstance(out, RotatingLogFile)
         self.addCleanup(out.close)
         self.assertEqual(out.path, path)
         self.assertNotEqual(signal.getsignal(signal.SIGUSR1), signal.SIG_DFL)
         classic_observer(out)({"log_format": "{line}", "line": "hello", "log_time": WHEN})
         with open(path) as written:
             self.assertRegex(written.read(), r"^\S+ \[-#-\] hello\n$")
+
+
+class RotatingLogFileTests(SynchronousTestCase):
+    def directory(self) -> str:
+        path = os.path.abspath(str(self.mktemp()))
+        os.makedirs(path)
+        return path
+
+    def test_same_files_as_log_file(self) -> None:
+        """The same lines make the same files as ``LogFile``'s, rotated at the same lines."""
+        lines = [f"{index} {'x' * (index % 23)}" for index in range(200)]
+        written = []
+        for kind in (LogFile, RotatingLogFile):
+            directory = self.directory()
+            log: Any = kind("awsemu.log", directory, rotateLength=300, maxRotatedFiles=4)
+            for line in lines:
+                classic_observer(log)({"log_format": "{line}", "line": line, "log_time": WHEN})
+            log.write("é\n")
+            log.close()
+            files = {}
+            for name in sorted(os.listdir(directory)):
+                with open(os.path.join(directory, name), "rb") as read:
+                    files[name] = read.read()
+            written.append(files)
+        self.assertEqual(
+            sorted(written[1]), [f"awsemu.log{n}" for n in ("", ".1", ".2", ".3", ".4")]
+        )
+        self.assertEqual(written[0], written[1])
+
+    def test_threads(self) -> None:
+        """Lines written from several threads at once stay whole, none lost, across rotations."""
+        directory = self.directory()
+        log = RotatingLogFile("awsemu.log", directory, rotateLength=2000)
+        self.addCleanup(log.close)
+
+        def write(thread: int) -> None:
+            for index in range(300):
+                log.write(f"{thread} {index} {'y' * 40}\n".encode())
+
+        threads = [threading.Thread(target=write, args=(thread,)) for thread in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        read: list[str] = []
+        for name in os.listdir(directory):
+            with open(os.path.join(directory, name)) as file:
+                read += file.read().splitlines()
+        self.assertEqual(
+            sorted(read),
+            sorted(f"{t} {i} {'y' * 40}" for t in range(4) for i in range(300)),
+        )
+        self.assertGreater(len(os.listdir(directory)), 10)
 
 
 class WithLogObserverTests(SynchronousTestCase):

@@ -145,7 +145,10 @@ class ResponseParser:
         self._headers: list[tuple[str, str]] = []
         self._body: list[bytes] = []
         self._remaining = 0
-        self._state: Callable[[], bool] = self._read_head
+        # The step that reads on, as a function of the class: a bound method
+        # kept here would make each parser a reference cycle, left for the
+        # garbage collector (which, run that often, costs every request).
+        self._state: Callable[[ResponseParser], bool] = ResponseParser._read_head
         self.response: LoopbackResponse | None = None
         self.reusable = False
         self.leftover = b""
@@ -154,13 +157,13 @@ class ResponseParser:
     def feed(self, data: bytes) -> LoopbackResponse | None:
         """The response, once ``data`` completes it; L{BadResponse} if it is malformed."""
         self._buffer = self._buffer + data if self._buffer else data
-        while self.response is None and self._state():
+        while self.response is None and self._state(self):
             pass
         return self.response
 
     def finish(self) -> LoopbackResponse:
         """The response, now that the connection has closed; L{ResponseLost} if it is cut short."""
-        if self._state != self._read_until_close:
+        if self._state is not ResponseParser._read_until_close:
             raise ResponseLost("DynamoDB Local closed the connection before its response ended")
         self._read_until_close()
         self._complete()
@@ -202,7 +205,11 @@ class ResponseParser:
             name, value, lowered = header
             headers.append((name, value))
             if lowered == "content-length":
-                lengths.update(_tokens(value))
+                # One length, as servers send it, needs no splitting into a list.
+                if value.isdigit():
+                    lengths.add(value)
+                else:
+                    lengths.update(_tokens(value))
             elif lowered == "transfer-encoding":
                 codings += _tokens(value)
             elif lowered == "connection":
@@ -220,15 +227,15 @@ class ResponseParser:
             # a message with both is suspect: its connection is not reused.
             self.reusable = self.reusable and not lengths
             if codings[-1] == "chunked":
-                self._state = self._read_chunk_size
+                self._state = ResponseParser._read_chunk_size
             else:
-                self._state, self.reusable = self._read_until_close, False
+                self._state, self.reusable = ResponseParser._read_until_close, False
         elif lengths:
             if len(lengths) > 1 or not _is_number(length := next(iter(lengths))):
                 raise BadResponse(f"Invalid Content-Length: {', '.join(sorted(lengths))}")
-            self._remaining, self._state = int(length), self._read_length
+            self._remaining, self._state = int(length), ResponseParser._read_length
         else:
-            self._state, self.reusable = self._read_until_close, False
+            self._state, self.reusable = ResponseParser._read_until_close, False
         return True
 
     def _take(self) -> bool:
@@ -253,13 +260,15 @@ class ResponseParser:
         if not size or size.strip(b"0123456789abcdefABCDEF") or len(size) > 16:
             raise BadResponse(f"Invalid chunk size: {line[:40]!r}")
         self._remaining = int(size, 16)
-        self._state = self._read_chunk if self._remaining else self._read_trailer
+        self._state = (
+            ResponseParser._read_chunk if self._remaining else ResponseParser._read_trailer
+        )
         return True
 
     def _read_chunk(self) -> bool:
         if not self._take():
             return False
-        self._state = self._read_chunk_end
+        self._state = ResponseParser._read_chunk_end
         return True
 
     def _read_chunk_end(self) -> bool:
@@ -267,7 +276,7 @@ class ResponseParser:
             return False
         if not self._buffer.startswith(b"\r\n"):
             raise BadResponse("A chunk does not end with CRLF")
-        self._buffer, self._state = self._buffer[2:], self._read_chunk_size
+        self._buffer, self._state = self._buffer[2:], ResponseParser._read_chunk_size
         return True
 
     def _read_trailer(self) -> bool:
