@@ -259,6 +259,15 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(
             self.stdout.getvalue(), f"{cache / 'dynamodb-local' / 'DynamoDBLocal.jar'}\n"
         )
+        # Its "jar" is no jar: the archive that makes DynamoDB Local start
+        # sooner cannot be made, which is said, and fails nothing.
+        self.assertRegex(
+            self.stderr.getvalue(),
+            "(class data sharing archive\n  failed: BadZipFile: .*"
+            " \\(DynamoDB Local starts without it\\)"
+            "|No java: DynamoDB Local's class data sharing archive is not made)\n",
+        )
+        self.assertEqual([path.name for path in cache.glob("dynamodb-cds-*")], [])
 
     def test_given(self) -> None:
         """With --dynamodb-local, nothing is installed: the jar found is printed."""
