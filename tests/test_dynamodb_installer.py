@@ -278,6 +278,27 @@ class CommandTests(SynchronousTestCase):
         )
         self.assertEqual(self.stdout.getvalue(), f"{jar}\n")
 
+    def test_class_archive_not_installed(self) -> None:
+        """--class-archive without DynamoDB Local in the cache is an error."""
+        status = main(
+            ["install", "dynamodb-local", "--cache-dir", str(self.directory), "--class-archive"]
+        )
+        self.assertEqual(status, 1)
+        self.assertIn(
+            f"DynamoDB Local is not installed in {self.directory}", self.stderr.getvalue()
+        )
+
+    def test_class_archive_fails(self) -> None:
+        """--class-archive that cannot make the archive says so and fails; nothing is downloaded."""
+        (self.directory / "dynamodb-local").mkdir()
+        (self.directory / "dynamodb-local" / "DynamoDBLocal.jar").write_bytes(b"no jar")
+        status = main(
+            ["install", "dynamodb-local", "--cache-dir", str(self.directory), "--class-archive"]
+        )
+        self.assertEqual(status, 1)
+        self.assertNotIn("Downloading", self.stderr.getvalue())
+        self.assertIn("class data sharing archive", self.stderr.getvalue())
+
     def test_given_missing(self) -> None:
         """A --dynamodb-local without a jar is an error."""
         self.assertEqual(

@@ -5,15 +5,19 @@ archive, made by ``awsemu install dynamodb-local`` and used when present.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
 
+import attrs
 from twisted.trial.unittest import SynchronousTestCase
 
+from awsemu.cli import main
 from awsemu.dynamodb.installer import DynamoDBLocal, default_cache_dir, find_dynamodb_local
 from awsemu.dynamodb.sharing import (
     ArchiveError,
@@ -154,6 +158,25 @@ class MakeTests(SynchronousTestCase):
         ]
         self.assertTrue(runner, "ServerRunner was not loaded")
         self.assertIn("shared objects file (top)", runner[0])
+
+    def test_command(self) -> None:
+        """
+        C{awsemu install dynamodb-local --class-archive} makes the archive for
+        the DynamoDB Local in the cache, for the daemon's default java.
+        """
+        self.command.cache_dir.mkdir()
+        (self.command.cache_dir / "dynamodb-local").symlink_to(
+            self.command.dynamodb_local.directory
+        )
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        args = ["install", "dynamodb-local", "--class-archive"]
+        self.assertEqual(main([*args, "--cache-dir", str(self.command.cache_dir)]), 0)
+        self.assertEqual(stderr.getvalue(), "Making DynamoDB Local's class data sharing archive\n")
+        installed = find_dynamodb_local(self.command.cache_dir)
+        assert installed is not None
+        command = attrs.evolve(self.command, dynamodb_local=installed)
+        self.assertIsNotNone(command.class_archive.class_path())
 
     def test_fails(self) -> None:
         """A JVM that cannot run leaves no archive directory behind."""
