@@ -122,7 +122,7 @@ def makeService(options: Options) -> IService:
     try:
         if options.config.data_dir is not None:
             make_private(options.config.data_dir)
-        if starts_in_place(server_options):
+        if "dynamodb" in options.config.services and starts_in_place(server_options):
             from awsemu.dynamodb.jvm import start_early
 
             start_early(shared)

@@ -87,10 +87,11 @@ def jvm_supervisor(shared: SharedObjects) -> Supervisor | Unavailable:
 def start_early(shared: SharedObjects) -> None:
     """
     Start the daemon's DynamoDB Local now, if it is to start with the
-    daemon and can run (see L{Supervisor.start_early}); the DynamoDB
-    service, made later, keeps the same supervisor.
+    daemon (not ``--dynamodb-start lazy``) and can run (see
+    L{Supervisor.start_early}); the DynamoDB service, made later, keeps the
+    same supervisor. For daemons that serve DynamoDB.
     """
-    if "dynamodb" not in shared.config.services or shared.config.dynamodb_start == "lazy":
+    if shared.config.dynamodb_start == "lazy":
         return
     found = shared.assemble(jvm_supervisor)
     if isinstance(found, Supervisor):
