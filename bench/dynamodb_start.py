@@ -18,7 +18,11 @@ Each round, in turn:
 Both poll every 10 ms with ``http.client``. Prints each run, the medians,
 the daemon's median minus the JVM's, and the load average before and after.
 
-Usage: python bench/dynamodb_start.py [--rounds N] [--other TREE]
+With ``--phases N``, times N starts of this tree's daemon phase by phase
+instead: the JVM's spawn, the port open, DynamoDB Local's own first
+answer, the daemon's.
+
+Usage: python bench/dynamodb_start.py [--rounds N] [--other TREE] [--phases N]
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,6 +124,63 @@ def daemon(tree: Path) -> float:
             stop(process)
 
 
+def phases(tree: Path) -> dict[str, float]:
+    """
+    When, from the daemon's spawn, its JVM is spawned, its port accepts
+    connections, DynamoDB Local itself first answers ListTables, and the
+    daemon does: each watched in its own thread.
+    """
+    port = free_port()
+    seen: dict[str, float] = {}
+    done = threading.Event()
+    with tempfile.TemporaryDirectory() as directory:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n"]
+            + ["--pidfile=", f"--logfile={directory}/daemon.log", "awsemu"]
+            + ["--services", "dynamodb", "--port", f"tcp:{port}:interface=127.0.0.1"],
+            cwd=tree,
+        )
+
+        def jvm() -> None:
+            while not done.is_set():
+                for child in (
+                    Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+                ):
+                    try:
+                        argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                    except OSError:
+                        continue
+                    if b"-port" in argv:
+                        seen["JVM spawned"] = time.perf_counter() - started
+                        jvm_port = int(argv[argv.index(b"-port") + 1])
+                        seen["JVM answers"] = answering(process, jvm_port, started)
+                        return
+                time.sleep(0.002)
+
+        def listening() -> None:
+            while not done.is_set():
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                except OSError:
+                    time.sleep(0.005)
+                    continue
+                seen["port open"] = time.perf_counter() - started
+                return
+
+        watchers = [threading.Thread(target=watch) for watch in (jvm, listening)]
+        for watcher in watchers:
+            watcher.start()
+        try:
+            seen["daemon answers"] = answering(process, port, started)
+        finally:
+            done.set()
+            for watcher in watchers:
+                watcher.join()
+            stop(process)
+    return dict(sorted(seen.items(), key=lambda item: item[1]))
+
+
 def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -126,7 +189,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--other", type=Path, help="another awsemu checkout to compare")
+    parser.add_argument(
+        "--phases", type=int, metavar="N", help="instead, time N daemon starts phase by phase"
+    )
     arguments = parser.parse_args(argv)
+    if arguments.phases:
+        print(f"load average before: {load()}")
+        for _ in range(arguments.phases):
+            print(", ".join(f"{name} {at:.2f} s" for name, at in phases(ROOT).items()))
+        print(f"load average after: {load()}")
+        return
     kinds = {"jvm": lambda: jvm_alone(True), "daemon": lambda: daemon(ROOT)}
     if jvm_command().class_archive.class_path() is not None:
         kinds["jvm-cds"], kinds["jvm"] = kinds["jvm"], lambda: jvm_alone(False)
