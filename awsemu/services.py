@@ -14,7 +14,7 @@ from typing import Final
 SERVICE_FACTORIES: Final[Mapping[str, str]] = {
     "s3": "awsemu.s3:make_service",
     "sts": "awsemu.sts:make_service",
-    "dynamodb": "awsemu.dynamodb:make_service",
+    "dynamodb": "awsemu.dynamodb.service:make_service",
     "logs": "awsemu.logs:make_service",
     "iam": "awsemu.iam:make_service",
     "apigateway": "awsemu.apigateway:make_service",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from twisted.application.service import IService, MultiService
 from twisted.python import usage
@@ -112,20 +112,28 @@ def makeService(options: Options) -> IService:
     """
     from twisted.internet import reactor
 
-    _without_crt_signers()
-    from awsemu.daemon import make_root_service
-    from awsemu.logobserver import WithLogObserver, observer_for, twistd_log_file
+    from awsemu.shared import SharedObjects
     from awsemu.state.datadir import make_private
 
+    _without_crt_signers()
+    # Run by twistd, whose options are the parent of ours: see awsemu.logobserver.
+    server_options = getattr(options, "parent", None)
+    shared = SharedObjects(options.config, reactor)
     try:
         if options.config.data_dir is not None:
             make_private(options.config.data_dir)
-        root: IService = make_root_service(options.config, reactor)
+        if "dynamodb" in options.config.services and starts_in_place(server_options):
+            from awsemu.dynamodb.jvm import start_early
+
+            start_early(shared)
+        from awsemu.daemon import make_root_service
+
+        root: IService = make_root_service(options.config, reactor, shared)
     except OSError as e:
         # Making the stores creates --data-dir's directories.
         raise SystemExit(f"awsemu: cannot start: {e} (check --data-dir)") from e
-    # Run by twistd, whose options are the parent of ours: see awsemu.logobserver.
-    server_options = getattr(options, "parent", None)
+    from awsemu.logobserver import WithLogObserver, observer_for, twistd_log_file
+
     if server_options is None:
         return root
     if server_options.get("nodaemon"):
@@ -134,6 +142,26 @@ def makeService(options: Options) -> IService:
     if out is None:
         return root
     return WithLogObserver(root, observer_for(options.config.log_format, out))
+
+
+#: twistd's options that change the process after L{makeService}: it forks
+#: unless C{--nodaemon}, and these change its user, root or file mode.
+_CHANGES_PROCESS: Final = ("uid", "gid", "chroot", "umask")
+
+
+def starts_in_place(server_options: Any) -> bool:
+    """
+    Whether processes the daemon starts in L{makeService} stay its own,
+    running as they would from C{startService}: under twistd C{--nodaemon}
+    (so no fork leaves them to a parent that exits) with none of
+    L{_CHANGES_PROCESS}. Then DynamoDB Local starts at once (see
+    L{awsemu.dynamodb.jvm.start_early}), while the gateway loads.
+    """
+    return (
+        server_options is not None
+        and bool(server_options.get("nodaemon"))
+        and all(server_options.get(name) is None for name in _CHANGES_PROCESS)
+    )
 
 
 class _ExitOnStartFailure(MultiService):

@@ -259,6 +259,15 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(
             self.stdout.getvalue(), f"{cache / 'dynamodb-local' / 'DynamoDBLocal.jar'}\n"
         )
+        # Its "jar" is no jar: the archive that makes DynamoDB Local start
+        # sooner cannot be made, which is said, and fails nothing.
+        self.assertRegex(
+            self.stderr.getvalue(),
+            "(class data sharing archive\n  failed: BadZipFile: .*"
+            " \\(DynamoDB Local starts without it\\)"
+            "|No java: DynamoDB Local's class data sharing archive is not made)\n",
+        )
+        self.assertEqual([path.name for path in cache.glob("dynamodb-cds-*")], [])
 
     def test_given(self) -> None:
         """With --dynamodb-local, nothing is installed: the jar found is printed."""
@@ -268,6 +277,27 @@ class CommandTests(SynchronousTestCase):
             main(["install", "dynamodb-local", "--dynamodb-local", str(self.directory)]), 0
         )
         self.assertEqual(self.stdout.getvalue(), f"{jar}\n")
+
+    def test_class_archive_not_installed(self) -> None:
+        """--class-archive without DynamoDB Local in the cache is an error."""
+        status = main(
+            ["install", "dynamodb-local", "--cache-dir", str(self.directory), "--class-archive"]
+        )
+        self.assertEqual(status, 1)
+        self.assertIn(
+            f"DynamoDB Local is not installed in {self.directory}", self.stderr.getvalue()
+        )
+
+    def test_class_archive_fails(self) -> None:
+        """--class-archive that cannot make the archive says so and fails; nothing is downloaded."""
+        (self.directory / "dynamodb-local").mkdir()
+        (self.directory / "dynamodb-local" / "DynamoDBLocal.jar").write_bytes(b"no jar")
+        status = main(
+            ["install", "dynamodb-local", "--cache-dir", str(self.directory), "--class-archive"]
+        )
+        self.assertEqual(status, 1)
+        self.assertNotIn("Downloading", self.stderr.getvalue())
+        self.assertIn("class data sharing archive", self.stderr.getvalue())
 
     def test_given_missing(self) -> None:
         """A --dynamodb-local without a jar is an error."""

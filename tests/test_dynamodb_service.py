@@ -1,4 +1,4 @@
-"""Tests for L{awsemu.dynamodb}: how the daemon's configuration becomes a JVM command."""
+"""Tests for L{awsemu.dynamodb.jvm}: how the daemon's configuration becomes a JVM command."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.config import Config
-from awsemu.dynamodb import jvm_command
 from awsemu.dynamodb.installer import DynamoDBLocal
+from awsemu.dynamodb.jvm import jvm_command
 from awsemu.dynamodb.supervisor import JvmCommand, Unavailable
 
 

@@ -333,6 +333,55 @@ class SupervisorTests(SupervisorCase):
         self.assertFalse((self.directory / "dynamodb-local.12.pid").exists())
 
 
+class EarlyStartTests(SupervisorCase):
+    """L{Supervisor.start_early} runs the JVM before the service starts, which keeps it."""
+
+    def test_kept(self) -> None:
+        """
+        The JVM runs, orphans ended and its pid file written, before the
+        service starts; starting the service keeps it, and stopping ends it.
+        """
+        supervisor = self.supervisor()
+        table = supervisor.pid_files.processes
+        assert isinstance(table, FakeProcessTable)
+        table.running[77] = "java -jar /x/DynamoDBLocal.jar -port 1"
+        supervisor.pid_files.write(12, 77)
+        supervisor.start_early()
+        self.assertEqual(table.killed, [77])
+        self.assertEqual(len(self.spawner.processes), 1)
+        self.assertEqual(self.pid_file().read_text(), "1000\n")
+        supervisor.startService()
+        self.assertEqual(len(self.spawner.processes), 1)
+        self.assertEqual(table.killed, [77])  # Its own pid file is no orphan's.
+        self.assertEqual(self.pid_file().read_text(), "1000\n")
+        self.spawner.last.print(b"Initializing DynamoDB Local")
+        self.assertEqual(self.successResultOf(supervisor.whenReady()), 9000)
+        stopped = supervisor.stopService()
+        self.assertEqual(self.spawner.last.signals, ["TERM"])
+        self.spawner.last.exit(0)
+        self.successResultOf(stopped)
+        self.assertFalse(self.pid_file().exists())
+
+    def test_ended_before_start(self) -> None:
+        """A JVM that ended before the service started is not restarted until it starts."""
+        supervisor = self.supervisor()
+        supervisor.start_early()
+        self.spawner.last.exit(1)
+        self.assertFalse(self.pid_file().exists())
+        self.clock.advance(60)
+        self.assertEqual(len(self.spawner.processes), 1)
+        supervisor.startService()
+        self.assertEqual(len(self.spawner.processes), 2)
+        self.assertEqual(self.pid_file().read_text(), "1001\n")
+
+    def test_lazy(self) -> None:
+        """A lazy supervisor ends orphans early but starts no JVM before it is asked."""
+        supervisor = self.supervisor(lazy=True)
+        supervisor.start_early()
+        supervisor.startService()
+        self.assertEqual(self.spawner.processes, [])
+
+
 class PidFilesTests(SynchronousTestCase):
     """L{PidFiles.end_orphans} kills only what is orphaned and is DynamoDB Local."""
 
@@ -562,6 +611,32 @@ class LauncherTests(SupervisorCase):
         self.assertEqual(self.pid_file().read_text(), f"{jvm.pid}\n")
         jvm.print(b"Initializing DynamoDB Local")
         self.assertEqual(self.successResultOf(waiting), 9000)
+
+    def test_started_early(self) -> None:
+        """
+        A launcher still compiling when the service starts (the compiler
+        started by L{Supervisor.start_early}) is compiled once, then run.
+        """
+        supervisor = self.supervisor()
+        supervisor.start_early()
+        compiler = self.spawner.last
+        supervisor.startService()
+        self.assertEqual(self.spawner.processes, [compiler])
+        self.compiler_writes_class(self.staging())
+        compiler.exit(0)
+        self.assertEqual(len(self.spawner.processes), 2)
+        self.assertEqual(self.spawner.last.argv, self.command.argv(9000))
+
+    def test_class_archive(self) -> None:
+        """With the class data sharing archive made, the launcher in it runs: none is compiled."""
+        archive = self.command.class_archive
+        archive.directory.mkdir(parents=True)
+        archive.archive.write_bytes(b"archive")
+        (archive.directory / "class-path").write_text(f"{archive.directory}/launcher.jar")
+        self.supervisor().startService()
+        self.assertEqual(len(self.spawner.processes), 1)
+        self.assertEqual(self.spawner.last.argv, self.command.argv(9000))
+        self.assertIn(f"{archive.directory}/launcher.jar", self.spawner.last.argv)
 
     def test_compiled_once(self) -> None:
         """A JVM that restarts, or the next daemon's, runs the launcher compiled before."""

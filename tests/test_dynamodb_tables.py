@@ -15,7 +15,7 @@ from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.config import Config
-from awsemu.dynamodb import table_store
+from awsemu.dynamodb.service import table_store
 from awsemu.dynamodb.tables import Recovery, TableStore
 from awsemu.dynamodb.tags import InvalidTags, parse_tags
 from awsemu.state.jsonfile import JsonFile

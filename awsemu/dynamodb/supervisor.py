@@ -49,8 +49,10 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from awsemu.dynamodb import sharing
 from awsemu.dynamodb.installer import JAR_NAME, DynamoDBLocal
-from awsemu.gateway.services import RUNNING, ServiceState
+from awsemu.dynamodb.sharing import ClassArchive
+from awsemu.gateway.state import RUNNING, ServiceState
 
 STARTUP_LINE: Final = b"Initializing DynamoDB Local"
 """What DynamoDB Local prints first once its options are parsed; it listens shortly after."""
@@ -109,26 +111,66 @@ class JvmCommand:
         """Whether the launcher is compiled already."""
         return (self.launcher / f"{LAUNCHER_CLASS}.class").is_file()
 
+    def needs_compiling(self) -> bool:
+        """
+        Whether the launcher must be compiled before a JVM can run: not once
+        it is, nor when the class data sharing archive is made (its
+        directory holds the launcher, compiled).
+        """
+        return not self.compiled() and self.class_archive.class_path() is None
+
     def compile_argv(self, directory: Path) -> list[str]:
         """The command line that compiles the launcher into ``directory``."""
         return [self.java, "-m", COMPILER, "-d", str(directory), str(self.launcher_source)]
 
+    @property
+    def class_archive(self) -> ClassArchive:
+        """Where the class data sharing archive for this launcher, java and jar is, if made."""
+        return ClassArchive.for_run(
+            self.cache_dir, self.launcher_source, self.java, self.dynamodb_local.jar
+        )
+
     def argv(self, port: int) -> list[str]:
-        """The command line of a JVM listening on 127.0.0.1, ``port``."""
+        """
+        The command line of a JVM listening on 127.0.0.1, ``port``: with the
+        class data sharing archive if it is made, as DynamoDB Local comes if not.
+        """
+        archive = self.class_archive
+        class_path = archive.class_path()
+        if class_path is None:
+            return self.jvm_argv(port, f"{self.launcher}{os.pathsep}{self.dynamodb_local.jar}")
+        return self.jvm_argv(port, class_path, archive.options())
+
+    def jvm_argv(self, port: int, class_path: str, options: Sequence[str] = ()) -> list[str]:
+        """The command line of a JVM on ``port`` with this class path and these options."""
         storage = ["-inMemory"] if self.db_path is None else ["-dbPath", str(self.db_path)]
         return [
             self.java,
             *JIT_OPTIONS,
+            *options,
             *([f"-Xmx{self.heap}"] if self.heap else []),
             f"-Djava.library.path={self.dynamodb_local.library_path}",
             "-cp",
-            f"{self.launcher}{os.pathsep}{self.dynamodb_local.jar}",
+            class_path,
             LAUNCHER_CLASS,
             "-port",
             str(port),
             "-disableTelemetry",
             *storage,
         ]
+
+    def make_class_archive(self, port: int) -> None:
+        """
+        Make the class data sharing archive (see L{awsemu.dynamodb.sharing}),
+        running DynamoDB Local on ``port``; blocks for a few seconds.
+        """
+        sharing.make(
+            self.class_archive,
+            self.dynamodb_local.jar,
+            self.compile_argv,
+            lambda class_path, options: self.jvm_argv(port, class_path, options),
+            port,
+        )
 
 
 class DynamoDBLocalProtocol(ProcessProtocol):
@@ -334,6 +376,8 @@ class Supervisor(Service):
     _killed_because: str | None = attrs.field(default=None, init=False)
     """Why the supervisor killed the current JVM, if it did: its exit is then no surprise."""
     _watchdog: Deferred[None] | None = attrs.field(default=None, init=False)
+    _early: bool = attrs.field(default=False, init=False)
+    """Whether L{start_early} ran: orphans are ended, a JVM started, before L{startService}."""
 
     def state(self) -> ServiceState:
         if self._port is not None:
@@ -346,12 +390,31 @@ class Supervisor(Service):
 
     def startService(self) -> None:
         super().startService()
+        if not self._early:
+            self._end_orphans()
+        if not self.lazy and self._process is None and self._restart is None:
+            self._spawn()
+
+    def start_early(self) -> None:
+        """
+        Start the JVM now, before the service starts, so that DynamoDB Local
+        starts while the daemon loads the rest of itself (``twistd awsemu``
+        does this before it imports the gateway). L{startService} then keeps
+        this JVM, or starts another if it has ended meanwhile. Should the
+        service never start (the daemon fails to), the JVM ends with the
+        daemon's process, as the launcher watches its standard input, and
+        the next daemon removes its pid file.
+        """
+        self._early = True
+        self._end_orphans()
+        if not self.lazy:
+            self._spawn()
+
+    def _end_orphans(self) -> None:
         for pid in self.pid_files.end_orphans(self.daemon_pid):
             self._log.warn(
                 "Killed DynamoDB Local (pid {pid}) orphaned by a previous daemon", pid=pid
             )
-        if not self.lazy:
-            self._spawn()
 
     def whenReady(self) -> Deferred[int]:
         if self._port is not None:
@@ -390,10 +453,10 @@ class Supervisor(Service):
             )
 
     def _spawn(self) -> None:
-        if self.command.compiled():
-            self._run_jvm()
-        else:
+        if self.command.needs_compiling():
             self._compile()
+        else:
+            self._run_jvm()
 
     def _start(self, argv: Sequence[str], directory: Path) -> DynamoDBLocalProtocol:
         """

@@ -13,6 +13,8 @@ import attrs
 from twisted.logger import Logger
 
 from awsemu.gateway.context import RequestContext
+from awsemu.gateway.state import RUNNING as RUNNING
+from awsemu.gateway.state import ServiceState as ServiceState
 from awsemu.protocol.codec import Codec, codec_for
 from awsemu.protocol.errors import ServiceError, internal_failure, not_implemented
 from awsemu.protocol.http import HttpRequest, HttpResponse
@@ -21,17 +23,6 @@ Params = dict[str, Any]
 ProviderMethod = Callable[[RequestContext, Params], Awaitable[Mapping[str, Any]]]
 Authorize = Callable[[RequestContext, str, Params], None]
 """A provider's ``authorize(context, operation_name, params)``: raises to refuse a call."""
-
-
-@attrs.frozen
-class ServiceState:
-    """A service's health: ``starting``, ``running`` or ``error`` (with why)."""
-
-    status: str
-    reason: str | None = None
-
-
-RUNNING = ServiceState("running")
 
 
 @runtime_checkable

@@ -128,10 +128,10 @@ def core(shared: SharedObjects) -> LambdaCore:
         s3_core.notifier.functions = S3Notifications(provider, reactor)
     streams = None
     if "dynamodb" in config.services:
-        from awsemu import dynamodb
+        from awsemu.dynamodb.service import dynamodb_service
         from awsemu.dynamodb.streams import StreamReader
 
-        streams = StreamReader(shared.assemble(dynamodb.dynamodb_service).proxy, reactor)
+        streams = StreamReader(shared.assemble(dynamodb_service).proxy, reactor)
     provider.streams = streams
     poller = MappingPoller(store, reactor, provider.deliver, streams)
     return LambdaCore(provider, environments, poller, events, threads, scratch)
