@@ -87,8 +87,13 @@ class HeadCheckingBackend(ServiceBackend, Protocol):
     read: S3 checks a signature before it answers ``Expect: 100-continue``.
     """
 
-    def refuse_head(self, context: RequestContext, request: HttpRequest) -> HttpResponse | None:
-        """The refusal of ``request`` (whose body is not read yet), or None."""
+    def refuse_head(
+        self, context: Callable[[], RequestContext], request: HttpRequest
+    ) -> HttpResponse | None:
+        """
+        The refusal of ``request`` (whose body is not read yet), or None;
+        ``context`` makes the request's context, which only a refusal needs.
+        """
 
 
 #: The parameters that name what a call is about, most telling first, each

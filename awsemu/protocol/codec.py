@@ -421,6 +421,41 @@ Located = tuple[str, Any, str]
 """A member's name, its shape and its name on the wire (label, query key, header)."""
 
 
+def _header_text(shape: Any, value: Any) -> str:
+    """A header member's value as its header's text."""
+    kind = shape.type_name
+    if kind == "string":
+        if shape.serialization.get("jsonvalue"):
+            return values.encode_base64(json.dumps(value, separators=(",", ":")))
+        return str(value)
+    if kind == "list":
+        if shape.member.type_name == "string":
+            return ",".join(_quote_header_item(item) for item in value)
+        return ",".join(_header_text(shape.member, item) for item in value)
+    return xmlshapes.scalar_text(shape, value, values.RFC822)
+
+
+def _header_writer(shape: Any) -> Callable[[Any], str | None]:
+    """
+    ``_header_text`` of ``shape``, with what it asks of the shape asked once
+    (botocore's shapes answer ``type_name`` and ``serialization`` through
+    properties); None for an empty list, which sends no header.
+    """
+    kind = shape.type_name
+    if kind in ("integer", "long") or (
+        kind == "string" and not shape.serialization.get("jsonvalue")
+    ):
+        return str
+    if kind == "boolean":
+        return lambda value: "true" if value else "false"
+    if kind == "timestamp":
+        timestamp_format = shape.serialization.get("timestampFormat", values.RFC822)
+        return lambda value: str(values.format_timestamp(value, timestamp_format))
+    if kind == "list":
+        return lambda value: _header_text(shape, value) if value else None
+    return functools.partial(_header_text, shape)
+
+
 @attrs.frozen
 class _Layout:
     """
@@ -440,6 +475,8 @@ class _Layout:
     #: ``headers`` by lowercased wire name: a request is parsed by looking up
     #: the few headers it has, not by asking it for each one the shape allows.
     header_index: dict[str, tuple[str, Any]]
+    #: ``header`` members by name: their header's name and how to write it.
+    header_writers: dict[str, tuple[str, Callable[[Any], str | None]]]
 
     @classmethod
     def of(cls, shape: Any) -> _Layout:
@@ -464,6 +501,10 @@ class _Layout:
             by_name=by_name,
             header_index={
                 wire_name.lower(): (name, member)
+                for name, member, wire_name in located.get("header", ())
+            },
+            header_writers={
+                name: (wire_name, _header_writer(member))
                 for name, member, wire_name in located.get("header", ())
             },
         )
@@ -612,19 +653,24 @@ class RestCodec(Codec):
         if shape is None:
             return response
         layout = self._layout(shape)
+        header_writers, by_name = layout.header_writers, layout.by_name
         has_body = False
         for name, value in output.items():
-            if value is None or name not in layout.by_name:
+            if value is None:
                 continue
-            location, member, wire_name = layout.by_name[name]
+            header = header_writers.get(name)
+            if header is not None:
+                text = header[1](value)
+                if text is not None:
+                    response.headers.append((header[0], text))
+                continue
+            if name not in by_name:
+                continue
+            location, member, wire_name = by_name[name]
             if location is None:
                 has_body = True
             elif location == "statusCode":
                 response.status = int(value)
-            elif location == "header":
-                if member.type_name == "list" and not value:
-                    continue
-                response.headers.append((wire_name, self._header_text(member, value)))
             elif location == "headers":
                 response.headers.extend((wire_name + key, str(item)) for key, item in value.items())
         if layout.payload is not None:
@@ -664,18 +710,6 @@ class RestCodec(Codec):
             body, content_type = self._encode_payload(member, value)
             response.body = body
             response.headers.append(("Content-Type", content_type))
-
-    def _header_text(self, shape: Any, value: Any) -> str:
-        kind = shape.type_name
-        if kind == "string":
-            if shape.serialization.get("jsonvalue"):
-                return values.encode_base64(json.dumps(value, separators=(",", ":")))
-            return str(value)
-        if kind == "list":
-            if shape.member.type_name == "string":
-                return ",".join(_quote_header_item(item) for item in value)
-            return ",".join(self._header_text(shape.member, item) for item in value)
-        return xmlshapes.scalar_text(shape, value, values.RFC822)
 
     def _encode_body(
         self, operation: Any, shape: Any, output: Mapping[str, Any]

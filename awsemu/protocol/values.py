@@ -55,6 +55,8 @@ def parse_timestamp(text: str | float | int) -> datetime:
 
 def format_timestamp(value: datetime | float | int | str, fmt: str) -> str | float:
     """Render a timestamp the way AWS does in ``fmt``; epoch seconds stay a number."""
+    if fmt == RFC822 and isinstance(value, float):
+        return _rfc822_of_seconds(value)
     moment = to_datetime(value)
     if fmt == EPOCH:
         seconds = round(moment.timestamp(), 3)
@@ -63,6 +65,16 @@ def format_timestamp(value: datetime | float | int | str, fmt: str) -> str | flo
         return _rfc822(math.floor(moment.timestamp()))
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=1024)
+def _rfc822_of_seconds(value: float) -> str:
+    """
+    ``_rfc822`` of a moment the store keeps as epoch seconds (an object's
+    ``LastModified``), cached by that float: the same as through a
+    ``datetime``, without making one on every read of the object.
+    """
+    return _rfc822(math.floor(to_datetime(value).timestamp()))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -12,6 +12,7 @@ awscrt is imported on first use: loading its native library costs about
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -78,6 +79,16 @@ DEFAULT: Final = "CRC64NVME"
 def param_name(algorithm: str) -> str:
     """The botocore member holding ``algorithm``'s value: ``ChecksumCRC32``..."""
     return f"Checksum{algorithm}"
+
+
+#: Each algorithm's ``param_name``, made once: every write looks for all of them.
+PARAM_NAMES: Final = {name: param_name(name) for name in ALGORITHMS}
+
+
+@functools.cache
+def digest_size(algorithm: str) -> int:
+    """How many bytes ``algorithm``'s digest has."""
+    return len(ALGORITHMS[algorithm]().digest())
 
 
 def encode(raw: bytes) -> str:

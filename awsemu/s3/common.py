@@ -71,7 +71,7 @@ def write_algorithms(
     or asked for, plus ``extra``; with ``default``, S3's own when that
     leaves none, as S3 gives every object it writes a checksum.
     """
-    sent = [name for name in checksums.ALGORITHMS if params.get(checksums.param_name(name))]
+    sent = [name for name, param in checksums.PARAM_NAMES.items() if params.get(param)]
     requested = params.get("ChecksumAlgorithm")
     wanted = [*sent, *extra, *([requested.upper()] if requested else [])]
     chosen = tuple(dict.fromkeys(name for name in wanted if name in checksums.ALGORITHMS))
@@ -152,9 +152,9 @@ class Common:
         """
         expected_md5 = _content_md5(params.get("ContentMD5"))
         expected = {
-            name: _checksum_value(name, params[checksums.param_name(name)])
-            for name in checksums.ALGORITHMS
-            if params.get(checksums.param_name(name))
+            name: _checksum_value(name, params[param])
+            for name, param in checksums.PARAM_NAMES.items()
+            if params.get(param)
         }
         digests = checksums.BodyDigests(write_algorithms(params, extra, default=default))
         blob = await self.store.blobs.write(body, digests)
@@ -289,6 +289,6 @@ def _checksum_value(algorithm: str, value: str) -> str:
         raw = base64.b64decode(value, validate=True)
     except binascii.Error:
         raw = b""
-    if len(raw) != len(checksums.ALGORITHMS[algorithm]().digest()):
+    if len(raw) != checksums.digest_size(algorithm):
         raise errors.invalid_checksum_value(algorithm)
     return value

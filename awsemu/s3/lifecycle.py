@@ -230,6 +230,8 @@ def expiration(config: Document, version: ObjectVersion) -> dict[str, Any]:
     The ``Expiration`` (``x-amz-expiration``) of a current version in the
     bucket holding ``config``, if an enabled rule expires it.
     """
+    if not _rules(config):
+        return {}
     found = min(_expiries(config, version), key=lambda pair: pair[0], default=None)
     if found is None:
         return {}

@@ -39,6 +39,8 @@ _SIGV4_PARAMETERS: Final = (
 
 def check(request: HttpRequest, now: float, secrets: SecretLookup, bucket: str | None) -> None:
     """Raise AWS's error if ``request`` is a presigned URL that has expired or is badly signed."""
+    if not request.query:
+        return
     present = [request.query_value(name) is not None for name in _SIGV4_PARAMETERS]
     if any(present[:3]):
         if not all(present):

@@ -9,6 +9,7 @@ pool that disk work runs in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -114,7 +115,9 @@ class S3Service(Service):
         """A request of the website endpoint of the bucket ``resource_id`` (see ``website``)."""
         return await website.serve(self.model, self.provider, context, request, resource_id)
 
-    def refuse_head(self, context: RequestContext, request: HttpRequest) -> HttpResponse | None:
+    def refuse_head(
+        self, context: Callable[[], RequestContext], request: HttpRequest
+    ) -> HttpResponse | None:
         """
         AWS's refusal of a badly signed, expired or skewed request, given its
         head only: S3 answers it instead of ``100 Continue``, so the body of
@@ -128,7 +131,7 @@ class S3Service(Service):
                 request, self.reactor.seconds(), self.secrets, _bucket_name(request)
             )
         except ServiceError as error:
-            response = self.error_response(context, request, error)
+            response = self.error_response(context(), request, error)
             cors.decorate(self._cors_rules(request), request, response)
             return response
         return None

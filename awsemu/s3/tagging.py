@@ -89,7 +89,9 @@ def header_tags(text: str | None) -> dict[str, str]:
     ``x-amz-tagging``: URL-encoded query parameters (a name without ``=``
     holds the empty value), or S3's error for them.
     """
-    pairs = parse_qsl(text or "", keep_blank_values=True)
+    if not text:
+        return {}
+    pairs = parse_qsl(text, keep_blank_values=True)
     if len({key for key, _ in pairs}) != len(pairs):
         # S3's answer, quoted in aws/aws-cli#2841.
         raise errors.invalid_argument(
