@@ -631,7 +631,7 @@ class GatewayProtocol(Protocol):
             if refusal is not None:
                 self._refuse_unread(head, refusal)
                 return False
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+            write_now(self.transport, b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[arg-type]
         return False
 
     def _refuse_unread(self, head: _Head, response: HttpResponse) -> None:
