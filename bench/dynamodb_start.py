@@ -107,17 +107,22 @@ def jvm_alone(archive: bool) -> float:
         stop(process)
 
 
+def spawn_daemon(tree: Path, port: int, directory: str) -> subprocess.Popen[bytes]:
+    """``twistd -n awsemu`` serving DynamoDB alone, run from ``tree``, logging in ``directory``."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n"]
+        + ["--pidfile=", f"--logfile={directory}/daemon.log", "awsemu"]
+        + ["--services", "dynamodb", "--port", f"tcp:{port}:interface=127.0.0.1"],
+        cwd=tree,
+    )
+
+
 def daemon(tree: Path) -> float:
     """Spawn to first ListTables through ``twistd -n awsemu`` run from ``tree``."""
     port = free_port()
     with tempfile.TemporaryDirectory() as directory:
         started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n"]
-            + ["--pidfile=", f"--logfile={directory}/daemon.log", "awsemu"]
-            + ["--services", "dynamodb", "--port", f"tcp:{port}:interface=127.0.0.1"],
-            cwd=tree,
-        )
+        process = spawn_daemon(tree, port, directory)
         try:
             return answering(process, port, started)
         finally:
@@ -135,12 +140,7 @@ def phases(tree: Path) -> dict[str, float]:
     done = threading.Event()
     with tempfile.TemporaryDirectory() as directory:
         started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n"]
-            + ["--pidfile=", f"--logfile={directory}/daemon.log", "awsemu"]
-            + ["--services", "dynamodb", "--port", f"tcp:{port}:interface=127.0.0.1"],
-            cwd=tree,
-        )
+        process = spawn_daemon(tree, port, directory)
 
         def jvm() -> None:
             while not done.is_set():

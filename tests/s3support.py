@@ -116,6 +116,24 @@ def enable_acls(s3: BaseClient, bucket: str, ownership: str = "ObjectWriter") ->
     )
 
 
+def kms_by_default(s3: BaseClient, bucket: str, key_id: str) -> None:
+    """Make SSE-KMS with ``key_id`` and an S3 Bucket Key ``bucket``'s default encryption."""
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key_id,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+
+
 def allow_public(s3: BaseClient, bucket: str) -> None:
     """
     Let ``bucket`` take public ACLs and policies and honour them: remove its

@@ -59,6 +59,23 @@ must not reach out to AWS for it.
 """
 
 
+def lambda_role(name: str) -> str:
+    """The HCL of an IAM role ``aws_iam_role.lambda`` named ``name`` that Lambda may assume."""
+    return f"""
+resource "aws_iam_role" "lambda" {{
+  name = "{name}"
+  assume_role_policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Effect    = "Allow"
+      Principal = {{ Service = "lambda.amazonaws.com" }}
+      Action    = "sts:AssumeRole"
+    }}]
+  }})
+}}
+"""
+
+
 def provider_block(url: str, region: str = "us-east-1") -> str:
     """The ``terraform`` and ``provider`` blocks sending every one of ``ENDPOINTS`` to ``url``."""
     endpoints = "\n".join(f'    {name} = "{url}"' for name in ENDPOINTS)

@@ -11,7 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.s3 import encryption
-from tests.s3support import S3TestCase
+from tests.s3support import S3TestCase, kms_by_default
 
 KEY_A = "0123456789abcdef0123456789abcdef"
 KEY_B = "fedcba9876543210fedcba9876543210"
@@ -325,20 +325,7 @@ class KmsTests(S3TestCase):
 
     def test_bucket_default(self) -> None:
         """PutBucketEncryption's default applies to writes that ask for nothing."""
-        self.s3.put_bucket_encryption(
-            Bucket=self.bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": "arn:aws:kms:us-east-1:000000000000:key/abc",
-                        },
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        )
+        kms_by_default(self.s3, self.bucket, "arn:aws:kms:us-east-1:000000000000:key/abc")
         put = self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"x")
         self.assertEqual(
             (put["ServerSideEncryption"], put["SSEKMSKeyId"], put["BucketKeyEnabled"]),

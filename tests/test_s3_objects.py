@@ -13,7 +13,7 @@ from urllib.parse import quote
 from awscrt import checksums as crt
 from botocore.exceptions import ClientError
 
-from tests.s3support import S3TestCase, allow_public, client, enable_acls, raw
+from tests.s3support import S3TestCase, allow_public, client, enable_acls, kms_by_default, raw
 
 #: Keys that must survive path-style and virtual-hosted addressing unchanged.
 ODD_KEYS = ("ünïcødé ✓", "with space", "a+b", "x%2Fy", "a//b", "trailing/", "/leading", "k" * 1024)
@@ -46,20 +46,7 @@ class PutGetTests(S3TestCase):
         Bucket Keys uses one unless its own header says otherwise (S3 user
         guide, "Configuring an S3 Bucket Key at the object level").
         """
-        self.s3.put_bucket_encryption(
-            Bucket=self.bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": "key-1",
-                        },
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        )
+        kms_by_default(self.s3, self.bucket, "key-1")
         put = self.s3.put_object(Bucket=self.bucket, Key="default", Body=b"x")
         self.assertEqual(
             (put["ServerSideEncryption"], put["SSEKMSKeyId"], put["BucketKeyEnabled"]),

@@ -24,7 +24,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.dynamodb_support import wait_for
 from tests.lambda_support import zipped
-from tests.terraform_support import TerraformStack
+from tests.terraform_support import TerraformStack, lambda_role
 
 SERVICES = "s3,dynamodb,lambda,iam,sts,logs,apigateway"
 
@@ -45,19 +45,9 @@ def handler(event, context):
     }
 """
 
-RESOURCES = """
-resource "aws_iam_role" "lambda" {
-  name = "flask-lambda"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-}
-
+RESOURCES = (
+    lambda_role("flask-lambda")
+    + """
 resource "aws_dynamodb_table" "items" {
   name             = "flask-items"
   billing_mode     = "PAY_PER_REQUEST"
@@ -197,6 +187,7 @@ output "mapping_uuid" {
   value = aws_lambda_event_source_mapping.items.uuid
 }
 """
+)
 
 
 class TerraformTests(SynchronousTestCase):

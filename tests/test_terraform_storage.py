@@ -25,7 +25,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.dynamodb_support import wait_for
 from tests.lambda_support import zipped
-from tests.terraform_support import TerraformStack
+from tests.terraform_support import TerraformStack, lambda_role
 
 SERVICES = "s3,dynamodb,lambda,iam,sts,logs"
 REPLICA_REGION = "us-west-2"
@@ -50,7 +50,8 @@ def handler(event, context):
         )
 """
 
-RESOURCES = """
+RESOURCES = (
+    """
 variable "protect" {
   type    = bool
   default = true
@@ -224,18 +225,9 @@ resource "aws_s3_object" "readme" {
   depends_on             = [aws_s3_bucket_versioning.data]
 }
 
-resource "aws_iam_role" "lambda" {
-  name = "tf-recorder"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-}
-
+"""
+    + lambda_role("tf-recorder")
+    + """
 resource "aws_lambda_function" "recorder" {
   function_name    = "tf-recorder"
   role             = aws_iam_role.lambda.arn
@@ -421,6 +413,7 @@ output "orders_stream" {
   value = aws_dynamodb_table.orders.stream_arn
 }
 """
+)
 
 
 class TerraformStorageTests(SynchronousTestCase):
