@@ -53,14 +53,19 @@ class SecondsFormat:
     def __init__(self) -> None:
         self._second: int | None = None
         self._text = ""
+        #: The times certainly within the remembered second, whatever the rounding.
+        self._low = self._high = 0.0
 
     def __call__(self, when: float | None) -> str:
         if when is None:
             return formatTime(when)
+        if self._low <= when < self._high:
+            return self._text
         # datetime rounds to microseconds before it drops the fraction.
         second = math.floor(round(when, 6))
         if second != self._second:
             self._second, self._text = second, formatTime(second)
+            self._low, self._high = second, second + 0.999999
         return self._text
 
 
@@ -95,10 +100,47 @@ def classic_text(event: LogEvent, format_time: SecondsFormat) -> str | None:
     return text.replace("\n", "\n\t") + "\n"
 
 
+class ClassicObserver(FileLogObserver):
+    """
+    A ``FileLogObserver`` writing ``classic_text`` lines. A gateway line
+    (the one event the daemon logs per request) is written without the
+    general path's calls: its system part is remembered by namespace and
+    level, its time by the second.
+    """
+
+    def __init__(self, out: IO[Any]) -> None:
+        format_time = SecondsFormat()
+        super().__init__(out, lambda event: classic_text(event, format_time))
+        self._format_time = format_time
+        self._systems: dict[tuple[object, object], str] = {}
+
+    def __call__(self, event: LogEvent) -> None:
+        line = event.get("line")
+        if (
+            event.get("log_format") != LINE_FORMAT
+            or type(line) is not str
+            or not line
+            or "log_system" in event
+            or "log_failure" in event
+            or "log_flattened" in event
+        ):
+            super().__call__(event)
+            return
+        key = (event.get("log_namespace"), event.get("log_level"))
+        system = self._systems.get(key)
+        if system is None:
+            system = self._systems[key] = _system(event)
+        text = f"{self._format_time(event.get('log_time'))} [{system}] {line}\n"
+        if "\n" in line:
+            text = text[:-1].replace("\n", "\n\t") + "\n"
+        out = self._outFile
+        out.write(text if self._encoding is None else text.encode(self._encoding))
+        out.flush()
+
+
 def classic_observer(out: IO[Any]) -> FileLogObserver:
     """An observer writing ``classic_text`` lines to ``out``."""
-    format_time = SecondsFormat()
-    return FileLogObserver(out, lambda event: classic_text(event, format_time))
+    return ClassicObserver(out)
 
 
 #: The fields of a gateway line's event that a JSON line carries, in order.

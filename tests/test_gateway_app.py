@@ -6,6 +6,8 @@ errors for everything that goes wrong, and one log line per request.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from io import BytesIO
 from typing import Any
 
 import treq
@@ -23,8 +25,10 @@ from zope.interface import implementer
 
 from awsemu import __version__
 from awsemu.auth.verify import Authenticate, accept_all
+from awsemu.gateway import app, routing
 from awsemu.gateway.app import Gateway, _after
 from awsemu.gateway.context import RequestContext
+from awsemu.gateway.routing import Route
 from awsemu.gateway.server import gateway_factory
 from awsemu.gateway.services import RUNNING, ModelService, ServiceState, resource_of
 from awsemu.protocol.errors import ServiceError
@@ -394,3 +398,77 @@ class LogResourceTests(SynchronousTestCase):
             "/prod/items/3",
         ):
             self.assertEqual(_after(path, "a1"), "prod/items/3", path)
+
+
+class HeadChecker(BrokenBackend):
+    """An S3-like backend that checks heads: it records what it checked and what it answered."""
+
+    name = "s3"
+
+    def __init__(self) -> None:
+        self.checked: list[str] = []
+        self.answered: list[tuple[str, bytes]] = []
+
+    def refuse_head(
+        self, context: Callable[[], RequestContext], request: HttpRequest
+    ) -> HttpResponse | None:
+        self.checked.append(request.path)
+        return HttpResponse(403) if request.path.endswith("/refused") else None
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        self.answered.append((request.path, request.read_body()))
+        return HttpResponse(200)
+
+
+class HeadCheckedRouteTests(SynchronousTestCase):
+    """An upload whose head was checked is routed once, at its head."""
+
+    def setUp(self) -> None:
+        self.backend = HeadChecker()
+        self.gateway = Gateway({"s3": self.backend}, "us-east-1", reactor)
+        self.routed: list[HttpRequest] = []
+
+        def route_request(request: HttpRequest) -> Route:
+            self.routed.append(request)
+            return routing.route_request(request)
+
+        self.patch(app, "route_request", route_request)
+
+    def upload(self, host: str, path: str) -> HttpRequest:
+        return HttpRequest.from_uri("PUT", path, [("Host", host)], host=host)
+
+    def respond(self, request: HttpRequest, body: bytes) -> int:
+        request.body = BytesIO(body)
+        response = self.successResultOf(Deferred.fromCoroutine(self.gateway.respond(request)))
+        return response.status
+
+    def test_virtual_hosted(self) -> None:
+        """The body that arrives after the check reaches the backend, path-style."""
+        request = self.upload("bucket.s3.localhost.localstack.cloud", "/key")
+        self.assertIsNone(self.gateway.refuse_head(request))
+        self.assertEqual(self.respond(request, b"data"), 200)
+        self.assertEqual(self.backend.checked, ["/bucket/key"])
+        self.assertEqual(self.backend.answered, [("/bucket/key", b"data")])
+        self.assertEqual(self.routed, [request])
+
+    def test_another_in_between(self) -> None:
+        """A request answered between an upload's check and its body is routed itself."""
+        first = self.upload("127.0.0.1:4566", "/bucket/first")
+        other = self.upload("127.0.0.1:4566", "/bucket/other")
+        self.assertIsNone(self.gateway.refuse_head(first))
+        self.assertEqual(self.respond(other, b"2"), 200)
+        self.assertEqual(self.respond(first, b"1"), 200)
+        self.assertEqual(self.backend.answered, [("/bucket/other", b"2"), ("/bucket/first", b"1")])
+        self.assertEqual(self.routed, [first, other])
+        # Once answered, the check is not taken again for the same request.
+        self.assertEqual(self.respond(first, b"1"), 200)
+        self.assertEqual(self.routed, [first, other, first])
+
+    def test_refused(self) -> None:
+        """A refused head is not remembered: the refusal is its answer."""
+        refused = self.upload("127.0.0.1:4566", "/bucket/refused")
+        refusal = self.gateway.refuse_head(refused)
+        assert refusal is not None
+        self.assertEqual(refusal.status, 403)
+        self.assertEqual(self.respond(refused, b""), 200)
+        self.assertEqual(self.routed, [refused, refused])

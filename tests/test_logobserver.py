@@ -91,7 +91,17 @@ class SecondsFormatTests(SynchronousTestCase):
     def test_per_second(self) -> None:
         """Times are formatted as ``formatTime`` does, across second boundaries too."""
         format_time = SecondsFormat()
-        for when in (WHEN, WHEN + 0.7, WHEN + 0.75, WHEN + 1, WHEN - 3.999, 0.9999999, None):
+        # WHEN + 0.7499996 is within a microsecond of the next second, which datetime rounds to.
+        for when in (
+            WHEN,
+            WHEN + 0.7,
+            WHEN + 0.7499996,
+            WHEN + 0.75,
+            WHEN + 1,
+            WHEN - 3.999,
+            0.9999999,
+            None,
+        ):
             self.assertEqual(format_time(when), formatTime(when), when)
 
     def test_remembered(self) -> None:

@@ -230,6 +230,14 @@ class Gateway:
     a runtime-checkable protocol costs tens of µs, on every
     ``Expect: 100-continue`` upload.
     """
+    _checked: tuple[HttpRequest, Route] | None = attrs.field(default=None, init=False)
+    """
+    The last head ``refuse_head`` let through, with its route: ``respond``
+    takes the route from here once that request's body has arrived, rather
+    than routing it again (a request whose head was checked before
+    another's is routed anew). Only a head is kept: ``respond`` lets go of
+    the request before its body is read.
+    """
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -366,7 +374,15 @@ class Gateway:
         handle, and log one line. Whatever a backend raises becomes the
         service's AWS-shaped 500.
         """
-        route, incoming, context = self._routed(incoming)
+        checked = self._checked
+        if checked is not None and checked[0] is incoming:
+            self._checked = None
+            route = checked[1]
+            if route.bucket is not None:
+                incoming = to_path_style(incoming, route.bucket)
+        else:
+            route, incoming = self._route(incoming)
+        context = self._context(route, incoming)
         backend = self.backends.get(route.service)
         if backend is None:
             response = self._not_enabled(context, incoming)
@@ -386,27 +402,25 @@ class Gateway:
         read (see ``server.Responder``): only backends that check heads
         (``HeadCheckingBackend``, S3's signatures) refuse any.
         """
-        route, incoming = self._route(incoming)
+        route, routed = self._route(incoming)
         backend = self._head_checking.get(route.service)
         if route.data_plane or backend is None:
+            self._checked = (incoming, route)
             return None
         made: list[RequestContext] = []
 
         def context() -> RequestContext:
             # Most heads pass: their context (and request id) is made once, by ``respond``.
             if not made:
-                made.append(self._context(route, incoming))
+                made.append(self._context(route, routed))
             return made[0]
 
-        response = backend.refuse_head(context, incoming)
-        if response is not None:
-            self._log(route, context(), incoming, response)
+        response = backend.refuse_head(context, routed)
+        if response is None:
+            self._checked = (incoming, route)
+        else:
+            self._log(route, context(), routed, response)
         return response
-
-    def _routed(self, incoming: HttpRequest) -> tuple[Route, HttpRequest, RequestContext]:
-        """The route of ``incoming``, the request as its service sees it, and its context."""
-        route, incoming = self._route(incoming)
-        return route, incoming, self._context(route, incoming)
 
     @staticmethod
     def _route(incoming: HttpRequest) -> tuple[Route, HttpRequest]:

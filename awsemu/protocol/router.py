@@ -47,6 +47,12 @@ class PathPattern:
     regex: re.Pattern[str]
     labels: tuple[tuple[str, str, bool], ...]  # (group, label, greedy)
     candidates: tuple[RouteCandidate, ...]
+    unqueried: tuple[RouteCandidate, ...] = attrs.field(init=False)
+    """The ``candidates`` a request without a query can be: those that require none."""
+
+    @unqueried.default
+    def _unqueried(self) -> tuple[RouteCandidate, ...]:
+        return tuple(candidate for candidate in self.candidates if not candidate.query)
 
 
 def _compile_path(path: str) -> tuple[str, tuple[tuple[str, str, bool], ...]]:
@@ -158,7 +164,7 @@ class RestRouter:
             found = pattern.regex.match(request.path)
             if found is None:
                 continue
-            chosen = _choose(pattern.candidates, present, request)
+            chosen = _choose(pattern.candidates if present else pattern.unqueried, present, request)
             if chosen is not None:
                 labels = {label: found.group(group) for group, label, _ in pattern.labels}
                 return chosen.operation, labels

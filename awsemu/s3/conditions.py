@@ -46,12 +46,14 @@ class Conditions:
 
     @classmethod
     def of_read(cls, params: dict[str, Any]) -> Conditions:
-        return cls(
+        found = (
             params.get("IfMatch"),
             params.get("IfNoneMatch"),
             params.get("IfModifiedSince"),
             params.get("IfUnmodifiedSince"),
         )
+        # Most reads are unconditional: they share one value, made once.
+        return _UNCONDITIONAL if found == _NO_CONDITIONS else cls(*found)
 
     @classmethod
     def of_copy_source(cls, params: dict[str, Any]) -> Conditions:
@@ -98,6 +100,10 @@ class Conditions:
                 if not_modified_fails
                 else errors.not_modified(etag, last_modified)
             )
+
+
+_NO_CONDITIONS: Final = (None, None, None, None)
+_UNCONDITIONAL: Final = Conditions(*_NO_CONDITIONS)
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

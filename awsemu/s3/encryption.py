@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any, Final
 
 import attrs
@@ -245,7 +246,7 @@ def check_read(encryption: Document, params: Params, prefix: Prefix = OWN) -> No
     403 with another); SSE-C headers for any other version are refused.
     """
     # Another key is S3's 403 AccessDenied (minio/minio#5203 matched S3's answer).
-    _match(encryption, customer_key(params, prefix), _KEY_NEEDED, errors.access_denied())
+    _match(encryption, customer_key(params, prefix), _KEY_NEEDED, errors.access_denied)
 
 
 def check_part(encryption: Document, params: Params) -> None:
@@ -254,11 +255,18 @@ def check_part(encryption: Document, params: Params) -> None:
         encryption,
         customer_key(params),
         _PART_KEY_NEEDED,
-        _argument(_PART_KEY_DIFFERS, f"{OWN.header}-key"),
+        lambda: _argument(_PART_KEY_DIFFERS, f"{OWN.header}-key"),
     )
 
 
-def _match(encryption: Document, sent: Document | None, missing: str, other: ServiceError) -> None:
+def _match(
+    encryption: Document, sent: Document | None, missing: str, other: Callable[[], ServiceError]
+) -> None:
+    """
+    Refuse ``sent`` customer key for a version stored with ``encryption``;
+    ``other`` makes the error for a key that differs (only then: most reads
+    send no key for a version stored without one).
+    """
     stored = encryption.get("SSECustomerKeyMD5")
     if stored is None:
         if sent is not None:
@@ -266,7 +274,7 @@ def _match(encryption: Document, sent: Document | None, missing: str, other: Ser
     elif sent is None:
         raise errors.invalid_request(missing)
     elif sent["SSECustomerKeyMD5"] != stored:
-        raise other
+        raise other()
 
 
 def changes(params: Params) -> bool:
