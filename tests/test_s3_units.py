@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import re
 import tempfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -22,7 +25,7 @@ from awsemu.s3.common import parse_copy_source
 from awsemu.s3.conditions import Conditions, byte_range
 from awsemu.s3.configs import CONFIGURATIONS, default_encryption
 from awsemu.s3.postpolicy import Policy
-from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store
+from awsemu.s3.store import Bucket, MemoryBlobs, ObjectVersion, Store, new_id
 
 
 def framed(*chunks: bytes, trailers: bytes = b"") -> bytes:
@@ -178,6 +181,28 @@ class ConditionTests(SynchronousTestCase):
             (raised.exception.status, raised.exception.fields["Condition"]),
             (412, "x-amz-copy-source-If-None-Match"),
         )
+
+
+class NewIdTests(SynchronousTestCase):
+    def test_ids(self) -> None:
+        """Ids are 32 hex digits, none repeated, also across threads drawing at once."""
+        with ThreadPoolExecutor(4) as pool:
+            ids = list(pool.map(lambda _: new_id(), range(20_000)))
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertTrue(all(re.fullmatch("[0-9a-f]{32}", made) for made in ids))
+
+    def test_forked_child(self) -> None:
+        """A forked child does not make the ids its parent is about to make."""
+        new_id()
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.write(write, new_id().encode())
+            os._exit(0)
+        os.waitpid(child, 0)
+        os.close(write)
+        self.addCleanup(os.close, read)
+        self.assertNotEqual(os.read(read, 64).decode(), new_id())
 
 
 class ListingWalkTests(SynchronousTestCase):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import bisect
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, Protocol
 
 import attrs
 from twisted.internet.defer import Deferred, succeed
 
+from awsemu.gateway.context import PooledRandom
 from awsemu.protocol.segments import BLOCK_SIZE, Piece, Segments, blocks
 from awsemu.s3 import errors
 from awsemu.s3.checksums import BodyDigests
@@ -333,13 +335,32 @@ class Store:
                 self.blobs.delete(part.blob)
 
 
+_RANDOM = PooledRandom()
+"""
+``os.urandom``'s bytes for ``new_id``, read 4 KiB at a time: a system
+call for every object written cost a PutObject a few µs of the daemon's
+CPU. Ids are made on the reactor thread and in the disk store's threads.
+"""
+_RANDOM_LOCK = threading.Lock()
+
+
+def _forget_random() -> None:
+    """A forked child draws its own bytes, never the ones its parent has yet to use."""
+    global _RANDOM
+    _RANDOM = PooledRandom()
+
+
+os.register_at_fork(after_in_child=_forget_random)
+
+
 def new_id() -> str:
     """
     A fresh random id (blobs, uploads, versions): unguessable, path-safe,
     32 hex digits. Not a ``uuid4``: building the UUID object costs several
     times the random bytes, on every object written.
     """
-    return os.urandom(16).hex()
+    with _RANDOM_LOCK:
+        return _RANDOM(16).hex()
 
 
 @attrs.define
