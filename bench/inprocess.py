@@ -10,7 +10,8 @@ it (``twistd_log_file``):
 
 - ``dynamodb``: a GetItem as ``bench/dynamodb.py`` sends it, answered by
   a client that renders the request to DynamoDB Local and parses a canned
-  DynamoDB Local response (the loopback client's work, without its socket);
+  DynamoDB Local response (the loopback client's work, without its socket),
+  through the item operations' fast path (``dynamodb-generic``: without it);
 - ``s3-get``, ``s3-put``: boto3's own GetObject and PutObject requests of
   1 KiB (captured before sending, so signed and aws-chunked as boto3 sends
   them), served by the daemon's S3 service. The PutObject asks for
@@ -20,7 +21,7 @@ it (``twistd_log_file``):
 Prints the least and the 20th percentile of the per-request CPU time over
 batches (the least is the cost; the spread is the machine's load).
 
-Usage: python bench/inprocess.py [dynamodb|s3-get|s3-put ...]
+Usage: python bench/inprocess.py [dynamodb|dynamodb-generic|s3-get|s3-put ...]
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from twisted.internet import reactor
-from twisted.internet.defer import succeed
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.testing import StringTransport
 from twisted.logger import globalLogBeginner
 
@@ -61,8 +62,12 @@ LOCAL_RESPONSE = (
 )
 
 
-def dynamodb_protocol() -> Any:
-    """The gateway's protocol for a daemon whose DynamoDB Local answers ``LOCAL_RESPONSE``."""
+def dynamodb_protocol(fast: bool = True) -> Any:
+    """
+    The gateway's protocol for a daemon whose DynamoDB Local answers
+    ``LOCAL_RESPONSE``, through the item operations' fast path (``fast``) or not.
+    """
+    from awsemu.dynamodb.fastpath import ItemFastPath
     from awsemu.dynamodb.loopback import LoopbackResponse, ResponseParser, render_request
     from awsemu.dynamodb.proxy import DynamoDBProxy
     from awsemu.gateway.app import Gateway
@@ -76,18 +81,27 @@ def dynamodb_protocol() -> Any:
         def whenReady(self) -> Any:
             return succeed(8000)
 
+        def ready_port(self) -> int:
+            return 8000
+
     class Canned:
         async def request(
             self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
         ) -> LoopbackResponse:
+            return await self.send(port, method, target, headers, body)
+
+        def send(
+            self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
+        ) -> Deferred[LoopbackResponse]:
             render_request(port, method, target, headers, body)
             response = ResponseParser().feed(LOCAL_RESPONSE)
             assert response is not None
-            return response
+            return succeed(response)
 
     class Backend:
-        def __init__(self, proxy: DynamoDBProxy) -> None:
+        def __init__(self, proxy: DynamoDBProxy, fast: bool) -> None:
             self.proxy = proxy
+            self.fast_path = ItemFastPath(proxy, Canned()) if fast else None
 
         def state(self) -> Any:
             return RUNNING
@@ -99,7 +113,8 @@ def dynamodb_protocol() -> Any:
             return self.proxy.error_response(context, request, error)
 
     proxy = DynamoDBProxy(Ready(), Canned(), reactor, secret="5ec")
-    gateway = Gateway({"dynamodb": Backend(proxy)}, "us-east-1", reactor)  # type: ignore[dict-item]
+    backend = Backend(proxy, fast)
+    gateway = Gateway({"dynamodb": backend}, "us-east-1", reactor)  # type: ignore[dict-item]
     return gateway_factory(gateway, reactor).buildProtocol(None)
 
 
@@ -198,8 +213,9 @@ def main() -> None:
         assert log is not None
         globalLogBeginner.beginLoggingTo([observer_for("classic", log)], redirectStandardIO=False)
         for name in sys.argv[1:] or ["dynamodb", "s3-get", "s3-put"]:
-            if name == "dynamodb":
-                measure(name, *connected(dynamodb_protocol()), DYNAMODB_REQUEST)
+            if name.startswith("dynamodb"):
+                protocol = dynamodb_protocol(fast=name == "dynamodb")
+                measure(name, *connected(protocol), DYNAMODB_REQUEST)
                 continue
             protocol, transport = connected(s3_protocol())
             small = os.urandom(1024)

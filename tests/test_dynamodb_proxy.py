@@ -84,6 +84,9 @@ class FakeSupervised:
     def whenReady(self) -> Deferred[int]:
         return Deferred() if self.port is None else succeed(self.port)
 
+    def ready_port(self) -> int | None:
+        return self.port
+
 
 class RefusingClient:
     """A client whose connections are refused: the JVM just died."""

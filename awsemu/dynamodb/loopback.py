@@ -488,9 +488,26 @@ class LoopbackPool:
         if it cannot be written safely, L{LoopbackError} or a connection
         error if no whole response came.
         """
+        return await self.send(port, method, target, headers, body)
+
+    def send(
+        self,
+        port: int,
+        method: bytes,
+        target: bytes,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> Deferred[LoopbackResponse]:
+        """
+        L{request} without a coroutine, for the proxy's fast path (see
+        L{awsemu.dynamodb.fastpath}); L{ValueError} is raised at once.
+        """
         data = render_request(port, method, target, headers, body)
-        connection = self._idle_connection(port) or await self._connection(port)
-        return await connection.send(data, method == b"HEAD")
+        head_request = method == b"HEAD"
+        connection = self._idle_connection(port)
+        if connection is not None:
+            return connection.send(data, head_request)
+        return self._connection(port).addCallback(_Connection.send, data, head_request)
 
     def close(self) -> Deferred[None]:
         """

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import attrs
 from klein import Klein
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger, LogLevel
 from twisted.protocols.basic import FileSender
@@ -38,6 +38,7 @@ from awsemu.gateway.context import (
 from awsemu.gateway.routing import Route, route_request, to_path_style
 from awsemu.gateway.services import (
     DataPlaneBackend,
+    FastPath,
     HeadCheckingBackend,
     ServiceBackend,
     StatefulBackend,
@@ -230,6 +231,18 @@ class Gateway:
     a runtime-checkable protocol costs tens of µs, on every
     ``Expect: 100-continue`` upload.
     """
+    _fast_paths: Mapping[str, FastPath] = attrs.field(
+        init=False,
+        default=attrs.Factory(
+            lambda self: {
+                name: backend.fast_path
+                for name, backend in self.backends.items()
+                if getattr(backend, "fast_path", None) is not None
+            },
+            takes_self=True,
+        ),
+    )
+    """The backends' fast paths (``FastPath``), found once."""
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -374,11 +387,68 @@ class Gateway:
             try:
                 response = await self._answer(route, backend, context, incoming)
             except Exception:
-                self.log.failure("{service} failed", service=route.service)
-                protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
-                response = backend.error_response(context, incoming, internal_failure(protocol))
+                response = self._failed(None, route, backend, context, incoming)
+        return self._logged(response, route, context, incoming)
+
+    def respond_fast(self, incoming: HttpRequest) -> Deferred[HttpResponse] | None:
+        """
+        ``respond``'s answer, as a Deferred of plain callbacks, to a request
+        a backend's fast path takes (``FastPath``); None for any other.
+        Measured in process on a DynamoDB GetItem: the coroutines and
+        Deferreds of the generic path cost about 4 µs of the 45.
+        """
+        if not self._fast_paths:
+            return None
+        route, incoming = self._route(incoming)
+        fast = self._fast_paths.get(route.service)
+        if fast is None or route.data_plane or not fast.takes(incoming):
+            return None
+        backend = self.backends[route.service]
+        context = self._context(route, incoming)
+        refusal = self.authenticate(context, incoming)
+        if refusal is not None:
+            answered = succeed(backend.error_response(context, incoming, refusal))
+        else:
+            try:
+                answered = fast.answer(context, incoming)
+            except Exception:
+                answered = fail()
+        return answered.addCallbacks(
+            self._logged,
+            self._failed_logged,
+            callbackArgs=(route, context, incoming),
+            errbackArgs=(route, backend, context, incoming),
+        )
+
+    def _failed(
+        self,
+        failure: Failure | None,
+        route: Route,
+        backend: ServiceBackend,
+        context: RequestContext,
+        incoming: HttpRequest,
+    ) -> HttpResponse:
+        """The service's AWS-shaped 500 for what a backend raised (None: the current exception)."""
+        self.log.failure("{service} failed", failure, service=route.service)
+        protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
+        return backend.error_response(context, incoming, internal_failure(protocol))
+
+    def _logged(
+        self, response: HttpResponse, route: Route, context: RequestContext, incoming: HttpRequest
+    ) -> HttpResponse:
         self._log(route, context, incoming, response)
         return response
+
+    def _failed_logged(
+        self,
+        failure: Failure,
+        route: Route,
+        backend: ServiceBackend,
+        context: RequestContext,
+        incoming: HttpRequest,
+    ) -> HttpResponse:
+        response = self._failed(failure, route, backend, context, incoming)
+        return self._logged(response, route, context, incoming)
 
     def refuse_head(self, incoming: HttpRequest) -> HttpResponse | None:
         """

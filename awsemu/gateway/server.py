@@ -43,7 +43,7 @@ from typing import Protocol as TypingProtocol
 
 import attrs
 from twisted.internet import main, tcp
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import Deferred, fail, maybeDeferred
 from twisted.internet.interfaces import IAddress, IProtocol, IPullProducer, IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import LoopingCall
@@ -404,6 +404,12 @@ class GatewayFactory(Factory):
     #: Where body readers run; started and stopped with the factory.
     pool: ThreadPool | None = None
     mapped_body_limit: int = MAPPED_BODY_LIMIT
+    fast: Callable[[HttpRequest], Deferred[HttpResponse] | None] | None = None
+    """
+    The gateway's fast path (``Gateway.respond_fast``): the answer, without
+    a coroutine, to a request whose body came with its head, or None for
+    the generic path (``respond``).
+    """
     _date: tuple[int, bytes] = (0, b"")
     _connections: set[GatewayProtocol] = attrs.Factory(set)
     _sweeper: LoopingCall | None = None
@@ -476,7 +482,14 @@ def gateway_factory(
     )
     pool = ThreadPool(minthreads=0, maxthreads=2, name="awsemu-gateway-bodies")
     return GatewayFactory(
-        gateway, site, reactor, memory_body_limit, idle_timeout, body_readers, pool
+        gateway,
+        site,
+        reactor,
+        memory_body_limit,
+        idle_timeout,
+        body_readers,
+        pool,
+        fast=gateway.respond_fast,
     )
 
 
@@ -711,6 +724,16 @@ class GatewayProtocol(Protocol):
 
     def _serve(self, head: _Head, spool: _BodySpool | _MappedSpool | None = None) -> None:
         self._busy = True
+        fast = self._factory.fast
+        if spool is None and fast is not None:
+            try:
+                answered = fast(head.request)
+            except Exception:
+                answered = fail()
+            if answered is not None:
+                answered.addCallbacks(self._answered, self._failed, callbackArgs=(head,))
+                answered.addErrback(self._failed)
+                return
         Deferred.fromCoroutine(self._answer(head, spool)).addErrback(self._failed)
 
     async def _answer(self, head: _Head, spool: _BodySpool | _MappedSpool | None) -> None:
@@ -720,11 +743,33 @@ class GatewayProtocol(Protocol):
             response = await self._factory.gateway.respond(head.request)
         finally:
             head.request.body.close()
+        await self._deliver(response, head)
+
+    def _answered(self, response: HttpResponse, head: _Head) -> Deferred[None] | None:
+        """
+        Send the answer a fast path gave (see ``GatewayFactory.fast``): a
+        body in memory at once, without a coroutine.
+        """
+        head.request.body.close()
+        if not isinstance(response.body, bytes) or self._lost:
+            return Deferred.fromCoroutine(self._deliver(response, head))
+        head_only = head.request.method == "HEAD"
+        data, _, _ = self._rendered(response, head_only, head.keep_alive)
+        write_now(self.transport, data)  # type: ignore[arg-type]
+        self._next(head.keep_alive)
+        return None
+
+    async def _deliver(self, response: HttpResponse, head: _Head) -> None:
+        """Send ``response`` to ``head``'s request, and go on to the next request."""
         if self._lost:
             _close_body(response)
             return
         await self._write(response, head.request.method == "HEAD", head.keep_alive)
-        if not head.keep_alive:
+        self._next(head.keep_alive)
+
+    def _next(self, keep_alive: bool) -> None:
+        """The answer is sent: close, or read the next request."""
+        if not keep_alive:
             self.transport.loseConnection()  # type: ignore[union-attr]
             return
         self._busy = False
@@ -741,6 +786,26 @@ class GatewayProtocol(Protocol):
             self.transport.abortConnection()  # type: ignore[union-attr]
 
     async def _write(self, response: HttpResponse, head_only: bool, keep_alive: bool) -> None:
+        data, stream, chunked = self._rendered(response, head_only, keep_alive)
+        transport: Any = self.transport
+        if stream is None:
+            write_now(transport, data)
+            return
+        transport.write(data)
+        try:
+            if not head_only and response.status not in _NO_BODY_STATUSES:
+                await self._stream(stream, chunked)
+        finally:
+            stream.close()
+
+    def _rendered(
+        self, response: HttpResponse, head_only: bool, keep_alive: bool
+    ) -> tuple[bytes, BinaryIO | None, bool]:
+        """
+        The bytes to write first: the head, and the body if it is small
+        enough to go with it; the body to stream after it, if not (or
+        None); whether that is chunked.
+        """
         status = response.status
         lines = []
         has_length = has_date = False
@@ -784,17 +849,9 @@ class GatewayProtocol(Protocol):
         if not keep_alive:
             parts.append(b"Connection: close\r\n")
         parts.append(b"\r\n")
-        sends_body = not head_only and status not in _NO_BODY_STATUSES
-        transport: Any = self.transport
-        if stream is None:
-            write_now(transport, b"".join(parts + inline if sends_body else parts))
-            return
-        transport.write(b"".join(parts))
-        try:
-            if sends_body:
-                await self._stream(stream, chunked)
-        finally:
-            stream.close()
+        if stream is None and not head_only and status not in _NO_BODY_STATUSES:
+            parts += inline
+        return b"".join(parts), stream, chunked
 
     async def _stream(self, body: BinaryIO, chunked: bool) -> None:
         transport: Any = self.transport
