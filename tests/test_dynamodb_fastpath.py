@@ -102,7 +102,7 @@ class Daemon:
         self.proxy = DynamoDBProxy(FakeSupervised(), self.local, self.clock, secret="5ec")
         backend = Backend(self.proxy, ItemFastPath(self.proxy, self.local) if fast else None)
         self.gateway = Gateway(
-            {"dynamodb": backend},  # type: ignore[dict-item]
+            {"dynamodb": backend},
             "us-east-1",
             self.clock,
             random=lambda n: bytes(range(n)),
@@ -299,7 +299,7 @@ class FastPathTests(SynchronousTestCase):
         lines = []
         for daemon in (self.fast, self.generic):
             events: list[dict[str, Any]] = []
-            daemon.gateway._request_log.observer = events.append  # type: ignore[attr-defined]
+            daemon.gateway._request_log.observer = events.append  # type: ignore[assignment]
             daemon.call(wire("GetItem", CASES[0][1]), *CASES[0][2])
             lines.append(events[0]["line"])
         self.assertEqual(lines[0], lines[1])
