@@ -394,8 +394,8 @@ class Gateway:
         """
         ``respond``'s answer, as a Deferred of plain callbacks, to a request
         a backend's fast path takes (``FastPath``); None for any other.
-        Measured in process on a DynamoDB GetItem: the coroutines and
-        Deferreds of the generic path cost about 4 µs of the 45.
+        Measured in process on a DynamoDB GetItem (``bench/inprocess.py``):
+        1 to 2 µs less than the coroutines of ``respond``, of about 46.
         """
         if not self._fast_paths:
             return None
