@@ -88,12 +88,11 @@ def dynamodb_protocol(fast: bool = True) -> Any:
         async def request(
             self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
         ) -> LoopbackResponse:
-            return await self.send(port, method, target, headers, body)
+            return await self.send(port, render_request(port, method, target, headers, body))
 
         def send(
-            self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
+            self, port: int, data: bytes, head_request: bool = False
         ) -> Deferred[LoopbackResponse]:
-            render_request(port, method, target, headers, body)
             response = ResponseParser().feed(LOCAL_RESPONSE)
             assert response is not None
             return succeed(response)

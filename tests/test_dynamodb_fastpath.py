@@ -19,8 +19,8 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.auth.verify import WORDINGS
-from awsemu.dynamodb.fastpath import ItemFastPath
-from awsemu.dynamodb.loopback import LoopbackResponse
+from awsemu.dynamodb.fastpath import ItemFastPath, _passed_headers
+from awsemu.dynamodb.loopback import LoopbackResponse, ResponseParser
 from awsemu.dynamodb.proxy import DynamoDBProxy
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import RequestContext
@@ -42,17 +42,34 @@ class SendingLocal(FakeDynamoDBLocal):
     refused: bool = False
 
     def send(
-        self,
-        port: int,
-        method: bytes,
-        target: bytes,
-        headers: Iterable[tuple[bytes, bytes]],
-        body: bytes,
+        self, port: int, data: bytes, head_request: bool = False
     ) -> Deferred[LoopbackResponse]:
+        """
+        Read the request ``data`` renders as the fake's C{request} takes it
+        (without the client's own C{Host} and C{Content-Length}), and answer
+        it as received over HTTP, read by the loopback client's parser.
+        """
         self.sent += 1
         if self.refused:
             return fail(ConnectionRefusedError())
-        return Deferred.fromCoroutine(self.request(port, method, target, headers, body))
+        head, _, body = data.partition(b"\r\n\r\n")
+        request_line, *lines = head.split(b"\r\n")
+        method, target, _ = request_line.split(b" ")
+        headers = [tuple(line.split(b": ", 1)) for line in lines]
+        mine = [
+            (name, value) for name, value in headers if name not in (b"Host", b"Content-Length")
+        ]
+        answered = Deferred.fromCoroutine(self.request(port, method, target, mine, body))
+        return answered.addCallback(_over_http)
+
+
+def _over_http(response: LoopbackResponse) -> LoopbackResponse:
+    """``response`` as the loopback client reads it from Jetty's bytes."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in response.headers)
+    data = f"HTTP/1.1 {response.status} Whatever\r\n{head}\r\n".encode() + response.body
+    read = ResponseParser().feed(data)
+    assert read is not None
+    return read
 
 
 @attrs.define
@@ -318,3 +335,35 @@ class RefusedClient:
         body: bytes,
     ) -> LoopbackResponse:
         raise ConnectionRefusedError()
+
+
+class PassedHeadersTests(SynchronousTestCase):
+    """L{_passed_headers}: which of DynamoDB Local's header lines are passed on as they are."""
+
+    JETTY = (
+        b"HTTP/1.1 %d OK\r\nDate: Thu, 03 Dec 2026 06:40:00 GMT\r\n"
+        b"Content-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: local\r\n"
+        b"x-amz-crc32: %d\r\nContent-Length: %d\r\nServer: Jetty(12.1.11)\r\n\r\n%s"
+    )
+
+    def read(self, status: int, body: bytes, extra: bytes = b"") -> LoopbackResponse:
+        data = self.JETTY % (status, zlib.crc32(body), len(body), body)
+        response = ResponseParser().feed(data.replace(b"Server:", extra + b"Server:"))
+        assert response is not None
+        return response
+
+    def test_success(self) -> None:
+        """A success's lines but its framing, date, server and request id, in order."""
+        self.assertEqual(
+            _passed_headers(self.read(200, b"{}")),
+            b"Content-Type: application/x-amz-json-1.0\r\nx-amz-crc32: %d\r\n" % zlib.crc32(b"{}"),
+        )
+
+    def test_not_passed(self) -> None:
+        """
+        Errors, bodies with DynamoDB Local's ARNs (rewritten, with a new
+        checksum) and lines with a lone LF are answered the generic way.
+        """
+        self.assertIsNone(_passed_headers(self.read(400, b"{}")))
+        self.assertIsNone(_passed_headers(self.read(200, LOCAL.encode())))
+        self.assertIsNone(_passed_headers(self.read(200, b"{}", b"X-Odd: a\nb\r\n")))

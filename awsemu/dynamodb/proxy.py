@@ -249,6 +249,16 @@ _remembered_forwarded = functools.lru_cache(maxsize=512)(_forwarded)
 """L{_forwarded}, remembered for short headers: a client sends most of them the same every time."""
 
 
+def _line(name: str, value: str) -> bytes:
+    """A request header's line as passed on (see L{_forwarded}); empty if it is not."""
+    forwarded = _forwarded(name, value)
+    return b"" if forwarded is None else forwarded[0] + b": " + forwarded[1]
+
+
+_remembered_line = functools.lru_cache(maxsize=512)(_line)
+"""L{_line}, remembered for short headers."""
+
+
 def _document(body: bytes) -> dict[str, Any]:
     """A request's JSON object, for the few operations that are looked into here."""
     try:
@@ -467,10 +477,42 @@ class DynamoDBProxy:
             )
             if forwarded is not None:
                 headers.append(forwarded)
-        authorization = local_authorization(context.account_id, context.region, self.secret)
+        authorization, body = self._in_database(context, body)
         headers.append((b"Authorization", authorization))
+        return headers, body
+
+    def local_request(
+        self, context: RequestContext, request: HttpRequest, body: bytes, port: int
+    ) -> bytes:
+        """
+        A C{POST} to C{/} with ``body``, rendered at once for DynamoDB Local
+        on ``port``: what L{render_request} renders of L{outgoing}'s
+        headers and body, for a request the gateway's own server read (whose
+        header lines hold no CR or LF), in a third of the time.
+        """
+        lines = [b""]
+        for name, value in request.headers.as_sent():
+            line = (
+                _remembered_line(name, value)
+                if len(name) + len(value) <= REMEMBERED_LENGTH
+                else _line(name, value)
+            )
+            if line:
+                lines.append(line)
+        authorization, body = self._in_database(context, body)
+        lines.append(b"Authorization: " + authorization)
+        return b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %d%s\r\n\r\n%s" % (
+            port,
+            len(body),
+            b"\r\n".join(lines),
+            body,
+        )
+
+    def _in_database(self, context: RequestContext, body: bytes) -> tuple[bytes, bytes]:
+        """The ``Authorization`` and body of a request in the caller's database."""
         self.scopes.add((context.account_id, context.region))
-        return headers, to_local(body, context.region, context.account_id)
+        authorization = local_authorization(context.account_id, context.region, self.secret)
+        return authorization, to_local(body, context.region, context.account_id)
 
     def unanswered(self, request: HttpRequest, e: Exception) -> ServiceError:
         """The error for a request DynamoDB Local did not answer (``e``: why), logged."""

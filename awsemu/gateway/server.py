@@ -682,6 +682,8 @@ class GatewayProtocol(Protocol):
             lines.append(f"{name}: {value}\r\n")
         # One encoding of all the lines gives the bytes encoding each would.
         parts: list[Piece] = [_status_line(status), wire_bytes("".join(lines))]
+        if response.passed_headers:
+            parts.append(response.passed_headers)
         if not has_date:
             parts.append(b"Date: %s\r\n" % self._factory.date())
         # A small body goes out with the head in one write; a large one, or a
