@@ -31,6 +31,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,12 @@ LOCAL_RESPONSE = (
 )
 
 
-def dynamodb_protocol(fast: bool = True) -> Any:
+def dynamodb_protocol(fast: bool = True) -> tuple[Any, Callable[[], None]]:
     """
     The gateway's protocol for a daemon whose DynamoDB Local answers
-    ``LOCAL_RESPONSE``, through the item operations' fast path (``fast``) or not.
+    ``LOCAL_RESPONSE``, through the item operations' fast path (``fast``) or
+    not, and what makes DynamoDB Local answer the request it was sent.
     """
-    from awsemu.dynamodb.fastpath import ItemFastPath
     from awsemu.dynamodb.loopback import LoopbackResponse, ResponseParser, render_request
     from awsemu.dynamodb.proxy import DynamoDBProxy
     from awsemu.gateway.app import Gateway
@@ -85,6 +86,14 @@ def dynamodb_protocol(fast: bool = True) -> Any:
             return 8000
 
     class Canned:
+        """
+        DynamoDB Local, answering each request once the gateway has handled
+        it (``answer``), as over a socket: the response comes in later.
+        """
+
+        def __init__(self) -> None:
+            self.waiting: list[Deferred[LoopbackResponse]] = []
+
         async def request(
             self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
         ) -> LoopbackResponse:
@@ -93,14 +102,23 @@ def dynamodb_protocol(fast: bool = True) -> Any:
         def send(
             self, port: int, data: bytes, head_request: bool = False
         ) -> Deferred[LoopbackResponse]:
+            waiting: Deferred[LoopbackResponse] = Deferred()
+            self.waiting.append(waiting)
+            return waiting
+
+        def answer(self) -> None:
             response = ResponseParser().feed(LOCAL_RESPONSE)
             assert response is not None
-            return succeed(response)
+            self.waiting.pop().callback(response)
 
     class Backend:
         def __init__(self, proxy: DynamoDBProxy, fast: bool) -> None:
             self.proxy = proxy
-            self.fast_path = ItemFastPath(proxy, Canned()) if fast else None
+            self.fast_path = None
+            if fast:
+                from awsemu.dynamodb.fastpath import ItemFastPath
+
+                self.fast_path = ItemFastPath(proxy, local)
 
         def state(self) -> Any:
             return RUNNING
@@ -111,10 +129,11 @@ def dynamodb_protocol(fast: bool = True) -> Any:
         def error_response(self, context: Any, request: Any, error: Any) -> Any:
             return self.proxy.error_response(context, request, error)
 
-    proxy = DynamoDBProxy(Ready(), Canned(), reactor, secret="5ec")
+    local = Canned()
+    proxy = DynamoDBProxy(Ready(), local, reactor, secret="5ec")
     backend = Backend(proxy, fast)
     gateway = Gateway({"dynamodb": backend}, "us-east-1", reactor)  # type: ignore[dict-item]
-    return gateway_factory(gateway, reactor).buildProtocol(None)
+    return gateway_factory(gateway, reactor).buildProtocol(None), local.answer
 
 
 def s3_protocol() -> Any:
@@ -170,7 +189,13 @@ def connected(protocol: Any) -> tuple[Any, StringTransport]:
     return protocol, transport
 
 
-def measure(name: str, protocol: Any, transport: StringTransport, request: bytes) -> None:
+def measure(
+    name: str,
+    protocol: Any,
+    transport: StringTransport,
+    request: bytes,
+    answer: Callable[[], None] = lambda: None,
+) -> None:
     """
     A request that expects ``100 Continue`` arrives as boto3 sends it over
     a socket: its head, then (once the server said ``100 Continue``) its body.
@@ -181,6 +206,7 @@ def measure(name: str, protocol: Any, transport: StringTransport, request: bytes
     def send() -> None:
         for piece in pieces:
             protocol.dataReceived(piece)
+        answer()
 
     transport.clear()
     for _ in range(500):
@@ -213,8 +239,8 @@ def main() -> None:
         globalLogBeginner.beginLoggingTo([observer_for("classic", log)], redirectStandardIO=False)
         for name in sys.argv[1:] or ["dynamodb", "s3-get", "s3-put"]:
             if name.startswith("dynamodb"):
-                protocol = dynamodb_protocol(fast=name == "dynamodb")
-                measure(name, *connected(protocol), DYNAMODB_REQUEST)
+                protocol, answer = dynamodb_protocol(fast=name == "dynamodb")
+                measure(name, *connected(protocol), DYNAMODB_REQUEST, answer)
                 continue
             protocol, transport = connected(s3_protocol())
             small = os.urandom(1024)

@@ -379,7 +379,11 @@ class Gateway:
         handle, and log one line. Whatever a backend raises becomes the
         service's AWS-shaped 500.
         """
-        route, incoming, context = self._routed(incoming)
+        route, incoming = self._route(incoming)
+        return await self._respond(route, incoming)
+
+    async def _respond(self, route: Route, incoming: HttpRequest) -> HttpResponse:
+        context = self._context(route, incoming)
         backend = self.backends.get(route.service)
         if backend is None:
             response = self._not_enabled(context, incoming)
@@ -390,19 +394,18 @@ class Gateway:
                 response = self._failed(None, route, backend, context, incoming)
         return self._logged(response, route, context, incoming)
 
-    def respond_fast(self, incoming: HttpRequest) -> Deferred[HttpResponse] | None:
+    def respond_fast(self, incoming: HttpRequest) -> Deferred[HttpResponse]:
         """
-        ``respond``'s answer, as a Deferred of plain callbacks, to a request
-        a backend's fast path takes (``FastPath``); None for any other.
-        Measured in process on a DynamoDB GetItem (``bench/inprocess.py``):
-        1 to 2 µs less than the coroutines of ``respond``, of about 46.
+        ``respond``'s answer, as a Deferred: of plain callbacks for a request
+        a backend's fast path takes (``FastPath``), of ``respond``'s
+        coroutine for any other. Measured in process on a DynamoDB GetItem
+        (``bench/inprocess.py``): 41 µs of Python work, against 46 the
+        generic way.
         """
-        if not self._fast_paths:
-            return None
         route, incoming = self._route(incoming)
         fast = self._fast_paths.get(route.service)
         if fast is None or route.data_plane or not fast.takes(incoming):
-            return None
+            return Deferred.fromCoroutine(self._respond(route, incoming))
         backend = self.backends[route.service]
         context = self._context(route, incoming)
         refusal = self.authenticate(context, incoming)
@@ -472,11 +475,6 @@ class Gateway:
         if response is not None:
             self._log(route, context(), incoming, response)
         return response
-
-    def _routed(self, incoming: HttpRequest) -> tuple[Route, HttpRequest, RequestContext]:
-        """The route of ``incoming``, the request as its service sees it, and its context."""
-        route, incoming = self._route(incoming)
-        return route, incoming, self._context(route, incoming)
 
     @staticmethod
     def _route(incoming: HttpRequest) -> tuple[Route, HttpRequest]:
