@@ -266,11 +266,11 @@ class GatewayFactory(Factory):
     #: Where body readers run; started and stopped with the factory.
     pool: ThreadPool | None = None
     mapped_body_limit: int = MAPPED_BODY_LIMIT
-    fast: Callable[[HttpRequest], Deferred[HttpResponse]] | None = None
+    fast: Callable[[HttpRequest], Deferred[HttpResponse] | None] | None = None
     """
-    The answer to a request whose body came with its head, as a Deferred
-    (``Gateway.respond_fast``, whose fast paths need no coroutine); None:
-    the gateway's ``respond`` answers every request.
+    The gateway's fast paths (``Gateway.respond_fast``): the answer,
+    without a coroutine, to a request whose body came with its head, or
+    None for the generic path (``respond``).
     """
     _date: tuple[int, bytes] = (0, b"")
     _connections: set[GatewayProtocol] = attrs.Factory(set)
@@ -587,15 +587,16 @@ class GatewayProtocol(Protocol):
     def _serve(self, head: _Head, spool: BodySpool | MappedSpool | None = None) -> None:
         self._busy = True
         fast = self._factory.fast
-        if spool is not None or fast is None:
-            Deferred.fromCoroutine(self._answer(head, spool)).addErrback(self._failed)
-            return
-        try:
-            answered = fast(head.request)
-        except Exception:
-            answered = fail()
-        answered.addCallbacks(self._answered, self._failed, callbackArgs=(head,))
-        answered.addErrback(self._failed)
+        if spool is None and fast is not None:
+            try:
+                answered = fast(head.request)
+            except Exception:
+                answered = fail()
+            if answered is not None:
+                answered.addCallbacks(self._answered, self._failed, callbackArgs=(head,))
+                answered.addErrback(self._failed)
+                return
+        Deferred.fromCoroutine(self._answer(head, spool)).addErrback(self._failed)
 
     async def _answer(self, head: _Head, spool: BodySpool | MappedSpool | None) -> None:
         if spool is not None:
@@ -608,8 +609,8 @@ class GatewayProtocol(Protocol):
 
     def _answered(self, response: HttpResponse, head: _Head) -> Deferred[None] | None:
         """
-        Send the answer ``GatewayFactory.fast`` gave: a body in memory at
-        once, without a coroutine.
+        Send the answer a fast path gave (see ``GatewayFactory.fast``): a
+        body in memory at once, without a coroutine.
         """
         head.request.body.close()
         if not isinstance(response.body, bytes) or self._lost:
