@@ -605,7 +605,11 @@ class GatewayProtocol(Protocol):
             response = await self._factory.gateway.respond(head.request)
         finally:
             head.request.body.close()
-        await self._deliver(response, head)
+        if self._lost:
+            _close_body(response)
+            return
+        await self._write(response, head.request.method == "HEAD", head.keep_alive)
+        self._next(head.keep_alive)
 
     def _answered(self, response: HttpResponse, head: _Head) -> Deferred[None] | None:
         """
