@@ -91,6 +91,7 @@ from awsemu.dynamodb.errors import (
 )
 from awsemu.dynamodb.exports import OPERATIONS as EXPORT_OPERATIONS
 from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
+from awsemu.dynamodb.forwarding import forwarded_header, forwarded_line, local_authorization
 from awsemu.dynamodb.keys import new_secret
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
@@ -106,7 +107,7 @@ from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError
-from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest, HttpResponse, wire_bytes
+from awsemu.protocol.http import HttpRequest, HttpResponse, wire_bytes
 
 READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
@@ -143,24 +144,6 @@ _NOT_FOUND: Final = b"#ResourceNotFoundException"
 #: A request's table, for the log line (names and ARNs have no quote or backslash).
 _TABLE_NAME: Final = re.compile(rb'"TableName"\s*:\s*"([^"\\]+)"')
 
-_NOT_FORWARDED: Final = frozenset(
-    {
-        "host",
-        "authorization",
-        "x-amz-security-token",
-        "content-length",
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "te",
-        "upgrade",
-        "expect",
-        # A compressed response could not have its ARNs rewritten.
-        "accept-encoding",
-    }
-)
-"""Request headers not passed on: hop-by-hop ones, and those replaced here."""
-
 _NOT_RETURNED: Final = frozenset(
     {
         "date",
@@ -177,22 +160,6 @@ _NOT_RETURNED: Final = frozenset(
 
 _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
 """Those not passed back with a rewritten body, whose checksum is computed here."""
-
-_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-"""An HTTP header name (RFC 9110's token)."""
-
-
-@functools.lru_cache(maxsize=256)
-def local_authorization(account_id: str, region: str, secret: str) -> bytes:
-    """
-    A SigV4 ``Authorization`` DynamoDB Local accepts (it checks the shape,
-    not the signature) and that picks the database of ``account_id`` in
-    ``region`` under ``secret`` (its access key id is the two together).
-    """
-    return (
-        f"AWS4-HMAC-SHA256 Credential={secret}{account_id}/20120810/{region}"
-        "/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
-    ).encode()
 
 
 def _local_target(request: HttpRequest) -> bytes:
@@ -230,33 +197,6 @@ def named_by_arn(
     if ARN_MARK not in body:
         return body, {}
     return to_names(target, body, context)
-
-
-def _forwarded(name: str, value: str) -> tuple[bytes, bytes] | None:
-    """
-    A request header as passed on to DynamoDB Local; None for those
-    replaced here or hop-by-hop (L{_NOT_FORWARDED}), and for those its HTTP
-    server would answer with an HTML page: a name that is not an RFC 9110
-    token, a value holding a control character (or bytes that were not
-    UTF-8). None of those is a header DynamoDB reads.
-    """
-    if name.lower() in _NOT_FORWARDED or _TOKEN.fullmatch(name) is None:
-        return None
-    return (wire_bytes(name), wire_bytes(value)) if value.isprintable() else None
-
-
-_remembered_forwarded = functools.lru_cache(maxsize=512)(_forwarded)
-"""L{_forwarded}, remembered for short headers: a client sends most of them the same every time."""
-
-
-def _line(name: str, value: str) -> bytes:
-    """A request header's line as passed on (see L{_forwarded}); empty if it is not."""
-    forwarded = _forwarded(name, value)
-    return b"" if forwarded is None else forwarded[0] + b": " + forwarded[1]
-
-
-_remembered_line = functools.lru_cache(maxsize=512)(_line)
-"""L{_line}, remembered for short headers."""
 
 
 def _document(body: bytes) -> dict[str, Any]:
@@ -470,11 +410,7 @@ class DynamoDBProxy:
         """
         headers = []
         for name, value in request.headers.as_sent():
-            forwarded = (
-                _remembered_forwarded(name, value)
-                if len(name) + len(value) <= REMEMBERED_LENGTH
-                else _forwarded(name, value)
-            )
+            forwarded = forwarded_header(name, value)
             if forwarded is not None:
                 headers.append(forwarded)
         authorization, body = self._in_database(context, body)
@@ -492,11 +428,7 @@ class DynamoDBProxy:
         """
         lines = [b""]
         for name, value in request.headers.as_sent():
-            line = (
-                _remembered_line(name, value)
-                if len(name) + len(value) <= REMEMBERED_LENGTH
-                else _line(name, value)
-            )
+            line = forwarded_line(name, value)
             if line:
                 lines.append(line)
         authorization, body = self._in_database(context, body)
