@@ -229,8 +229,8 @@ def client_cpu(jvm_port: int, operations: dict[str, dict[str, object]], n: int) 
     from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
 
+    from awsemu.dynamodb.forwarding import local_authorization
     from awsemu.dynamodb.loopback import LoopbackPool
-    from awsemu.dynamodb.proxy import local_authorization
 
     pool = LoopbackPool(reactor, reactor)
     results: dict[str, float] = {}

@@ -10,7 +10,8 @@ it (``twistd_log_file``):
 
 - ``dynamodb``: a GetItem as ``bench/dynamodb.py`` sends it, answered by
   a client that renders the request to DynamoDB Local and parses a canned
-  DynamoDB Local response (the loopback client's work, without its socket);
+  DynamoDB Local response (the loopback client's work, without its socket),
+  through the item operations' fast path (``dynamodb-generic``: without it);
 - ``s3-get``, ``s3-put``: boto3's own GetObject and PutObject requests of
   1 KiB (captured before sending, so signed and aws-chunked as boto3 sends
   them), served by the daemon's S3 service. The PutObject asks for
@@ -20,7 +21,7 @@ it (``twistd_log_file``):
 Prints the least and the 20th percentile of the per-request CPU time over
 batches (the least is the cost; the spread is the machine's load).
 
-Usage: python bench/inprocess.py [dynamodb|s3-get|s3-put ...]
+Usage: python bench/inprocess.py [dynamodb|dynamodb-generic|s3-get|s3-put ...]
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from twisted.internet import reactor
-from twisted.internet.defer import succeed
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.testing import StringTransport
 from twisted.logger import globalLogBeginner
 
@@ -61,8 +63,12 @@ LOCAL_RESPONSE = (
 )
 
 
-def dynamodb_protocol() -> Any:
-    """The gateway's protocol for a daemon whose DynamoDB Local answers ``LOCAL_RESPONSE``."""
+def dynamodb_protocol(fast: bool = True) -> tuple[Any, Callable[[], None]]:
+    """
+    The gateway's protocol for a daemon whose DynamoDB Local answers
+    ``LOCAL_RESPONSE``, through the item operations' fast path (``fast``) or
+    not, and what makes DynamoDB Local answer the request it was sent.
+    """
     from awsemu.dynamodb.loopback import LoopbackResponse, ResponseParser, render_request
     from awsemu.dynamodb.proxy import DynamoDBProxy
     from awsemu.gateway.app import Gateway
@@ -76,18 +82,43 @@ def dynamodb_protocol() -> Any:
         def whenReady(self) -> Any:
             return succeed(8000)
 
+        def ready_port(self) -> int:
+            return 8000
+
     class Canned:
+        """
+        DynamoDB Local, answering each request once the gateway has handled
+        it (``answer``), as over a socket: the response comes in later.
+        """
+
+        def __init__(self) -> None:
+            self.waiting: list[Deferred[LoopbackResponse]] = []
+
         async def request(
             self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
         ) -> LoopbackResponse:
-            render_request(port, method, target, headers, body)
+            return await self.send(port, render_request(port, method, target, headers, body))
+
+        def send(
+            self, port: int, data: bytes, head_request: bool = False
+        ) -> Deferred[LoopbackResponse]:
+            waiting: Deferred[LoopbackResponse] = Deferred()
+            self.waiting.append(waiting)
+            return waiting
+
+        def answer(self) -> None:
             response = ResponseParser().feed(LOCAL_RESPONSE)
             assert response is not None
-            return response
+            self.waiting.pop().callback(response)
 
     class Backend:
-        def __init__(self, proxy: DynamoDBProxy) -> None:
+        def __init__(self, proxy: DynamoDBProxy, fast: bool) -> None:
             self.proxy = proxy
+            self.fast_path = None
+            if fast:
+                from awsemu.dynamodb.fastpath import ItemFastPath
+
+                self.fast_path = ItemFastPath(proxy, local)
 
         def state(self) -> Any:
             return RUNNING
@@ -98,9 +129,11 @@ def dynamodb_protocol() -> Any:
         def error_response(self, context: Any, request: Any, error: Any) -> Any:
             return self.proxy.error_response(context, request, error)
 
-    proxy = DynamoDBProxy(Ready(), Canned(), reactor, secret="5ec")
-    gateway = Gateway({"dynamodb": Backend(proxy)}, "us-east-1", reactor)  # type: ignore[dict-item]
-    return gateway_factory(gateway, reactor).buildProtocol(None)
+    local = Canned()
+    proxy = DynamoDBProxy(Ready(), local, reactor, secret="5ec")
+    backend = Backend(proxy, fast)
+    gateway = Gateway({"dynamodb": backend}, "us-east-1", reactor)  # type: ignore[dict-item]
+    return gateway_factory(gateway, reactor).buildProtocol(None), local.answer
 
 
 def s3_protocol() -> Any:
@@ -156,7 +189,13 @@ def connected(protocol: Any) -> tuple[Any, StringTransport]:
     return protocol, transport
 
 
-def measure(name: str, protocol: Any, transport: StringTransport, request: bytes) -> None:
+def measure(
+    name: str,
+    protocol: Any,
+    transport: StringTransport,
+    request: bytes,
+    answer: Callable[[], None] = lambda: None,
+) -> None:
     """
     A request that expects ``100 Continue`` arrives as boto3 sends it over
     a socket: its head, then (once the server said ``100 Continue``) its body.
@@ -167,6 +206,7 @@ def measure(name: str, protocol: Any, transport: StringTransport, request: bytes
     def send() -> None:
         for piece in pieces:
             protocol.dataReceived(piece)
+        answer()
 
     transport.clear()
     for _ in range(500):
@@ -198,8 +238,9 @@ def main() -> None:
         assert log is not None
         globalLogBeginner.beginLoggingTo([observer_for("classic", log)], redirectStandardIO=False)
         for name in sys.argv[1:] or ["dynamodb", "s3-get", "s3-put"]:
-            if name == "dynamodb":
-                measure(name, *connected(dynamodb_protocol()), DYNAMODB_REQUEST)
+            if name.startswith("dynamodb"):
+                protocol, answer = dynamodb_protocol(fast=name == "dynamodb")
+                measure(name, *connected(protocol), DYNAMODB_REQUEST, answer)
                 continue
             protocol, transport = connected(s3_protocol())
             small = os.urandom(1024)

@@ -26,8 +26,9 @@ from typing import Any, NamedTuple
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
+from awsemu.dynamodb.forwarding import local_authorization
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
-from awsemu.dynamodb.proxy import JSON_CONTENT_TYPE, local_authorization
+from awsemu.dynamodb.proxy import JSON_CONTENT_TYPE
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID
 from tests.daemon import ROOT, TWISTD, free_port
 

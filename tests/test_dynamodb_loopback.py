@@ -58,17 +58,19 @@ class ParserTests(SynchronousTestCase):
     """L{ResponseParser} reads the responses an HTTP/1.1 server may send."""
 
     def test_content_length(self) -> None:
-        """A body framed by C{Content-Length}; headers as sent; the connection reusable."""
-        parser, response = parse(
-            b"HTTP/1.1 400 Bad Request\r\nx-amz-CRC32:  12 \r\nA: 1\r\na: 2\r\n"
-            b"Content-Length: 3\r\n\r\nabc"
-        )
+        """
+        A body framed by C{Content-Length}; headers as sent, and their lines
+        as received; the connection reusable.
+        """
+        head = b"x-amz-CRC32:  12 \r\nA: 1\r\na: 2\r\nContent-Length: 3\r\n"
+        parser, response = parse(b"HTTP/1.1 400 Bad Request\r\n" + head + b"\r\nabc")
         self.assertEqual(
             response,
             LoopbackResponse(
                 400,
                 [("x-amz-CRC32", "12"), ("A", "1"), ("a", "2"), ("Content-Length", "3")],
                 b"abc",
+                head,
             ),
         )
         self.assertTrue(parser.reusable)

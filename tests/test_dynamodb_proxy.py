@@ -17,13 +17,9 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.dynamodb.arns import LOCAL_ARN_PREFIX, arn_prefix, rewrite_arns, to_public
+from awsemu.dynamodb.forwarding import local_authorization
 from awsemu.dynamodb.loopback import RESPONSE_TIMEOUT, LoopbackPool, LoopbackResponse
-from awsemu.dynamodb.proxy import (
-    READY_TIMEOUT,
-    DynamoDBProxy,
-    list_tables_probe,
-    local_authorization,
-)
+from awsemu.dynamodb.proxy import READY_TIMEOUT, DynamoDBProxy, list_tables_probe
 from awsemu.dynamodb.supervisor import Unavailable
 from awsemu.dynamodb.tables import TableStore
 from awsemu.gateway.context import RequestContext
@@ -83,6 +79,9 @@ class FakeSupervised:
 
     def whenReady(self) -> Deferred[int]:
         return Deferred() if self.port is None else succeed(self.port)
+
+    def ready_port(self) -> int | None:
+        return self.port
 
 
 class RefusingClient:

@@ -17,13 +17,12 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request
 
 from awsemu.gateway.server import (
-    MAPPED_BODY_LIMIT,
-    READ_STEP,
     GatewayFactory,
     GatewayProtocol,
     GatewaySite,
     _header_line,
 )
+from awsemu.gateway.spools import MAPPED_BODY_LIMIT, READ_STEP
 from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest, HttpResponse
 from awsemu.protocol.segments import Piece, ReadBody, Segments
 

@@ -8,6 +8,9 @@ in the table passes through as DynamoDB Local said it.
 
 Two more differences are requests DynamoDB Local accepts and AWS refuses;
 L{refusal} finds them before they are forwarded.
+And a request DynamoDB Local fails on with a 500 because it does not check
+it (a body that is not a JSON object, a member of the wrong type) gets
+DynamoDB's 400 (L{malformed_request}).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any, Final
 
 import attrs
 
+from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest
 
 ERROR_TYPE_PREFIX: Final = "com.amazonaws.dynamodb.v20120810#"
 
@@ -144,3 +149,50 @@ def client_error(code: str, message: str) -> ServiceError:
 
 def _validation(message: str) -> ServiceError:
     return client_error("ValidationException", message)
+
+
+def malformed_request(request: HttpRequest) -> ServiceError | None:
+    """
+    DynamoDB's 400 for a request DynamoDB Local failed on with a 500 because
+    it does not check it: a body that is not a JSON object (none, junk, one
+    nested a thousand deep), a member of the wrong type or a required one
+    missing, checked against botocore's model. None if the request is sound
+    (the 500 is then DynamoDB Local's own).
+    """
+    try:
+        document = json.loads(request.read_body())
+    except (ValueError, RecursionError):
+        document = None
+    # Python 3.12 and later parse far deeper documents than DynamoDB Local's
+    # parser takes (Jackson stops at 1,000 levels).
+    if not isinstance(document, dict) or _deeper_than(document, _LOCAL_NESTING):
+        return client_error("SerializationException", "The request body is not a JSON object")
+    codec = codec_for("dynamodb")
+    try:
+        codec.parse_request(codec.find_operation(request), request)
+    except ServiceError as e:
+        return client_error(e.code, e.message)
+    return None
+
+
+_LOCAL_NESTING: Final = 1000
+"""How deep DynamoDB Local's JSON parser (Jackson's default limit) nests documents."""
+
+
+def _deeper_than(document: object, limit: int) -> bool:
+    """Whether ``document`` nests lists and objects more than ``limit`` deep (no recursion)."""
+    level: list[dict[str, object] | list[object]] = (
+        [document] if isinstance(document, dict | list) else []
+    )
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+    return False

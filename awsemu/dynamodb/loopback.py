@@ -101,6 +101,8 @@ class LoopbackResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    head: bytes = b""
+    """The header lines as received, each ending with CR LF, for passing them on."""
 
 
 def _is_number(text: str) -> bool:
@@ -143,6 +145,7 @@ class ResponseParser:
         self._buffer = b""
         self._status = 0
         self._headers: list[tuple[str, str]] = []
+        self._head = b""
         self._body: list[bytes] = []
         self._remaining = 0
         # The step that reads on, as a function of the class: a bound method
@@ -219,6 +222,7 @@ class ResponseParser:
         if status < 200:
             return True  # An interim response: the real one follows.
         self._status, self._headers = status, headers
+        self._head = raw[raw.find(b"\r\n") + 2 :] + b"\r\n" if lines else b""
         self.reusable = not close
         if self._head_request or status in (204, 304):
             self._complete()
@@ -295,7 +299,9 @@ class ResponseParser:
         return False
 
     def _complete(self) -> None:
-        self.response = LoopbackResponse(self._status, self._headers, b"".join(self._body))
+        self.response = LoopbackResponse(
+            self._status, self._headers, b"".join(self._body), self._head
+        )
         self.leftover, self._buffer = self._buffer, b""
 
 
@@ -489,8 +495,20 @@ class LoopbackPool:
         error if no whole response came.
         """
         data = render_request(port, method, target, headers, body)
-        connection = self._idle_connection(port) or await self._connection(port)
-        return await connection.send(data, method == b"HEAD")
+        return await self.send(port, data, method == b"HEAD")
+
+    def send(
+        self, port: int, data: bytes, head_request: bool = False
+    ) -> Deferred[LoopbackResponse]:
+        """
+        The response to a request already rendered (``data``, as
+        L{render_request} renders it), without a coroutine: for the proxy's
+        fast path (see L{awsemu.dynamodb.fastpath}).
+        """
+        connection = self._idle_connection(port)
+        if connection is not None:
+            return connection.send(data, head_request)
+        return self._connection(port).addCallback(_Connection.send, data, head_request)
 
     def close(self) -> Deferred[None]:
         """

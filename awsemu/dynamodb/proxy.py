@@ -81,9 +81,17 @@ from awsemu.dynamodb.arns import (
 from awsemu.dynamodb.backups import OPERATIONS as BACKUP_OPERATIONS
 from awsemu.dynamodb.backups import Backups, BackupStore
 from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
-from awsemu.dynamodb.errors import ERROR_TYPE_PREFIX, REWORDED, client_error, refusal, reword
+from awsemu.dynamodb.errors import (
+    ERROR_TYPE_PREFIX,
+    REWORDED,
+    client_error,
+    malformed_request,
+    refusal,
+    reword,
+)
 from awsemu.dynamodb.exports import OPERATIONS as EXPORT_OPERATIONS
 from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
+from awsemu.dynamodb.forwarding import forwarded_header, forwarded_line, local_authorization
 from awsemu.dynamodb.keys import new_secret
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
@@ -99,7 +107,7 @@ from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
 from awsemu.gateway.services import ServiceState
 from awsemu.protocol.codec import codec_for
 from awsemu.protocol.errors import ServiceError
-from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest, HttpResponse, wire_bytes
+from awsemu.protocol.http import HttpRequest, HttpResponse, wire_bytes
 
 READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
@@ -136,24 +144,6 @@ _NOT_FOUND: Final = b"#ResourceNotFoundException"
 #: A request's table, for the log line (names and ARNs have no quote or backslash).
 _TABLE_NAME: Final = re.compile(rb'"TableName"\s*:\s*"([^"\\]+)"')
 
-_NOT_FORWARDED: Final = frozenset(
-    {
-        "host",
-        "authorization",
-        "x-amz-security-token",
-        "content-length",
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "te",
-        "upgrade",
-        "expect",
-        # A compressed response could not have its ARNs rewritten.
-        "accept-encoding",
-    }
-)
-"""Request headers not passed on: hop-by-hop ones, and those replaced here."""
-
 _NOT_RETURNED: Final = frozenset(
     {
         "date",
@@ -170,22 +160,6 @@ _NOT_RETURNED: Final = frozenset(
 
 _NOT_RETURNED_REWRITTEN: Final = _NOT_RETURNED | {"x-amz-crc32"}
 """Those not passed back with a rewritten body, whose checksum is computed here."""
-
-_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-"""An HTTP header name (RFC 9110's token)."""
-
-
-@functools.lru_cache(maxsize=256)
-def local_authorization(account_id: str, region: str, secret: str) -> bytes:
-    """
-    A SigV4 ``Authorization`` DynamoDB Local accepts (it checks the shape,
-    not the signature) and that picks the database of ``account_id`` in
-    ``region`` under ``secret`` (its access key id is the two together).
-    """
-    return (
-        f"AWS4-HMAC-SHA256 Credential={secret}{account_id}/20120810/{region}"
-        "/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
-    ).encode()
 
 
 def _local_target(request: HttpRequest) -> bytes:
@@ -213,68 +187,16 @@ def _error(code: str, message: str, status: int) -> ServiceError:
     return ServiceError(ERROR_TYPE_PREFIX + code, message, status=status, sender_fault=False)
 
 
-def _forwarded(name: str, value: str) -> tuple[bytes, bytes] | None:
+def named_by_arn(
+    target: str, body: bytes, context: RequestContext
+) -> tuple[bytes, dict[bytes, bytes]]:
     """
-    A request header as passed on to DynamoDB Local; None for those
-    replaced here or hop-by-hop (L{_NOT_FORWARDED}), and for those its HTTP
-    server would answer with an HTML page: a name that is not an RFC 9110
-    token, a value holding a control character (or bytes that were not
-    UTF-8). None of those is a header DynamoDB reads.
+    ``body`` with the tables it names by ARN named by name, and those ARNs
+    (see L{awsemu.dynamodb.names}); L{ServiceError} for another's table.
     """
-    if name.lower() in _NOT_FORWARDED or _TOKEN.fullmatch(name) is None:
-        return None
-    return (wire_bytes(name), wire_bytes(value)) if value.isprintable() else None
-
-
-_remembered_forwarded = functools.lru_cache(maxsize=512)(_forwarded)
-"""L{_forwarded}, remembered for short headers: a client sends most of them the same every time."""
-
-
-def _malformed(request: HttpRequest) -> ServiceError | None:
-    """
-    DynamoDB's 400 for a request DynamoDB Local failed on with a 500 because
-    it does not check it: a body that is not a JSON object (none, junk, one
-    nested a thousand deep), a member of the wrong type or a required one
-    missing, checked against botocore's model. None if the request is sound
-    (the 500 is then DynamoDB Local's own).
-    """
-    try:
-        document = json.loads(request.read_body())
-    except (ValueError, RecursionError):
-        document = None
-    # Python 3.12 and later parse far deeper documents than DynamoDB Local's
-    # parser takes (Jackson stops at 1,000 levels).
-    if not isinstance(document, dict) or _deeper_than(document, _LOCAL_NESTING):
-        return client_error("SerializationException", "The request body is not a JSON object")
-    codec = codec_for("dynamodb")
-    try:
-        codec.parse_request(codec.find_operation(request), request)
-    except ServiceError as e:
-        return client_error(e.code, e.message)
-    return None
-
-
-_LOCAL_NESTING: Final = 1000
-"""How deep DynamoDB Local's JSON parser (Jackson's default limit) nests documents."""
-
-
-def _deeper_than(document: object, limit: int) -> bool:
-    """Whether ``document`` nests lists and objects more than ``limit`` deep (no recursion)."""
-    level: list[dict[str, object] | list[object]] = (
-        [document] if isinstance(document, dict | list) else []
-    )
-    depth = 0
-    while level:
-        depth += 1
-        if depth > limit:
-            return True
-        level = [
-            child
-            for value in level
-            for child in (value.values() if isinstance(value, dict) else value)
-            if isinstance(child, dict | list)
-        ]
-    return False
+    if ARN_MARK not in body:
+        return body, {}
+    return to_names(target, body, context)
 
 
 def _document(body: bytes) -> dict[str, Any]:
@@ -304,6 +226,20 @@ def _with_body(response: HttpResponse, body: bytes) -> HttpResponse:
     headers = [(name, value) for name, value in response.headers if name.lower() != "x-amz-crc32"]
     headers.append(("x-amz-crc32", str(zlib.crc32(body))))
     return HttpResponse(response.status, headers, body)
+
+
+def note_table(context: RequestContext, body: bytes) -> None:
+    """Name the table of a request with ``body`` in its log line, if it names one."""
+    named = _TABLE_NAME.search(body)
+    if named is not None:
+        context.resource = named.group(1).decode()
+
+
+def reworded(target: str, response: HttpResponse) -> HttpResponse:
+    """A forwarded request's ``response``, with its error as AWS words it (if it does otherwise)."""
+    if response.status >= 400 and target in REWORDED:
+        return _with_body(response, reword(target, cast(bytes, response.body), None))
+    return response
 
 
 def _missing_table(name: Any) -> ServiceError:
@@ -429,9 +365,7 @@ class DynamoDBProxy:
             if target == _DESCRIBE_ENDPOINTS:
                 return _answer(context, _endpoints(request))
             body = request.read_body()
-            named = _TABLE_NAME.search(body)
-            if named is not None:
-                context.resource = named.group(1).decode()
+            note_table(context, body)
             if target in DESCRIBED:
                 return await self._table_operation(context, target, request, body)
             refused = refusal(target, body, None)
@@ -444,9 +378,7 @@ class DynamoDBProxy:
             )
         except ServiceError as error:
             return self.error_response(context, request, error)
-        if response.status >= 400 and target in REWORDED:
-            return _with_body(response, reword(target, cast(bytes, response.body), None))
-        return response
+        return reworded(target, response)
 
     async def _forward(
         self, context: RequestContext, request: HttpRequest, body: bytes
@@ -457,43 +389,94 @@ class DynamoDBProxy:
         cannot answer.
         """
         target = request.headers.lowered_get("x-amz-target") or ""
-        arns: dict[bytes, bytes] = {}
-        if ARN_MARK in body:
-            body, arns = to_names(target, body, context)
+        body, arns = named_by_arn(target, body, context)
         port = await self._ready()
-        headers = []
-        for name, value in request.headers.as_sent():
-            forwarded = (
-                _remembered_forwarded(name, value)
-                if len(name) + len(value) <= REMEMBERED_LENGTH
-                else _forwarded(name, value)
-            )
-            if forwarded is not None:
-                headers.append(forwarded)
-        authorization = local_authorization(context.account_id, context.region, self.secret)
-        headers.append((b"Authorization", authorization))
-        self.scopes.add((context.account_id, context.region))
-        body = to_local(body, context.region, context.account_id)
+        headers, body = self.outgoing(context, request, body)
         try:
             response = await self.client.request(
                 port, wire_bytes(request.method), _local_target(request), headers, body
             )
         except Exception as e:
-            self._log.warn(
-                "DynamoDB Local failed to answer {operation}: {e}",
-                operation=request.headers.get("x-amz-target"),
-                e=e,
-            )
-            # A 500, not the 503 of a DynamoDB Local that is not ready: the
-            # request was sent, and may have been carried out.
-            failed = (
-                str(e)
-                if isinstance(e, ResponseTimeout)
-                else f"DynamoDB Local failed to answer ({type(e).__name__})"
-            )
-            raise _error("InternalServerError", f"{failed}. Retry the request.", 500) from e
+            raise self.unanswered(request, e) from e
+        return self.answer(context, request, target, response, arns)
+
+    def outgoing(
+        self, context: RequestContext, request: HttpRequest, body: bytes
+    ) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """
+        The headers and body of ``request`` as DynamoDB Local takes them, in
+        the caller's database (tables named by ARN already named by name,
+        see L{named_by_arn}).
+        """
+        headers = []
+        for name, value in request.headers.as_sent():
+            forwarded = forwarded_header(name, value)
+            if forwarded is not None:
+                headers.append(forwarded)
+        authorization, body = self._in_database(context, body)
+        headers.append((b"Authorization", authorization))
+        return headers, body
+
+    def local_request(
+        self, context: RequestContext, request: HttpRequest, body: bytes, port: int
+    ) -> bytes:
+        """
+        A C{POST} to C{/} with ``body``, rendered at once for DynamoDB Local
+        on ``port``: what L{render_request} renders of L{outgoing}'s
+        headers and body, for a request the gateway's own server read (whose
+        header lines hold no CR or LF), in a third of the time.
+        """
+        lines = [b""]
+        for name, value in request.headers.as_sent():
+            line = forwarded_line(name, value)
+            if line:
+                lines.append(line)
+        authorization, body = self._in_database(context, body)
+        lines.append(b"Authorization: " + authorization)
+        return b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %d%s\r\n\r\n%s" % (
+            port,
+            len(body),
+            b"\r\n".join(lines),
+            body,
+        )
+
+    def _in_database(self, context: RequestContext, body: bytes) -> tuple[bytes, bytes]:
+        """The ``Authorization`` and body of a request in the caller's database."""
+        self.scopes.add((context.account_id, context.region))
+        authorization = local_authorization(context.account_id, context.region, self.secret)
+        return authorization, to_local(body, context.region, context.account_id)
+
+    def unanswered(self, request: HttpRequest, e: Exception) -> ServiceError:
+        """The error for a request DynamoDB Local did not answer (``e``: why), logged."""
+        self._log.warn(
+            "DynamoDB Local failed to answer {operation}: {e}",
+            operation=request.headers.get("x-amz-target"),
+            e=e,
+        )
+        # A 500, not the 503 of a DynamoDB Local that is not ready: the
+        # request was sent, and may have been carried out.
+        failed = (
+            str(e)
+            if isinstance(e, ResponseTimeout)
+            else f"DynamoDB Local failed to answer ({type(e).__name__})"
+        )
+        return _error("InternalServerError", f"{failed}. Retry the request.", 500)
+
+    def answer(
+        self,
+        context: RequestContext,
+        request: HttpRequest,
+        target: str,
+        response: LoopbackResponse,
+        arns: dict[bytes, bytes],
+    ) -> HttpResponse:
+        """
+        The answer to send for DynamoDB Local's ``response`` to ``request``:
+        ARNs made public, tables named by ARN named so again;
+        L{ServiceError} for a request it failed on that DynamoDB refuses.
+        """
         if response.status == 500:
-            malformed = _malformed(request)
+            malformed = malformed_request(request)
             if malformed is not None:
                 raise malformed
         public = to_public if response.status < 400 else error_to_public

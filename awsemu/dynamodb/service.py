@@ -17,6 +17,7 @@ from twisted.internet.defer import Deferred
 from awsemu.config import Config
 from awsemu.dynamodb.backups import BackupStore
 from awsemu.dynamodb.exports import ExportStore
+from awsemu.dynamodb.fastpath import ItemFastPath
 from awsemu.dynamodb.jvm import jvm_supervisor, loopback_pool
 from awsemu.dynamodb.keys import kept_secret, new_secret
 from awsemu.dynamodb.loopback import LoopbackPool
@@ -42,6 +43,11 @@ class DynamoDBService(Service):
     supervisor: Supervisor | None
     pool: LoopbackPool
     name: str = "dynamodb"
+    fast_path: ItemFastPath = attrs.field(init=False)
+    """The item operations' path through the gateway (L{awsemu.dynamodb.fastpath})."""
+
+    def __attrs_post_init__(self) -> None:
+        self.fast_path = ItemFastPath(self.proxy, self.pool)
 
     def state(self) -> ServiceState:
         return self.proxy.state()

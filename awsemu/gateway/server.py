@@ -32,10 +32,7 @@ answering is never timed out here (a Lambda invocation may take minutes).
 from __future__ import annotations
 
 import functools
-import mmap
 import re
-import socket
-import tempfile
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any, BinaryIO, Final
@@ -43,11 +40,10 @@ from typing import Protocol as TypingProtocol
 
 import attrs
 from twisted.internet import main, tcp
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IAddress, IProtocol, IPullProducer, IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import LoopingCall
-from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
@@ -56,6 +52,13 @@ from twisted.web.server import Site
 from zope.interface import implementer
 
 from awsemu.gateway.app import INTERNAL_PREFIXES, Gateway, GatewayRequest
+from awsemu.gateway.spools import (
+    BODY_READ_SIZE,
+    MAPPED_BODY_LIMIT,
+    MEMORY_BODY_LIMIT,
+    BodySpool,
+    MappedSpool,
+)
 from awsemu.protocol.http import (
     REMEMBERED_LENGTH,
     Headers,
@@ -64,22 +67,11 @@ from awsemu.protocol.http import (
     wire_bytes,
     wire_text,
 )
-from awsemu.protocol.segments import BodyReader, Piece, ReadBody, Segments
+from awsemu.protocol.segments import BodyReader, Piece, Segments
 from awsemu.transport import write_now
 
 #: A head longer than this is refused (AWS refuses 8 KiB of S3 headers).
 MAX_HEAD: Final = 64 * 1024
-#: Request bodies up to this size stay in memory as the pieces they arrive
-#: in; larger ones go to one memory map (see ``_MappedSpool``), or past
-#: ``MAPPED_BODY_LIMIT`` to a temporary file, so that a huge upload (or one
-#: a client abandons, or a huge declared ``Content-Length``) never grows the
-#: daemon's memory, and what it used is given back when the request ends.
-MEMORY_BODY_LIMIT: Final = 8 * 1024 * 1024
-#: The largest body received into a memory map (S3's multipart parts and
-#: most single uploads are far smaller).
-MAPPED_BODY_LIMIT: Final = 256 * 1024 * 1024
-#: How much more of a mapped body arrives before its reader sees it again.
-READ_STEP: Final = 1024 * 1024
 #: How many sweeps a silent connection survives: it is closed after between
 #: the idle timeout and 1.25 times that.
 _SWEEPS_PER_TIMEOUT: Final = 4
@@ -88,8 +80,6 @@ _SWEEPS_PER_TIMEOUT: Final = 4
 #: A larger one is refused before a byte of it is read, rather than spooled
 #: until the disk fills.
 MAX_BODY: Final = 5 * 1024**3
-#: How much a socket read may take while a large body arrives (Twisted reads 64 KiB).
-BODY_READ_SIZE: Final = 1024 * 1024
 #: How much a client may send ahead while its previous request is answered.
 PIPELINE_LIMIT: Final = 1024 * 1024
 #: Bytes read from a streamed response body at a time.
@@ -234,134 +224,6 @@ content type, the operation's target).
 """
 
 
-@attrs.define
-class _BodySpool:
-    """A request body as it arrives: in memory up to ``memory_limit``, then in a temporary file."""
-
-    remaining: int
-    memory_limit: int | None
-    _chunks: list[bytes] = attrs.Factory(list)
-    _size: int = 0
-    _file: BinaryIO | None = None
-
-    def write(self, data: bytes) -> None:
-        self.remaining -= len(data)
-        if self._file is not None:
-            self._file.write(data)
-            return
-        self._chunks.append(data)
-        self._size += len(data)
-        if self.memory_limit is not None and self._size > self.memory_limit:
-            self._file = tempfile.TemporaryFile()
-            self._file.writelines(self._chunks)
-            self._chunks = []
-
-    async def body(self) -> BinaryIO:
-        """The whole body, at its start (in memory: the pieces as read, see ``Segments``)."""
-        if self._file is None:
-            return Segments(self._chunks)
-        self._file.seek(0)
-        return self._file
-
-    def discard(self) -> None:
-        """Drop what arrived (the request was abandoned): its memory, or its file."""
-        self._chunks = []
-        if self._file is not None:
-            self._file.close()
-
-
-@attrs.define(eq=False)
-class _MappedSpool:
-    """
-    A large body received into one anonymous memory map of its declared
-    length. Pages are taken only as bytes arrive, and all of them go back
-    to the system at once when the last view of the map is dropped (with
-    the object a service kept it as); a body kept as hundreds of socket
-    reads leaves the allocator's heap fragmented instead. Every
-    ``READ_STEP`` bytes, ``reader`` sees what arrived, in ``pool`` (None:
-    at once, on the reactor thread), while the reactor reads on: a service
-    hashes a body there as it arrives rather than after (see
-    ``BodyReader``).
-    """
-
-    log = Logger()
-
-    remaining: int
-    reader: BodyReader | None
-    pool: ThreadPool | None
-    reactor: Any
-    _view: memoryview = attrs.field(init=False)
-    _size: int = 0
-    #: How far the reader was offered the body, and whether it reads now.
-    _offered: int = 0
-    _reading: bool = False
-    _whole: Deferred[None] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        # Private: shared anonymous memory faults in at twice the cost. (Huge
-        # pages fault in far fewer, but their cost swung from 10 ms to 1.4 s
-        # per 64 MiB on the shared development machine.)
-        mapped = mmap.mmap(-1, self.remaining, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        self._view = memoryview(mapped)
-
-    def write(self, data: bytes) -> None:
-        end = self._size + len(data)
-        self._view[self._size : end] = data
-        self._arrived(len(data))
-
-    def receive(self, source: socket.socket) -> int:
-        """Read what ``source`` holds of the body straight into the map; how much."""
-        size = min(self.remaining, BODY_READ_SIZE)
-        received = source.recv_into(self._view[self._size : self._size + size], size)
-        self._arrived(received)
-        return received
-
-    def _arrived(self, size: int) -> None:
-        self._size += size
-        self.remaining -= size
-        self._offer()
-
-    def _offer(self) -> None:
-        end = self._size
-        if self.reader is None or self._reading or end == self._offered:
-            return
-        if self.remaining and end - self._offered < READ_STEP:
-            return
-        self._reading, self._offered = True, end
-        if self.pool is None:
-            done = maybeDeferred(self.reader.advance, self._view, end)
-        else:
-            done = deferToThreadPool(self.reactor, self.pool, self.reader.advance, self._view, end)
-        done.addCallbacks(self._advanced, self._failed)
-
-    def _advanced(self, _: object) -> None:
-        self._reading = False
-        self._offer()
-        whole = self._whole
-        if not self._reading and whole is not None:
-            self._whole = None
-            whole.callback(None)
-
-    def _failed(self, failure: Failure) -> None:
-        # A reader bug: the body reaches the service unread, which reads it itself.
-        self.log.failure("Reading a request body failed", failure)
-        self.reader = None
-        self._advanced(None)
-
-    async def body(self) -> BinaryIO:
-        """The whole body, once its reader has seen all of it."""
-        if self._reading:
-            self._whole = Deferred()
-            await self._whole
-        view = self._view[: self._size]
-        return Segments([view]) if self.reader is None else ReadBody([view], self.reader)
-
-    def discard(self) -> None:
-        """Drop what arrived: the map goes once a reader still at work lets go of it."""
-        self.reader = None
-        self._view = memoryview(b"")
-
-
 @implementer(IPullProducer)
 @attrs.define(eq=False)
 class _StreamProducer:
@@ -404,6 +266,12 @@ class GatewayFactory(Factory):
     #: Where body readers run; started and stopped with the factory.
     pool: ThreadPool | None = None
     mapped_body_limit: int = MAPPED_BODY_LIMIT
+    fast: Callable[[HttpRequest], Deferred[HttpResponse] | None] | None = None
+    """
+    The gateway's fast paths (``Gateway.respond_fast``): the answer,
+    without a coroutine, to a request whose body came with its head, or
+    None for the generic path (``respond``).
+    """
     _date: tuple[int, bytes] = (0, b"")
     _connections: set[GatewayProtocol] = attrs.Factory(set)
     _sweeper: LoopingCall | None = None
@@ -427,12 +295,12 @@ class GatewayFactory(Factory):
             self._sweeper.stop()
         self._sweeper = None
 
-    def spool(self, head: _Head) -> _BodySpool | _MappedSpool:
+    def spool(self, head: _Head) -> BodySpool | MappedSpool:
         """Where the body of ``head`` is received (see ``MEMORY_BODY_LIMIT``)."""
         limit = self.memory_body_limit
         if limit is None or head.length <= limit or head.length > self.mapped_body_limit:
-            return _BodySpool(head.length, limit)
-        return _MappedSpool(head.length, self.body_readers(head.request), self.pool, self.clock)
+            return BodySpool(head.length, limit)
+        return MappedSpool(head.length, self.body_readers(head.request), self.pool, self.clock)
 
     def opened(self, protocol: GatewayProtocol) -> None:
         self._connections.add(protocol)
@@ -476,7 +344,14 @@ def gateway_factory(
     )
     pool = ThreadPool(minthreads=0, maxthreads=2, name="awsemu-gateway-bodies")
     return GatewayFactory(
-        gateway, site, reactor, memory_body_limit, idle_timeout, body_readers, pool
+        gateway,
+        site,
+        reactor,
+        memory_body_limit,
+        idle_timeout,
+        body_readers,
+        pool,
+        fast=gateway.respond_fast,
     )
 
 
@@ -493,7 +368,7 @@ class GatewayProtocol(Protocol):
         self._factory = factory
         self._remote = remote
         self._buffer = b""
-        self._spool: _BodySpool | _MappedSpool | None = None
+        self._spool: BodySpool | MappedSpool | None = None
         self._head: _Head | None = None
         self._busy = False
         self._paused = False
@@ -624,7 +499,7 @@ class GatewayProtocol(Protocol):
         self._buffer = b""
         self._head, self._spool = head, spool
         self._read_size(BODY_READ_SIZE if spool.remaining > BODY_READ_SIZE else None)
-        if isinstance(spool, _MappedSpool) and spool.remaining:
+        if isinstance(spool, MappedSpool) and spool.remaining:
             self._read_into()
         if head.expects_continue:
             refusal = self._factory.gateway.refuse_head(head.request)
@@ -667,7 +542,7 @@ class GatewayProtocol(Protocol):
         """The transport's ``doRead`` while a mapped body arrives (see ``_read_into``)."""
         transport: Any = self.transport
         spool = self._spool
-        if not isinstance(spool, _MappedSpool) or not spool.remaining:
+        if not isinstance(spool, MappedSpool) or not spool.remaining:
             del transport.doRead
             return transport.doRead()
         try:
@@ -709,11 +584,21 @@ class GatewayProtocol(Protocol):
         data, self._buffer = self._buffer, b""
         channel.dataReceived(data)
 
-    def _serve(self, head: _Head, spool: _BodySpool | _MappedSpool | None = None) -> None:
+    def _serve(self, head: _Head, spool: BodySpool | MappedSpool | None = None) -> None:
         self._busy = True
+        fast = self._factory.fast
+        if spool is None and fast is not None:
+            try:
+                answered = fast(head.request)
+            except Exception:
+                answered = fail()
+            if answered is not None:
+                answered.addCallbacks(self._answered, self._failed, callbackArgs=(head,))
+                answered.addErrback(self._failed)
+                return
         Deferred.fromCoroutine(self._answer(head, spool)).addErrback(self._failed)
 
-    async def _answer(self, head: _Head, spool: _BodySpool | _MappedSpool | None) -> None:
+    async def _answer(self, head: _Head, spool: BodySpool | MappedSpool | None) -> None:
         if spool is not None:
             head.request.body = await spool.body()
         try:
@@ -724,7 +609,33 @@ class GatewayProtocol(Protocol):
             _close_body(response)
             return
         await self._write(response, head.request.method == "HEAD", head.keep_alive)
-        if not head.keep_alive:
+        self._next(head.keep_alive)
+
+    def _answered(self, response: HttpResponse, head: _Head) -> Deferred[None] | None:
+        """
+        Send the answer a fast path gave (see ``GatewayFactory.fast``): a
+        body in memory at once, without a coroutine.
+        """
+        head.request.body.close()
+        if not isinstance(response.body, bytes) or self._lost:
+            return Deferred.fromCoroutine(self._deliver(response, head))
+        head_only = head.request.method == "HEAD"
+        data, _, _ = self._rendered(response, head_only, head.keep_alive)
+        write_now(self.transport, data)  # type: ignore[arg-type]
+        self._next(head.keep_alive)
+        return None
+
+    async def _deliver(self, response: HttpResponse, head: _Head) -> None:
+        """Send ``response`` to ``head``'s request, and go on to the next request."""
+        if self._lost:
+            _close_body(response)
+            return
+        await self._write(response, head.request.method == "HEAD", head.keep_alive)
+        self._next(head.keep_alive)
+
+    def _next(self, keep_alive: bool) -> None:
+        """The answer is sent: close, or read the next request."""
+        if not keep_alive:
             self.transport.loseConnection()  # type: ignore[union-attr]
             return
         self._busy = False
@@ -741,6 +652,26 @@ class GatewayProtocol(Protocol):
             self.transport.abortConnection()  # type: ignore[union-attr]
 
     async def _write(self, response: HttpResponse, head_only: bool, keep_alive: bool) -> None:
+        data, stream, chunked = self._rendered(response, head_only, keep_alive)
+        transport: Any = self.transport
+        if stream is None:
+            write_now(transport, data)
+            return
+        transport.write(data)
+        try:
+            if not head_only and response.status not in _NO_BODY_STATUSES:
+                await self._stream(stream, chunked)
+        finally:
+            stream.close()
+
+    def _rendered(
+        self, response: HttpResponse, head_only: bool, keep_alive: bool
+    ) -> tuple[bytes, BinaryIO | None, bool]:
+        """
+        The bytes to write first: the head, and the body if it is small
+        enough to go with it; the body to stream after it, if not (or
+        None); whether that is chunked.
+        """
         status = response.status
         lines = []
         has_length = has_date = False
@@ -755,6 +686,8 @@ class GatewayProtocol(Protocol):
             lines.append(f"{name}: {value}\r\n")
         # One encoding of all the lines gives the bytes encoding each would.
         parts: list[Piece] = [_status_line(status), wire_bytes("".join(lines))]
+        if response.passed_headers:
+            parts.append(response.passed_headers)
         if not has_date:
             parts.append(b"Date: %s\r\n" % self._factory.date())
         # A small body goes out with the head in one write; a large one, or a
@@ -784,17 +717,9 @@ class GatewayProtocol(Protocol):
         if not keep_alive:
             parts.append(b"Connection: close\r\n")
         parts.append(b"\r\n")
-        sends_body = not head_only and status not in _NO_BODY_STATUSES
-        transport: Any = self.transport
-        if stream is None:
-            write_now(transport, b"".join(parts + inline if sends_body else parts))
-            return
-        transport.write(b"".join(parts))
-        try:
-            if sends_body:
-                await self._stream(stream, chunked)
-        finally:
-            stream.close()
+        if stream is None and not head_only and status not in _NO_BODY_STATUSES:
+            parts += inline
+        return b"".join(parts), stream, chunked
 
     async def _stream(self, body: BinaryIO, chunked: bool) -> None:
         transport: Any = self.transport

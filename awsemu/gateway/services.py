@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from awsemu.gateway.context import RequestContext
@@ -94,6 +95,22 @@ class HeadCheckingBackend(ServiceBackend, Protocol):
         The refusal of ``request`` (whose body is not read yet), or None;
         ``context`` makes the request's context, which only a refusal needs.
         """
+
+
+class FastPath(Protocol):
+    """
+    A backend's answer to its hottest requests as a Deferred of plain
+    callbacks, without the generic path's coroutines (DynamoDB's item
+    operations, see ``awsemu.dynamodb.fastpath``). A backend offers one as
+    its ``fast_path`` attribute; the gateway still routes, authenticates
+    and logs the requests it takes.
+    """
+
+    def takes(self, request: HttpRequest) -> bool:
+        """Whether ``request`` (routed to this backend) is answered here."""
+
+    def answer(self, context: RequestContext, request: HttpRequest) -> Deferred[HttpResponse]:
+        """The answer to a request ``takes`` took, as the backend's ``handle`` gives it."""
 
 
 #: The parameters that name what a call is about, most telling first, each

@@ -188,6 +188,14 @@ class HttpResponse:
     headers: list[tuple[str, str]] = attrs.Factory(list)
     body: bytes | BinaryIO = b""
     length: int | None = None
+    passed_headers: bytes = b""
+    """
+    More header lines, each ending with CR LF, written after ``headers`` as
+    they are: those of another server's response passed on (DynamoDB
+    Local's, see ``awsemu.dynamodb.fastpath``), without ``Content-Length``,
+    ``Date`` or hop-by-hop ones. ``header`` does not read them; only the
+    gateway's own server writes them, the only one fast paths answer.
+    """
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""

@@ -1,0 +1,170 @@
+"""
+DynamoDB's item operations on a path of plain callbacks.
+
+Most requests an application sends DynamoDB read and write items, and the
+proxy passes those to DynamoDB Local as they are: no answer of theirs is
+parsed, and only the ARNs it names are rewritten (L{DynamoDBProxy.answer}).
+On the generic path such a request goes through a chain of coroutines
+(the server's, the gateway's, the proxy's C{handle} and C{_forward}, the
+loopback client's C{request}) run by C{Deferred.fromCoroutine}; this path
+is plain callbacks on the loopback connection's Deferred, from the
+gateway (L{awsemu.gateway.app.Gateway.respond_fast}) to the socket. It
+takes only what the generic path would forward unchanged: item
+operations, a C{POST} to C{/}, DynamoDB Local running. The rest of the
+work is the proxy's own methods, so both paths answer alike (table ARNs,
+each account's and region's database, malformed bodies, AWS's wording of
+errors); the gateway still routes, authenticates and logs the request.
+
+Two steps are done here in less time than the generic path takes: the
+request to DynamoDB Local is rendered in one pass (L{DynamoDBProxy.local_request}),
+and an answer with nothing to rewrite keeps DynamoDB Local's header lines
+(L{_passed_headers}). Measured in process (C{bench/inprocess.py dynamodb}
+against C{dynamodb-generic}), a GetItem's Python work is about 40 µs this
+way against 46: what is left is spread over a dozen steps of 1 to 5 µs
+each (see C{bench/README.rst}, "DynamoDB fast path").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Protocol, cast
+
+import attrs
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.python.failure import Failure
+
+from awsemu.dynamodb.loopback import LoopbackResponse
+from awsemu.dynamodb.proxy import DynamoDBProxy, named_by_arn, note_table, reworded
+from awsemu.gateway.context import RequestContext
+from awsemu.protocol.errors import ServiceError
+from awsemu.protocol.http import HttpRequest, HttpResponse
+
+_TARGET: Final = "DynamoDB_20120810."
+
+ITEM_OPERATIONS: Final = frozenset(
+    _TARGET + operation
+    for operation in (
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    )
+)
+"""
+The operations taken here: those the proxy forwards without looking into
+them (see L{DynamoDBProxy.handle}), but ``ExecuteStatement`` and its
+kin, which are rarer and one of which is checked before it is forwarded.
+"""
+
+
+class Sender(Protocol):
+    """What sends requests to DynamoDB Local without a coroutine: a L{LoopbackPool}."""
+
+    def send(
+        self, port: int, data: bytes, head_request: bool = False
+    ) -> Deferred[LoopbackResponse]:
+        """DynamoDB Local's response to the request ``data`` renders."""
+
+
+_NOT_PASSED: Final = re.compile(
+    rb"(?im)^(?:date|server|content-length|connection|keep-alive|transfer-encoding"
+    rb"|x-amzn-requestid):[^\r\n]*\r\n"
+)
+"""
+The lines of DynamoDB Local's head that are not passed on: those the
+proxy does not return (L{awsemu.dynamodb.proxy}'s C{_NOT_RETURNED}).
+"""
+
+
+def _passed_headers(response: LoopbackResponse) -> bytes | None:
+    """
+    The header lines of DynamoDB Local's ``response`` to pass on as they
+    are, when its answer needs nothing rewritten: a success with no ARN of
+    DynamoDB Local's in its body (so its ``x-amz-crc32`` holds). None for
+    any other answer, and for lines holding a lone CR or LF (which the
+    gateway would not write). Measured in process: 1.7 µs where the
+    generic answer and its head's rendering take 4 to 7.
+    """
+    if response.status >= 400 or not response.head or b"ddblocal" in response.body:
+        return None
+    passed = _NOT_PASSED.sub(b"", response.head)
+    ends = passed.count(b"\r\n")
+    if passed.count(b"\r") != ends or passed.count(b"\n") != ends:
+        return None
+    return passed
+
+
+@attrs.frozen
+class ItemFastPath:
+    """
+    The fast path of ``proxy``'s item operations (a backend's ``fast_path``,
+    see L{awsemu.gateway.services.FastPath}), sent through ``sender``.
+    """
+
+    proxy: DynamoDBProxy
+    sender: Sender
+
+    def takes(self, request: HttpRequest) -> bool:
+        """Whether ``request`` is answered here: an item operation while DynamoDB Local runs."""
+        return (
+            request.headers.lowered_get("x-amz-target") in ITEM_OPERATIONS
+            and request.method == "POST"
+            and request.path == "/"
+            and not request.query
+            and self.proxy.supervised.ready_port() is not None
+        )
+
+    def answer(self, context: RequestContext, request: HttpRequest) -> Deferred[HttpResponse]:
+        """The answer to ``request``, which L{takes} took; as L{DynamoDBProxy.handle}'s."""
+        proxy = self.proxy
+        target = cast(str, request.headers.lowered_get("x-amz-target"))
+        context.operation = target[len(_TARGET) :]
+        body = request.read_body()
+        note_table(context, body)
+        port = cast(int, proxy.supervised.ready_port())
+        try:
+            body, arns = named_by_arn(target, body, context)
+        except ServiceError as error:
+            return succeed(proxy.error_response(context, request, error))
+        data = proxy.local_request(context, request, body, port)
+        try:
+            sent = self.sender.send(port, data)
+        except Exception:
+            sent = fail()
+        return sent.addCallbacks(
+            self._answered,
+            self._unanswered,
+            callbackArgs=(context, request, target, arns),
+            errbackArgs=(context, request),
+        )
+
+    def _answered(
+        self,
+        response: LoopbackResponse,
+        context: RequestContext,
+        request: HttpRequest,
+        target: str,
+        arns: dict[bytes, bytes],
+    ) -> HttpResponse:
+        passed = _passed_headers(response) if not arns else None
+        if passed is not None:
+            headers = [("x-amzn-RequestId", context.request_id)]
+            return HttpResponse(response.status, headers, response.body, passed_headers=passed)
+        try:
+            answer = self.proxy.answer(context, request, target, response, arns)
+        except ServiceError as error:
+            return self.proxy.error_response(context, request, error)
+        return reworded(target, answer)
+
+    def _unanswered(
+        self, failure: Failure, context: RequestContext, request: HttpRequest
+    ) -> HttpResponse:
+        failure.trap(Exception)
+        error = self.proxy.unanswered(request, cast(Exception, failure.value))
+        return self.proxy.error_response(context, request, error)
