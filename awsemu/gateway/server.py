@@ -36,6 +36,7 @@ import mmap
 import re
 import socket
 import tempfile
+import threading
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any, BinaryIO, Final
@@ -64,7 +65,7 @@ from awsemu.protocol.http import (
     wire_bytes,
     wire_text,
 )
-from awsemu.protocol.segments import BodyReader, Piece, ReadBody, Segments
+from awsemu.protocol.segments import BodyReader, Lane, Piece, ReadBody, Segments
 from awsemu.transport import write_now
 
 #: A head longer than this is refused (AWS refuses 8 KiB of S3 headers).
@@ -271,17 +272,29 @@ class _BodySpool:
 
 
 @attrs.define(eq=False)
+class _Lane:
+    """One lane of a body's reader: how far it was offered the body, and whether it reads now."""
+
+    advance: Lane
+    offered: int = 0
+    reading: bool = False
+
+
+@attrs.define(eq=False)
 class _MappedSpool:
     """
     A large body received into one anonymous memory map of its declared
     length. Pages are taken only as bytes arrive, and all of them go back
     to the system at once when the last view of the map is dropped (with
     the object a service kept it as); a body kept as hundreds of socket
-    reads leaves the allocator's heap fragmented instead. Every
-    ``READ_STEP`` bytes, ``reader`` sees what arrived, in ``pool`` (None:
-    at once, on the reactor thread), while the reactor reads on: a service
-    hashes a body there as it arrives rather than after (see
-    ``BodyReader``).
+    reads leaves the allocator's heap fragmented instead.
+
+    Every ``READ_STEP`` bytes, each lane of ``reader`` sees what arrived,
+    in ``pool`` (None: at once, on the reactor thread), while the reactor
+    reads on: a service hashes a body there as it arrives rather than
+    after (see ``BodyReader``). A lane's thread reads on by itself as long
+    as a step more has arrived, and is offered the body again only once it
+    has caught up, so it never waits for the reactor to hand it work.
     """
 
     log = Logger()
@@ -292,9 +305,9 @@ class _MappedSpool:
     reactor: Any
     _view: memoryview = attrs.field(init=False)
     _size: int = 0
-    #: How far the reader was offered the body, and whether it reads now.
-    _offered: int = 0
-    _reading: bool = False
+    _lanes: list[_Lane] = attrs.Factory(list)
+    #: Guards ``_size``, ``remaining`` and the lanes' state, shared with their threads.
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
     _whole: Deferred[None] | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -303,6 +316,8 @@ class _MappedSpool:
         # per 64 MiB on the shared development machine.)
         mapped = mmap.mmap(-1, self.remaining, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self._view = memoryview(mapped)
+        if self.reader is not None:
+            self._lanes = [_Lane(lane) for lane in self.reader.lanes()]
 
     def write(self, data: bytes) -> None:
         end = self._size + len(data)
@@ -317,28 +332,45 @@ class _MappedSpool:
         return received
 
     def _arrived(self, size: int) -> None:
-        self._size += size
-        self.remaining -= size
-        self._offer()
+        with self._lock:
+            self._size += size
+            self.remaining -= size
+        for lane in self._lanes:
+            self._offer(lane)
 
-    def _offer(self) -> None:
-        end = self._size
-        if self.reader is None or self._reading or end == self._offered:
-            return
-        if self.remaining and end - self._offered < READ_STEP:
-            return
-        self._reading, self._offered = True, end
+    def _due(self, lane: _Lane) -> bool:
+        """Whether ``lane`` has a step to read (a whole one, or the body's end); under the lock."""
+        if self.reader is None or lane.offered == self._size:
+            return False
+        return not self.remaining or self._size - lane.offered >= READ_STEP
+
+    def _offer(self, lane: _Lane) -> None:
+        with self._lock:
+            if lane.reading or not self._due(lane):
+                return
+            lane.reading = True
         if self.pool is None:
-            done = maybeDeferred(self.reader.advance, self._view, end)
+            done = maybeDeferred(self._read, lane, self._view)
         else:
-            done = deferToThreadPool(self.reactor, self.pool, self.reader.advance, self._view, end)
+            done = deferToThreadPool(self.reactor, self.pool, self._read, lane, self._view)
         done.addCallbacks(self._advanced, self._failed)
 
+    def _read(self, lane: _Lane, view: memoryview) -> None:
+        """Show ``lane`` what arrived, step after step, until it has caught up; in ``pool``."""
+        try:
+            while True:
+                with self._lock:
+                    if not self._due(lane):
+                        return
+                    end = lane.offered = self._size
+                lane.advance(view, end)
+        finally:
+            with self._lock:
+                lane.reading = False
+
     def _advanced(self, _: object) -> None:
-        self._reading = False
-        self._offer()
         whole = self._whole
-        if not self._reading and whole is not None:
+        if whole is not None and not any(lane.reading for lane in self._lanes):
             self._whole = None
             whole.callback(None)
 
@@ -349,15 +381,15 @@ class _MappedSpool:
         self._advanced(None)
 
     async def body(self) -> BinaryIO:
-        """The whole body, once its reader has seen all of it."""
-        if self._reading:
+        """The whole body, once every lane of its reader has seen all of it."""
+        if any(lane.reading for lane in self._lanes):
             self._whole = Deferred()
             await self._whole
         view = self._view[: self._size]
         return Segments([view]) if self.reader is None else ReadBody([view], self.reader)
 
     def discard(self) -> None:
-        """Drop what arrived: the map goes once a reader still at work lets go of it."""
+        """Drop what arrived: the map goes once the lanes still at work let go of it."""
         self.reader = None
         self._view = memoryview(b"")
 
