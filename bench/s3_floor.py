@@ -12,11 +12,13 @@ this machine's Python, each in its own process:
   and answer with them. No routing, parsing, signature or store: what it
   takes is the floor of any server that answers this upload exactly.
 
-With ``--daemon``, ``bench/s3.py``'s daemon is measured too, in the same
-rounds: one batch of each server in turn, ``--rounds`` times, so that load
-from elsewhere falls on all of them alike.
+With ``--daemon``, awsemu (serving S3 alone) is measured too, run from
+this checkout or from each checkout named, in the same rounds: one batch
+of each server in turn, ``--rounds`` times, so that load from elsewhere
+falls on all of them alike. Each line gives the median call, the range
+over all calls, and the server's CPU time per call.
 
-    python bench/s3_floor.py [--rounds N] [--daemon]
+    python bench/s3_floor.py [--rounds N] [--daemon [TREE ...]]
 """
 
 from __future__ import annotations
@@ -210,16 +212,24 @@ def _listening(port: int) -> bool:
 
 
 @contextmanager
-def daemon() -> Iterator[tuple[int, int]]:
-    """``bench/s3.py``'s daemon, with its bucket."""
-    from bench.s3 import s3_daemon
-
-    with s3_daemon(["--services", "s3"], []) as (process, port):
+def daemon(tree: str) -> Iterator[tuple[int, int]]:
+    """``twistd -n awsemu`` serving S3 alone, run from the checkout ``tree``."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n"]
+        + ["--pidfile=", "--logfile=/dev/null", "awsemu", "--services", "s3"]
+        + ["--port", f"tcp:{port}:interface=127.0.0.1"],
+        cwd=tree,
+    )
+    try:
         wait_until(
             time.monotonic() + 20,
             lambda: b"200" in raw_request(port, b"GET /_awsemu/health HTTP/1.0\r\n\r\n"),
         )
         yield process.pid, port
+    finally:
+        process.terminate()
+        process.wait(60)
 
 
 def load() -> str:
@@ -229,19 +239,25 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--daemon", action="store_true", help="measure bench/s3.py's daemon too")
+    parser.add_argument(
+        "--daemon",
+        nargs="*",
+        metavar="TREE",
+        help="measure awsemu too, run from each checkout (none named: this one)",
+    )
     options = parser.parse_args()
     big = os.urandom(64 * MIB)
-    names = ["sink", "minimal"] + (["awsemu"] * options.daemon)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trees = options.daemon if options.daemon else [here] if options.daemon is not None else []
     with ExitStack() as stack:
-        servers = {
-            name: stack.enter_context(daemon() if name == "awsemu" else server(name))
-            for name in names
-        }
+        servers = {name: stack.enter_context(server(name)) for name in SERVERS}
+        for tree in trees:
+            name = os.path.basename(os.path.abspath(tree)) if len(trees) > 1 else "awsemu"
+            servers[name] = stack.enter_context(daemon(tree))
         calls: dict[tuple[str, str], Callable[[], object]] = {}
         for name, (_, port) in servers.items():
             s3 = boto_client(port, "s3", Config(retries={"max_attempts": 1}, read_timeout=120))
-            if name == "awsemu":
+            if name not in SERVERS:
                 s3.create_bucket(Bucket="bench")
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
@@ -266,7 +282,7 @@ def main() -> None:
                     call()
                     walls[(label, name)].append(time.perf_counter() - wall)
                     cpus[(label, name)].append(cpu_seconds(pid) - cpu)
-        for (label, name), times in walls.items():
+        for (label, name), times in sorted(walls.items(), key=lambda item: item[0][0]):
             wall = statistics.median(times)
             print(
                 f"{label:<22} {name:<8} wall {wall * 1000:6.1f} ms"

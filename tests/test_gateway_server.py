@@ -20,6 +20,7 @@ from twisted.web.server import Request
 
 from awsemu.gateway.server import (
     MAPPED_BODY_LIMIT,
+    POPULATE_AHEAD,
     READ_STEP,
     GatewayFactory,
     GatewayProtocol,
@@ -445,12 +446,12 @@ class QueuedPool:
     def callInThreadWithCallback(self, on_result: Any, work: Any, *args: Any) -> None:
         self.queued.append((on_result, work, args))
 
-    def run(self) -> int:
-        """Do the queued work (not what it queues meanwhile); how much there was."""
+    def run(self) -> list[str]:
+        """Do the queued work (not what it queues meanwhile); the names of what it did."""
         queued, self.queued = self.queued, []
         for on_result, work, args in queued:
             on_result(True, work(*args))
-        return len(queued)
+        return sorted(work.__name__ for _, work, _ in queued)
 
 
 @attrs.define
@@ -479,7 +480,11 @@ class PooledReaderTests(SynchronousTestCase):
             pool=self.pool,  # type: ignore[arg-type]
         )
         self.protocol, _ = connect(self.gateway, factory=factory)
-        self.body = os.urandom(READ_STEP * 4)
+        self.send(os.urandom(READ_STEP * 4))
+
+    def send(self, body: bytes) -> None:
+        """Send the head of a PUT of ``body`` (kept as ``self.body``)."""
+        self.body = body
         self.protocol.dataReceived(
             b"PUT /b/k HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(self.body)
         )
@@ -490,15 +495,18 @@ class PooledReaderTests(SynchronousTestCase):
         by itself, and the gateway gets the body once every lane saw it all.
         """
         self.protocol.dataReceived(self.body[:READ_STEP])
-        self.assertEqual(len(self.pool.queued), 2)
+        self.assertEqual(len(self.pool.queued), 3)
         self.protocol.dataReceived(self.body[READ_STEP : 3 * READ_STEP])
-        self.assertEqual(self.pool.run(), 2)
+        # The map's pages are made ahead of the bytes received; those that
+        # arrived are kept as they are.
+        self.assertEqual(self.pool.run(), ["_populate", "_read", "_read"])
+        self.assertEqual(self.protocol._spool._populated, len(self.body))
         three = self.body[: 3 * READ_STEP]
         self.assertEqual(self.reader.first.seen, [three])
         self.assertEqual(self.reader.second.seen, [three])
         self.protocol.dataReceived(self.body[3 * READ_STEP :])
         self.assertEqual(self.gateway.seen, [])
-        self.assertEqual(self.pool.run(), 2)
+        self.assertEqual(self.pool.run(), ["_read", "_read"])
         self.assertEqual(self.reader.first.seen, [three, self.body])
         self.assertEqual(self.reader.second.seen, [three, self.body])
         [(request, received)] = self.gateway.seen
@@ -515,10 +523,28 @@ class PooledReaderTests(SynchronousTestCase):
         mapped = weakref.ref(self.protocol._spool._view.obj)
         self.protocol.connectionLost(None)
         self.assertIsNotNone(mapped())
-        self.assertEqual(self.pool.run(), 2)
+        self.assertEqual(self.pool.run(), ["_populate", "_read", "_read"])
         self.assertEqual((self.reader.first.seen, self.reader.second.seen), ([], []))
         self.assertIsNone(mapped())
         self.assertEqual(self.gateway.seen, [])
+
+    def test_populated_ahead(self) -> None:
+        """The map's pages are made ``POPULATE_AHEAD`` past the bytes received, no further."""
+        self.protocol.dataReceived(self.body)
+        self.pool.run()
+        self.pool.run()
+        self.send(os.urandom(POPULATE_AHEAD * 2))
+        self.assertEqual(self.pool.run(), ["_populate"])
+        spool = self.protocol._spool
+        self.assertEqual(spool._populated, POPULATE_AHEAD)
+        # Half of that received: more is made.
+        self.protocol.dataReceived(self.body[: POPULATE_AHEAD // 2 + 1])
+        self.assertEqual(self.pool.run(), ["_populate", "_read", "_read"])
+        self.assertEqual(spool._populated, POPULATE_AHEAD * 3 // 2)
+        self.protocol.dataReceived(self.body[POPULATE_AHEAD // 2 + 1 :])
+        while self.pool.run():
+            pass
+        self.assertEqual(self.gateway.seen[-1][1], self.body)
 
 
 class IdleTimeoutTests(SynchronousTestCase):
