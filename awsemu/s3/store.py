@@ -354,7 +354,7 @@ class MemoryBlobs:
 
     With ``clock``, a deleted body is let go on the reactor's next turn,
     after the answer of the request that deleted or replaced it is written:
-    unmapping a 64 MiB map takes 5–8 ms, which that answer need not wait for.
+    unmapping a 64 MiB map takes 5–9 ms, which that answer need not wait for.
     """
 
     clock: IReactorTime | None = None
