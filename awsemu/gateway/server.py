@@ -36,6 +36,7 @@ import functools
 import mmap
 import re
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -281,8 +282,11 @@ def _populate_write() -> Callable[[int, int, int], int] | None:
     """
     The C library's ``madvise``, called without the GIL (``mmap.madvise``
     holds it: 30 ms per 64 MiB in which no other thread runs); None where
-    there is none to call.
+    there is none to call, or MADV_POPULATE_WRITE's number means another
+    advice (other systems than Linux).
     """
+    if sys.platform != "linux":
+        return None
     try:
         madvise = ctypes.CDLL(None, use_errno=True).madvise
     except (AttributeError, OSError):
