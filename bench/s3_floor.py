@@ -1,22 +1,24 @@
 """
-The floors under ``bench/s3.py``'s figures.
+The floor under ``bench/s3.py``'s upload figures: the same 64 MiB PutObject
+(boto3's defaults, and a raw Content-Length PUT) sent to two servers of
+this machine's Python, each in its own process:
 
-Large uploads: the same 64 MiB PutObject (boto3's defaults, and a raw
-Content-Length PUT) sent to a sink that reads each body and answers 200
-without looking at it. What this takes is the client's own cost on this
-machine; the daemon can only add to it.
+- a sink, which reads each body and answers 200 without looking at it:
+  what this takes is the client's own cost; any server can only add to it;
+- a minimal S3, which does only the work S3 must do for such an upload:
+  receive the body into a private anonymous memory map with ``recv_into``,
+  compute its MD5 (the ETag) and the checksum the request names (boto3:
+  CRC32; S3's default CRC64NVME otherwise) in threads while it arrives,
+  and answer with them. No routing, parsing, signature or store: what it
+  takes is the floor of any server that answers this upload exactly.
 
-Small requests (``--small N``): boto3's GetObject and PutObject of 1 KiB,
-as ``bench/s3.py`` sends them, to a minimal server built the way the
-daemon's is (``floor_server``: the same Twisted reactor, a protocol that
-finds a head's end and its ``Content-Length`` in one pass, ``100
-Continue`` sent at once with ``write_now``, the body read, one fixed and
-valid S3 answer written at once), measured as ``bench/s3.py`` measures the
-daemon: server CPU from ``/proc`` over ``N`` calls, the median of 5
-batches. What it takes is what sockets and the reactor alone cost here;
-the daemon's figure minus it is the daemon's own Python work.
+With ``--daemon``, awsemu (serving S3 alone) is measured too, run from
+this checkout or from each checkout named, in the same rounds: one batch
+of each server in turn, ``--rounds`` times, so that load from elsewhere
+falls on all of them alike. Each line gives the median call, the range
+over all calls, and the server's CPU time per call.
 
-    python bench/s3_floor.py [--small N] [--only TEXT]
+    python bench/s3_floor.py [--rounds N] [--daemon [TREE ...]]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import base64
 import hashlib
 import http.client
+import mmap
 import os
 import socket
 import statistics
@@ -33,36 +36,52 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
 
 from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._daemon import boto_client, cpu_seconds, free_port, wait_until  # noqa: E402
-from bench.s3 import ONLY, load, measure  # noqa: E402
+from bench._daemon import (  # noqa: E402
+    boto_client,
+    cpu_seconds,
+    free_port,
+    raw_request,
+    wait_until,
+)
 
 MIB = 1024 * 1024
-RUNS = 5
+#: Calls per batch; a round runs one batch against each server.
+BATCH = 3
+#: Each digest thread takes what arrived once this much more did.
+STEP = MIB
 
 
-def _serve(connection: socket.socket) -> None:
+def _head(connection: socket.socket, buffer: bytes) -> tuple[dict[bytes, bytes], bytes] | None:
+    """The next request head's fields (lowercase names) and what followed it, or None at EOF."""
+    while b"\r\n\r\n" not in buffer:
+        data = connection.recv(65536)
+        if not data:
+            return None
+        buffer += data
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    fields = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
+    }
+    if fields.get(b"expect", b"").lower() == b"100-continue":
+        connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+    return fields, rest
+
+
+def _sink(connection: socket.socket) -> None:
     """Read requests with a Content-Length; answer each with 200 (and 100 when asked)."""
     buffer = b""
     with connection:
-        while True:
-            while b"\r\n\r\n" not in buffer:
-                data = connection.recv(65536)
-                if not data:
-                    return
-                buffer += data
-            head, _, buffer = buffer.partition(b"\r\n\r\n")
-            fields = {
-                name.strip().lower(): value.strip()
-                for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
-            }
-            if fields.get(b"expect", b"").lower() == b"100-continue":
-                connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        while (request := _head(connection, buffer)) is not None:
+            fields, buffer = request
             needed = int(fields.get(b"content-length", b"0")) - len(buffer)
             buffer = buffer[len(buffer) + needed :] if needed <= 0 else b""
             while needed > 0:
@@ -73,178 +92,210 @@ def _serve(connection: socket.socket) -> None:
             connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nETag: "x"\r\n\r\n')
 
 
-def sink(port: int) -> None:
+class _Arrival:
+    """How much of a body arrived, for the threads that digest it as it does."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.received = 0
+        self.changed = threading.Condition()
+
+    def add(self, count: int) -> None:
+        with self.changed:
+            self.received += count
+            self.changed.notify_all()
+
+    def stretches(self, step: int) -> Iterator[tuple[int, int]]:
+        """Each stretch ``(start, end)`` that arrived, once ``step`` more did (or all)."""
+        done = 0
+        while done < self.size:
+            with self.changed:
+                while self.received - done < step and self.received < self.size:
+                    self.changed.wait()
+                end = self.received
+            yield done, end
+            done = end
+
+
+def _digest(view: memoryview, arrival: _Arrival, update: Callable[[memoryview], None]) -> None:
+    for start, end in arrival.stretches(STEP):
+        update(view[start:end])
+
+
+def _crc(function: Callable[[Any, int], int]) -> tuple[Callable[[memoryview], None], Any]:
+    """An update function for a CRC and where its value is kept."""
+    value = [0]
+
+    def update(data: memoryview) -> None:
+        value[0] = function(data, value[0])
+
+    return update, value
+
+
+def _minimal(connection: socket.socket) -> None:
+    """
+    Receive each body into a map with ``recv_into`` while one thread per
+    digest computes its MD5 and its checksum; answer with both.
+    """
+    from awscrt import checksums
+
+    buffer = b""
+    with connection:
+        while (request := _head(connection, buffer)) is not None:
+            fields, buffer = request
+            size = int(fields.get(b"content-length", b"0"))
+            named = fields.get(b"x-amz-sdk-checksum-algorithm", b"CRC64NVME").upper()
+            crc, width = (zlib.crc32, 4) if named == b"CRC32" else (checksums.crc64nvme, 8)
+            mapped = mmap.mmap(-1, max(size, 1), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            view = memoryview(mapped)
+            arrival = _Arrival(size)
+            md5 = hashlib.md5()
+            checksum, value = _crc(crc)
+            digesters = [
+                threading.Thread(target=_digest, args=(view, arrival, update))
+                for update in (md5.update, checksum)
+            ]
+            for digester in digesters:
+                digester.start()
+            already = buffer[:size]
+            view[: len(already)] = already
+            buffer = buffer[len(already) :]
+            arrival.add(len(already))
+            while arrival.received < size:
+                start = arrival.received
+                received = connection.recv_into(view[start : min(size, start + MIB)])
+                if not received:
+                    return
+                arrival.add(received)
+            for digester in digesters:
+                digester.join()
+            encoded = base64.b64encode(value[0].to_bytes(width, "big"))
+            connection.sendall(
+                b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nETag: "%s"\r\n'
+                b"x-amz-checksum-%s: %s\r\n\r\n"
+                % (md5.hexdigest().encode(), named.lower(), encoded)
+            )
+            view.release()
+            mapped.close()
+
+
+def serve(port: int, handler: Callable[[socket.socket], None]) -> None:
     with socket.create_server(("127.0.0.1", port)) as server:
         while True:
             connection, _ = server.accept()
-            threading.Thread(target=_serve, args=(connection,), daemon=True).start()
+            threading.Thread(target=handler, args=(connection,), daemon=True).start()
 
 
-def s3_answers(body: bytes) -> tuple[bytes, bytes]:
-    """
-    The heads of S3's answers to a GetObject (with ``body``, whose checksum
-    boto3 verifies) and to a PutObject of ``body``, with the headers S3
-    sends (and the daemon does); ``Date`` is added per answer.
-    """
-    etag = b'"%s"' % hashlib.md5(body).hexdigest().encode()
-    crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big"))
-    ids = b"x-amz-request-id: 0795A3E48557E926\r\nx-amz-id-2: " + base64.b64encode(bytes(57))
-    common = (
-        b"\r\nETag: %s\r\nx-amz-checksum-crc32: %s\r\nx-amz-checksum-type: FULL_OBJECT"
-        b"\r\nx-amz-server-side-encryption: AES256\r\n" % (etag, crc)
-    )
-    get = (
-        b"HTTP/1.1 200 OK\r\n" + ids + b"\r\naccept-ranges: bytes"
-        b"\r\nLast-Modified: Thu, 03 Dec 2026 09:00:00 GMT\r\nContent-Length: %d"
-        b"\r\nContent-Type: binary/octet-stream" % len(body) + common
-    )
-    put = b"HTTP/1.1 200 OK\r\n" + ids + common + b"Content-Length: 0\r\n"
-    return get, put
+#: The servers ``--serve`` runs, by name.
+SERVERS = {"sink": _sink, "minimal": _minimal}
 
 
-def floor_server(port: int, body: bytes) -> None:
-    """
-    Serve ``s3_answers(body)`` on ``port``: a GET gets the object, any
-    other request (once its body is read) the PutObject answer.
-    """
-    from twisted.internet import reactor
-    from twisted.internet.protocol import Factory, Protocol
-    from twisted.web.http import datetimeToString
-
-    from awsemu.transport import write_now
-
-    get_head, put_head = s3_answers(body)
-    get, put = (get_head, body), (put_head, b"")
-    dated = [0, b""]
-
-    def answer(template: tuple[bytes, bytes]) -> bytes:
-        now = int(time.time())
-        if dated[0] != now:
-            dated[:] = [now, b"Date: %s\r\n\r\n" % datetimeToString(now)]
-        return template[0] + dated[1] + template[1]
-
-    class Floor(Protocol):
-        buffer = b""
-        #: Body bytes still to come, and the answer to write once they have.
-        remaining = 0
-        template = put
-
-        def dataReceived(self, data: bytes) -> None:
-            if self.remaining:
-                taken = min(len(data), self.remaining)
-                self.remaining -= taken
-                if self.remaining:
-                    return
-                write_now(self.transport, answer(self.template))
-                data = data[taken:]
-            self.buffer += data
-            while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-                head, self.buffer = self.buffer[:end].lower(), self.buffer[end + 4 :]
-                field = head.partition(b"\r\ncontent-length:")[2].partition(b"\r")[0]
-                length = int(field or 0)
-                template = get if head.startswith(b"get ") else put
-                if length <= len(self.buffer):
-                    self.buffer = self.buffer[length:]
-                    write_now(self.transport, answer(template))
-                    continue
-                self.remaining, self.template = length - len(self.buffer), template
-                self.buffer = b""
-                if b"\r\nexpect: 100-continue" in head:
-                    write_now(self.transport, b"HTTP/1.1 100 Continue\r\n\r\n")
-                return
-
-    reactor.listenTCP(port, Factory.forProtocol(Floor), interface="127.0.0.1")
-    reactor.run()
+@contextmanager
+def server(name: str) -> Iterator[tuple[int, int]]:
+    """One of ``SERVERS`` in its own process: its pid and port."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--serve", name, str(port)])
+    try:
+        wait_until(time.monotonic() + 10, lambda: listening(port))
+        yield process.pid, port
+    finally:
+        process.kill()
+        process.wait()
 
 
-def _listening(port: int) -> bool:
-    socket.create_connection(("127.0.0.1", port)).close()
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port)).close()
+    except OSError:
+        return False
     return True
 
 
-def small_floor(count: int) -> None:
-    """boto3's GetObject and PutObject of 1 KiB to ``floor_server``, measured as ``s3.py`` does."""
+@contextmanager
+def daemon(tree: str) -> Iterator[tuple[int, int]]:
+    """``twistd -n awsemu`` serving S3 alone, run from the checkout ``tree``."""
     port = free_port()
-    small = os.urandom(1024)
-    process = subprocess.Popen([sys.executable, __file__, "--floor", str(port), small.hex()])
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "-n"]
+        + ["--pidfile=", "--logfile=/dev/null", "awsemu", "--services", "s3"]
+        + ["--port", f"tcp:{port}:interface=127.0.0.1"],
+        cwd=tree,
+    )
     try:
-        wait_until(time.monotonic() + 20, lambda: _listening(port))
-        s3 = boto_client(port, "s3", Config(retries={"max_attempts": 1}))
-        print(load(), flush=True)
-        measure(
-            process.pid,
-            "GetObject 1 KiB, floor server",
-            count,
-            0,
-            lambda: s3.get_object(Bucket="bench", Key="small")["Body"].read(),
+        wait_until(
+            time.monotonic() + 20,
+            lambda: b"200" in raw_request(port, b"GET /_awsemu/health HTTP/1.0\r\n\r\n"),
         )
-        measure(
-            process.pid,
-            "PutObject 1 KiB, floor server",
-            count,
-            0,
-            lambda: s3.put_object(Bucket="bench", Key="small", Body=small),
-        )
-        print(load(), flush=True)
+        yield process.pid, port
     finally:
-        process.kill()
-        process.wait()
+        process.terminate()
+        process.wait(60)
 
 
-def large_floor() -> None:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--sink", str(port)])
-    try:
-        time.sleep(0.5)
-        s3 = boto_client(port, "s3", Config(retries={"max_attempts": 1}))
-        big = os.urandom(64 * MIB)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-        def raw() -> None:
-            connection.request("PUT", "/bench/raw", body=big)
-            connection.getresponse().read()
-
-        calls: dict[str, Callable[[], object]] = {
-            "PutObject 64 MiB to a sink": lambda: s3.put_object(Bucket="b", Key="k", Body=big),
-            "raw PutObject 64 MiB to a sink": raw,
-        }
-        print("load average " + " ".join(f"{v:.2f}" for v in os.getloadavg()), flush=True)
-        for label, call in calls.items():
-            call()
-            walls, cpus = [], []
-            for _ in range(RUNS):
-                cpu, wall = cpu_seconds(process.pid), time.perf_counter()
-                call()
-                walls.append(time.perf_counter() - wall)
-                cpus.append(cpu_seconds(process.pid) - cpu)
-            wall = statistics.median(walls)
-            print(
-                f"{label:<32} wall {wall * 1000:7.1f} ms  {len(big) / wall / 1e6:6.0f} MB/s"
-                f"   sink CPU {statistics.median(cpus) * 1000:5.0f} ms",
-                flush=True,
-            )
-        print("load average " + " ".join(f"{v:.2f}" for v in os.getloadavg()), flush=True)
-    finally:
-        process.kill()
-        process.wait()
+def load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--small", type=int, default=0, help="1 KiB calls per batch (0: none)")
-    parser.add_argument("--only", default="", help="run the scenarios whose name holds this")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--daemon",
+        nargs="*",
+        metavar="TREE",
+        help="measure awsemu too, run from each checkout (none named: this one)",
+    )
     options = parser.parse_args()
-    ONLY[0] = options.only
-    if options.small:
-        small_floor(options.small)
-    if options.only.lower() in "putobject 64 mib to a sink":
-        large_floor()
+    big = os.urandom(64 * MIB)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trees = options.daemon if options.daemon else [here] if options.daemon is not None else []
+    with ExitStack() as stack:
+        servers = {name: stack.enter_context(server(name)) for name in SERVERS}
+        for tree in trees:
+            name = os.path.basename(os.path.abspath(tree)) if len(trees) > 1 else "awsemu"
+            servers[name] = stack.enter_context(daemon(tree))
+        calls: dict[tuple[str, str], Callable[[], object]] = {}
+        for name, (_, port) in servers.items():
+            s3 = boto_client(port, "s3", Config(retries={"max_attempts": 1}, read_timeout=120))
+            if name not in SERVERS:
+                s3.create_bucket(Bucket="bench")
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+            def raw(connection: http.client.HTTPConnection = connection) -> None:
+                connection.request("PUT", "/bench/raw", body=big)
+                connection.getresponse().read()
+
+            calls[("PutObject 64 MiB", name)] = lambda s3=s3: s3.put_object(
+                Bucket="bench", Key="big", Body=big
+            )
+            calls[("raw PutObject 64 MiB", name)] = raw
+        print(load(), flush=True)
+        walls: dict[tuple[str, str], list[float]] = {key: [] for key in calls}
+        cpus: dict[tuple[str, str], list[float]] = {key: [] for key in calls}
+        for call in calls.values():
+            call()  # warm up
+        for _ in range(options.rounds):
+            for (label, name), call in calls.items():
+                pid = servers[name][0]
+                for _ in range(BATCH):
+                    cpu, wall = cpu_seconds(pid), time.perf_counter()
+                    call()
+                    walls[(label, name)].append(time.perf_counter() - wall)
+                    cpus[(label, name)].append(cpu_seconds(pid) - cpu)
+        for (label, name), times in sorted(walls.items(), key=lambda item: item[0][0]):
+            wall = statistics.median(times)
+            print(
+                f"{label:<22} {name:<8} wall {wall * 1000:6.1f} ms"
+                f" ({min(times) * 1000:.0f}–{max(times) * 1000:.0f})"
+                f"  {len(big) / wall / 1e6:5.0f} MB/s"
+                f"   server CPU {sum(cpus[(label, name)]) / len(times) * 1000:4.0f} ms",
+                flush=True,
+            )
+        print(load(), flush=True)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--sink"]:
-        sink(int(sys.argv[2]))
-    elif sys.argv[1:2] == ["--floor"]:
-        floor_server(int(sys.argv[2]), bytes.fromhex(sys.argv[3]))
+    if sys.argv[1:2] == ["--serve"]:
+        serve(int(sys.argv[3]), SERVERS[sys.argv[2]])
     else:
         main()

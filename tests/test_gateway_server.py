@@ -5,6 +5,8 @@ pipelining, streamed bodies, and what it hands to twisted.web.
 
 from __future__ import annotations
 
+import os
+import weakref
 from io import BytesIO
 from typing import Any
 
@@ -22,9 +24,9 @@ from awsemu.gateway.server import (
     GatewaySite,
     _header_line,
 )
-from awsemu.gateway.spools import MAPPED_BODY_LIMIT, READ_STEP
+from awsemu.gateway.spools import MAPPED_BODY_LIMIT, POPULATE_AHEAD, READ_STEP
 from awsemu.protocol.http import REMEMBERED_LENGTH, HttpRequest, HttpResponse
-from awsemu.protocol.segments import Piece, ReadBody, Segments
+from awsemu.protocol.segments import Lane, Piece, ReadBody, Segments
 
 PEER = IPv4Address("TCP", "127.0.0.5", 40000)
 
@@ -77,6 +79,9 @@ class RecordingReader:
 
     seen: list[bytes] = attrs.Factory(list)
     fail: bool = False
+
+    def lanes(self) -> tuple[Lane]:
+        return (self.advance,)
 
     def advance(self, body: memoryview, end: int) -> None:
         if self.fail:
@@ -421,6 +426,123 @@ class ServerTests(SynchronousTestCase):
         self.assertTrue(transport.disconnecting)
         self.assertIsNone(protocol._spool)
         self.assertEqual(gateway.seen, [])
+
+
+class ThreadlessReactor(MemoryReactorClock):
+    """A memory reactor whose ``callFromThread`` calls at once (``QueuedPool`` runs on it)."""
+
+    def callFromThread(self, callable: Any, *args: Any, **kwargs: Any) -> None:
+        callable(*args, **kwargs)
+
+
+@attrs.define
+class QueuedPool:
+    """A thread pool whose work waits until ``run`` does it, on the test's thread."""
+
+    queued: list[tuple[Any, Any, tuple[Any, ...]]] = attrs.Factory(list)
+
+    def callInThreadWithCallback(self, on_result: Any, work: Any, *args: Any) -> None:
+        self.queued.append((on_result, work, args))
+
+    def run(self) -> list[str]:
+        """Do the queued work (not what it queues meanwhile); the names of what it did."""
+        queued, self.queued = self.queued, []
+        for on_result, work, args in queued:
+            on_result(True, work(*args))
+        return sorted(work.__name__ for _, work, _ in queued)
+
+
+@attrs.define
+class TwoLanes:
+    """A body reader of two lanes, each recording what it saw."""
+
+    first: RecordingReader = attrs.Factory(RecordingReader)
+    second: RecordingReader = attrs.Factory(RecordingReader)
+
+    def lanes(self) -> tuple[Lane, Lane]:
+        return self.first.advance, self.second.advance
+
+
+class PooledReaderTests(SynchronousTestCase):
+    """Large bodies read in a thread pool, lane by lane, while they arrive."""
+
+    def setUp(self) -> None:
+        self.gateway, self.reader, self.pool = Recorder(), TwoLanes(), QueuedPool()
+        reactor = ThreadlessReactor()
+        factory = GatewayFactory(
+            self.gateway,
+            GatewaySite(Fallback(), reactor=reactor),
+            reactor,
+            8,
+            body_readers=lambda request: self.reader,
+            pool=self.pool,  # type: ignore[arg-type]
+        )
+        self.protocol, _ = connect(self.gateway, factory=factory)
+        self.send(os.urandom(READ_STEP * 4))
+
+    def send(self, body: bytes) -> None:
+        """Send the head of a PUT of ``body`` (kept as ``self.body``)."""
+        self.body = body
+        self.protocol.dataReceived(
+            b"PUT /b/k HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(self.body)
+        )
+
+    def test_lane_reads_on(self) -> None:
+        """
+        A lane busy when more arrives is not offered it again: it reads on
+        by itself, and the gateway gets the body once every lane saw it all.
+        """
+        self.protocol.dataReceived(self.body[:READ_STEP])
+        self.assertEqual(len(self.pool.queued), 3)
+        self.protocol.dataReceived(self.body[READ_STEP : 3 * READ_STEP])
+        # The map's pages are made ahead of the bytes received; those that
+        # arrived are kept as they are.
+        self.assertEqual(self.pool.run(), ["_populate", "_read", "_read"])
+        self.assertEqual(self.protocol._spool._populated, len(self.body))
+        three = self.body[: 3 * READ_STEP]
+        self.assertEqual(self.reader.first.seen, [three])
+        self.assertEqual(self.reader.second.seen, [three])
+        self.protocol.dataReceived(self.body[3 * READ_STEP :])
+        self.assertEqual(self.gateway.seen, [])
+        self.assertEqual(self.pool.run(), ["_read", "_read"])
+        self.assertEqual(self.reader.first.seen, [three, self.body])
+        self.assertEqual(self.reader.second.seen, [three, self.body])
+        [(request, received)] = self.gateway.seen
+        self.assertEqual(received, self.body)
+        assert isinstance(request.body, ReadBody)
+        self.assertIs(request.body.reader, self.reader)
+
+    def test_abandoned_body_freed(self) -> None:
+        """
+        A body whose client leaves is read no further; its map is freed
+        once the lanes queued for it let go of it.
+        """
+        self.protocol.dataReceived(self.body[:READ_STEP])
+        mapped = weakref.ref(self.protocol._spool._view.obj)
+        self.protocol.connectionLost(None)
+        self.assertIsNotNone(mapped())
+        self.assertEqual(self.pool.run(), ["_populate", "_read", "_read"])
+        self.assertEqual((self.reader.first.seen, self.reader.second.seen), ([], []))
+        self.assertIsNone(mapped())
+        self.assertEqual(self.gateway.seen, [])
+
+    def test_populated_ahead(self) -> None:
+        """The map's pages are made ``POPULATE_AHEAD`` past the bytes received, no further."""
+        self.protocol.dataReceived(self.body)
+        self.pool.run()
+        self.pool.run()
+        self.send(os.urandom(POPULATE_AHEAD * 2))
+        self.assertEqual(self.pool.run(), ["_populate"])
+        spool = self.protocol._spool
+        self.assertEqual(spool._populated, POPULATE_AHEAD)
+        # Half of that received: more is made.
+        self.protocol.dataReceived(self.body[: POPULATE_AHEAD // 2 + 1])
+        self.assertEqual(self.pool.run(), ["_populate", "_read", "_read"])
+        self.assertEqual(spool._populated, POPULATE_AHEAD * 3 // 2)
+        self.protocol.dataReceived(self.body[POPULATE_AHEAD // 2 + 1 :])
+        while self.pool.run():
+            pass
+        self.assertEqual(self.gateway.seen[-1][1], self.body)
 
 
 class IdleTimeoutTests(SynchronousTestCase):

@@ -6,9 +6,12 @@ store takes its digests only when they cover what was asked.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import itertools
 import mmap
 import os
+import weakref
 import zlib
 from typing import BinaryIO
 
@@ -37,15 +40,26 @@ HEADERS = [
 ]
 
 
-def arrive(body: bytes, reader: chunked.BodyDigester, step: int) -> memoryview:
-    """``body`` received into a map ``step`` bytes at a time, ``reader`` shown each stretch."""
+def arrive(
+    body: bytes, reader: chunked.BodyDigester, step: int, lagging: bool = False
+) -> memoryview:
+    """
+    ``body`` received into a map ``step`` bytes at a time, each lane of
+    ``reader`` shown each stretch; ``lagging``: the second lane only the
+    whole body, at its end (lanes run at their own pace).
+    """
     view = memoryview(mmap.mmap(-1, len(body)))
+    first, second = reader.lanes()
     start = 0
     while start < len(body):
         end = min(start + step, len(body))
         view[start:end] = body[start:end]
-        reader.advance(view, end)
+        first(view, end)
+        if not lagging:
+            second(view, end)
         start = end
+    if lagging:
+        second(view, len(body))
     return view
 
 
@@ -72,11 +86,12 @@ class BodyDigesterTests(SynchronousTestCase):
     def test_same_as_decoding(self) -> None:
         """In any steps, the decoded request is the one decoding the whole body gives."""
         expected = chunked.decode_request(self.request(FRAMED))
-        for step in (1000, 65536, 100_003, len(FRAMED)):
+        for step, lagging in itertools.product((1000, 65536, 100_003, len(FRAMED)), (False, True)):
             reader = chunked.body_reader(self.request(FRAMED))
             assert reader is not None
-            view = arrive(FRAMED, reader, step)
+            view = arrive(FRAMED, reader, step, lagging)
             self.assertFalse(reader.failed)
+            self.assertEqual(reader.digests.checksums(), {"CRC32": CRC32})
             decoded = chunked.decode_request(self.request(ReadBody([view], reader)))
             # Decoded from what the reader found, not decoded again.
             assert isinstance(decoded.body, ReadBody)
@@ -119,3 +134,44 @@ class BodyDigesterTests(SynchronousTestCase):
         with self.assertRaises(ServiceError) as raised:
             chunked.decode_request(self.request(ReadBody([view], reader)))
         self.assertEqual(raised.exception.code, "IncompleteBody")
+
+    def test_plain_body_lanes(self) -> None:
+        """A body sent with a Content-Length: one lane its MD5 and pieces, the other its CRC."""
+        for lagging in (False, True):
+            reader = chunked.BodyDigester(checksums.BodyDigests(("CRC32",)), chunked=False)
+            view = arrive(DATA, reader, 65536, lagging)
+            self.assertEqual(b"".join(reader.pieces), DATA)
+            self.assertEqual(bytes(view), DATA)
+            self.assertEqual(reader.digests.md5.digest(), hashlib.md5(DATA).digest())
+            self.assertEqual(reader.digests.size, len(DATA))
+            self.assertEqual(reader.digests.checksums(), {"CRC32": CRC32})
+
+    def test_signed_chunk_hashes(self) -> None:
+        """For a signed stream, the checksum lane hashes each chunk, the last empty one too."""
+        for lagging in (False, True):
+            reader = chunked.BodyDigester(
+                checksums.BodyDigests(("CRC32",)), chunked=True, signed=True
+            )
+            arrive(FRAMED, reader, 100_003, lagging)
+            expected = [
+                (hashlib.sha256(chunk).hexdigest(), b"chunk-signature=s%d" % index)
+                for index, chunk in enumerate(CHUNKS)
+            ]
+            expected.append((hashlib.sha256().hexdigest(), b"chunk-signature=end"))
+            self.assertEqual(reader.chunks, expected)
+            self.assertEqual(reader.digests.md5.digest(), hashlib.md5(DATA).digest())
+
+    def test_freed_without_collector(self) -> None:
+        """
+        A reader is no reference cycle: dropped, it and the body it holds go
+        at once, not when the garbage collector next runs (an idle daemon
+        may not run it for long).
+        """
+        gc.disable()
+        self.addCleanup(gc.enable)
+        reader = chunked.body_reader(self.request(FRAMED))
+        assert reader is not None
+        view = arrive(FRAMED, reader, 65536)
+        mapped = weakref.ref(view.obj)
+        del view, reader
+        self.assertIsNone(mapped())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,9 +56,13 @@ class LargeObjectMemoryTests(SynchronousTestCase):
         self.assertEqual(self.api.get_object(Bucket="memory", Key="big")["Body"].read(), body)
         held = resident(pid)
         self.api.delete_object(Bucket="memory", Key="big")
-        # The object was held while stored; once deleted, its memory goes
-        # back (polled: nothing here depends on how fast).
+        # The object was held while stored; once deleted, its memory goes back.
         self.assertGreater(held - before, 32 * MIB)
+        self.assertBackTo(before)
+
+    def assertBackTo(self, before: int) -> None:
+        """The RSS comes back within 10 MiB of ``before`` (polled: nothing depends on how fast)."""
+        pid = self.daemon.process.pid
         deadline = time.monotonic() + 10
         after = resident(pid)
         while after - before > 10 * MIB and time.monotonic() < deadline:
@@ -82,3 +87,13 @@ class LargeObjectMemoryTests(SynchronousTestCase):
                 connection.close()
 
         self.assertGivenBack(put)
+
+    def test_abandoned_upload(self) -> None:
+        """A client that leaves halfway through 64 MiB leaves no memory behind, nor an object."""
+        before = resident(self.daemon.process.pid)
+        with socket.create_connection(("127.0.0.1", self.daemon.port)) as connection:
+            connection.sendall(b"PUT /memory/big HTTP/1.1\r\nHost: h\r\n")
+            connection.sendall(b"Content-Length: %d\r\n\r\n" % (64 * MIB))
+            connection.sendall(os.urandom(32 * MIB))
+        self.assertBackTo(before)
+        self.assertEqual(self.api.list_objects_v2(Bucket="memory")["KeyCount"], 0)

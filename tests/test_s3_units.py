@@ -5,15 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import mmap
 import os
 import re
 import tempfile
+import weakref
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.protocol.errors import ServiceError
@@ -134,6 +137,21 @@ class MemoryBlobsTests(SynchronousTestCase):
         self.assertEqual(whole.take(), self.pieces)
         self.blobs.delete(first)
         self.assertEqual(self.blobs.read(blob, 0, 3), b"abc")
+
+    def test_deleted_body_let_go_after_the_answer(self) -> None:
+        """With a clock, a deleted body's memory goes on the reactor's next turn, not during."""
+        clock = Clock()
+        blobs = MemoryBlobs(clock)
+        mapped = mmap.mmap(-1, 4096)
+        held = weakref.ref(mapped)
+        blob = self.successResultOf(
+            blobs.write(Segments([memoryview(mapped)[:10]]), checksums.BodyDigests())
+        )
+        del mapped
+        blobs.delete(blob)
+        self.assertIsNotNone(held())
+        clock.advance(0)
+        self.assertIsNone(held())
 
 
 class ChecksumTests(SynchronousTestCase):

@@ -342,7 +342,9 @@ def gateway_factory(
         # twisted.web's own idle timeout, for the connections handed to it.
         timeout=idle_timeout,
     )
-    pool = ThreadPool(minthreads=0, maxthreads=2, name="awsemu-gateway-bodies")
+    # Three threads per large upload (two reader lanes, the pages made ahead); a
+    # second upload at once shares them.
+    pool = ThreadPool(minthreads=0, maxthreads=4, name="awsemu-gateway-bodies")
     return GatewayFactory(
         gateway,
         site,

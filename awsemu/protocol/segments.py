@@ -14,7 +14,7 @@ store.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, Final, Protocol
 
 #: A piece of a body: what a socket read returned, or a view into one.
@@ -151,15 +151,21 @@ def blocks(source: BinaryIO, size: int = -1) -> Iterator[Piece]:
             size -= len(block)
 
 
+#: One lane of a ``BodyReader``: told that ``body[:end]`` arrived (earlier
+#: calls saw a shorter stretch of it).
+Lane = Callable[[memoryview, int], None]
+
+
 class BodyReader(Protocol):
     """
     What reads a large request body while it arrives (the gateway's server
-    offers it each stretch received): ``advance`` runs in a thread pool,
-    one call at a time and in order, and must touch nothing of Twisted.
+    offers it each stretch received). Its ``lanes`` share the work: each
+    sees every stretch, one call at a time and in order, in a thread pool;
+    different lanes may run at once, in different threads (the MD5 of an
+    upload beside its checksums). They must touch nothing of Twisted.
     """
 
-    def advance(self, body: memoryview, end: int) -> None:
-        """``body[:end]`` has arrived (earlier calls saw a shorter stretch of it)."""
+    def lanes(self) -> Sequence[Lane]: ...
 
 
 class ReadBody(Segments):

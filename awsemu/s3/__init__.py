@@ -52,7 +52,7 @@ def core(shared: SharedObjects) -> S3Core:
 
     pool: ThreadPool | None = None
     if config.data_dir is None:
-        store = Store(MemoryBlobs())
+        store = Store(MemoryBlobs(reactor))
     else:
         root = config.data_dir.child("s3")
         if not root.isdir():

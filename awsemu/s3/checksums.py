@@ -111,8 +111,16 @@ class BodyDigests:
         self._checksums = {name: ALGORITHMS[name]() for name in self.algorithms}
 
     def update(self, data: Piece) -> None:
+        self.update_md5(data)
+        self.update_checksums(data)
+
+    def update_md5(self, data: Piece) -> None:
+        """Feed ``data`` to the MD5 (and count it); ``update_checksums`` may run beside it."""
         self.size += len(data)
         self.md5.update(data)
+
+    def update_checksums(self, data: Piece) -> None:
+        """Feed ``data`` to the checksums (another thread may feed the MD5 meanwhile)."""
         for digest in self._checksums.values():
             digest.update(data)
 

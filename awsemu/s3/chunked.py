@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import tempfile
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any, BinaryIO, Final
 
@@ -32,7 +33,7 @@ import attrs
 
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import Headers, HttpRequest
-from awsemu.protocol.segments import Piece, ReadBody, Segments, blocks
+from awsemu.protocol.segments import Lane, Piece, ReadBody, Segments, blocks
 from awsemu.s3 import checksums
 from awsemu.s3.checksums import BodyDigests
 from awsemu.s3.signature import ChunkChain
@@ -121,54 +122,37 @@ class _Unreadable(Exception):
 
 
 @attrs.define(eq=False)
-class BodyDigester:
+class _Walk:
     """
-    Reads an object's body while it arrives (the gateway's ``BodyReader``):
-    the data of its chunks, when aws-chunked, kept as views of the body and
-    fed to ``digests`` (with each chunk's SHA-256 when ``signed``), so that
-    decoding (``decode_request``) and storing (``digested``) find that done.
-    A body it cannot read is left to them whole (``failed``).
+    One lane's way through a body as it arrives: the data of its chunks
+    when aws-chunked (framing read as ``decode_body`` reads it), or all of
+    it, given to ``take`` as views; ``chunk_done`` hears each chunk's
+    extension at its end. (Both are passed to each call, not kept: a walk
+    keeping its digester's methods would be a reference cycle, and the
+    body's memory would wait for the garbage collector.)
     """
 
-    digests: BodyDigests
     chunked: bool
-    signed: bool = False
-    #: The decoded body, as views of the received one.
-    pieces: list[Piece] = attrs.Factory(list)
-    #: Each chunk's SHA-256 (when ``signed``) and its extension, in order.
-    chunks: list[tuple[str, bytes]] = attrs.Factory(list)
     #: Where the trailers start, once the last chunk was read.
     trailers_at: int | None = None
-    failed: bool = False
     _position: int = 0
     _stage: _Stage = _Stage.SIZE
     _left: int = 0
     _last: bool = False
     _extension: bytes = b""
-    _chunk: Any = None
 
-    def advance(self, body: memoryview, end: int) -> None:
-        if self.failed:
+    def advance(
+        self,
+        body: memoryview,
+        end: int,
+        take: Callable[[memoryview], None],
+        chunk_done: Callable[[bytes], None],
+    ) -> None:
+        if not self.chunked:
+            if end > self._position:
+                take(body[self._position : end])
+            self._position = end
             return
-        try:
-            if self.chunked:
-                self._unframe(body, end)
-            else:
-                self._take(body[self._position : end])
-                self._position = end
-        except (_Unreadable, ValueError):
-            self.failed = True
-
-    def _take(self, piece: memoryview) -> None:
-        if not piece:
-            return
-        self.digests.update(piece)
-        if self._chunk is not None:
-            self._chunk.update(piece)
-        self.pieces.append(piece)
-
-    def _unframe(self, body: memoryview, end: int) -> None:
-        """Read the chunks in ``body[:end]``, as ``decode_body`` does, as far as they arrived."""
         while True:
             position = self._position
             if self._stage is _Stage.SIZE:
@@ -181,17 +165,15 @@ class BodyDigester:
                 size_text, _, self._extension = window[:found].partition(b";")
                 self._left = int(size_text, 16)
                 self._last = not self._left
-                self._chunk = hashlib.sha256() if self.signed else None
                 self._position, self._stage = position + found + 2, _Stage.DATA
             elif self._stage is _Stage.DATA:
                 step = min(self._left, end - position)
-                self._take(body[position : position + step])
+                if step:
+                    take(body[position : position + step])
                 self._position, self._left = position + step, self._left - step
                 if self._left:
                     return
-                if self._chunk is not None:
-                    self.chunks.append((self._chunk.hexdigest(), self._extension))
-                    self._chunk = None
+                chunk_done(self._extension)
                 self._stage = _Stage.END
                 if self._last:
                     self.trailers_at, self._stage = self._position, _Stage.DONE
@@ -203,6 +185,90 @@ class BodyDigester:
                 self._position, self._stage = position + 2, _Stage.SIZE
             else:
                 return
+
+
+@attrs.define(eq=False)
+class BodyDigester:
+    """
+    Reads an object's body while it arrives (the gateway's ``BodyReader``)
+    in two lanes, which the gateway runs side by side: one keeps the data
+    of its chunks (when aws-chunked) as views of the body and feeds the
+    MD5, the other feeds the checksums (and each chunk's SHA-256 when
+    ``signed``), so that decoding (``decode_request``) and storing
+    (``digested``) find that done. Each lane reads the framing itself: it
+    costs a few bytes a chunk, where handing pieces from one lane to the
+    other would tie them together. A body it cannot read is left to them
+    whole (``failed``).
+    """
+
+    digests: BodyDigests
+    chunked: bool
+    signed: bool = False
+    #: The decoded body, as views of the received one.
+    pieces: list[Piece] = attrs.Factory(list)
+    #: Each chunk's SHA-256 (when ``signed``) and its extension, in order.
+    chunks: list[tuple[str, bytes]] = attrs.Factory(list)
+    failed: bool = False
+    _data: _Walk = attrs.field(init=False)
+    _checked: _Walk = attrs.field(init=False)
+    _chunk: Any = None
+
+    def __attrs_post_init__(self) -> None:
+        self._data = _Walk(self.chunked)
+        self._checked = _Walk(self.chunked)
+
+    @property
+    def trailers_at(self) -> int | None:
+        """Where the trailers start, once both lanes read the last chunk."""
+        if self._checked.trailers_at != self._data.trailers_at:
+            return None
+        return self._data.trailers_at
+
+    def lanes(self) -> tuple[Lane, Lane]:
+        return self.read_data, self.read_checksums
+
+    def read_data(self, body: memoryview, end: int) -> None:
+        """The first lane: the decoded body's pieces and its MD5."""
+        if not self.failed:
+            self._walk(self._data, body, end, self._take, _ignore)
+
+    def read_checksums(self, body: memoryview, end: int) -> None:
+        """The second lane: the checksums and, for a signed stream, the chunks' hashes."""
+        if not self.failed:
+            self._walk(self._checked, body, end, self._check, self._chunk_done)
+
+    def _walk(
+        self,
+        walk: _Walk,
+        body: memoryview,
+        end: int,
+        take: Callable[[memoryview], None],
+        chunk_done: Callable[[bytes], None],
+    ) -> None:
+        try:
+            walk.advance(body, end, take, chunk_done)
+        except (_Unreadable, ValueError):
+            self.failed = True
+
+    def _take(self, piece: memoryview) -> None:
+        self.digests.update_md5(piece)
+        self.pieces.append(piece)
+
+    def _check(self, piece: memoryview) -> None:
+        self.digests.update_checksums(piece)
+        if self.signed:
+            if self._chunk is None:
+                self._chunk = hashlib.sha256()
+            self._chunk.update(piece)
+
+    def _chunk_done(self, extension: bytes) -> None:
+        if self.signed:
+            chunk, self._chunk = self._chunk or hashlib.sha256(), None
+            self.chunks.append((chunk.hexdigest(), extension))
+
+
+def _ignore(_: bytes) -> None:
+    """A chunk's end, to a lane that keeps nothing per chunk."""
 
 
 def _announced(headers: Headers) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, Protocol
 
 import attrs
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
 
 from awsemu.gateway.context import PooledRandom
 from awsemu.protocol.segments import BLOCK_SIZE, Piece, Segments, blocks
@@ -371,8 +372,13 @@ class MemoryBlobs:
     large upload is stored, and a multipart upload completed, without
     copying a byte; one the gateway received into a memory map is kept as
     views of it, with the digests computed as it arrived.
+
+    With ``clock``, a deleted body is let go on the reactor's next turn,
+    after the answer of the request that deleted or replaced it is written:
+    unmapping a 64 MiB map takes 5–9 ms, which that answer need not wait for.
     """
 
+    clock: IReactorTime | None = None
     _blobs: dict[str, list[Piece]] = attrs.field(factory=dict, repr=False)
 
     def _keep(self, pieces: Iterable[Piece], digests: BodyDigests) -> Deferred[str]:
@@ -412,4 +418,6 @@ class MemoryBlobs:
         return Segments(pieces)
 
     def delete(self, blob_id: str) -> None:
-        self._blobs.pop(blob_id, None)
+        pieces = self._blobs.pop(blob_id, None)
+        if pieces is not None and self.clock is not None:
+            self.clock.callLater(0, pieces.clear)
