@@ -300,6 +300,31 @@ class FastPathTests(SynchronousTestCase):
         self.assertIn("ConnectionRefusedError", json.loads(body)["message"])
         self.flushLoggedErrors()
 
+    def test_body_after_head(self) -> None:
+        """
+        A body sent after its head (http.client and urllib3 write them
+        apart) takes the fast path too, with the same answer.
+        """
+        operation, body, answers = CASES[0]
+        request = wire(operation, body)
+        end = request.index(b"\r\n\r\n") + 4
+        for daemon in (self.fast, self.generic):
+            for status, answer in answers:
+                headers = {"Content-Type": "application/x-amz-json-1.0", "x-amz-crc32": crc(answer)}
+                daemon.local.responses.append((status, headers, answer))
+            daemon.transport.clear()
+            daemon.protocol.dataReceived(request[:end])
+            self.assertEqual(daemon.transport.value(), b"")
+            daemon.protocol.dataReceived(request[end:])
+        fast, generic = (
+            _VARYING.sub(rb"\1: -\r", bytes(daemon.transport.value()))
+            for daemon in (self.fast, self.generic)
+        )
+        self.assertEqual(fast, generic)
+        self.assertTrue(fast.startswith(b"HTTP/1.1 200 OK\r\n"), fast)
+        self.assertEqual(self.fast.local.sent, 1)
+        self.assertEqual(self.fast.local.received, self.generic.local.received)
+
     def test_not_taken(self) -> None:
         """
         Operations the proxy looks into, and any request while DynamoDB Local

@@ -589,7 +589,12 @@ class GatewayProtocol(Protocol):
     def _serve(self, head: _Head, spool: BodySpool | MappedSpool | None = None) -> None:
         self._busy = True
         fast = self._factory.fast
-        if spool is None and fast is not None:
+        # A small body may come after its head (as http.client and urllib3
+        # send them: two writes); a fast path takes it as one that came with it.
+        held = spool.in_memory() if isinstance(spool, BodySpool) else None
+        if fast is not None and (spool is None or held is not None):
+            if held is not None:
+                head.request.body = held
             try:
                 answered = fast(head.request)
             except Exception:

@@ -66,10 +66,16 @@ class BodySpool:
             self._file.writelines(self._chunks)
             self._chunks = []
 
+    def in_memory(self) -> BinaryIO | None:
+        """The whole body as the pieces read (see ``Segments``), if it is in memory; else None."""
+        return Segments(self._chunks) if self._file is None else None
+
     async def body(self) -> BinaryIO:
         """The whole body, at its start (in memory: the pieces as read, see ``Segments``)."""
-        if self._file is None:
-            return Segments(self._chunks)
+        held = self.in_memory()
+        if held is not None:
+            return held
+        assert self._file is not None
         self._file.seek(0)
         return self._file
 
