@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -28,7 +27,7 @@ from awsemu.gateway.server import gateway_factory
 from awsemu.gateway.services import RUNNING, ServiceState
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from tests.test_dynamodb_proxy import LOCAL, FakeDynamoDBLocal, FakeSupervised
+from tests.test_dynamodb_proxy import LOCAL, FakeDynamoDBLocal, FakeSupervised, RefusingClient
 
 PUBLIC = "arn:aws:dynamodb:eu-west-1:111111111111:"
 CREDENTIAL = "111111111111/20250101/eu-west-1/dynamodb/aws4_request"
@@ -292,7 +291,7 @@ class FastPathTests(SynchronousTestCase):
         fast = self.fast.call(wire("GetItem", b"{}"))
         generic_local = self.generic.local
         generic_local.responses = []
-        self.generic.proxy.client = RefusedClient()
+        self.generic.proxy.client = RefusingClient()
         generic = self.generic.call(wire("GetItem", b"{}"))
         self.assertEqual(_VARYING.sub(rb"\1: -\r", fast), _VARYING.sub(rb"\1: -\r", generic))
         status, _, body = parsed(fast)
@@ -346,20 +345,6 @@ class FastPathTests(SynchronousTestCase):
             lines.append(events[0]["line"])
         self.assertEqual(lines[0], lines[1])
         self.assertTrue(lines[0].startswith("dynamodb GetItem t 200 "), lines[0])
-
-
-class RefusedClient:
-    """A generic client whose connection to DynamoDB Local is refused."""
-
-    async def request(
-        self,
-        port: int,
-        method: bytes,
-        target: bytes,
-        headers: Iterable[tuple[bytes, bytes]],
-        body: bytes,
-    ) -> LoopbackResponse:
-        raise ConnectionRefusedError()
 
 
 class PassedHeadersTests(SynchronousTestCase):
