@@ -9,6 +9,7 @@ service, is imported only by L{makeService}.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -103,6 +104,23 @@ def _without_crt_signers() -> None:
     sys.modules.setdefault("awscrt.auth", None)  # type: ignore[arg-type]
 
 
+def _interrupt_from_start(reactor: Any) -> None:
+    """
+    Stop on SIGINT (Ctrl-C) from now on, as the reactor does once it runs.
+    Twisted installs its handlers during the reactor's startup, after the
+    services' ``startService`` ran ("before startup"); until then Python's
+    own handler raises ``KeyboardInterrupt`` wherever the main thread is,
+    and a Deferred whose callback it interrupted (the gateway's start,
+    DynamoDB Local's readiness) kept it as a failure: the daemon went on
+    running and logged nothing. The reactor's ``sigInt`` stops it once it
+    runs, and says so in the log. A handler set before (SIG_IGN under
+    ``nohup``) is left alone.
+    """
+    sig_int = getattr(reactor, "sigInt", None)
+    if sig_int is not None and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, sig_int)
+
+
 def makeService(options: Options) -> IService:
     """
     Build the daemon's root service for twistd.
@@ -136,6 +154,7 @@ def makeService(options: Options) -> IService:
 
     if server_options is None:
         return root
+    _interrupt_from_start(reactor)
     if server_options.get("nodaemon"):
         root = _ExitOnStartFailure(root)
     out = twistd_log_file(server_options)

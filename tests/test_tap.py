@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import os
+import subprocess
+import sys
 from collections.abc import Mapping
 
 import twisted
@@ -14,6 +16,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from awsemu import __version__
 from awsemu.config import Config
 from awsemu.tap import Options, starts_in_place
+from tests.daemon import ROOT
 
 
 def parse(argv: list[str], environ: Mapping[str, str] | None = None) -> Config:
@@ -146,3 +149,51 @@ class StartsInPlaceTests(SynchronousTestCase):
     def test_without_twistd(self) -> None:
         """Nor when C{makeService} is called without twistd's options."""
         self.assertFalse(starts_in_place(None))
+
+
+EARLY_INTERRUPT = """
+import os, signal, sys, time
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.scripts._twistd_unix import ServerOptions
+from awsemu.tap import makeService
+
+config = ServerOptions()
+config.parseOptions(["--nodaemon", "--pidfile=", "--logfile=" + sys.argv[1], "awsemu",
+    "--port", "tcp:0:interface=127.0.0.1", "--services", "sts"])
+service = makeService(config.subOptions)
+interrupted = Deferred()
+interrupted.addCallback(lambda _: os.kill(os.getpid(), signal.SIGINT))
+interrupted.callback(None)
+reactor.callLater(30, reactor.stop)
+started = time.monotonic()
+reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+service.startService()
+reactor.run()
+print(round(time.monotonic() - started, 1))
+"""
+"""
+What twistd does between C{makeService} and its reactor's signal handlers,
+with a Ctrl-C arriving while a Deferred's callback runs (as the gateway's
+start or DynamoDB Local's readiness may be); the seconds the reactor then ran.
+"""
+
+
+class EarlyInterruptTests(SynchronousTestCase):
+    """A Ctrl-C before the reactor installs its own handlers still stops the daemon."""
+
+    def test_interrupt_during_start(self) -> None:
+        """
+        The daemon stops as soon as its reactor runs, where the Deferred
+        used to swallow the C{KeyboardInterrupt} and the daemon ran on.
+        """
+        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        ran = subprocess.run(
+            [sys.executable, "-c", EARLY_INTERRUPT, self.mktemp()],
+            capture_output=True,
+            env=environment,
+            timeout=60,
+            check=True,
+        )
+        self.assertLess(float(ran.stdout.split()[-1]), 10, ran.stderr.decode())
+        self.assertNotIn(b"KeyboardInterrupt", ran.stderr)
