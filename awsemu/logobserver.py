@@ -16,6 +16,9 @@ names this one when twistd gives it the application (``WithLogObserver``),
 writing where twistd itself would have written (``twistd_log_file``).
 With ``--log-format json``, every event is one JSON object per line instead
 (``json_text``), the gateway's fields as fields.
+
+The request lines wait up to a tenth of a second to be written together
+(``HeldLines``); every other line is written at once.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ import math
 import signal
 import sys
 import threading
-from collections.abc import Mapping
-from typing import IO, Any, Final
+from collections.abc import Callable, Mapping
+from typing import IO, Any, Final, cast
 
+import attrs
 from twisted.application.service import IService, MultiService
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import (
     FileLogObserver,
     ILogObserver,
@@ -38,6 +44,7 @@ from twisted.logger import (
     formatTime,
 )
 from twisted.python import logfile
+from twisted.python.compat import ioType
 from twisted.python.components import Componentized
 
 #: The format of the events the gateway renders itself.
@@ -100,15 +107,38 @@ def classic_text(event: LogEvent, format_time: SecondsFormat) -> str | None:
     return text.replace("\n", "\n\t") + "\n"
 
 
-class ClassicObserver(FileLogObserver):
+class _HoldingObserver(FileLogObserver):
+    """
+    A ``FileLogObserver`` that, writing to L{HeldLines}, has them hold the
+    gateway's request lines.
+    """
+
+    def __init__(
+        self, out: IO[Any] | HeldLines, format_event: Callable[[LogEvent], str | None]
+    ) -> None:
+        # HeldLines writes and flushes text as a text file does.
+        super().__init__(cast(IO[Any], out), format_event)
+        self._held = out if isinstance(out, HeldLines) else None
+
+    def _write(self, text: str, request: bool) -> None:
+        """Write an event's ``text``; a request's line (``request``) is held, if lines are."""
+        if request and self._held is not None:
+            self._held.hold(text)
+            return
+        out = self._outFile
+        out.write(text if self._encoding is None else text.encode(self._encoding))
+        out.flush()
+
+
+class ClassicObserver(_HoldingObserver):
     """
     A ``FileLogObserver`` writing ``classic_text`` lines. A gateway line
     (the one event the daemon logs per request) is written without the
     general path's calls: its system part is remembered by namespace and
-    level, its time by the second.
+    level, its time by the second; a request's line is held (L{HeldLines}).
     """
 
-    def __init__(self, out: IO[Any]) -> None:
+    def __init__(self, out: IO[Any] | HeldLines) -> None:
         format_time = SecondsFormat()
         super().__init__(out, lambda event: classic_text(event, format_time))
         self._format_time = format_time
@@ -133,12 +163,10 @@ class ClassicObserver(FileLogObserver):
         text = f"{self._format_time(event.get('log_time'))} [{system}] {line}\n"
         if "\n" in line:
             text = text[:-1].replace("\n", "\n\t") + "\n"
-        out = self._outFile
-        out.write(text if self._encoding is None else text.encode(self._encoding))
-        out.flush()
+        self._write(text, "request_id" in event)
 
 
-def classic_observer(out: IO[Any]) -> FileLogObserver:
+def classic_observer(out: IO[Any] | HeldLines) -> FileLogObserver:
     """An observer writing ``classic_text`` lines to ``out``."""
     return ClassicObserver(out)
 
@@ -184,11 +212,100 @@ def json_text(event: LogEvent) -> str | None:
     return json.dumps(document, default=str) + "\n"
 
 
-def observer_for(log_format: str, out: IO[Any]) -> FileLogObserver:
+class JsonObserver(_HoldingObserver):
+    """A ``FileLogObserver`` of ``json_text`` lines; a request's line is held (L{HeldLines})."""
+
+    def __init__(self, out: IO[Any] | HeldLines) -> None:
+        super().__init__(out, json_text)
+
+    def __call__(self, event: LogEvent) -> None:
+        text = json_text(event)
+        if text:
+            self._write(text, event.get("log_format") == LINE_FORMAT and "request_id" in event)
+
+
+def observer_for(log_format: str, out: IO[Any] | HeldLines) -> FileLogObserver:
     """The observer writing ``--log-format``'s lines to ``out``."""
     if log_format == "json":
-        return FileLogObserver(out, json_text)
+        return JsonObserver(out)
     return classic_observer(out)
+
+
+HOLD_SECONDS: Final = 0.1
+"""How long the gateway's request lines may wait to be written together (L{HeldLines})."""
+
+
+@attrs.define(eq=False)
+class HeldLines:
+    """
+    The daemon's log output ``out`` (standard output or twistd's log file),
+    where the gateway's request lines wait up to ``delay`` seconds of
+    ``clock`` and are written together, as a web server's buffered access
+    log is: one system call per request cost more than the rest of the log
+    line (measured in ``bench/README.rst``, "Log lines held"). Every other
+    line is written at once, after the lines held before it: the order
+    stays, and no message (the start, a warning, a failure) waits.
+
+    ``close`` writes what is held, and from then on nothing is: the daemon's
+    stop (L{WithLogObserver}). A daemon killed outright (``SIGKILL``) loses
+    the request lines of its last ``delay`` seconds.
+
+    Request lines are held from the reactor's thread (the gateway logs
+    there); other threads' lines are written at once, which may write the
+    held ones with them.
+    """
+
+    out: IO[Any]
+    clock: IReactorTime
+    delay: float = HOLD_SECONDS
+    _held: list[str] = attrs.Factory(list)
+    _timer: IDelayedCall | None = None
+    _closed: bool = False
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+    _encoding: str | None = attrs.field(init=False)
+
+    @_encoding.default
+    def _out_encoding(self) -> str | None:
+        return None if ioType(self.out) is str else "utf-8"
+
+    def hold(self, text: str) -> None:
+        """Write ``text``, a request's line, within ``delay`` seconds."""
+        if self._closed:
+            self.write(text)
+            self.flush()
+            return
+        with self._lock:
+            self._held.append(text)
+        if self._timer is None:
+            self._timer = self.clock.callLater(self.delay, self._written)
+
+    def write(self, text: str) -> None:
+        """Write ``text`` now, after the lines held."""
+        with self._lock:
+            held, self._held = self._held, []
+            held.append(text)
+            self._write("".join(held))
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def close(self) -> None:
+        """Write the lines held, and hold no more."""
+        self._closed = True
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._written()
+
+    def _written(self) -> None:
+        self._timer = None
+        with self._lock:
+            held, self._held = self._held, []
+            if held:
+                self._write("".join(held))
+        self.flush()
+
+    def _write(self, text: str) -> None:
+        self.out.write(text if self._encoding is None else text.encode(self._encoding))
 
 
 class RotatingLogFile(logfile.LogFile):
@@ -247,13 +364,29 @@ def twistd_log_file(server_options: Mapping[str, Any]) -> IO[Any] | None:
 class WithLogObserver(MultiService):
     """
     The daemon's root service as twistd runs it: ``root``, and, as twistd
-    makes it part of the application, the application's log observer.
+    makes it part of the application, the application's log observer;
+    the lines it holds (``lines``, if any) are written once ``root`` stops.
     """
 
-    def __init__(self, root: IService, observer: ILogObserver) -> None:
+    def __init__(
+        self, root: IService, observer: ILogObserver, lines: HeldLines | None = None
+    ) -> None:
         super().__init__()
         root.setServiceParent(self)
         self.observer = observer
+        self.lines = lines
+
+    def stopService(self) -> Deferred[object]:
+        stopped: Deferred[object] = super().stopService()
+        lines = self.lines
+        if lines is None:
+            return stopped
+
+        def close(result: object) -> object:
+            lines.close()
+            return result
+
+        return stopped.addBoth(close)
 
     def setServiceParent(self, parent: Any) -> None:
         super().setServiceParent(parent)

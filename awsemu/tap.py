@@ -150,7 +150,7 @@ def makeService(options: Options) -> IService:
     except OSError as e:
         # Making the stores creates --data-dir's directories.
         raise SystemExit(f"awsemu: cannot start: {e} (check --data-dir)") from e
-    from awsemu.logobserver import WithLogObserver, observer_for, twistd_log_file
+    from awsemu.logobserver import HeldLines, WithLogObserver, observer_for, twistd_log_file
 
     if server_options is None:
         return root
@@ -160,7 +160,8 @@ def makeService(options: Options) -> IService:
     out = twistd_log_file(server_options)
     if out is None:
         return root
-    return WithLogObserver(root, observer_for(options.config.log_format, out))
+    lines = HeldLines(out, reactor)
+    return WithLogObserver(root, observer_for(options.config.log_format, lines), lines)
 
 
 #: twistd's options that change the process after L{makeService}: it forks

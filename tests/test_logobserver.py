@@ -9,10 +9,13 @@ import re
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 from twisted.application.service import Application, IService, Service
+from twisted.internet.task import Clock
 from twisted.logger import (
     ILogObserver,
     LogLevel,
@@ -25,6 +28,8 @@ from twisted.python.logfile import LogFile
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.logobserver import (
+    HOLD_SECONDS,
+    HeldLines,
     RotatingLogFile,
     SecondsFormat,
     WithLogObserver,
@@ -213,6 +218,95 @@ class WithLogObserverTests(SynchronousTestCase):
         self.assertIs(application.getComponent(ILogObserver), mine)
 
 
+REQUEST: dict[str, Any] = {
+    "log_format": "{line}",
+    "line": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
+    "request_id": "R",
+    "log_time": WHEN,
+}
+
+
+class Writes(io.StringIO):
+    """A text output that records each write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+class HeldLinesTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.out, self.clock = Writes(), Clock()
+        self.lines = HeldLines(self.out, self.clock)
+
+    def test_held_together(self) -> None:
+        """Request lines wait ``delay`` seconds from the first, then go out in one write."""
+        self.lines.hold("a\n")
+        self.clock.advance(HOLD_SECONDS / 2)
+        self.lines.hold("b\n")
+        self.assertEqual(self.out.writes, [])
+        self.clock.advance(HOLD_SECONDS / 2)
+        self.assertEqual(self.out.writes, ["a\nb\n"])
+        self.lines.hold("c\n")
+        self.clock.advance(HOLD_SECONDS)
+        self.assertEqual(self.out.writes, ["a\nb\n", "c\n"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_others_at_once(self) -> None:
+        """Any other line is written at once, after the held ones; the timer finds nothing."""
+        self.lines.hold("request\n")
+        self.lines.write("warning\n")
+        self.assertEqual(self.out.writes, ["request\nwarning\n"])
+        self.clock.advance(HOLD_SECONDS)
+        self.assertEqual(self.out.getvalue(), "request\nwarning\n")
+
+    def test_close(self) -> None:
+        """Closing writes what is held and cancels the timer; later lines are not held."""
+        self.lines.hold("a\n")
+        self.lines.close()
+        self.assertEqual(self.out.writes, ["a\n"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.lines.hold("b\n")
+        self.assertEqual(self.out.writes, ["a\n", "b\n"])
+
+    def test_binary_output(self) -> None:
+        """An output that takes bytes gets UTF-8."""
+        out = io.BytesIO()
+        lines = HeldLines(out, self.clock)
+        lines.hold("é\n")
+        lines.write("x\n")
+        self.assertEqual(out.getvalue(), "é\nx\n".encode())
+
+    def test_observers(self) -> None:
+        """Both formats hold the gateway's request lines, and write the others at once."""
+        for log_format in ("classic", "json"):
+            out, clock = Writes(), Clock()
+            observer = observer_for(log_format, HeldLines(out, clock))
+            observer(REQUEST)
+            self.assertEqual(out.writes, [], log_format)
+            observer(EVENTS[0])
+            (written,) = out.writes
+            request, other = written.splitlines()
+            self.assertIn("s3 GetObject b/k 200", request)
+            self.assertIn("s3 GetObject 200 0.3ms", other)
+
+    def test_stop(self) -> None:
+        """The daemon's stop writes the held lines, once its services have stopped."""
+        root = Service()
+        lines = HeldLines(self.out, self.clock)
+        service = WithLogObserver(root, classic_observer(lines), lines)
+        service.startService()
+        service.observer(REQUEST)
+        self.successResultOf(service.stopService())
+        self.assertFalse(root.running)
+        self.assertIn("s3 GetObject b/k 200", self.out.getvalue())
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
 class JsonTextTests(SynchronousTestCase):
     def test_request_line(self) -> None:
         """A gateway line is one JSON object with the request's fields."""
@@ -283,6 +377,16 @@ class DaemonTests(SynchronousTestCase):
                 re.MULTILINE,
             ),
         )
+
+    def test_request_lines_while_running(self) -> None:
+        """A request's line reaches the log file within the hold, with the daemon running."""
+        log = os.path.abspath(self.mktemp())
+        daemon = Daemon(self, "--services", "sts", log_file=log)
+        daemon.client("sts").get_caller_identity()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 50 * HOLD_SECONDS
+        while " sts GetCallerIdentity - 200 " not in Path(log).read_text():
+            self.assertLess(time.monotonic(), deadline, Path(log).read_text())
+            time.sleep(HOLD_SECONDS / 10)
 
     def test_resources(self) -> None:
         """
