@@ -59,7 +59,6 @@ AccountForKey = Callable[[str], str | None]
 
 _SIGV4_AUTHORIZATION: Final = re.compile(r"AWS4-HMAC-SHA256\s.*?\bCredential=([^,\s]+)")
 _SIGV2_AUTHORIZATION: Final = re.compile(r"AWS ([^:\s]+):")
-_ACCOUNT_ID: Final = re.compile(r"[0-9]{12}")
 
 _HOST_ID_BYTES: Final = 57
 """Random bytes in S3's ``x-amz-id-2``: 57 bytes are 76 base64 characters, AWS's usual length."""
@@ -83,7 +82,7 @@ def credential_scope(request: HttpRequest) -> CredentialScope | None:
     header or, for presigned URLs, its ``X-Amz-Credential`` query parameter;
     None if the request is unsigned, SigV2-signed or malformed.
     """
-    credential = _authorization_credential(request.headers.get("authorization") or "")
+    credential = _authorization_credential(request.headers.lowered_get("authorization") or "")
     if credential is None:
         credential = request.query_value("X-Amz-Credential")
     return None if credential is None else _scope(credential)
@@ -142,7 +141,7 @@ def account_of_key(
     """
     if access_key_id is None:
         return unsigned
-    if _ACCOUNT_ID.fullmatch(access_key_id):
+    if len(access_key_id) == 12 and access_key_id.isdigit() and access_key_id.isascii():
         return access_key_id
     return account_for_key(access_key_id) or DEFAULT_ACCOUNT_ID
 

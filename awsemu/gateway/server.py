@@ -35,7 +35,7 @@ import functools
 import re
 from collections.abc import Callable
 from io import BytesIO
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, NamedTuple
 from typing import Protocol as TypingProtocol
 
 import attrs
@@ -162,8 +162,7 @@ class Responder(TypingProtocol):
         """
 
 
-@attrs.frozen
-class _Head:
+class _Head(NamedTuple):
     """A parsed request head: the request without its body, and how to read the body."""
 
     request: HttpRequest
@@ -470,6 +469,8 @@ class GatewayProtocol(Protocol):
             self._read_size(None)
             self._serve(head, spool)
             return True
+        if not self._buffer:
+            return False
         end = self._buffer.find(b"\r\n\r\n")
         if end < 0:
             bare = _BARE_LF_HEAD_END.search(self._buffer)
@@ -706,17 +707,17 @@ class GatewayProtocol(Protocol):
         length = response.length
         if isinstance(body, bytes):
             inline.append(body)
+            length = len(body)
         elif isinstance(body, Segments) and body.size - body.tell() <= STREAM_CHUNK:
             inline = body.take()
+            length = sum(len(piece) for piece in inline)
         else:
             stream = body
             if isinstance(body, Segments):
                 length = body.size - body.tell()
         chunked = False
         if not has_length and status not in _NO_BODY_STATUSES:
-            if stream is None:
-                parts.append(b"Content-Length: %d\r\n" % sum(len(piece) for piece in inline))
-            elif length is not None:
+            if length is not None:
                 parts.append(b"Content-Length: %d\r\n" % length)
             elif not head_only:
                 parts.append(b"Transfer-Encoding: chunked\r\n")
