@@ -109,42 +109,45 @@ def classic_text(event: LogEvent, format_time: SecondsFormat) -> str | None:
 
 class _HoldingObserver(FileLogObserver):
     """
-    A ``FileLogObserver`` that, writing to L{HeldLines}, has them hold the
-    gateway's request lines.
+    A ``FileLogObserver`` of the lines its ``_text`` gives, that, writing
+    to L{HeldLines}, has them hold the gateway's request events: their
+    lines are rendered when written, together.
     """
 
-    def __init__(
-        self, out: IO[Any] | HeldLines, format_event: Callable[[LogEvent], str | None]
-    ) -> None:
+    def __init__(self, out: IO[Any] | HeldLines) -> None:
         # HeldLines writes and flushes text as a text file does.
-        super().__init__(cast(IO[Any], out), format_event)
+        super().__init__(cast(IO[Any], out), self._text)
         self._held = out if isinstance(out, HeldLines) else None
 
-    def _write(self, text: str, request: bool) -> None:
-        """Write an event's ``text``; a request's line (``request``) is held, if lines are."""
-        if request and self._held is not None:
-            self._held.hold(text)
+    def __call__(self, event: LogEvent) -> None:
+        if (
+            self._held is not None
+            and "request_id" in event
+            and event.get("log_format") == LINE_FORMAT
+        ):
+            self._held.hold(self._text, event)
             return
-        out = self._outFile
-        out.write(text if self._encoding is None else text.encode(self._encoding))
-        out.flush()
+        super().__call__(event)
+
+    def _text(self, event: LogEvent) -> str | None:
+        """The line of ``event``."""
+        raise NotImplementedError
 
 
 class ClassicObserver(_HoldingObserver):
     """
     A ``FileLogObserver`` writing ``classic_text`` lines. A gateway line
-    (the one event the daemon logs per request) is written without the
+    (the one event the daemon logs per request) is rendered without the
     general path's calls: its system part is remembered by namespace and
-    level, its time by the second; a request's line is held (L{HeldLines}).
+    level, its time by the second.
     """
 
     def __init__(self, out: IO[Any] | HeldLines) -> None:
-        format_time = SecondsFormat()
-        super().__init__(out, lambda event: classic_text(event, format_time))
-        self._format_time = format_time
+        self._format_time = SecondsFormat()
         self._systems: dict[tuple[object, object], str] = {}
+        super().__init__(out)
 
-    def __call__(self, event: LogEvent) -> None:
+    def _text(self, event: LogEvent) -> str | None:
         line = event.get("line")
         if (
             event.get("log_format") != LINE_FORMAT
@@ -154,8 +157,7 @@ class ClassicObserver(_HoldingObserver):
             or "log_failure" in event
             or "log_flattened" in event
         ):
-            super().__call__(event)
-            return
+            return classic_text(event, self._format_time)
         key = (event.get("log_namespace"), event.get("log_level"))
         system = self._systems.get(key)
         if system is None:
@@ -163,7 +165,7 @@ class ClassicObserver(_HoldingObserver):
         text = f"{self._format_time(event.get('log_time'))} [{system}] {line}\n"
         if "\n" in line:
             text = text[:-1].replace("\n", "\n\t") + "\n"
-        self._write(text, "request_id" in event)
+        return text
 
 
 def classic_observer(out: IO[Any] | HeldLines) -> FileLogObserver:
@@ -213,15 +215,10 @@ def json_text(event: LogEvent) -> str | None:
 
 
 class JsonObserver(_HoldingObserver):
-    """A ``FileLogObserver`` of ``json_text`` lines; a request's line is held (L{HeldLines})."""
+    """A ``FileLogObserver`` of ``json_text`` lines."""
 
-    def __init__(self, out: IO[Any] | HeldLines) -> None:
-        super().__init__(out, json_text)
-
-    def __call__(self, event: LogEvent) -> None:
-        text = json_text(event)
-        if text:
-            self._write(text, event.get("log_format") == LINE_FORMAT and "request_id" in event)
+    def _text(self, event: LogEvent) -> str | None:
+        return json_text(event)
 
 
 def observer_for(log_format: str, out: IO[Any] | HeldLines) -> FileLogObserver:
@@ -239,12 +236,14 @@ HOLD_SECONDS: Final = 0.1
 class HeldLines:
     """
     The daemon's log output ``out`` (standard output or twistd's log file),
-    where the gateway's request lines wait up to ``delay`` seconds of
-    ``clock`` and are written together, as a web server's buffered access
-    log is: one system call per request cost more than the rest of the log
-    line (measured in ``bench/README.rst``, "Log lines held"). Every other
-    line is written at once, after the lines held before it: the order
-    stays, and no message (the start, a warning, a failure) waits.
+    where the gateway's request events wait up to ``delay`` seconds of
+    ``clock``, then have their lines rendered and written together, as a
+    web server's buffered access log is: a system call per request, and
+    rendering each line between two requests, cost the daemon more than the
+    rest of the log line (measured in ``bench/README.rst``, "Log lines
+    held"). Every other line is written at once, after the lines held
+    before it: the order stays, and no message (the start, a warning, a
+    failure) waits.
 
     ``close`` writes what is held, and from then on nothing is: the daemon's
     stop (L{WithLogObserver}). A daemon killed outright (``SIGKILL``) loses
@@ -258,7 +257,7 @@ class HeldLines:
     out: IO[Any]
     clock: IReactorTime
     delay: float = HOLD_SECONDS
-    _held: list[str] = attrs.Factory(list)
+    _held: list[tuple[Callable[[LogEvent], str | None], LogEvent]] = attrs.Factory(list)
     _timer: IDelayedCall | None = None
     _closed: bool = False
     _lock: threading.Lock = attrs.Factory(threading.Lock)
@@ -268,14 +267,14 @@ class HeldLines:
     def _out_encoding(self) -> str | None:
         return None if ioType(self.out) is str else "utf-8"
 
-    def hold(self, text: str) -> None:
-        """Write ``text``, a request's line, within ``delay`` seconds."""
+    def hold(self, render: Callable[[LogEvent], str | None], event: LogEvent) -> None:
+        """Write the line ``render`` gives ``event``, a request's, within ``delay`` seconds."""
         if self._closed:
-            self.write(text)
+            self.write(render(event) or "")
             self.flush()
             return
         with self._lock:
-            self._held.append(text)
+            self._held.append((render, event))
         if self._timer is None:
             self._timer = self.clock.callLater(self.delay, self._written)
 
@@ -283,8 +282,7 @@ class HeldLines:
         """Write ``text`` now, after the lines held."""
         with self._lock:
             held, self._held = self._held, []
-            held.append(text)
-            self._write("".join(held))
+            self._write(_rendered(held) + text)
 
     def flush(self) -> None:
         self.out.flush()
@@ -301,11 +299,16 @@ class HeldLines:
         with self._lock:
             held, self._held = self._held, []
             if held:
-                self._write("".join(held))
+                self._write(_rendered(held))
         self.flush()
 
     def _write(self, text: str) -> None:
         self.out.write(text if self._encoding is None else text.encode(self._encoding))
+
+
+def _rendered(held: list[tuple[Callable[[LogEvent], str | None], LogEvent]]) -> str:
+    """The lines of the ``held`` events, one after the other."""
+    return "".join([render(event) or "" for render, event in held])
 
 
 class RotatingLogFile(logfile.LogFile):

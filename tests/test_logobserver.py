@@ -238,6 +238,11 @@ class Writes(io.StringIO):
         return super().write(text)
 
 
+def hold(lines: HeldLines, text: str) -> None:
+    """Hold an event whose line is ``text``."""
+    lines.hold(lambda event: event["line"], {"line": text})
+
+
 class HeldLinesTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.out, self.clock = Writes(), Clock()
@@ -245,20 +250,20 @@ class HeldLinesTests(SynchronousTestCase):
 
     def test_held_together(self) -> None:
         """Request lines wait ``delay`` seconds from the first, then go out in one write."""
-        self.lines.hold("a\n")
+        hold(self.lines, "a\n")
         self.clock.advance(HOLD_SECONDS / 2)
-        self.lines.hold("b\n")
+        hold(self.lines, "b\n")
         self.assertEqual(self.out.writes, [])
         self.clock.advance(HOLD_SECONDS / 2)
         self.assertEqual(self.out.writes, ["a\nb\n"])
-        self.lines.hold("c\n")
+        hold(self.lines, "c\n")
         self.clock.advance(HOLD_SECONDS)
         self.assertEqual(self.out.writes, ["a\nb\n", "c\n"])
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
     def test_others_at_once(self) -> None:
         """Any other line is written at once, after the held ones; the timer finds nothing."""
-        self.lines.hold("request\n")
+        hold(self.lines, "request\n")
         self.lines.write("warning\n")
         self.assertEqual(self.out.writes, ["request\nwarning\n"])
         self.clock.advance(HOLD_SECONDS)
@@ -266,18 +271,18 @@ class HeldLinesTests(SynchronousTestCase):
 
     def test_close(self) -> None:
         """Closing writes what is held and cancels the timer; later lines are not held."""
-        self.lines.hold("a\n")
+        hold(self.lines, "a\n")
         self.lines.close()
         self.assertEqual(self.out.writes, ["a\n"])
         self.assertEqual(self.clock.getDelayedCalls(), [])
-        self.lines.hold("b\n")
+        hold(self.lines, "b\n")
         self.assertEqual(self.out.writes, ["a\n", "b\n"])
 
     def test_binary_output(self) -> None:
         """An output that takes bytes gets UTF-8."""
         out = io.BytesIO()
         lines = HeldLines(out, self.clock)
-        lines.hold("é\n")
+        hold(lines, "é\n")
         lines.write("x\n")
         self.assertEqual(out.getvalue(), "é\nx\n".encode())
 
