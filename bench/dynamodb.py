@@ -4,24 +4,27 @@ How much the gateway adds to DynamoDB Local, and how soon DynamoDB answers.
 Starts ``twistd -n awsemu --services dynamodb`` on a free port, times the
 first successful ListTables from the moment the daemon process starts, then
 sends the same GetItem and PutItem requests straight to the daemon's
-DynamoDB Local and through the daemon, over one keep-alive connection each,
-and prints:
+DynamoDB Local, through the daemon, and through a bare relay, over one
+keep-alive connection each, in rounds that alternate the three paths (so
+a change in the machine's load falls on all of them), and prints:
 
-- latency percentiles both ways, and the p50 the gateway adds;
-- the daemon's CPU time per proxied request (utime+stime from
-  ``/proc/<pid>/stat`` around the run), which is what the gateway costs the
-  machine whatever the client;
-- the CPU time per request of the daemon's client half alone: its
-  L{LoopbackPool}, run in this process against the same DynamoDB Local
-  (socket I/O included, as the daemon pays it);
+- latency percentiles each way, and the p50 the gateway adds;
+- the daemon's CPU time per proxied request (from ``/proc/<pid>/task/*/
+  schedstat``, in nanoseconds, around each round), which is what the
+  gateway costs the machine whatever the client;
 - the same for a bare Twisted relay (``bench/_relay.py``, path "relay"):
   what two trips through the reactor cost on this machine, the floor
-  under any Twisted proxy, whatever it does with the requests.
+  under any Twisted proxy, whatever it does with the requests;
+- the ratio of the two, round by round: its median and range (the
+  target of issue #19 is a ratio of at most 2);
+- the CPU time per request of the daemon's client half alone: its
+  L{LoopbackPool}, run in this process against the same DynamoDB Local
+  (socket I/O included, as the daemon pays it).
 
 The client is a bare ``http.client`` connection sending pre-built requests
 (boto3 would cost more client CPU than the server under test spends).
 
-Usage: python bench/dynamodb.py [--requests N]
+Usage: python bench/dynamodb.py [--requests N] [--rounds R]
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # awsemu from this tree, when it is not installed.
-TICKS = os.sysconf("SC_CLK_TCK")
 TABLE = "Bench"
 
 
@@ -53,9 +55,14 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """CPU time of all of ``pid``'s threads so far, in seconds (to the nanosecond)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # A thread that ended meanwhile.
+    return total / 1e9
 
 
 class Client:
@@ -129,12 +136,13 @@ def jvm_of(daemon_pid: int) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000)
-    n = parser.parse_args().requests
+    parser.add_argument("--requests", type=int, default=3000, help="per path and round")
+    parser.add_argument("--rounds", type=int, default=5)
+    arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         daemon, port, first_answer = start_daemon(Path(directory) / "daemon.log")
         try:
-            run(daemon, port, first_answer, n)
+            run(daemon, port, first_answer, arguments.requests, arguments.rounds)
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(30)
@@ -153,12 +161,14 @@ def start_relay(jvm_port: int) -> tuple[subprocess.Popen[bytes], int]:
     return relay, port
 
 
-def run(daemon: subprocess.Popen[bytes], port: int, first_answer: float, n: int) -> None:
+def run(
+    daemon: subprocess.Popen[bytes], port: int, first_answer: float, n: int, rounds: int
+) -> None:
     jvm_pid, jvm_port = jvm_of(daemon.pid)
     print(f"daemon start to first successful ListTables: {first_answer * 1000:.0f} ms")
     relay, relay_port = start_relay(jvm_port)
     try:
-        compare(daemon.pid, port, jvm_pid, jvm_port, relay.pid, relay_port, n)
+        compare(daemon.pid, port, jvm_pid, jvm_port, relay.pid, relay_port, n, rounds)
     finally:
         relay.kill()
         relay.wait()
@@ -172,6 +182,7 @@ def compare(
     relay_pid: int,
     relay_port: int,
     n: int,
+    rounds: int,
 ) -> None:
     """Print the table of the module docstring."""
     proxied, direct = Client(port), Client(jvm_port)
@@ -190,35 +201,47 @@ def compare(
         "PutItem": {"TableName": TABLE, "Item": item},
         "GetItem": {"TableName": TABLE, "Key": {"k": {"S": "key"}}},
     }
-    print(f"{n} requests each way, one keep-alive connection, sequential")
+    print(f"{n} requests per path and round, {rounds} rounds, one keep-alive connection each")
     print(
         f"{'operation':10} {'path':8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}"
         f" {'proxy CPU/req µs':>18} {'JVM CPU/req µs':>15}"
     )
+    paths = (
+        ("direct", direct, daemon_pid),
+        ("gateway", proxied, daemon_pid),
+        ("relay", Client(relay_port), relay_pid),
+    )
     for operation, document in operations.items():
-        p50s = {}
-        paths = (
-            ("direct", direct, daemon_pid),
-            ("gateway", proxied, daemon_pid),
-            ("relay", Client(relay_port), relay_pid),
-        )
         # Every path is warmed up before any is timed, so none is timed cold.
         # DynamoDB Local's own CPU keeps falling for a while as its JIT
         # compiles: its column is for reference, not a comparison of paths.
         for _, client, _ in paths:
             latencies(client, operation, document, min(n, 1000))
-        for path, client, proxy_pid in paths:
-            proxy_cpu, jvm_cpu = cpu_seconds(proxy_pid), cpu_seconds(jvm_pid)
-            times = latencies(client, operation, document, n)
-            proxy_cpu = cpu_seconds(proxy_pid) - proxy_cpu
-            jvm_cpu = cpu_seconds(jvm_pid) - jvm_cpu
-            p50s[path] = statistics.median(times)
+        times: dict[str, list[float]] = {path: [] for path, _, _ in paths}
+        proxy_cpu: dict[str, list[float]] = {path: [] for path, _, _ in paths}
+        jvm_cpu: dict[str, list[float]] = {path: [] for path, _, _ in paths}
+        for _ in range(rounds):
+            for path, client, proxy_pid in paths:
+                proxy_before, jvm_before = cpu_seconds(proxy_pid), cpu_seconds(jvm_pid)
+                times[path] += latencies(client, operation, document, n)
+                proxy_cpu[path].append((cpu_seconds(proxy_pid) - proxy_before) / n)
+                jvm_cpu[path].append((cpu_seconds(jvm_pid) - jvm_before) / n)
+        for path, _, _ in paths:
             print(
-                f"{operation:10} {path:8} {p50s[path] * 1000:8.3f}"
-                f" {percentile(times, 0.9) * 1000:8.3f} {percentile(times, 0.99) * 1000:8.3f}"
-                f" {proxy_cpu / n * 1e6:18.0f} {jvm_cpu / n * 1e6:15.0f}"
+                f"{operation:10} {path:8} {statistics.median(times[path]) * 1000:8.3f}"
+                f" {percentile(times[path], 0.9) * 1000:8.3f}"
+                f" {percentile(times[path], 0.99) * 1000:8.3f}"
+                f" {statistics.median(proxy_cpu[path]) * 1e6:18.0f}"
+                f" {statistics.median(jvm_cpu[path]) * 1e6:15.0f}"
             )
-        print(f"{operation:10} added p50: {(p50s['gateway'] - p50s['direct']) * 1000:.3f} ms")
+        added = statistics.median(times["gateway"]) - statistics.median(times["direct"])
+        print(f"{operation:10} added p50: {added * 1000:.3f} ms")
+        pairs = zip(proxy_cpu["gateway"], proxy_cpu["relay"], strict=True)
+        ratios = sorted(gateway / relay for gateway, relay in pairs)
+        print(
+            f"{operation:10} proxy CPU / relay CPU: {statistics.median(ratios):.2f}"
+            f" (rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
+        )
     for operation, cpu in client_cpu(jvm_port, operations, n).items():
         print(f"{operation:10} loopback client alone: {cpu * 1e6:.0f} µs CPU/request")
 
