@@ -88,16 +88,17 @@ def _passed_headers(response: LoopbackResponse) -> bytes | None:
     are, when its answer needs nothing rewritten: a success with no ARN of
     DynamoDB Local's in its body (so its ``x-amz-crc32`` holds). None for
     any other answer, and for lines holding a lone CR or LF (which the
-    gateway would not write). Measured in process: 1.7 µs where the
-    generic answer and its head's rendering take 4 to 7.
+    gateway would not write; the parser has looked for them). Measured in
+    process: 1 µs where the generic answer and its head's rendering take 4 to 7.
     """
-    if response.status >= 400 or not response.head or b"ddblocal" in response.body:
+    if (
+        response.status >= 400
+        or not response.plain
+        or not response.head
+        or b"ddblocal" in response.body
+    ):
         return None
-    passed = _NOT_PASSED.sub(b"", response.head)
-    ends = passed.count(b"\r\n")
-    if passed.count(b"\r") != ends or passed.count(b"\n") != ends:
-        return None
-    return passed
+    return _NOT_PASSED.sub(b"", response.head)
 
 
 @attrs.frozen
