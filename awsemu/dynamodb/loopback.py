@@ -174,16 +174,18 @@ _LINE: Final = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]++:[\t\x20-\x7e\x80-\xff]*+\r\n"
 _UNFRAMING_LINE: Final = rb"(?!(?i:content-length|transfer-encoding|connection):)" + _LINE
 """Such a line, but for the headers that frame the body."""
 
-_USUAL_HEADERS: Final = re.compile(
-    rb"(?:%s)*+(?i:content-length):[ \t]*+([0-9]++)[ \t]*+\r\n(?:%s)*+"
+_USUAL_HEAD: Final = re.compile(
+    rb"HTTP/1\.([01]) ([0-9]{3})(?: [\t\x20-\x7e\x80-\xff]*+)?\r\n"
+    rb"((?:%s)*+(?i:content-length):[ \t]*+([0-9]++)[ \t]*+\r\n(?:%s)*+)\r\n"
     % (_UNFRAMING_LINE, _UNFRAMING_LINE)
 )
 """
-The header lines of a response as DynamoDB Local sends them: lines as
-servers send them (L{_LINE}), one of them a C{Content-Length}, none a
-C{Transfer-Encoding} or C{Connection}. Matching a head against it takes
-a fifth of the time reading its lines one by one does (L{_fields}, then
-L{_framing}), as any other head is read.
+A response's head as DynamoDB Local sends it: its status line (version,
+code, reason without control characters), lines as servers send them
+(L{_LINE}: the third group), one of them a C{Content-Length} (the fourth),
+none a C{Transfer-Encoding} or C{Connection}, and the empty line. Matching
+it takes a fifth of the time reading the lines one by one does (L{_fields},
+then L{_framing}), as any other head is read.
 """
 
 _FRAMING: Final = re.compile(
@@ -277,25 +279,26 @@ class ResponseParser:
         return line
 
     def _read_head(self) -> bool:
-        # The status line and header lines, each ending with CR LF.
-        raw = self._line(b"\r\n\r\n", kept=2)
-        if raw is None:
-            return False
-        status_end = raw.find(b"\r\n")
-        started = _STATUS.match(raw)
-        if started is None:
-            status_line = raw[:status_end].decode("utf-8", "surrogateescape")
-            raise BadResponse(f"Not an HTTP/1.1 status line: {status_line!r}")
-        status, head = int(started[2]), raw[status_end + 2 :]
-        close = started[1] == b"0"
-        usual = _USUAL_HEADERS.fullmatch(head)
+        usual = _USUAL_HEAD.match(self._buffer)
         codings: list[str]
         if usual is not None:
-            plain, lengths, codings = True, {usual[1].decode()}, []
+            self._buffer = self._buffer[usual.end() :]
+            close, status, head = usual[1] == b"0", int(usual[2]), usual[3]
+            plain, lengths, codings = True, {usual[4].decode()}, []
         else:
+            # The status line and header lines, each ending with CR LF.
+            raw = self._line(b"\r\n\r\n", kept=2)
+            if raw is None:
+                return False
+            status_end = raw.find(b"\r\n")
+            started = _STATUS.match(raw)
+            if started is None:
+                status_line = raw[:status_end].decode("utf-8", "surrogateescape")
+                raise BadResponse(f"Not an HTTP/1.1 status line: {status_line!r}")
+            status, head = int(started[2]), raw[status_end + 2 :]
             _fields(head)  # Is a line malformed, or only unusual?
             plain = _is_plain(head)
-            lengths, codings, close = _framing(raw, status_end, close)
+            lengths, codings, close = _framing(raw, status_end, started[1] == b"0")
         if status == 101:
             raise BadResponse("DynamoDB Local switched protocols unasked")
         if status < 200:
