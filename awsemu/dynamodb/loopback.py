@@ -153,7 +153,10 @@ class LoopbackResponse:
     plain: bool = attrs.field(
         default=attrs.Factory(lambda self: _is_plain(self.head), takes_self=True)
     )
-    """Whether no header line holds a lone CR or LF (see L{_is_plain}): the parser knows."""
+    """
+    Whether no header line holds a lone CR or LF (L{_is_plain}): told by
+    the parser, which knows from reading the lines; worked out if not told.
+    """
 
     @property
     def headers(self) -> list[tuple[str, str]]:
