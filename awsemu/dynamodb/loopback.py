@@ -179,16 +179,16 @@ _UNFRAMING_LINE: Final = rb"(?!(?i:content-length|transfer-encoding|connection):
 
 _USUAL_HEAD: Final = re.compile(
     rb"HTTP/1\.([01]) ([0-9]{3})(?: [\t\x20-\x7e\x80-\xff]*+)?\r\n"
-    rb"((?:%s)*+(?i:content-length):[ \t]*+([0-9]++)[ \t]*+\r\n(?:%s)*+)\r\n"
+    rb"((?:%s)*+(?i:content-length):[ \t]*+([0-9]++)[ \t]*+\r\n(?:%s)*+)"
     % (_UNFRAMING_LINE, _UNFRAMING_LINE)
 )
 """
-A response's head as DynamoDB Local sends it: its status line (version,
-code, reason without control characters), lines as servers send them
-(L{_LINE}: the third group), one of them a C{Content-Length} (the fourth),
-none a C{Transfer-Encoding} or C{Connection}, and the empty line. Matching
-it takes a fifth of the time reading the lines one by one does (L{_fields},
-then L{_framing}), as any other head is read.
+A response's head as DynamoDB Local sends it, but for the empty line: its
+status line (version, code, reason without control characters), lines as
+servers send them (L{_LINE}: the third group), one of them a
+C{Content-Length} (the fourth), none a C{Transfer-Encoding} or
+C{Connection}. Matching it takes a fifth of the time reading the lines one
+by one does (L{_fields}, then L{_framing}), as any other head is read.
 """
 
 _FRAMING: Final = re.compile(
@@ -282,17 +282,16 @@ class ResponseParser:
         return line
 
     def _read_head(self) -> bool:
-        usual = _USUAL_HEAD.match(self._buffer)
+        # The status line and header lines, each ending with CR LF.
+        raw = self._line(b"\r\n\r\n", kept=2)
+        if raw is None:
+            return False
+        usual = _USUAL_HEAD.fullmatch(raw)
         codings: list[str]
         if usual is not None:
-            self._buffer = self._buffer[usual.end() :]
             close, status, head = usual[1] == b"0", int(usual[2]), usual[3]
             plain, lengths, codings = True, {usual[4].decode()}, []
         else:
-            # The status line and header lines, each ending with CR LF.
-            raw = self._line(b"\r\n\r\n", kept=2)
-            if raw is None:
-                return False
             status_end = raw.find(b"\r\n")
             started = _STATUS.match(raw)
             if started is None:
