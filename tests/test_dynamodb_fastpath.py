@@ -229,6 +229,37 @@ class FastPathTests(SynchronousTestCase):
         self.assertEqual(self.fast.local.sent, len(self.fast.local.received))
         self.assertEqual(self.generic.local.sent, 0)
 
+    def test_headers_forwarded_alike(self) -> None:
+        """
+        Both paths pass on the same headers to DynamoDB Local: neither the
+        hop-by-hop ones and those replaced here, nor those its server would
+        answer with an HTML page (a name that is not a token, a control
+        character, bytes that are not UTF-8), whatever their case.
+        """
+        body = json.dumps({"TableName": "t", "Key": {}}).encode()
+        odd = (
+            b"X-F\xc3\xa9o: a\r\nX(o): a\r\nX-Control: a\x01b\r\nX-Bytes: \xe9\r\n"
+            b"X-Kept: caf\xc3\xa9\r\nkeep-alive: 5\r\nTE: trailers\r\n"
+            b"X-AMZ-Security-Token: t\r\nUser-Agent: Boto3/1.44.8 md/Botocore#1.44.8\r\n"
+        )
+        request = wire("GetItem", body).replace(b"\r\n", b"\r\n" + odd, 1)
+        fast, generic = self.both(request, (200, b"{}"))
+        self.assertEqual(fast, generic)
+        self.assertEqual((self.fast.local.sent, self.generic.local.sent), (1, 0))
+        self.assertEqual(self.fast.local.received, self.generic.local.received)
+        [(headers, _)] = self.fast.local.received
+        self.assertEqual(
+            sorted(headers),
+            [
+                b"authorization",
+                b"content-type",
+                b"user-agent",
+                b"x-amz-target",
+                b"x-kept",
+            ],
+        )
+        self.assertEqual(headers[b"x-kept"], [b"caf\xc3\xa9"])
+
     def test_request_id_and_checksum(self) -> None:
         """
         The answer carries the gateway's request id, not DynamoDB Local's, and

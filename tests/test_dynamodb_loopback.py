@@ -64,17 +64,58 @@ class ParserTests(SynchronousTestCase):
         """
         head = b"x-amz-CRC32:  12 \r\nA: 1\r\na: 2\r\nContent-Length: 3\r\n"
         parser, response = parse(b"HTTP/1.1 400 Bad Request\r\n" + head + b"\r\nabc")
+        self.assertEqual(response, LoopbackResponse(400, head, b"abc", plain=True))
         self.assertEqual(
-            response,
-            LoopbackResponse(
-                400,
-                [("x-amz-CRC32", "12"), ("A", "1"), ("a", "2"), ("Content-Length", "3")],
-                b"abc",
-                head,
-            ),
+            response.headers,
+            [("x-amz-CRC32", "12"), ("A", "1"), ("a", "2"), ("Content-Length", "3")],
         )
         self.assertTrue(parser.reusable)
         self.assertEqual(parser.leftover, b"")
+
+    def test_header_spelling(self) -> None:
+        """
+        Framing headers are found whatever the case of their names and the
+        blanks around their values, among lines with any bytes but controls.
+        """
+        data = (
+            b"HTTP/1.1 200\r\nX-\xc3\xa9: caf\xc3\xa9 \xff\r\ncontent-LENGTH:\t 2 \r\n"
+            b"CONNECTION: keep-alive, Close\r\n\r\nab"
+        )
+        parser, response = parse(data)
+        self.assertEqual((response.status, response.body, response.plain), (200, b"ab", True))
+        self.assertEqual(
+            response.headers,
+            [
+                ("X-\xe9", "caf\xe9 \udcff"),
+                ("content-LENGTH", "2"),
+                ("CONNECTION", "keep-alive, Close"),
+            ],
+        )
+        self.assertFalse(parser.reusable)
+
+    def test_lone_breaks(self) -> None:
+        """
+        Only CR LF ends a line: a lone CR or LF is part of one (and the
+        response is not ``plain``), even where it precedes a framing header.
+        """
+        for head, headers in (
+            (
+                b"A: b\nContent-Length: 5\r\nContent-Length: 2\r\n",
+                [("A", "b\nContent-Length: 5"), ("Content-Length", "2")],
+            ),
+            (b"A: b\r\r\nContent-Length: 2\r\n", [("A", "b\r"), ("Content-Length", "2")]),
+            (b"A\nB: c\rd\r\ncontent-length: 2\r\n", [("A\nB", "c\rd"), ("content-length", "2")]),
+        ):
+            _, response = parse(b"HTTP/1.1 200 OK\r\n" + head + b"\r\nab")
+            self.assertEqual((response.body, response.head, response.plain), (b"ab", head, False))
+            self.assertEqual(response.headers, headers)
+
+    def test_plain(self) -> None:
+        """A response made by hand is ``plain`` unless its lines hold a lone CR or LF."""
+        self.assertTrue(LoopbackResponse(200, b"A: b\r\nC: d\r\n", b"").plain)
+        self.assertTrue(LoopbackResponse(200, b"", b"").plain)
+        for head in (b"A: b\nc\r\n", b"A: b\rc\r\n", b"A: b\r\r\n"):
+            self.assertFalse(LoopbackResponse(200, head, b"").plain, head)
 
     def test_chunked(self) -> None:
         """A chunked body, with chunk extensions and trailers (both ignored)."""
@@ -93,7 +134,7 @@ class ParserTests(SynchronousTestCase):
         parser = ResponseParser()
         self.assertIsNone(parser.feed(b"HTTP/1.1 200 OK\r\n\r\nab"))
         self.assertIsNone(parser.feed(b"cd"))
-        self.assertEqual(parser.finish(), LoopbackResponse(200, [], b"abcd"))
+        self.assertEqual(parser.finish(), LoopbackResponse(200, b"", b"abcd"))
         self.assertFalse(parser.reusable)
 
     def test_not_reusable(self) -> None:
@@ -135,6 +176,12 @@ class ParserTests(SynchronousTestCase):
             b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nA : b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA\t: b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n: b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\r\n\rC\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 200\rOK\r\n\r\n",
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            b"\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n",

