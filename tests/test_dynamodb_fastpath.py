@@ -15,6 +15,7 @@ import attrs
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.logger import formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.auth.verify import WORDINGS
@@ -373,7 +374,7 @@ class FastPathTests(SynchronousTestCase):
             events: list[dict[str, Any]] = []
             daemon.gateway._request_log.observer = events.append  # type: ignore[assignment]
             daemon.call(wire("GetItem", CASES[0][1]), *CASES[0][2])
-            lines.append(events[0]["line"])
+            lines.append(formatEvent(events[0]))
         self.assertEqual(lines[0], lines[1])
         self.assertTrue(lines[0].startswith("dynamodb GetItem t 200 "), lines[0])
 

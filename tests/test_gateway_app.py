@@ -17,7 +17,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import Protocol, connectionDone
-from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
+from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
@@ -133,7 +133,7 @@ class GatewayTests(TestCase):
                 ("-", "123456789012", "eu-west-1", request_id),
             )
             self.assertRegex(
-                line["line"], r"^sts GetCallerIdentity - 200 \d+\.\dms 123456789012 eu-west-1$"
+                formatEvent(line), r"^sts GetCallerIdentity - 200 \d+\.\dms 123456789012 eu-west-1$"
             )
 
         return Deferred.fromCoroutine(check())

@@ -19,6 +19,7 @@ from twisted.internet.task import Clock
 from twisted.logger import (
     ILogObserver,
     LogLevel,
+    formatEvent,
     formatEventAsClassicLogText,
     formatTime,
     textFileLogObserver,
@@ -29,6 +30,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.logobserver import (
     HOLD_SECONDS,
+    REQUEST_FORMAT,
     HeldLines,
     RotatingLogFile,
     SecondsFormat,
@@ -37,6 +39,7 @@ from awsemu.logobserver import (
     classic_text,
     json_text,
     observer_for,
+    request_line,
     twistd_log_file,
 )
 from tests.daemon import Daemon
@@ -218,12 +221,57 @@ class WithLogObserverTests(SynchronousTestCase):
         self.assertIs(application.getComponent(ILogObserver), mine)
 
 
-REQUEST: dict[str, Any] = {
-    "log_format": "{line}",
-    "line": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
+FIELDS: dict[str, Any] = {
+    "service": "s3",
+    "operation": "GetObject",
+    "resource": "b/k",
+    "account": "000000000000",
+    "region": "us-east-1",
+    "status": 200,
+    "elapsed_ms": 0.2504,
     "request_id": "R",
-    "log_time": WHEN,
 }
+
+REQUEST: dict[str, Any] = {
+    "log_format": REQUEST_FORMAT,
+    "log_namespace": "awsemu.gateway.app.Gateway",
+    "log_level": LogLevel.info,
+    "log_time": WHEN,
+    **FIELDS,
+}
+
+REQUESTS: list[dict[str, Any]] = [
+    REQUEST,
+    {**REQUEST, "resource": "b/two\nlines", "elapsed_ms": 12.35},
+    {**REQUEST, "log_system": "sys"},
+    {**REQUEST, "elapsed_ms": "slow"},
+    {key: value for key, value in REQUEST.items() if key != "region"},
+    {**REQUEST, "log_failure": failure()},
+]
+"""Gateway request events, and ones a stray caller could make of the same format."""
+
+
+class RequestEventTests(SynchronousTestCase):
+    def test_classic(self) -> None:
+        """A request event's line is Twisted's classic text, whatever its fields hold."""
+        ours, theirs = io.StringIO(), io.StringIO()
+        observer, reference = classic_observer(ours), textFileLogObserver(theirs)
+        for event in REQUESTS:
+            observer(event)
+            reference(event)
+        self.assertEqual(ours.getvalue(), theirs.getvalue())
+        self.assertIn(
+            " [awsemu.gateway.app.Gateway#info] s3 GetObject b/k 200 0.3ms 000000000000"
+            " us-east-1\n",
+            ours.getvalue(),
+        )
+
+    def test_line(self) -> None:
+        """``request_line`` is ``formatEvent``'s text, or None where that would not be a line."""
+        self.assertEqual(request_line(REQUEST), formatEvent(REQUEST))
+        self.assertEqual(request_line(REQUESTS[1]), formatEvent(REQUESTS[1]))
+        self.assertIsNone(request_line(REQUESTS[3]))
+        self.assertIsNone(request_line(REQUESTS[4]))
 
 
 class Writes(io.StringIO):
@@ -315,25 +363,7 @@ class HeldLinesTests(SynchronousTestCase):
 class JsonTextTests(SynchronousTestCase):
     def test_request_line(self) -> None:
         """A gateway line is one JSON object with the request's fields."""
-        fields = {
-            "service": "s3",
-            "operation": "GetObject",
-            "resource": "b/k",
-            "account": "000000000000",
-            "region": "us-east-1",
-            "status": 200,
-            "elapsed_ms": 0.25,
-            "request_id": "R",
-        }
-        event = {
-            "log_format": "{line}",
-            "line": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
-            "log_namespace": "awsemu.gateway.app.Gateway",
-            "log_level": LogLevel.info,
-            "log_time": WHEN,
-            **fields,
-            "other": "not carried",
-        }
+        event = {**REQUEST, "other": "not carried"}
         text = json_text(event)
         assert text is not None
         self.assertTrue(text.endswith("\n"))
@@ -345,7 +375,8 @@ class JsonTextTests(SynchronousTestCase):
                 "level": "info",
                 "system": "awsemu.gateway.app.Gateway#info",
                 "message": "s3 GetObject b/k 200 0.3ms 000000000000 us-east-1",
-                **fields,
+                **FIELDS,
+                "elapsed_ms": 0.25,
             },
         )
 

@@ -43,6 +43,7 @@ from awsemu.gateway.services import (
     ServiceBackend,
     StatefulBackend,
 )
+from awsemu.logobserver import REQUEST_FORMAT
 from awsemu.protocol.catalog import catalog
 from awsemu.protocol.codec import codec_for, service_error_response
 from awsemu.protocol.errors import ServiceError, internal_failure
@@ -539,32 +540,28 @@ class Gateway:
             operation = context.operation or "-"
             resource = context.resource or "-"
         self.recent.add(context, operation, resource, response.status, elapsed, route.data_plane)
-        # The line is formatted here, once: twisted.logger's format strings
-        # cost more than the rest of a small request. The fields stay in the
-        # event for structured observers (--log-format json). The event is
-        # the one ``self.log.info`` would emit, built directly: the bound
-        # logger is made once (``Logger.__get__`` makes one per access) and
-        # ``Logger.emit``'s check of the level and its copy are skipped.
+        # The event is the one ``self.log.info(REQUEST_FORMAT, ...)`` would
+        # emit, built directly: the bound logger is made once
+        # (``Logger.__get__`` makes one per access) and ``Logger.emit``'s
+        # check of the level and its copy are skipped. The daemon's observers
+        # render its line when they write it (``awsemu.logobserver``), among
+        # the lines held; its fields stay for structured observers.
         log = self._request_log
         log.observer(
             {
-                "line": (
-                    f"{context.service} {operation} {resource} {response.status}"
-                    f" {elapsed:.1f}ms {context.account_id} {context.region}"
-                ),
                 "service": context.service,
                 "operation": operation,
                 "resource": resource,
                 "account": context.account_id,
                 "region": context.region,
                 "status": response.status,
-                "elapsed_ms": round(elapsed, 3),
+                "elapsed_ms": elapsed,
                 "request_id": context.request_id,
                 "log_logger": log,
                 "log_level": LogLevel.info,
                 "log_namespace": log.namespace,
                 "log_source": self,
-                "log_format": "{line}",
+                "log_format": REQUEST_FORMAT,
                 "log_time": time.time(),
             }
         )
