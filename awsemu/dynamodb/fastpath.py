@@ -21,8 +21,9 @@ and an answer with nothing to rewrite keeps DynamoDB Local's header lines
 (L{_passed_headers}), which the loopback client's parser reads without
 making a list of headers. Measured in process (C{bench/inprocess.py
 dynamodb} against C{dynamodb-generic}), a GetItem's Python work is about
-38 µs this way against 46: what is left is spread over a dozen steps of 1
-to 5 µs each (see C{bench/README.rst}, "DynamoDB fast path").
+34 µs this way against 42: what is left is spread over a dozen steps of 1
+to 5 µs each (see C{bench/README.rst}, "DynamoDB fast path" and "Log
+lines held").
 """
 
 from __future__ import annotations
