@@ -229,7 +229,8 @@ def json_text(event: LogEvent) -> str | None:
         if field in event:
             value = event[field]
             # The event's milliseconds are as measured; a line shows three decimals.
-            document[field] = round(value, 3) if field == "elapsed_ms" else value
+            rounded = field == "elapsed_ms" and isinstance(value, float)
+            document[field] = round(value, 3) if rounded else value
     failure = event.get("log_failure")
     if failure is not None:
         document["traceback"] = failure.getTraceback()

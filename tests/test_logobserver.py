@@ -76,6 +76,17 @@ EVENTS: list[dict[str, Any]] = [
 ]
 
 
+def written_alike(test: SynchronousTestCase, events: list[dict[str, Any]]) -> str:
+    """What the classic observer writes of ``events``, checked equal to Twisted's own observer's."""
+    ours, theirs = io.StringIO(), io.StringIO()
+    observer, reference = classic_observer(ours), textFileLogObserver(theirs)
+    for event in events:
+        observer(event)
+        reference(event)
+    test.assertEqual(ours.getvalue(), theirs.getvalue())
+    return ours.getvalue()
+
+
 class ClassicTextTests(SynchronousTestCase):
     def test_same_as_twisted(self) -> None:
         """Every kind of event reads exactly as Twisted's classic text observer writes it."""
@@ -86,13 +97,8 @@ class ClassicTextTests(SynchronousTestCase):
 
     def test_observer_writes_what_twisted_writes(self) -> None:
         """The observer's output equals ``textFileLogObserver``'s for the same events."""
-        ours, theirs = io.StringIO(), io.StringIO()
-        observer, reference = classic_observer(ours), textFileLogObserver(theirs)
-        for event in EVENTS:
-            observer(event)
-            reference(event)
-        self.assertEqual(ours.getvalue(), theirs.getvalue())
-        self.assertIn(" [-#-] s3 GetObject 200 0.3ms\n", ours.getvalue())
+        written = written_alike(self, EVENTS)
+        self.assertIn(" [-#-] s3 GetObject 200 0.3ms\n", written)
 
 
 class SecondsFormatTests(SynchronousTestCase):
@@ -254,17 +260,22 @@ REQUESTS: list[dict[str, Any]] = [
 class RequestEventTests(SynchronousTestCase):
     def test_classic(self) -> None:
         """A request event's line is Twisted's classic text, whatever its fields hold."""
-        ours, theirs = io.StringIO(), io.StringIO()
-        observer, reference = classic_observer(ours), textFileLogObserver(theirs)
-        for event in REQUESTS:
-            observer(event)
-            reference(event)
-        self.assertEqual(ours.getvalue(), theirs.getvalue())
         self.assertIn(
             " [awsemu.gateway.app.Gateway#info] s3 GetObject b/k 200 0.3ms 000000000000"
             " us-east-1\n",
-            ours.getvalue(),
+            written_alike(self, REQUESTS),
         )
+
+    def test_json(self) -> None:
+        """Every one is one JSON line, its message ``formatEvent``'s where that is a line."""
+        for event in REQUESTS:
+            text = json_text(event)
+            assert text is not None
+            document = json.loads(text)
+            rounded = {0.2504: 0.25, 12.35: 12.35, "slow": "slow"}[event["elapsed_ms"]]
+            self.assertEqual(document["elapsed_ms"], rounded)
+            if "region" in event and event["elapsed_ms"] != "slow":
+                self.assertEqual(document["message"], formatEvent(event))
 
     def test_line(self) -> None:
         """``request_line`` is ``formatEvent``'s text, or None where that would not be a line."""
