@@ -22,12 +22,13 @@ from awsemu.auth.verify import WORDINGS
 from awsemu.dynamodb.fastpath import ItemFastPath, _passed_headers
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseParser
 from awsemu.dynamodb.proxy import DynamoDBProxy
+from awsemu.dynamodb.service import ProxyCalls
 from awsemu.gateway.app import Gateway
 from awsemu.gateway.context import RequestContext
 from awsemu.gateway.server import gateway_factory
 from awsemu.gateway.services import RUNNING, ServiceState
 from awsemu.protocol.errors import ServiceError
-from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.protocol.http import HttpRequest
 from tests.test_dynamodb_proxy import LOCAL, FakeDynamoDBLocal, FakeSupervised, RefusingClient
 
 PUBLIC = "arn:aws:dynamodb:eu-west-1:111111111111:"
@@ -73,7 +74,7 @@ def _over_http(response: LoopbackResponse) -> LoopbackResponse:
 
 
 @attrs.define
-class Backend:
+class Backend(ProxyCalls):
     """The DynamoDB backend as the daemon's service offers it, on a fake DynamoDB Local."""
 
     proxy: DynamoDBProxy
@@ -82,14 +83,6 @@ class Backend:
 
     def state(self) -> ServiceState:
         return RUNNING
-
-    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
-        return await self.proxy.handle(context, request)
-
-    def error_response(
-        self, context: RequestContext, request: HttpRequest, error: ServiceError
-    ) -> HttpResponse:
-        return self.proxy.error_response(context, request, error)
 
 
 def wire(target: str, body: bytes, signature: str = "0", host: str = "localhost:4566") -> bytes:

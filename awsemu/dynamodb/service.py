@@ -31,8 +31,22 @@ from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.shared import SharedObjects
 
 
+class ProxyCalls:
+    """The calls the gateway makes of a DynamoDB backend, answered by its ``proxy``."""
+
+    proxy: DynamoDBProxy
+
+    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
+        return await self.proxy.handle(context, request)
+
+    def error_response(
+        self, context: RequestContext, request: HttpRequest, error: ServiceError
+    ) -> HttpResponse:
+        return self.proxy.error_response(context, request, error)
+
+
 @attrs.define(eq=False)
-class DynamoDBService(Service):
+class DynamoDBService(ProxyCalls, Service):
     """
     The DynamoDB backend the gateway calls, and the service that owns what
     it runs on: the JVM's supervisor (if DynamoDB Local can run) and the
@@ -82,14 +96,6 @@ class DynamoDBService(Service):
         if self.supervisor is None:
             return self.state().reason or "DynamoDB Local cannot run"
         return f"DynamoDB Local {self.supervisor.command.dynamodb_local.jar}"
-
-    async def handle(self, context: RequestContext, request: HttpRequest) -> HttpResponse:
-        return await self.proxy.handle(context, request)
-
-    def error_response(
-        self, context: RequestContext, request: HttpRequest, error: ServiceError
-    ) -> HttpResponse:
-        return self.proxy.error_response(context, request, error)
 
     def whenReady(self) -> Deferred[int]:
         """Fires with DynamoDB Local's port once it answers."""
