@@ -602,7 +602,6 @@ class GatewayProtocol(Protocol):
                 answered = fail()
             if answered is not None:
                 answered.addCallbacks(self._answered, self._failed, callbackArgs=(head,))
-                answered.addErrback(self._failed)
                 return
         Deferred.fromCoroutine(self._answer(head, spool)).addErrback(self._failed)
 
@@ -619,19 +618,24 @@ class GatewayProtocol(Protocol):
         await self._write(response, head.request.method == "HEAD", head.keep_alive)
         self._next(head.keep_alive)
 
-    def _answered(self, response: HttpResponse, head: _Head) -> Deferred[None] | None:
+    def _answered(self, response: HttpResponse, head: _Head) -> None:
         """
         Send the answer a fast path gave (see ``GatewayFactory.fast``): a
-        body in memory at once, without a coroutine.
+        body in memory at once, without a coroutine. Its own failure is
+        handled here rather than by one more errback on the Deferred (each
+        callback on it costs half a microsecond).
         """
-        head.request.body.close()
-        if not isinstance(response.body, bytes) or self._lost:
-            return Deferred.fromCoroutine(self._deliver(response, head))
-        head_only = head.request.method == "HEAD"
-        data, _, _ = self._rendered(response, head_only, head.keep_alive)
-        write_now(self.transport, data)  # type: ignore[arg-type]
-        self._next(head.keep_alive)
-        return None
+        try:
+            head.request.body.close()
+            if not isinstance(response.body, bytes) or self._lost:
+                Deferred.fromCoroutine(self._deliver(response, head)).addErrback(self._failed)
+                return
+            head_only = head.request.method == "HEAD"
+            data, _, _ = self._rendered(response, head_only, head.keep_alive)
+            write_now(self.transport, data)  # type: ignore[arg-type]
+            self._next(head.keep_alive)
+        except Exception:
+            self._failed(Failure())
 
     async def _deliver(self, response: HttpResponse, head: _Head) -> None:
         """Send ``response`` to ``head``'s request, and go on to the next request."""
