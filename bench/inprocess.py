@@ -78,6 +78,7 @@ def dynamodb_protocol(fast: bool = True) -> tuple[Any, Callable[[], None]]:
     from awsemu.gateway.app import Gateway
     from awsemu.gateway.server import gateway_factory
     from awsemu.gateway.services import RUNNING
+    from awsemu.reply import Reply
 
     class Ready:
         def state(self) -> Any:
@@ -96,7 +97,7 @@ def dynamodb_protocol(fast: bool = True) -> tuple[Any, Callable[[], None]]:
         """
 
         def __init__(self) -> None:
-            self.waiting: list[Deferred[LoopbackResponse]] = []
+            self.waiting: list[Reply[LoopbackResponse]] = []
 
         async def request(
             self, port: int, method: bytes, target: bytes, headers: Any, body: bytes
@@ -107,8 +108,11 @@ def dynamodb_protocol(fast: bool = True) -> tuple[Any, Callable[[], None]]:
             self, port: int, data: bytes, head_request: bool = False
         ) -> Deferred[LoopbackResponse]:
             waiting: Deferred[LoopbackResponse] = Deferred()
-            self.waiting.append(waiting)
+            self.send_to(port, data, waiting)
             return waiting
+
+        def send_to(self, port: int, data: bytes, reply: Reply[LoopbackResponse]) -> None:
+            self.waiting.append(reply)
 
         def answer(self) -> None:
             response = ResponseParser().feed(LOCAL_RESPONSE)

@@ -12,13 +12,15 @@ import zlib
 from typing import Any
 
 import attrs
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import formatEvent
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from awsemu.auth.verify import WORDINGS
+from awsemu.dynamodb import fastpath
 from awsemu.dynamodb.fastpath import ItemFastPath, _passed_headers
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseParser
 from awsemu.dynamodb.proxy import DynamoDBProxy
@@ -28,7 +30,8 @@ from awsemu.gateway.context import RequestContext
 from awsemu.gateway.server import gateway_factory
 from awsemu.gateway.services import RUNNING, ServiceState
 from awsemu.protocol.errors import ServiceError
-from awsemu.protocol.http import HttpRequest
+from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.reply import Reply
 from tests.test_dynamodb_proxy import LOCAL, FakeDynamoDBLocal, FakeSupervised, RefusingClient
 
 PUBLIC = "arn:aws:dynamodb:eu-west-1:111111111111:"
@@ -42,17 +45,17 @@ class SendingLocal(FakeDynamoDBLocal):
     sent: int = 0
     refused: bool = False
 
-    def send(
-        self, port: int, data: bytes, head_request: bool = False
-    ) -> Deferred[LoopbackResponse]:
+    def send_to(self, port: int, data: bytes, reply: Reply[LoopbackResponse]) -> None:
         """
         Read the request ``data`` renders as the fake's C{request} takes it
-        (without the client's own C{Host} and C{Content-Length}), and answer
-        it as received over HTTP, read by the loopback client's parser.
+        (without the client's own C{Host} and C{Content-Length}), and give
+        ``reply`` the answer as received over HTTP, read by the loopback
+        client's parser.
         """
         self.sent += 1
         if self.refused:
-            return fail(ConnectionRefusedError())
+            reply.errback(Failure(ConnectionRefusedError()))
+            return
         head, _, body = data.partition(b"\r\n\r\n")
         request_line, *lines = head.split(b"\r\n")
         method, target, _ = request_line.split(b" ")
@@ -61,7 +64,7 @@ class SendingLocal(FakeDynamoDBLocal):
             (name, value) for name, value in headers if name not in (b"Host", b"Content-Length")
         ]
         answered = Deferred.fromCoroutine(self.request(port, method, target, mine, body))
-        return answered.addCallback(_over_http)
+        answered.addCallback(_over_http).addCallbacks(reply.callback, reply.errback)
 
 
 def _over_http(response: LoopbackResponse) -> LoopbackResponse:
@@ -323,6 +326,31 @@ class FastPathTests(SynchronousTestCase):
         self.assertEqual(status, "HTTP/1.1 500 Internal Server Error")
         self.assertIn("ConnectionRefusedError", json.loads(body)["message"])
         self.flushLoggedErrors()
+
+    def test_failing_step(self) -> None:
+        """
+        A step that raises on the way back gives the gateway's 500 either
+        way, logged as a failure, and the connection serves the next request.
+        """
+
+        def broken(*arguments: object) -> HttpResponse:
+            raise RuntimeError("a bug")
+
+        patches = [
+            self.patch(fastpath, "_passed_headers", lambda response: None),
+            self.patch(DynamoDBProxy, "answer", broken),
+        ]
+        operation, body, answers = CASES[0]
+        fast, generic = self.both(wire(operation, body), *answers)
+        self.assertEqual(fast, generic)
+        status, _, answer = parsed(fast)
+        self.assertEqual(status, "HTTP/1.1 500 Internal Server Error")
+        self.assertEqual(json.loads(answer)["__type"].rpartition("#")[2], "InternalFailure")
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 2)
+        for patched in patches:
+            patched.restore()
+        again = self.fast.call(wire(operation, body), *answers)
+        self.assertTrue(again.startswith(b"HTTP/1.1 200 OK\r\n"), again)
 
     def test_body_after_head(self) -> None:
         """

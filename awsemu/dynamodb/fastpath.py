@@ -7,8 +7,9 @@ parsed, and only the ARNs it names are rewritten (L{DynamoDBProxy.answer}).
 On the generic path such a request goes through a chain of coroutines
 (the server's, the gateway's, the proxy's C{handle} and C{_forward}, the
 loopback client's C{request}) run by C{Deferred.fromCoroutine}; this path
-is plain callbacks on the loopback connection's Deferred, from the
-gateway (L{awsemu.gateway.app.Gateway.respond_fast}) to the socket. It
+is plain callbacks (L{awsemu.reply}), from DynamoDB Local's connection
+through the gateway (L{awsemu.gateway.app.Gateway.respond_fast}) to the
+socket. It
 takes only what the generic path would forward unchanged: item
 operations, a C{POST} to C{/}, DynamoDB Local running. The rest of the
 work is the proxy's own methods, so both paths answer alike (table ARNs,
@@ -32,7 +33,6 @@ import re
 from typing import Final, Protocol, cast
 
 import attrs
-from twisted.internet.defer import Deferred, fail, succeed
 from twisted.python.failure import Failure
 
 from awsemu.dynamodb.loopback import LoopbackResponse
@@ -40,6 +40,7 @@ from awsemu.dynamodb.proxy import DynamoDBProxy, named_by_arn, note_table, rewor
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.reply import Reply, pass_on
 
 _TARGET: Final = "DynamoDB_20120810."
 
@@ -68,10 +69,8 @@ kin, which are rarer and one of which is checked before it is forwarded.
 class Sender(Protocol):
     """What sends requests to DynamoDB Local without a coroutine: a L{LoopbackPool}."""
 
-    def send(
-        self, port: int, data: bytes, head_request: bool = False
-    ) -> Deferred[LoopbackResponse]:
-        """DynamoDB Local's response to the request ``data`` renders."""
+    def send_to(self, port: int, data: bytes, reply: Reply[LoopbackResponse]) -> None:
+        """Send the C{POST} ``data`` renders; DynamoDB Local's response goes to ``reply``."""
 
 
 _PASSED: Final = re.compile(
@@ -127,8 +126,13 @@ class ItemFastPath:
             and self.proxy.supervised.ready_port() is not None
         )
 
-    def answer(self, context: RequestContext, request: HttpRequest) -> Deferred[HttpResponse]:
-        """The answer to ``request``, which L{takes} took; as L{DynamoDBProxy.handle}'s."""
+    def answer(
+        self, context: RequestContext, request: HttpRequest, reply: Reply[HttpResponse]
+    ) -> None:
+        """
+        Answer ``request``, which L{takes} took, to ``reply``: as
+        L{DynamoDBProxy.handle} answers it.
+        """
         proxy = self.proxy
         target = cast(str, request.headers.lowered_get("x-amz-target"))
         context.operation = target[len(_TARGET) :]
@@ -138,40 +142,51 @@ class ItemFastPath:
         try:
             body, arns = named_by_arn(target, body, context)
         except ServiceError as error:
-            return succeed(proxy.error_response(context, request, error))
+            reply.callback(proxy.error_response(context, request, error))
+            return
         data = proxy.local_request(context, request, body, port)
+        call = _Call(proxy, context, request, target, arns, reply)
         try:
-            sent = self.sender.send(port, data)
+            self.sender.send_to(port, data, call)
         except Exception:
-            sent = fail()
-        return sent.addCallbacks(
-            self._answered,
-            self._unanswered,
-            callbackArgs=(context, request, target, arns),
-            errbackArgs=(context, request),
-        )
+            call.errback(Failure())
 
-    def _answered(
-        self,
-        response: LoopbackResponse,
-        context: RequestContext,
-        request: HttpRequest,
-        target: str,
-        arns: dict[bytes, bytes],
-    ) -> HttpResponse:
-        passed = _passed_headers(response) if not arns else None
+
+@attrs.define(eq=False)
+class _Call:
+    """
+    An item request sent to DynamoDB Local (a L{Reply} of its response):
+    its answer, or the gateway's reason to answer with a failure, goes on
+    to ``reply``.
+    """
+
+    proxy: DynamoDBProxy
+    context: RequestContext
+    request: HttpRequest
+    target: str
+    arns: dict[bytes, bytes]
+    reply: Reply[HttpResponse]
+
+    def callback(self, response: LoopbackResponse) -> None:
+        pass_on(self.reply, self._answer, response)
+
+    def errback(self, fail: Failure) -> None:
+        pass_on(self.reply, self._unanswered, fail)
+
+    def _answer(self, response: LoopbackResponse) -> HttpResponse:
+        context = self.context
+        passed = _passed_headers(response) if not self.arns else None
         if passed is not None:
             headers = [("x-amzn-RequestId", context.request_id)]
             return HttpResponse(response.status, headers, response.body, passed_headers=passed)
         try:
-            answer = self.proxy.answer(context, request, target, response, arns)
+            answer = self.proxy.answer(context, self.request, self.target, response, self.arns)
         except ServiceError as error:
-            return self.proxy.error_response(context, request, error)
-        return reworded(target, answer)
+            return self.proxy.error_response(context, self.request, error)
+        return reworded(self.target, answer)
 
-    def _unanswered(
-        self, failure: Failure, context: RequestContext, request: HttpRequest
-    ) -> HttpResponse:
-        failure.trap(Exception)
-        error = self.proxy.unanswered(request, cast(Exception, failure.value))
-        return self.proxy.error_response(context, request, error)
+    def _unanswered(self, fail: Failure) -> HttpResponse:
+        """DynamoDB Local did not answer: the proxy's error, as the generic path gives it."""
+        fail.trap(Exception)
+        error = self.proxy.unanswered(self.request, cast(Exception, fail.value))
+        return self.proxy.error_response(self.context, self.request, error)

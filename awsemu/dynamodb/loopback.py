@@ -46,6 +46,7 @@ from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
 from twisted.python.failure import Failure
 
 from awsemu.protocol.http import REMEMBERED_LENGTH
+from awsemu.reply import Reply
 from awsemu.transport import write_now
 
 MAX_CONNECTIONS: Final = 32
@@ -426,7 +427,7 @@ class _Connection(Protocol):
         self.lost: Deferred[None] = Deferred()
         """Fires once it is closed, or failed to connect."""
         self._parser: ResponseParser | None = None
-        self._answer: Deferred[LoopbackResponse] | None = None
+        self._answer: Reply[LoopbackResponse] | None = None
         self._deadline = 0.0
         self._watchdog: IDelayedCall | None = None
 
@@ -438,16 +439,20 @@ class _Connection(Protocol):
 
     def send(self, request: bytes, head_request: bool) -> Deferred[LoopbackResponse]:
         """Write ``request``; the response, once whole. Cancelling closes the connection."""
-        self._parser = ResponseParser(head_request)
         answer: Deferred[LoopbackResponse] = Deferred(self._abandon)
-        self._answer = answer
+        self.send_to(request, head_request, answer)
+        return answer
+
+    def send_to(self, request: bytes, head_request: bool, reply: Reply[LoopbackResponse]) -> None:
+        """Write ``request``; the response, once whole, goes to ``reply``."""
+        self._parser = ResponseParser(head_request)
+        self._answer = reply
         clock, timeout = self.pool.clock, self.pool.response_timeout
         self._deadline = clock.seconds() + timeout
         if self._watchdog is None:
             self._watchdog = clock.callLater(timeout, self._check_deadline)
         assert self.transport is not None, "only connected connections are handed out"
         write_now(self.transport, request)
-        return answer
 
     def _check_deadline(self) -> None:
         """
@@ -470,8 +475,10 @@ class _Connection(Protocol):
         self._parser = self._answer = None
         self.pool.close_connection(self)
         answer.errback(
-            ResponseTimeout(
-                f"DynamoDB Local did not answer within {self.pool.response_timeout:g} seconds"
+            Failure(
+                ResponseTimeout(
+                    f"DynamoDB Local did not answer within {self.pool.response_timeout:g} seconds"
+                )
             )
         )
 
@@ -485,7 +492,7 @@ class _Connection(Protocol):
         except BadResponse as e:
             self._parser = self._answer = None
             self.pool.close_connection(self)
-            answer.errback(e)
+            answer.errback(Failure(e))
             return
         if response is None:
             return
@@ -507,12 +514,12 @@ class _Connection(Protocol):
             try:
                 response = parser.finish()
             except LoopbackError as e:
-                answer.errback(e)
+                answer.errback(Failure(e))
             else:
                 answer.callback(response)
         self.lost.callback(None)
 
-    def _abandon(self, answer: Deferred[LoopbackResponse]) -> None:
+    def _abandon(self, answer: object) -> None:
         """A cancelled request's response would come next on this connection: close it."""
         self._parser = self._answer = None
         self.pool.close_connection(self)
@@ -583,15 +590,24 @@ class LoopbackPool:
     def send(
         self, port: int, data: bytes, head_request: bool = False
     ) -> Deferred[LoopbackResponse]:
-        """
-        The response to a request already rendered (``data``, as
-        L{render_request} renders it), without a coroutine: for the proxy's
-        fast path (see L{awsemu.dynamodb.fastpath}).
-        """
+        """The response to a request already rendered (``data``, as L{render_request} does)."""
         connection = self._idle_connection(port)
         if connection is not None:
             return connection.send(data, head_request)
         return self._connection(port).addCallback(_Connection.send, data, head_request)
+
+    def send_to(self, port: int, data: bytes, reply: Reply[LoopbackResponse]) -> None:
+        """
+        Send a C{POST} already rendered (``data``); its response, or why
+        there is none, goes to ``reply``: for the proxy's fast path (see
+        L{awsemu.dynamodb.fastpath} and L{awsemu.reply}).
+        """
+        connection = self._idle_connection(port)
+        if connection is not None:
+            connection.send_to(data, False, reply)
+            return
+        sent = self._connection(port).addCallback(_Connection.send_to, data, False, reply)
+        sent.addErrback(reply.errback)
 
     def close(self) -> Deferred[None]:
         """

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
-from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from awsemu.gateway.context import RequestContext
@@ -19,6 +18,7 @@ from awsemu.gateway.state import ServiceState as ServiceState
 from awsemu.protocol.codec import Codec, codec_for
 from awsemu.protocol.errors import ServiceError, internal_failure, not_implemented
 from awsemu.protocol.http import HttpRequest, HttpResponse
+from awsemu.reply import Reply
 
 Params = dict[str, Any]
 ProviderMethod = Callable[[RequestContext, Params], Awaitable[Mapping[str, Any]]]
@@ -99,18 +99,20 @@ class HeadCheckingBackend(ServiceBackend, Protocol):
 
 class FastPath(Protocol):
     """
-    A backend's answer to its hottest requests as a Deferred of plain
-    callbacks, without the generic path's coroutines (DynamoDB's item
-    operations, see ``awsemu.dynamodb.fastpath``). A backend offers one as
-    its ``fast_path`` attribute; the gateway still routes, authenticates
-    and logs the requests it takes.
+    A backend's answer to its hottest requests in plain callbacks (see
+    L{awsemu.reply}), without the generic path's coroutines (DynamoDB's
+    item operations, see ``awsemu.dynamodb.fastpath``). A backend offers
+    one as its ``fast_path`` attribute; the gateway still routes,
+    authenticates and logs the requests it takes.
     """
 
     def takes(self, request: HttpRequest) -> bool:
         """Whether ``request`` (routed to this backend) is answered here."""
 
-    def answer(self, context: RequestContext, request: HttpRequest) -> Deferred[HttpResponse]:
-        """The answer to a request ``takes`` took, as the backend's ``handle`` gives it."""
+    def answer(
+        self, context: RequestContext, request: HttpRequest, reply: Reply[HttpResponse]
+    ) -> None:
+        """Give ``reply`` the answer to a request ``takes`` took, as the backend's ``handle``."""
 
 
 #: The parameters that name what a call is about, most telling first, each
