@@ -475,6 +475,61 @@ class PoolTests(SynchronousTestCase):
         self.successResultOf(third)
         self.successResultOf(fourth)
 
+    def send_to(self, data: bytes = b"POST / HTTP/1.1\r\n\r\n") -> Deferred[LoopbackResponse]:
+        """L{LoopbackPool.send_to} on port 8000, with a Deferred for its reply."""
+        reply: Deferred[LoopbackResponse] = Deferred()
+        self.pool.send_to(8000, data, reply)
+        return reply
+
+    def test_send_to(self) -> None:
+        """
+        C{send_to} writes the rendered request as it is, on a new connection
+        or an idle one, and gives the response to the reply it was given.
+        """
+        first = self.send_to(b"first")
+        transport = self.connect()
+        self.assertEqual(transport.writes, [b"first"])
+        self.assertNoResult(first)
+        transport.protocol.dataReceived(OK)
+        self.assertEqual(self.successResultOf(first).body, b"{}")
+        second = self.send_to(b"second")
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+        self.assertEqual(transport.writes, [b"first", b"second"])
+        transport.protocol.dataReceived(OK)
+        self.assertEqual(self.successResultOf(second).status, 200)
+
+    def test_send_to_failures(self) -> None:
+        """
+        Its reply gets why there is no response: a refused connection, a
+        malformed response, no response in time.
+        """
+        malformed = self.send_to()
+        self.connect().protocol.dataReceived(b"nonsense\r\n\r\n")
+        self.failureResultOf(malformed, BadResponse)
+        late = self.send_to()
+        self.connect()
+        self.reactor.advance(RESPONSE_TIMEOUT)
+        self.failureResultOf(late, ResponseTimeout)
+        refused = self.send_to()
+        _, _, factory, _, _ = self.reactor.tcpClients[-1]
+        factory.clientConnectionFailed(
+            self.reactor.connectors[-1], Failure(ConnectionRefusedError())
+        )
+        self.failureResultOf(refused, ConnectionRefusedError)
+
+    def test_send_to_waits(self) -> None:
+        """At the limit of connections, C{send_to}'s request waits for one to be free."""
+        first, second, third = self.send_to(), self.send_to(), self.send_to(b"third")
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        one, _ = self.connect(), self.connect()
+        self.assertNoResult(third)
+        one.protocol.dataReceived(OK)
+        self.successResultOf(first)
+        self.assertEqual(one.writes[-1], b"third")
+        one.protocol.dataReceived(OK)
+        self.successResultOf(third)
+        self.assertNoResult(second)
+
     def test_cancel_waiting(self) -> None:
         """A request that gives up waiting leaves the queue."""
         self.request(), self.request()
