@@ -21,10 +21,10 @@ request to DynamoDB Local is rendered in one pass (L{DynamoDBProxy.local_request
 and an answer with nothing to rewrite keeps DynamoDB Local's header lines
 (L{_passed_headers}), which the loopback client's parser reads without
 making a list of headers. Measured in process (C{bench/inprocess.py
-dynamodb} against C{dynamodb-generic}), a GetItem's Python work is about
-34 µs this way against 42: what is left is spread over a dozen steps of 1
-to 5 µs each (see C{bench/README.rst}, "DynamoDB fast path" and "Log
-lines held").
+dynamodb} against C{dynamodb-generic}), a GetItem's Python work is 27
+to 28 µs this way against 41 to 42: what is left is spread over a dozen
+steps of 1 to 4 µs each (see C{bench/README.rst}, "DynamoDB fast path",
+"Log lines held" and "Plain callbacks").
 """
 
 from __future__ import annotations
