@@ -7,8 +7,8 @@ Local's connection, the item operations, the gateway and its server. A
 Deferred with a callback for each cost a GetItem 4 to 5 µs of its 32
 (measured in process, C{bench/inprocess.py dynamodb}: creating it, adding
 the callbacks, running them). Instead, each layer gives the one below a
-L{Reply} of its own, which does its step and passes the result on to the
-one it was given, in plain calls.
+L{Reply} of its own (a L{Passing}), which does its step and passes the
+result on to the one it was given, in plain calls.
 
 A L{Deferred} is a L{Reply}, so a caller that wants a Deferred (a test,
 the generic path) passes one.
@@ -16,12 +16,16 @@ the generic path) passes one.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from twisted.python.failure import Failure
 
 _ResultT_contra = TypeVar("_ResultT_contra", contravariant=True)
+_T = TypeVar("_T")
+_InT = TypeVar("_InT")
+_OutT = TypeVar("_OutT")
 
 
 class Reply(Protocol[_ResultT_contra]):
@@ -38,14 +42,35 @@ class Reply(Protocol[_ResultT_contra]):
         """Why there is no result."""
 
 
-_ResultT = TypeVar("_ResultT")
+class Passing(ABC, Generic[_InT, _OutT]):
+    """
+    One layer's L{Reply}: it turns the result it is given into its own
+    layer's (L{step}), or the failure (L{failed}), and passes that on to
+    ``reply``; or, if its step raises, that failure.
+    """
 
+    __slots__ = ()
 
-def pass_on(reply: Reply[_ResultT], step: Callable[..., _ResultT], *arguments: object) -> None:
-    """Give ``reply`` what ``step(*arguments)`` returns, or the failure it raises."""
-    try:
-        result = step(*arguments)
-    except Exception:
-        reply.errback(Failure())
-        return
-    reply.callback(result)
+    reply: Reply[_OutT]
+
+    def callback(self, result: _InT) -> None:
+        self._pass_on(self.step, result)
+
+    def errback(self, fail: Failure) -> None:
+        self._pass_on(self.failed, fail)
+
+    @abstractmethod
+    def step(self, result: _InT) -> _OutT:
+        """This layer's result for ``result``."""
+
+    @abstractmethod
+    def failed(self, fail: Failure) -> _OutT:
+        """This layer's result when there is none from below (``fail``)."""
+
+    def _pass_on(self, step: Callable[[_T], _OutT], value: _T) -> None:
+        try:
+            result = step(value)
+        except Exception:
+            self.reply.errback(Failure())
+            return
+        self.reply.callback(result)

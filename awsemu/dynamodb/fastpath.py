@@ -40,7 +40,7 @@ from awsemu.dynamodb.proxy import DynamoDBProxy, named_by_arn, note_table, rewor
 from awsemu.gateway.context import RequestContext
 from awsemu.protocol.errors import ServiceError
 from awsemu.protocol.http import HttpRequest, HttpResponse
-from awsemu.reply import Reply, pass_on
+from awsemu.reply import Passing, Reply
 
 _TARGET: Final = "DynamoDB_20120810."
 
@@ -153,11 +153,10 @@ class ItemFastPath:
 
 
 @attrs.define(eq=False)
-class _Call:
+class _Call(Passing[LoopbackResponse, HttpResponse]):
     """
-    An item request sent to DynamoDB Local (a L{Reply} of its response):
-    its answer, or the gateway's reason to answer with a failure, goes on
-    to ``reply``.
+    An item request sent to DynamoDB Local: its answer, from DynamoDB
+    Local's response or its failure to answer, goes on to ``reply``.
     """
 
     proxy: DynamoDBProxy
@@ -167,13 +166,7 @@ class _Call:
     arns: dict[bytes, bytes]
     reply: Reply[HttpResponse]
 
-    def callback(self, response: LoopbackResponse) -> None:
-        pass_on(self.reply, self._answer, response)
-
-    def errback(self, fail: Failure) -> None:
-        pass_on(self.reply, self._unanswered, fail)
-
-    def _answer(self, response: LoopbackResponse) -> HttpResponse:
+    def step(self, response: LoopbackResponse) -> HttpResponse:
         context = self.context
         passed = _passed_headers(response) if not self.arns else None
         if passed is not None:
@@ -185,7 +178,7 @@ class _Call:
             return self.proxy.error_response(context, self.request, error)
         return reworded(self.target, answer)
 
-    def _unanswered(self, fail: Failure) -> HttpResponse:
+    def failed(self, fail: Failure) -> HttpResponse:
         """DynamoDB Local did not answer: the proxy's error, as the generic path gives it."""
         fail.trap(Exception)
         error = self.proxy.unanswered(self.request, cast(Exception, fail.value))

@@ -48,7 +48,7 @@ from awsemu.protocol.catalog import catalog
 from awsemu.protocol.codec import codec_for, service_error_response
 from awsemu.protocol.errors import ServiceError, internal_failure
 from awsemu.protocol.http import Headers, HttpRequest, HttpResponse, wire_bytes, wire_text
-from awsemu.reply import Reply, pass_on
+from awsemu.reply import Passing, Reply
 from awsemu.services import SERVICE_MODELS
 
 
@@ -612,7 +612,7 @@ class Gateway:
 
 
 @attrs.define(eq=False)
-class _Logged:
+class _Logged(Passing[HttpResponse, HttpResponse]):
     """
     A fast path's L{Reply} (see L{Gateway.respond_fast}): its answer to
     ``incoming``, or the service's 500 for its failure, logged by
@@ -626,17 +626,10 @@ class _Logged:
     incoming: HttpRequest
     reply: Reply[HttpResponse]
 
-    def callback(self, response: HttpResponse) -> None:
-        pass_on(self.reply, self._logged, response)
-
-    def errback(self, fail: Failure) -> None:
-        pass_on(self.reply, self._failed, fail)
-
-    def _logged(self, response: HttpResponse) -> HttpResponse:
+    def step(self, response: HttpResponse) -> HttpResponse:
         self.gateway._log(self.route, self.context, self.incoming, response)
         return response
 
-    def _failed(self, fail: Failure) -> HttpResponse:
+    def failed(self, fail: Failure) -> HttpResponse:
         route, context, incoming = self.route, self.context, self.incoming
-        response = self.gateway._failed(fail, route, self.backend, context, incoming)
-        return self._logged(response)
+        return self.step(self.gateway._failed(fail, route, self.backend, context, incoming))
