@@ -573,6 +573,7 @@ _REWORDED = {
     "Requested resource not found: Table: Counters not found": (
         "Cannot do operations on a non-existent table"
     ),
+    "Requested resource not found": "Cannot do operations on a non-existent table",
 }
 """The daemon's (AWS's) error messages in the corpus, and DynamoDB Local's."""
 

@@ -193,6 +193,53 @@ class FidelityTests(SynchronousTestCase):
                 },
             )
 
+    def test_item_operations_on_missing_table(self) -> None:
+        """
+        An item operation on a missing table gets AWS's message, which does
+        not name the table (DynamoDB Local's says the same for every operation).
+        """
+        key = {"id": {"S": "a"}}
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("get_item", {"TableName": "Nowhere", "Key": key}),
+            ("put_item", {"TableName": "Nowhere", "Item": key}),
+            ("update_item", {"TableName": "Nowhere", "Key": key}),
+            ("delete_item", {"TableName": "Nowhere", "Key": key}),
+            (
+                "query",
+                {
+                    "TableName": "Nowhere",
+                    "KeyConditionExpression": "id = :i",
+                    "ExpressionAttributeValues": {":i": {"S": "a"}},
+                },
+            ),
+            ("scan", {"TableName": "Nowhere"}),
+            ("batch_get_item", {"RequestItems": {"Nowhere": {"Keys": [key]}}}),
+            ("batch_write_item", {"RequestItems": {"Nowhere": [{"PutRequest": {"Item": key}}]}}),
+            (
+                "transact_get_items",
+                {"TransactItems": [{"Get": {"TableName": "Nowhere", "Key": key}}]},
+            ),
+            (
+                "transact_write_items",
+                {"TransactItems": [{"Put": {"TableName": "Nowhere", "Item": key}}]},
+            ),
+        ]
+        for operation, parameters in calls:
+            raw, ours = self.both(operation, **parameters)
+            self.assertEqual(
+                raw,
+                {
+                    "Code": "ResourceNotFoundException",
+                    "Message": "Cannot do operations on a non-existent table",
+                },
+                operation,
+            )
+            self.assertEqual(
+                ours,
+                {"Code": "ResourceNotFoundException", "Message": "Requested resource not found"},
+                operation,
+            )
+
     def test_batch_write_keys(self) -> None:
         """A batch write whose key does not match the schema: AWS's one message for it."""
         self.table("Batch", **PROVISIONED)

@@ -364,15 +364,18 @@ class ProxyTests(SynchronousTestCase):
         )
 
     def test_errors_unchanged(self) -> None:
-        """DynamoDB Local's errors pass through: status, type and message, byte for byte."""
+        """
+        DynamoDB Local's errors that AWS words alike pass through: status,
+        type and message, byte for byte.
+        """
         body = json.dumps(
             {
-                "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
-                "Message": "Cannot do operations on a non-existent table",
+                "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                "message": "The conditional request failed",
             }
         ).encode()
         self.answer(400, body)
-        response = self.handle(dynamodb_request("DynamoDB_20120810.GetItem", {}))
+        response = self.handle(dynamodb_request("DynamoDB_20120810.PutItem", {}))
         self.assertEqual((response.status, response.body), (400, body))
         self.assertIsNone(response.header("x-amz-crc32"))
 

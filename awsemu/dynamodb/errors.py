@@ -65,6 +65,28 @@ REWORDINGS: Final = (
         "AWS-recorded DescribeTable/DeleteTable of a missing table (issue #19)",
     ),
     Rewording(
+        _targets(
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+            "Query",
+            "Scan",
+            "BatchGetItem",
+            "BatchWriteItem",
+            "TransactGetItems",
+            "TransactWriteItems",
+        ),
+        "ResourceNotFoundException",
+        "Cannot do operations on a non-existent table",
+        "Requested resource not found",
+        "AWS's answer to an item operation on a missing table, as users' logs record it:"
+        " aws-sdk-go's debug log of a PutItem's response body"
+        " (hashicorp-education/learn-terraform-aft-account-request#4), boto3's GetItem"
+        " (boto/boto3#4101), TransactWriteItems (pynamodb/PynamoDB#809), the AWS CLI's"
+        " BatchWriteItem; the table is not named, unlike DescribeTable's",
+    ),
+    Rewording(
         _targets("BatchWriteItem"),
         "ValidationException",
         "One of the required keys was not given a value",
