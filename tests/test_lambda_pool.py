@@ -317,6 +317,15 @@ class PoolTests(SynchronousTestCase):
             "REPORT RequestId: r2\tDuration: 200.00 ms\tBilled Duration: 200 ms\t"
             "Memory Size: 128 MB\t",
         )
+        # A fraction of a millisecond too small to show is not billed.
+        third = self.pool.invoke(invocation("r3"))
+        self.run_next()
+        self.clock.advance(0.200004)
+        self.handlers[0].respond("r3", b"3")
+        self.assertIn(
+            "\tDuration: 200.00 ms\tBilled Duration: 200 ms\t",
+            self.outcome(third).log.splitlines()[-1],
+        )
 
     def test_idle_environments_expire(self) -> None:
         result = self.pool.invoke(invocation())

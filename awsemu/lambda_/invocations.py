@@ -113,14 +113,15 @@ def end_lines(
     ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 38
     MB\tInit Duration: 120.51 ms\t``; AWS's "Using CloudWatch Logs with
     Lambda" / "Lambda function logs" pages). Billed Duration is the Duration
-    rounded up to the millisecond (AWS's 1 ms billing granularity since
-    December 2020). ``used_mb`` is the environment's peak memory; a field
+    as written (to the hundredth) rounded up to the millisecond (AWS's 1 ms
+    billing granularity since December 2020), so the line never bills
+    201 ms for a "Duration: 200.00 ms". ``used_mb`` is the environment's peak memory; a field
     whose figure could not be measured is left out rather than invented.
     """
     report = [
         f"REPORT RequestId: {request_id}",
         f"Duration: {duration_ms:.2f} ms",
-        f"Billed Duration: {max(1, math.ceil(round(duration_ms, 3)))} ms",
+        f"Billed Duration: {max(1, math.ceil(round(duration_ms, 2)))} ms",
         f"Memory Size: {memory_mb} MB",
     ]
     if used_mb is not None:
