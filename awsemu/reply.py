@@ -7,8 +7,9 @@ Local's connection, the item operations, the gateway and its server. A
 Deferred with a callback for each cost a GetItem 4 to 5 µs of its 32
 (measured in process, C{bench/inprocess.py dynamodb}: creating it, adding
 the callbacks, running them). Instead, each layer gives the one below a
-L{Reply} of its own (a L{Passing}), which does its step and passes the
-result on to the one it was given, in plain calls.
+L{Reply} of its own, which does its step and passes the result on to the
+one it was given, in plain calls: a L{Passing} for the layers between
+(the item operations, the gateway), the server's own at the end.
 
 A L{Deferred} is a L{Reply}, so a caller that wants a Deferred (a test,
 the generic path) passes one.
