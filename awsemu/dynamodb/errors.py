@@ -49,6 +49,20 @@ def _targets(*operations: str) -> frozenset[str]:
     return frozenset(_TARGET + operation for operation in operations)
 
 
+ITEM_OPERATIONS: Final = _targets(
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+)
+"""The C{X-Amz-Target}s of the operations that read and write items (PartiQL's apart)."""
+
 REWORDINGS: Final = (
     Rewording(
         _targets("CreateTable"),
@@ -65,18 +79,7 @@ REWORDINGS: Final = (
         "AWS-recorded DescribeTable/DeleteTable of a missing table (issue #19)",
     ),
     Rewording(
-        _targets(
-            "GetItem",
-            "PutItem",
-            "UpdateItem",
-            "DeleteItem",
-            "Query",
-            "Scan",
-            "BatchGetItem",
-            "BatchWriteItem",
-            "TransactGetItems",
-            "TransactWriteItems",
-        ),
+        ITEM_OPERATIONS,
         "ResourceNotFoundException",
         "Cannot do operations on a non-existent table",
         "Requested resource not found",

@@ -35,6 +35,7 @@ from typing import Final, Protocol, cast
 import attrs
 from twisted.python.failure import Failure
 
+from awsemu.dynamodb.errors import ITEM_OPERATIONS
 from awsemu.dynamodb.loopback import LoopbackResponse
 from awsemu.dynamodb.proxy import DynamoDBProxy, named_by_arn, note_table, reworded
 from awsemu.gateway.context import RequestContext
@@ -43,27 +44,6 @@ from awsemu.protocol.http import HttpRequest, HttpResponse
 from awsemu.reply import Passing, Reply
 
 _TARGET: Final = "DynamoDB_20120810."
-
-ITEM_OPERATIONS: Final = frozenset(
-    _TARGET + operation
-    for operation in (
-        "GetItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "Query",
-        "Scan",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-        "TransactWriteItems",
-    )
-)
-"""
-The operations taken here: those the proxy forwards without looking into
-them (see L{DynamoDBProxy.handle}), but ``ExecuteStatement`` and its
-kin, which are rarer and one of which is checked before it is forwarded.
-"""
 
 
 class Sender(Protocol):
@@ -117,7 +97,13 @@ class ItemFastPath:
     sender: Sender
 
     def takes(self, request: HttpRequest) -> bool:
-        """Whether ``request`` is answered here: an item operation while DynamoDB Local runs."""
+        """
+        Whether ``request`` is answered here: an item operation while
+        DynamoDB Local runs. Those are what the proxy forwards without
+        looking into them (see L{DynamoDBProxy.handle}), but
+        ``ExecuteStatement`` and its kin, which are rarer and one of which
+        is checked before it is forwarded.
+        """
         return (
             request.headers.lowered_get("x-amz-target") in ITEM_OPERATIONS
             and request.method == "POST"
