@@ -92,6 +92,78 @@ class GlobalTableTests(SynchronousTestCase):
         self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
         self.assertEqual(self.away.list_tables()["TableNames"], [])
 
+    def replicated(self, name: str, create: dict[str, Any]) -> dict[str, Any]:
+        """The description of the replica of ``name`` ``create`` makes (gone after the test)."""
+        self.home.update_table(
+            TableName=name, ReplicaUpdates=[{"Create": {"RegionName": AWAY, **create}}]
+        )
+        self.addCleanup(
+            self.home.update_table,
+            TableName=name,
+            ReplicaUpdates=[{"Delete": {"RegionName": AWAY}}],
+        )
+        described: dict[str, Any] = self.away.describe_table(TableName=name)["Table"]
+        return described
+
+    def test_settings_replicated(self) -> None:
+        """
+        A replica is encrypted as its table is, with the AWS managed key of
+        its own region, and has its table's class.
+        """
+        self.home.create_table(
+            TableName="Encrypted",
+            SSESpecification={"Enabled": True},
+            TableClass="STANDARD_INFREQUENT_ACCESS",
+            **TABLE,
+        )
+        self.addCleanup(self.home.delete_table, TableName="Encrypted")
+        self.away.create_table(TableName="Local", SSESpecification={"Enabled": True}, **TABLE)
+        self.addCleanup(self.away.delete_table, TableName="Local")
+        managed = self.away.describe_table(TableName="Local")["Table"]["SSEDescription"]
+        self.assertTrue(managed["KMSMasterKeyArn"].startswith(f"arn:aws:kms:{AWAY}:{ACCOUNT}:key/"))
+        replica = self.replicated("Encrypted", {})
+        self.assertEqual(replica["SSEDescription"], managed)
+        self.assertEqual(replica["TableClassSummary"], {"TableClass": "STANDARD_INFREQUENT_ACCESS"})
+        home = self.home.describe_table(TableName="Encrypted")["Table"]
+        self.assertNotEqual(home["SSEDescription"], managed)
+
+    def test_own_key(self) -> None:
+        """
+        A table encrypted with a key of the account's needs a key named for
+        its replica, as AWS refuses otherwise; the replica may have its own class.
+        """
+        self.home.create_table(
+            TableName="OwnKey", SSESpecification={"Enabled": True, "KMSMasterKeyId": "k-1"}, **TABLE
+        )
+        self.addCleanup(self.home.delete_table, TableName="OwnKey")
+        with self.assertRaises(ClientError) as refused:
+            self.home.update_table(
+                TableName="OwnKey", ReplicaUpdates=[{"Create": {"RegionName": AWAY}}]
+            )
+        self.assertEqual(
+            refused.exception.response["Error"],
+            {
+                "Code": "ValidationException",
+                "Message": "One or more parameter values were invalid:"
+                " KMSMasterKeyId must be specified for each replica.",
+            },
+        )
+        self.assertEqual(self.away.list_tables()["TableNames"], [])
+        self.assertNotIn("Replicas", self.home.describe_table(TableName="OwnKey")["Table"])
+        replica = self.replicated(
+            "OwnKey", {"KMSMasterKeyId": "alias/away", "TableClassOverride": "STANDARD"}
+        )
+        self.assertEqual(
+            replica["SSEDescription"],
+            {
+                "Status": "ENABLED",
+                "SSEType": "KMS",
+                "KMSMasterKeyArn": f"arn:aws:kms:{AWAY}:{ACCOUNT}:alias/away",
+            },
+        )
+        self.assertEqual(replica["TableClassSummary"], {"TableClass": "STANDARD"})
+        self.assertNotIn("TableClassSummary", self.home.describe_table(TableName="OwnKey")["Table"])
+
 
 class GlobalTablePersistenceTests(SynchronousTestCase):
     def test_restart(self) -> None:

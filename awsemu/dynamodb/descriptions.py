@@ -29,6 +29,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
+from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.tables import Encryption, TableClass, TableRecord, Warm
 from awsemu.gateway.context import RequestContext
 
@@ -84,7 +85,7 @@ def requested_settings(
     specification = document.get("SSESpecification")
     if isinstance(specification, dict) and "Enabled" in specification:
         settings["Encryption"] = (
-            Encryption(KMSMasterKeyArn=_kms_key_arn(specification, context))
+            Encryption(KMSMasterKeyArn=kms_key_arn(specification.get("KMSMasterKeyId"), context))
             if specification["Enabled"]
             else None
         )
@@ -102,13 +103,13 @@ def requested_settings(
     return settings
 
 
-def _kms_key_arn(specification: dict[str, Any], context: RequestContext) -> str:
+def kms_key_arn(key: object, context: RequestContext) -> str:
     """
-    The ARN of the KMS key a C{SSESpecification} names, as AWS describes
-    it: the key's ARN, whether given by ARN, id or alias; without one, the
-    AWS managed key of DynamoDB in the caller's account and region.
+    The ARN of the KMS ``key`` a C{SSESpecification} (or a replica's
+    C{Create}) names, as AWS describes it: the key's ARN, whether given by
+    ARN, id or alias; without one, the AWS managed key of DynamoDB in the
+    caller's account and region.
     """
-    key = specification.get("KMSMasterKeyId")
     if isinstance(key, str) and key.startswith("arn:"):
         return key
     prefix = f"arn:aws:kms:{context.region}:{context.account_id}:"
@@ -116,6 +117,43 @@ def _kms_key_arn(specification: dict[str, Any], context: RequestContext) -> str:
         return prefix + (key if key.startswith("alias/") else f"key/{key}")
     managed = uuid.uuid5(_TABLE_IDS, f"aws/dynamodb@{context.account_id}:{context.region}")
     return f"{prefix}key/{managed}"
+
+
+def replica_settings(
+    record: TableRecord, create: dict[str, Any], context: RequestContext, there: RequestContext
+) -> dict[str, Any]:
+    """
+    The settings (for L{TableStore.settle}) of the replica a C{ReplicaUpdates}
+    ``create`` makes in ``there``'s region of the table ``record`` keeps,
+    in ``context``'s. Its class is the table's unless C{TableClassOverride}
+    says otherwise. It is encrypted as the table is: with the AWS managed
+    key of its own region, or the key C{KMSMasterKeyId} names; a table
+    encrypted with a key of its owner's needs one named for each replica
+    ("each regional replica of your global table requires an in-region
+    customer managed key", AWS's announcement of customer managed keys for
+    global tables, 2020-11). AWS's words for a replica without one are
+    quoted in hashicorp/terraform-provider-aws#17422 and #28010.
+    """
+    settings: dict[str, Any] = {}
+    key = create.get("KMSMasterKeyId")
+    encryption = record.get("Encryption")
+    if isinstance(key, str) and key:
+        settings["Encryption"] = Encryption(KMSMasterKeyArn=kms_key_arn(key, there))
+    elif encryption is not None:
+        if encryption["KMSMasterKeyArn"] != kms_key_arn(None, context):
+            raise client_error(
+                "ValidationException",
+                "One or more parameter values were invalid:"
+                " KMSMasterKeyId must be specified for each replica.",
+            )
+        settings["Encryption"] = Encryption(KMSMasterKeyArn=kms_key_arn(None, there))
+    table_class = create.get("TableClassOverride")
+    kept_class = record.get("TableClass")
+    if not isinstance(table_class, str) and kept_class is not None:
+        table_class = kept_class["TableClass"]
+    if isinstance(table_class, str):
+        settings["TableClass"] = TableClass(TableClass=table_class, LastUpdateDateTime=None)
+    return settings
 
 
 def describe(table: dict[str, Any], record: TableRecord) -> None:

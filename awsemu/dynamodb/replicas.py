@@ -4,8 +4,9 @@ an C{UpdateTable} of only C{ReplicaUpdates} with "Nothing to update"):
 
 - C{ReplicaUpdates}' C{Create} makes the table in the other region of the
   same account (same keys, indexes and capacity, a C{NEW_AND_OLD_IMAGES}
-  stream), copies its items there, and records the group (every member's
-  region) in each member's record of the table store; C{Delete} deletes
+  stream, its encryption and class: L{replica_settings}), copies its
+  items there, and records the group (every member's region) in each
+  member's record of the table store; C{Delete} deletes
   the replica and takes it out of the group. Descriptions then carry
   C{Replicas} and C{GlobalTableVersion}.
 - L{Replication} keeps the members in sync through their streams, read
@@ -34,6 +35,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from awsemu.dynamodb.backups import scan_all, table_definition, write_all
+from awsemu.dynamodb.descriptions import replica_settings
 from awsemu.dynamodb.errors import client_error
 from awsemu.dynamodb.streams import StreamReader
 from awsemu.dynamodb.tables import TableStore
@@ -121,7 +123,7 @@ class Replication:
                         f"Failed to create a the new replica of table with name: '{name}'"
                         f" because one or more replicas already existed as tables.",
                     )
-                await self._create(context, table, target)
+                await self._create(context, table, create)
                 regions.append(target)
             elif isinstance(delete, dict) and delete.get("RegionName") in regions:
                 target = delete["RegionName"]
@@ -133,15 +135,22 @@ class Replication:
         await self.regroup(context, name, sorted(regions))
         self.start()
 
-    async def _create(self, context: RequestContext, table: dict[str, Any], region: str) -> None:
-        """Make the replica of ``table`` in ``region``, with its items, and start reading both."""
+    async def _create(
+        self, context: RequestContext, table: dict[str, Any], create: dict[str, Any]
+    ) -> None:
+        """
+        Make the replica of ``table`` that ``create`` asks for, with its
+        items and settings (L{replica_settings}), and start reading both.
+        """
         if table.get("StreamSpecification") != _STREAM:
             raise client_error(
                 "ValidationException",
                 "Table must have DynamoDB Streams enabled with NEW_AND_OLD_IMAGES to add replicas",
             )
         name = table["TableName"]
-        there = _in_region(context, region)
+        there = _in_region(context, create["RegionName"])
+        record = self.tables.record(table["TableArn"], table["CreationDateTime"])
+        settings = replica_settings(record, create, context, there)
         definition = {**table_definition(table, name, {}), "StreamSpecification": _STREAM}
         try:
             await self.call(there, "CreateTable", definition)
@@ -157,6 +166,7 @@ class Replication:
         items = await scan_all(lambda op, doc: self.call(context, op, doc), name)
         await write_all(lambda op, doc: self.call(there, op, doc), name, items)
         replica = (await self.call(there, "DescribeTable", {"TableName": name}))["Table"]
+        self.tables.settle(replica["TableArn"], replica["CreationDateTime"], **settings)
         await self._follow(there, replica["LatestStreamArn"])
 
     async def _follow(
