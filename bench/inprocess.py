@@ -22,7 +22,15 @@ it (``twistd_log_file``), its request lines held as the daemon holds them
 Prints the least and the 20th percentile of the per-request CPU time over
 batches (the least is the cost; the spread is the machine's load).
 
-Usage: python bench/inprocess.py [dynamodb|dynamodb-generic|s3-get|s3-put ...]
+With ``--cold``, each request is timed alone, after the processor's caches
+were emptied (a buffer larger than its last-level cache written over):
+how a request costs in the daemon, where DynamoDB Local and the client run
+between two requests and leave none of the daemon's code or objects in
+the caches. Then the cost grows with the code and objects a request
+touches more than with the work done on them. Prints the median and the
+20th percentile of the requests' CPU times.
+
+Usage: python bench/inprocess.py [--cold] [dynamodb|dynamodb-generic|s3-get|s3-put ...]
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ from twisted.logger import globalLogBeginner
 from awsemu.logobserver import HOLD_SECONDS, HeldLines, observer_for, twistd_log_file
 
 BATCHES, BATCH = 40, 250
+COLD_REQUESTS = 3000
+EVICTION = bytearray(32 * 1024 * 1024)
+"""Written over before each request with ``--cold``: as large as this machine kind's L3 cache."""
 LOG_CLOCK = Clock()
 """The clock of the log's held lines: a batch of requests takes about ``HOLD_SECONDS``."""
 
@@ -203,10 +214,12 @@ def measure(
     transport: StringTransport,
     request: bytes,
     answer: Callable[[], None] = lambda: None,
+    cold: bool = False,
 ) -> None:
     """
-    A request that expects ``100 Continue`` arrives as boto3 sends it over
-    a socket: its head, then (once the server said ``100 Continue``) its body.
+    Print the CPU time per ``request`` (see the module docstring). A request
+    that expects ``100 Continue`` arrives as boto3 sends it over a socket:
+    its head, then (once the server said ``100 Continue``) its body.
     """
     head, separator, body = request.partition(b"\r\n\r\n")
     pieces = [head + separator, body] if b"\r\nExpect: 100-continue\r\n" in head else [request]
@@ -225,6 +238,9 @@ def measure(
         .startswith(b"HTTP/1.1 200 ")
     ):
         raise RuntimeError(f"{name} failed: {transport.value()[:300]!r}")
+    if cold:
+        measure_cold(name, send, transport)
+        return
     runs = []
     for _ in range(BATCHES):
         transport.clear()
@@ -241,16 +257,42 @@ def measure(
     )
 
 
+def measure_cold(name: str, send: Callable[[], None], transport: StringTransport) -> None:
+    """Time each of ``COLD_REQUESTS`` requests ``send`` sends, after emptying the caches."""
+    zeros = bytes(len(EVICTION) // 64)
+    times = []
+    for index in range(COLD_REQUESTS):
+        EVICTION[::64] = zeros
+        started = time.process_time_ns()
+        send()
+        times.append(time.process_time_ns() - started)
+        if index % BATCH == 0:
+            LOG_CLOCK.advance(HOLD_SECONDS)
+            transport.clear()
+    times.sort()
+    print(
+        f"{name:10} cold µs/request: median {times[len(times) // 2] / 1e3:6.1f}"
+        f"   20th percentile {times[len(times) // 5] / 1e3:6.1f}"
+        f"   load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         log = twistd_log_file({"nodaemon": True, "logfile": os.path.join(directory, "daemon.log")})
         assert log is not None
         lines = HeldLines(log, LOG_CLOCK)
         globalLogBeginner.beginLoggingTo([observer_for("classic", lines)], redirectStandardIO=False)
-        for name in sys.argv[1:] or ["dynamodb", "s3-get", "s3-put"]:
+        cold = "--cold" in sys.argv
+        for name in [name for name in sys.argv[1:] if name != "--cold"] or [
+            "dynamodb",
+            "s3-get",
+            "s3-put",
+        ]:
             if name.startswith("dynamodb"):
                 protocol, answer = dynamodb_protocol(fast=name == "dynamodb")
-                measure(name, *connected(protocol), DYNAMODB_REQUEST, answer)
+                measure(name, *connected(protocol), DYNAMODB_REQUEST, answer, cold)
                 continue
             protocol, transport = connected(s3_protocol())
             small = os.urandom(1024)
@@ -262,7 +304,7 @@ def main() -> None:
                 request = boto3_request("get_object", Bucket="bench", Key="small")
             else:
                 request = boto3_request("put_object", Bucket="bench", Key="small", Body=small)
-            measure(name, protocol, transport, request)
+            measure(name, protocol, transport, request, cold=cold)
 
 
 if __name__ == "__main__":

@@ -31,12 +31,13 @@ _INDEX = {
     "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
     "Projection": {"ProjectionType": "KEYS_ONLY"},
 }
+DEFINITIONS = [
+    {"AttributeName": "id", "AttributeType": "S"},
+    {"AttributeName": "g", "AttributeType": "S"},
+]
 ON_DEMAND = {
     **_KEY,
-    "AttributeDefinitions": [
-        {"AttributeName": "id", "AttributeType": "S"},
-        {"AttributeName": "g", "AttributeType": "S"},
-    ],
+    "AttributeDefinitions": DEFINITIONS,
     "BillingMode": "PAY_PER_REQUEST",
     "GlobalSecondaryIndexes": [_INDEX],
 }
@@ -182,8 +183,14 @@ class FidelityTests(SynchronousTestCase):
         self.assertEqual(
             ours, {"Code": "ResourceInUseException", "Message": "Table already exists: Existing"}
         )
-        for operation in ("describe_table", "delete_table"):
-            raw, ours = self.both(operation, TableName="Nowhere")
+        ttl = {"Enabled": True, "AttributeName": "expires"}
+        for operation, more in [
+            ("describe_table", {}),
+            ("delete_table", {}),
+            ("describe_time_to_live", {}),
+            ("update_time_to_live", {"TimeToLiveSpecification": ttl}),
+        ]:
+            raw, ours = self.both(operation, TableName="Nowhere", **more)
             self.assertEqual(raw["Message"], "Cannot do operations on a non-existent table")
             self.assertEqual(
                 ours,
@@ -271,6 +278,106 @@ class FidelityTests(SynchronousTestCase):
             " WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
         )
         self.assertEqual(self.ours.list_tables()["TableNames"].count("Both"), 0)
+
+    def test_on_demand_index_with_capacity(self) -> None:
+        """The same for an index of an on-demand table: AWS names the index."""
+        self.addCleanup(self.both, "delete_table", TableName="Both")
+        index = {**_INDEX, "ProvisionedThroughput": PROVISIONED["ProvisionedThroughput"]}
+        raw, ours = self.both(
+            "create_table", TableName="Both", **{**ON_DEMAND, "GlobalSecondaryIndexes": [index]}
+        )
+        self.assertEqual(raw["TableDescription"]["TableStatus"], "ACTIVE")
+        self.assertEqual(
+            ours,
+            {
+                "Code": "ValidationException",
+                "Message": "One or more parameter values were invalid: ProvisionedThroughput"
+                " should not be specified for index: byG when BillingMode is PAY_PER_REQUEST",
+            },
+        )
+        self.assertEqual(self.ours.list_tables()["TableNames"].count("Both"), 0)
+
+    def test_update_on_demand_with_capacity(self) -> None:
+        """
+        Capacities given to a table that is on demand, or becomes so, in an
+        C{UpdateTable}, or to an index it creates: DynamoDB Local takes
+        them, AWS refuses them; the table stays as it was.
+        """
+        self.table("Updated", **ON_DEMAND)
+        capacity = PROVISIONED["ProvisionedThroughput"]
+        created = {
+            "Create": {
+                **_INDEX,
+                "IndexName": "second",
+                "ProvisionedThroughput": capacity,
+            }
+        }
+        invalid = "One or more parameter values were invalid: Neither ReadCapacityUnits nor"
+        updates: list[tuple[dict[str, Any], str]] = [
+            (
+                {"ProvisionedThroughput": capacity},
+                f"{invalid} WriteCapacityUnits can be specified when BillingMode is"
+                " PAY_PER_REQUEST",
+            ),
+            (
+                {"AttributeDefinitions": DEFINITIONS, "GlobalSecondaryIndexUpdates": [created]},
+                f"{invalid} WriteCapacityUnits can be specified for index: second when"
+                " BillingMode is PAY_PER_REQUEST",
+            ),
+        ]
+        for update, message in updates:
+            raw, ours = self.both("update_table", TableName="Updated", **update)
+            self.assertIn("TableDescription", raw)
+            self.assertEqual(ours, {"Code": "ValidationException", "Message": message})
+        self.assertEqual(
+            self.ours.describe_table(TableName="Updated")["Table"]["BillingModeSummary"][
+                "BillingMode"
+            ],
+            "PAY_PER_REQUEST",
+        )
+        # A provisioned table made on demand in the same request is refused too.
+        self.table("Provisioned", **PROVISIONED)
+        raw, ours = self.both(
+            "update_table",
+            TableName="Provisioned",
+            BillingMode="PAY_PER_REQUEST",
+            ProvisionedThroughput=capacity,
+        )
+        self.assertEqual(ours["Code"], "ValidationException")
+
+    def test_provisioned_without_index_capacities(self) -> None:
+        """
+        An on-demand table made provisioned without capacities for its
+        index: DynamoDB Local fails (a 500), AWS refuses it; with them, both
+        make it provisioned.
+        """
+        self.table("Switched", **ON_DEMAND)
+        capacity = PROVISIONED["ProvisionedThroughput"]
+        switch = {"BillingMode": "PROVISIONED", "ProvisionedThroughput": capacity}
+        raw, ours = self.both("update_table", TableName="Switched", **switch)
+        self.assertEqual(raw["Code"], "InternalFailure")
+        self.assertEqual(
+            ours,
+            {
+                "Code": "ValidationException",
+                "Message": "One or more parameter values were invalid:"
+                " ProvisionedThroughput is not specified for index: byG",
+            },
+        )
+        index = {"Update": {"IndexName": "byG", "ProvisionedThroughput": capacity}}
+        raw, ours = self.both(
+            "update_table", TableName="Switched", GlobalSecondaryIndexUpdates=[index], **switch
+        )
+        for answer in (raw, ours):
+            self.assertEqual(
+                answer["TableDescription"]["BillingModeSummary"]["BillingMode"], "PROVISIONED"
+            )
+            self.assertEqual(
+                answer["TableDescription"]["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"][
+                    "ReadCapacityUnits"
+                ],
+                2,
+            )
 
     def test_empty_parameters(self) -> None:
         """An empty C{Parameters} list: DynamoDB Local runs the statement, AWS refuses it."""

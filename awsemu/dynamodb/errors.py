@@ -6,8 +6,9 @@ DynamoDB Local 3.3.0), AWS's message, and where AWS's text comes from.
 Only error answers of the operations named are looked at; anything not
 in the table passes through as DynamoDB Local said it.
 
-Two more differences are requests DynamoDB Local accepts and AWS refuses;
-L{refusal} finds them before they are forwarded.
+Some requests DynamoDB Local accepts (or fails on) and AWS refuses:
+L{refusal}, L{capacity_refusal} and L{index_capacity_missing} find them
+before they are forwarded.
 And a request DynamoDB Local fails on with a 500 because it does not check
 it (a body that is not a JSON object, a member of the wrong type) gets
 DynamoDB's 400 (L{malformed_request}).
@@ -79,6 +80,14 @@ REWORDINGS: Final = (
         "AWS-recorded DescribeTable/DeleteTable of a missing table (issue #19)",
     ),
     Rewording(
+        _targets("DescribeTimeToLive", "UpdateTimeToLive"),
+        "ResourceNotFoundException",
+        "Cannot do operations on a non-existent table",
+        "Requested resource not found: Table: {name} not found",
+        "The AWS CLI's describe-time-to-live and update-time-to-live of a missing table,"
+        " as quoted in localstack/localstack#9038",
+    ),
+    Rewording(
         ITEM_OPERATIONS,
         "ResourceNotFoundException",
         "Cannot do operations on a non-existent table",
@@ -140,11 +149,10 @@ An C{ExecuteStatement}'s empty C{Parameters}: a member, since item data
 """
 
 
-def refusal(target: str, body: bytes, document: dict[str, Any] | None) -> ServiceError | None:
+def refusal(target: str, body: bytes) -> ServiceError | None:
     """
-    AWS's error for a request DynamoDB Local would carry out but AWS
-    refuses, or None. ``document`` is the request's parsed body, for the
-    table operations that are parsed anyway (None for the others).
+    AWS's error for a ``target`` request with ``body`` that DynamoDB Local
+    would carry out but AWS refuses, or None (see also L{capacity_refusal}).
     """
     if target == _TARGET + "ExecuteStatement" and _EMPTY_PARAMETERS.search(body):
         # botocore's model: PreparedStatementParameters has "min": 1; AWS's
@@ -153,18 +161,73 @@ def refusal(target: str, body: bytes, document: dict[str, Any] | None) -> Servic
             "1 validation error detected: Value '[]' at 'parameters' failed to satisfy"
             " constraint: Member must have length greater than or equal to 1"
         )
-    if (
-        target == _TARGET + "CreateTable"
-        and document is not None
-        and document.get("BillingMode") == "PAY_PER_REQUEST"
-        and "ProvisionedThroughput" in document
-    ):
-        # AWS's answer, as recorded in users' reports (e.g. aws-cdk, serverless).
+    return None
+
+
+def capacity_indexes(document: dict[str, Any]) -> list[Any]:
+    """
+    The names of the global secondary indexes a C{CreateTable} or
+    C{UpdateTable} ``document`` gives capacities to (its
+    C{GlobalSecondaryIndexes}, or the C{Create} and C{Update} of its
+    C{GlobalSecondaryIndexUpdates}).
+    """
+    indexes = document.get("GlobalSecondaryIndexes")
+    updates = document.get("GlobalSecondaryIndexUpdates")
+    given = list(indexes) if isinstance(indexes, list) else []
+    for update in updates if isinstance(updates, list) else ():
+        if isinstance(update, dict):
+            given += [update.get("Create"), update.get("Update")]
+    return [
+        index.get("IndexName")
+        for index in given
+        if isinstance(index, dict) and "ProvisionedThroughput" in index
+    ]
+
+
+def capacity_refusal(document: dict[str, Any], creating: bool) -> ServiceError | None:
+    """
+    AWS's error for a C{CreateTable} (``creating``) or C{UpdateTable}
+    ``document`` that gives capacities to a table, or to one of its
+    indexes, that is on demand once it is carried out; None if it gives
+    none. DynamoDB Local takes them, and describes the table with zero
+    capacities.
+    """
+    invalid = "One or more parameter values were invalid:"
+    if "ProvisionedThroughput" in document:
+        # AWS's answer, as recorded in users' reports: CreateTable (aws-cdk,
+        # serverless), UpdateTable (dynamoose/dynamoose#1406).
         return _validation(
-            "One or more parameter values were invalid: Neither ReadCapacityUnits nor"
-            " WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
+            f"{invalid} Neither ReadCapacityUnits nor WriteCapacityUnits can be specified"
+            " when BillingMode is PAY_PER_REQUEST"
+        )
+    for index in capacity_indexes(document):
+        if creating:
+            # AWS's answer to a CreateTable, as recorded in bchew/dynamodump#266 (2024).
+            return _validation(
+                f"{invalid} ProvisionedThroughput should not be specified for index: {index}"
+                " when BillingMode is PAY_PER_REQUEST"
+            )
+        # AWS's answer to an UpdateTable creating an index, as recorded in
+        # circles-learning-labs/ecto_adapters_dynamodb#11.
+        return _validation(
+            f"{invalid} Neither ReadCapacityUnits nor WriteCapacityUnits can be specified"
+            f" for index: {index} when BillingMode is PAY_PER_REQUEST"
         )
     return None
+
+
+def index_capacity_missing(index: str) -> ServiceError:
+    """
+    AWS's error for an index of a provisioned table without capacities
+    (AWS's answer to a CreateTable, as recorded in
+    awsdocs/amazon-dynamodb-developer-guide#246). DynamoDB Local fails with
+    a 500 when an C{UpdateTable} makes an on-demand table with indexes
+    provisioned without giving them capacities.
+    """
+    return _validation(
+        "One or more parameter values were invalid:"
+        f" ProvisionedThroughput is not specified for index: {index}"
+    )
 
 
 def client_error(code: str, message: str) -> ServiceError:

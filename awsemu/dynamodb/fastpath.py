@@ -162,7 +162,7 @@ class _Call(Passing[LoopbackResponse, HttpResponse]):
             answer = self.proxy.answer(context, self.request, self.target, response, self.arns)
         except ServiceError as error:
             return self.proxy.error_response(context, self.request, error)
-        return reworded(self.target, answer)
+        return reworded(self.target, answer, context.resource)
 
     def failed(self, fail: Failure) -> HttpResponse:
         """DynamoDB Local did not answer: the proxy's error, as the generic path gives it."""

@@ -84,7 +84,10 @@ from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, request
 from awsemu.dynamodb.errors import (
     ERROR_TYPE_PREFIX,
     REWORDED,
+    capacity_indexes,
+    capacity_refusal,
     client_error,
+    index_capacity_missing,
     malformed_request,
     refusal,
     reword,
@@ -235,10 +238,13 @@ def note_table(context: RequestContext, body: bytes) -> None:
         context.resource = named.group(1).decode()
 
 
-def reworded(target: str, response: HttpResponse) -> HttpResponse:
-    """A forwarded request's ``response``, with its error as AWS words it (if it does otherwise)."""
+def reworded(target: str, response: HttpResponse, name: str | None) -> HttpResponse:
+    """
+    A forwarded request's ``response``, with its error as AWS words it (if
+    it does otherwise), for a request naming table ``name`` (see L{note_table}).
+    """
     if response.status >= 400 and target in REWORDED:
-        return _with_body(response, reword(target, cast(bytes, response.body), None))
+        return _with_body(response, reword(target, cast(bytes, response.body), name))
     return response
 
 
@@ -374,7 +380,7 @@ class DynamoDBProxy:
             note_table(context, body)
             if target in DESCRIBED:
                 return await self._table_operation(context, target, request, body)
-            refused = refusal(target, body, None)
+            refused = refusal(target, body)
             if refused is not None:
                 raise refused
             response = await self._forward(context, request, body)
@@ -384,7 +390,7 @@ class DynamoDBProxy:
             )
         except ServiceError as error:
             return self.error_response(context, request, error)
-        return reworded(target, response)
+        return reworded(target, response, context.resource)
 
     async def _forward(
         self, context: RequestContext, request: HttpRequest, body: bytes
@@ -502,12 +508,11 @@ class DynamoDBProxy:
         """
         document = _document(body)
         name = document.get("TableName")
-        refused = refusal(target, body, document)
-        if refused is not None:
-            raise refused
+        updating = target == _UPDATE_TABLE
+        if target == _CREATE_TABLE or updating:
+            await self._check_capacities(context, document, updating)
         tags = document.get("Tags") if target == _CREATE_TABLE else None
         parsed = {} if tags is None else parse_tags(tags)
-        updating = target == _UPDATE_TABLE
         settings = (
             requested_settings(document, context, self.clock.seconds(), updating=updating)
             if updating or target == _CREATE_TABLE
@@ -547,6 +552,45 @@ class DynamoDBProxy:
                 await self.replication.regroup(context, table["TableName"], others)
         answer = json.dumps({DESCRIBED[target]: table}, separators=(",", ":")).encode()
         return _with_body(response, answer)
+
+    async def _check_capacities(
+        self, context: RequestContext, document: dict[str, Any], updating: bool
+    ) -> None:
+        """
+        Refuse a C{CreateTable} or C{UpdateTable} (``updating``) ``document``
+        as AWS does (L{capacity_refusal}, L{index_capacity_missing}) if it
+        gives capacities to a table on demand once it is carried out (as the
+        document says, or, for an update that does not say, as the table
+        is), or makes an on-demand table provisioned without giving each of
+        its indexes capacities. A table DynamoDB Local does not find is left
+        to its answer.
+        """
+        mode = document.get("BillingMode")
+        given = "ProvisionedThroughput" in document or bool(capacity_indexes(document))
+        if not updating:
+            refused = capacity_refusal(document, True) if mode == "PAY_PER_REQUEST" else None
+        elif not (given or mode == "PROVISIONED"):
+            return
+        else:
+            try:
+                described = await self._call(
+                    context, "DescribeTable", {"TableName": document.get("TableName")}
+                )
+            except ServiceError:
+                return
+            table = described["Table"]
+            current = table.get("BillingModeSummary", {}).get("BillingMode")
+            refused = None
+            if (mode or current) == "PAY_PER_REQUEST":
+                refused = capacity_refusal(document, False)
+            elif mode == "PROVISIONED" and current == "PAY_PER_REQUEST":
+                updated = set(capacity_indexes(document))
+                for index in table.get("GlobalSecondaryIndexes", ()):
+                    if index["IndexName"] not in updated:
+                        refused = index_capacity_missing(index["IndexName"])
+                        break
+        if refused is not None:
+            raise refused
 
     async def _tagging(
         self, context: RequestContext, target: str, document: dict[str, Any]
