@@ -174,6 +174,47 @@ class BackupTests(SynchronousTestCase):
         self.assertTrue(restored["RestoreSummary"]["SourceTableArn"].endswith("table/Recovered"))
         self.assertEqual(len(items_of(self.client, "Copy")), 1)
 
+    def test_point_in_time_by_arn(self) -> None:
+        """
+        A source table named by ARN: the caller's is restored; another
+        account's is refused as AWS refuses it, and another region's is not
+        found, though the caller has a table of that name here.
+        """
+        self.create("ByArn")
+        self.client.update_continuous_backups(
+            TableName="ByArn",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        arn = self.client.describe_table(TableName="ByArn")["Table"]["TableArn"]
+        self.addCleanup(self.client.delete_table, TableName="ByArnCopy")
+        restored = self.client.restore_table_to_point_in_time(
+            SourceTableArn=arn, TargetTableName="ByArnCopy", UseLatestRestorableTime=True
+        )["TableDescription"]
+        self.assertEqual(restored["RestoreSummary"]["SourceTableArn"], arn)
+        others = [
+            (
+                arn.replace(ACCOUNT, "999999999992"),
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform:"
+                " dynamodb:RestoreTableToPointInTime on resource:"
+                f" {arn.replace(ACCOUNT, '999999999992')} because no resource-based policy"
+                " allows the dynamodb:RestoreTableToPointInTime action",
+            ),
+            (
+                arn.replace(REGION, "eu-west-3"),
+                "TableNotFoundException",
+                f"Table not found: {arn.replace(REGION, 'eu-west-3')}",
+            ),
+        ]
+        for other, code, message in others:
+            with self.assertRaises(ClientError) as refused:
+                self.client.restore_table_to_point_in_time(
+                    SourceTableArn=other, TargetTableName="Stolen", UseLatestRestorableTime=True
+                )
+            error = refused.exception.response["Error"]
+            self.assertEqual(error, {"Code": code, "Message": message})
+        self.assertNotIn("Stolen", self.client.list_tables()["TableNames"])
+
 
 class BackupPersistenceTests(SynchronousTestCase):
     def test_restart(self) -> None:

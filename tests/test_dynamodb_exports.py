@@ -64,6 +64,13 @@ class ExportImportTests(SynchronousTestCase):
         )["ExportDescription"]
         self.assertEqual((export["ExportStatus"], export["ItemCount"]), ("COMPLETED", 5))
         self.assertRegex(export["ExportArn"], rf"^{arn}/export/\d{{13}}-[0-9a-f]{{8}}$")
+        for other, code in [
+            (arn.replace(ACCOUNT, "121212121213"), "AccessDeniedException"),
+            (arn.replace(REGION, "eu-west-3"), "TableNotFoundException"),
+        ]:
+            with self.assertRaises(ClientError) as refused:
+                self.dynamodb.export_table_to_point_in_time(TableArn=other, S3Bucket="exports")
+            self.assertEqual(refused.exception.response["Error"]["Code"], code)
         described = self.dynamodb.describe_export(ExportArn=export["ExportArn"])
         self.assertEqual(described["ExportDescription"], export)
         listed = self.dynamodb.list_exports(TableArn=arn)["ExportSummaries"]

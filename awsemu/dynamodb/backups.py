@@ -360,11 +360,11 @@ class Backups:
     async def _restore_to_point_in_time(
         self, context: RequestContext, call: Call, document: dict[str, Any]
     ) -> dict[str, Any]:
-        source_arn = document.get("SourceTableArn")
-        name = document.get("SourceTableName")
-        if name is None and isinstance(source_arn, str):
-            name = source_arn.rpartition("table/")[2]
-        table = await self._source(context, call, name)
+        # A table named by its ARN is checked to be the caller's by the
+        # proxy (awsemu.dynamodb.names): another account's is refused.
+        given = document.get("SourceTableName", document.get("SourceTableArn"))
+        table = await self._source(context, call, given)
+        name = table["TableName"]
         recovery = self.tables.recovery(table["TableArn"], table["CreationDateTime"])
         if recovery is None:
             raise client_error(

@@ -165,14 +165,15 @@ class Exports:
     ) -> dict[str, Any]:
         s3 = self._s3()
         table_arn = document.get("TableArn")
-        name = table_arn.rpartition("table/")[2] if isinstance(table_arn, str) else None
         try:
-            table = (await call("DescribeTable", {"TableName": name}))["Table"]
+            # Named by its ARN, which the proxy checks is the caller's
+            # (awsemu.dynamodb.names): another account's table is refused.
+            table = (await call("DescribeTable", {"TableName": table_arn}))["Table"]
         except ServiceError as e:
             if e.code.endswith("#ResourceNotFoundException"):
-                raise client_error("TableNotFoundException", f"Table not found: {name}") from e
+                raise client_error("TableNotFoundException", f"Table not found: {table_arn}") from e
             raise
-        arn, created = table["TableArn"], table["CreationDateTime"]
+        arn, created, name = table["TableArn"], table["CreationDateTime"], table["TableName"]
         if self.tables.recovery(arn, created) is None:
             raise client_error(
                 "PointInTimeRecoveryUnavailableException",
