@@ -345,6 +345,42 @@ class FidelityTests(SynchronousTestCase):
         )
         self.assertEqual(ours["Code"], "ValidationException")
 
+    def test_billing_mode_summary(self) -> None:
+        """
+        C{BillingModeSummary} is described as AWS describes it, which is as
+        DynamoDB Local does: not for a table never on demand ("You may need
+        to switch to on-demand mode at least once in order to return a
+        BillingModeSummary response", AWS's API reference of the type), and
+        with the time on-demand mode was last set once it was.
+        """
+        raw, ours = self.table("Provisioned", **PROVISIONED)
+        self.assertNotIn("BillingModeSummary", raw)
+        self.assertNotIn("BillingModeSummary", ours)
+        raw, ours = self.table("OnDemand", **ON_DEMAND)
+        for table in (raw, ours):
+            self.assertEqual(
+                table["BillingModeSummary"],
+                {
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "LastUpdateToPayPerRequestDateTime": table["CreationDateTime"],
+                },
+            )
+        capacity = PROVISIONED["ProvisionedThroughput"]
+        index = {"Update": {"IndexName": "byG", "ProvisionedThroughput": capacity}}
+        switched = self.ours.update_table(
+            TableName="OnDemand",
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput=capacity,
+            GlobalSecondaryIndexUpdates=[index],
+        )["TableDescription"]
+        self.assertEqual(
+            switched["BillingModeSummary"],
+            {
+                "BillingMode": "PROVISIONED",
+                "LastUpdateToPayPerRequestDateTime": ours["CreationDateTime"],
+            },
+        )
+
     def test_provisioned_without_index_capacities(self) -> None:
         """
         An on-demand table made provisioned without capacities for its
