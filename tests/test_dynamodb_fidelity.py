@@ -9,6 +9,7 @@ correction may no longer be needed.
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -344,6 +345,50 @@ class FidelityTests(SynchronousTestCase):
             ProvisionedThroughput=capacity,
         )
         self.assertEqual(ours["Code"], "ValidationException")
+
+    def test_index_warm_throughput(self) -> None:
+        """
+        An index's warm throughput, given when the index is made or later:
+        DynamoDB Local forgets it, and fails (a 500) on an index update that
+        only gives it; AWS describes it, and it only ever increases.
+        """
+        warm = {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000}
+        index = {**_INDEX, "WarmThroughput": warm}
+        raw, ours = self.table("Warmed", **{**ON_DEMAND, "GlobalSecondaryIndexes": [index]})
+        self.assertNotIn("WarmThroughput", raw["GlobalSecondaryIndexes"][0])
+        self.assertEqual(
+            ours["GlobalSecondaryIndexes"][0]["WarmThroughput"], {**warm, "Status": "ACTIVE"}
+        )
+        more = {"Update": {"IndexName": "byG", "WarmThroughput": {"ReadUnitsPerSecond": 20000}}}
+        raw, ours = self.both(
+            "update_table", TableName="Warmed", GlobalSecondaryIndexUpdates=[more]
+        )
+        self.assertEqual(raw["Code"], "InternalFailure")
+        self.assertEqual(
+            ours["TableDescription"]["GlobalSecondaryIndexes"][0]["WarmThroughput"],
+            {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 5000, "Status": "ACTIVE"},
+        )
+        described = self.ours.describe_table(TableName="Warmed")["Table"]
+        self.assertEqual(
+            described["GlobalSecondaryIndexes"][0]["WarmThroughput"]["ReadUnitsPerSecond"], 20000
+        )
+        # An index deleted takes its warm throughput with it.
+        self.ours.update_table(
+            TableName="Warmed", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "byG"}}]
+        )
+        deadline = time.monotonic() + 30
+        while "GlobalSecondaryIndexes" in self.ours.describe_table(TableName="Warmed")["Table"]:
+            self.assertLess(time.monotonic(), deadline, "the index was not deleted")
+            time.sleep(0.1)
+        again = self.ours.update_table(
+            TableName="Warmed",
+            AttributeDefinitions=DEFINITIONS,
+            GlobalSecondaryIndexUpdates=[{"Create": _INDEX}],
+        )["TableDescription"]
+        self.assertEqual(
+            again["GlobalSecondaryIndexes"][0]["WarmThroughput"],
+            {**DEFAULT_WARM, "Status": "CREATING"},
+        )
 
     def test_billing_mode_summary(self) -> None:
         """

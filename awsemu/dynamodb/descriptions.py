@@ -94,13 +94,104 @@ def requested_settings(
         settings["TableClass"] = TableClass(
             TableClass=table_class, LastUpdateDateTime=now if updating else None
         )
-    warm = document.get("WarmThroughput")
-    if isinstance(warm, dict):
-        settings["Warm"] = Warm(
-            Read=int(warm.get("ReadUnitsPerSecond") or 0),
-            Write=int(warm.get("WriteUnitsPerSecond") or 0),
-        )
+    warm = _warm(document.get("WarmThroughput"))
+    if warm is not None:
+        settings["Warm"] = warm
+    indexes = _index_warms(document)
+    if indexes:
+        settings["IndexWarm"] = indexes
     return settings
+
+
+def _warm(given: object) -> Warm | None:
+    """The warm throughput a C{WarmThroughput} member gives (a unit not given: none)."""
+    if not isinstance(given, dict):
+        return None
+    return Warm(
+        Read=int(given.get("ReadUnitsPerSecond") or 0),
+        Write=int(given.get("WriteUnitsPerSecond") or 0),
+    )
+
+
+def _index_actions(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """
+    What a C{CreateTable} or C{UpdateTable} ``document`` does to global
+    secondary indexes: C{Create} (each of a new table's indexes), C{Update}
+    or C{Delete}, and the index it names.
+    """
+    actions = [("Create", index) for index in document.get("GlobalSecondaryIndexes") or ()]
+    for update in document.get("GlobalSecondaryIndexUpdates") or ():
+        if isinstance(update, dict):
+            actions += [(kind, index) for kind, index in update.items()]
+    return [(kind, index) for kind, index in actions if isinstance(index, dict)]
+
+
+def _index_warms(document: dict[str, Any]) -> dict[str, Warm | None]:
+    """
+    The warm throughput a ``document`` gives global secondary indexes, by
+    name: None for an index it deletes (see L{settled}).
+    """
+    warms: dict[str, Warm | None] = {}
+    for kind, index in _index_actions(document):
+        name, warm = index.get("IndexName"), _warm(index.get("WarmThroughput"))
+        if isinstance(name, str) and (kind == "Delete" or warm is not None):
+            warms[name] = warm
+    return warms
+
+
+def settled(record: TableRecord, settings: dict[str, Any]) -> dict[str, Any]:
+    """
+    ``settings`` (L{requested_settings}) as the table ``record`` keeps
+    settles them: warm throughput only ever increases, a table's and an
+    index's alike, and what an index was given goes with it.
+    """
+    settled = dict(settings)
+    kept = record.get("Warm")
+    if "Warm" in settings and kept is not None:
+        settled["Warm"] = _higher(kept, settings["Warm"])
+    if "IndexWarm" in settings:
+        indexes = dict(record.get("IndexWarm", {}))
+        for name, warm in settings["IndexWarm"].items():
+            if warm is None:
+                indexes.pop(name, None)
+            else:
+                indexes[name] = _higher(indexes[name], warm) if name in indexes else warm
+        settled["IndexWarm"] = indexes or None
+    return settled
+
+
+def _higher(kept: Warm, new: Warm) -> Warm:
+    return Warm(Read=max(kept["Read"], new["Read"]), Write=max(kept["Write"], new["Write"]))
+
+
+def forwarded_update(document: dict[str, Any]) -> dict[str, Any]:
+    """
+    An C{UpdateTable} ``document`` as DynamoDB Local takes it: without the
+    members awsemu carries out (L{KEPT_HERE}), which it would ignore or
+    answer with "Nothing to update", and without the index updates that
+    only give warm throughput, which it fails on (a 500). ``document``
+    itself if it has none of those.
+    """
+    given = document.get("GlobalSecondaryIndexUpdates")
+    updates: list[Any] = given if isinstance(given, list) else []
+    only_warm = [
+        update
+        for update in updates
+        if isinstance(update, dict)
+        and isinstance(update.get("Update"), dict)
+        and update["Update"].keys() <= {"IndexName", "WarmThroughput"}
+        and "WarmThroughput" in update["Update"]
+    ]
+    if not only_warm and not KEPT_HERE.intersection(document):
+        return document
+    rest = {key: value for key, value in document.items() if key not in KEPT_HERE}
+    if only_warm:
+        kept = [update for update in updates if update not in only_warm]
+        if kept:
+            rest["GlobalSecondaryIndexUpdates"] = kept
+        else:
+            del rest["GlobalSecondaryIndexUpdates"]
+    return rest
 
 
 def kms_key_arn(key: object, context: RequestContext) -> str:
@@ -133,6 +224,12 @@ def replica_settings(
     customer managed key", AWS's announcement of customer managed keys for
     global tables, 2020-11). AWS's words for a replica without one are
     quoted in hashicorp/terraform-provider-aws#17422 and #28010.
+
+    The AWS managed key of a replica is kept unnamed (an empty ARN, which
+    L{describe} leaves out): Terraform's aws provider asks KMS, which
+    awsemu does not serve, for that key (C{clearReplicaDefaultKeys}) to
+    leave it out of its state, and with it named would plan to replace
+    the replica on every run.
     """
     settings: dict[str, Any] = {}
     key = create.get("KMSMasterKeyId")
@@ -140,13 +237,13 @@ def replica_settings(
     if isinstance(key, str) and key:
         settings["Encryption"] = Encryption(KMSMasterKeyArn=kms_key_arn(key, there))
     elif encryption is not None:
-        if encryption["KMSMasterKeyArn"] != kms_key_arn(None, context):
+        if encryption["KMSMasterKeyArn"] not in ("", kms_key_arn(None, context)):
             raise client_error(
                 "ValidationException",
                 "One or more parameter values were invalid:"
                 " KMSMasterKeyId must be specified for each replica.",
             )
-        settings["Encryption"] = Encryption(KMSMasterKeyArn=kms_key_arn(None, there))
+        settings["Encryption"] = Encryption(KMSMasterKeyArn="")
     table_class = create.get("TableClassOverride")
     kept_class = record.get("TableClass")
     if not isinstance(table_class, str) and kept_class is not None:
@@ -165,10 +262,13 @@ def describe(table: dict[str, Any], record: TableRecord) -> None:
     for index in table.get("GlobalSecondaryIndexes", ()):
         if on_demand:
             index.setdefault("ProvisionedThroughput", dict(_ZERO_CAPACITY))
-        _describe_throughput(index, index.get("IndexStatus", "ACTIVE"), DEFAULT_WARM)
+        warm = record.get("IndexWarm", {}).get(index["IndexName"], DEFAULT_WARM)
+        _describe_throughput(index, index.get("IndexStatus", "ACTIVE"), warm)
     encryption = record.get("Encryption")
     if encryption is not None:
-        table["SSEDescription"] = {"Status": "ENABLED", "SSEType": "KMS", **encryption}
+        table["SSEDescription"] = {"Status": "ENABLED", "SSEType": "KMS"}
+        if encryption["KMSMasterKeyArn"]:
+            table["SSEDescription"]["KMSMasterKeyArn"] = encryption["KMSMasterKeyArn"]
     regions = record.get("Replicas")
     if regions:
         own = table["TableArn"].split(":")[3]

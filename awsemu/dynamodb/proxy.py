@@ -80,7 +80,13 @@ from awsemu.dynamodb.arns import (
 )
 from awsemu.dynamodb.backups import OPERATIONS as BACKUP_OPERATIONS
 from awsemu.dynamodb.backups import Backups, BackupStore
-from awsemu.dynamodb.descriptions import DESCRIBED, KEPT_HERE, describe, requested_settings
+from awsemu.dynamodb.descriptions import (
+    DESCRIBED,
+    describe,
+    forwarded_update,
+    requested_settings,
+    settled,
+)
 from awsemu.dynamodb.errors import (
     ERROR_TYPE_PREFIX,
     REWORDED,
@@ -519,9 +525,8 @@ class DynamoDBProxy:
             else {}
         )
         member = DESCRIBED[target]
-        if updating and KEPT_HERE.intersection(document):
-            # DynamoDB Local would ignore these, or answer "Nothing to update".
-            rest = {key: value for key, value in document.items() if key not in KEPT_HERE}
+        rest = forwarded_update(document) if updating else document
+        if rest is not document:
             if rest.keys() <= {"TableName"}:
                 request, member = _describe_table(name), "Table"
                 body = request.read_body()
@@ -535,12 +540,7 @@ class DynamoDBProxy:
         if parsed:
             self.tables.tag(arn, created, parsed)
         if settings:
-            kept = self.tables.record(arn, created).get("Warm")
-            if "Warm" in settings and kept is not None:
-                # Warm throughput only ever increases.
-                new = settings["Warm"]
-                settings["Warm"] = {key: max(kept[key], new[key]) for key in ("Read", "Write")}
-            self.tables.settle(arn, created, **settings)
+            self.tables.settle(arn, created, **settled(self.tables.record(arn, created), settings))
         if updating and "ReplicaUpdates" in document:
             await self.replication.update(context, table, document["ReplicaUpdates"])
         record = self.tables.record(arn, created)

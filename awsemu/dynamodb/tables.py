@@ -43,6 +43,10 @@ class Encryption(TypedDict):
     """A table's server-side encryption with a KMS key (the only kind DynamoDB describes)."""
 
     KMSMasterKeyArn: str
+    """
+    Empty for the AWS managed key of a replica (see
+    L{awsemu.dynamodb.descriptions.replica_settings}).
+    """
 
 
 class TableClass(TypedDict):
@@ -83,6 +87,8 @@ class TableRecord(TypedDict):
     Encryption: NotRequired[Encryption]
     TableClass: NotRequired[TableClass]
     Warm: NotRequired[Warm]
+    IndexWarm: NotRequired[dict[str, Warm]]
+    """By global secondary index name, the warm throughput it was given."""
     Insights: NotRequired[dict[str, Insights]]
     """By index name, the table's own under the empty name."""
     Kinesis: NotRequired[list[dict[str, str]]]
@@ -97,6 +103,7 @@ SETTINGS: tuple[str, ...] = (
     "Encryption",
     "TableClass",
     "Warm",
+    "IndexWarm",
     "Insights",
     "Kinesis",
     "Policy",
