@@ -390,6 +390,26 @@ class FidelityTests(SynchronousTestCase):
             {**DEFAULT_WARM, "Status": "CREATING"},
         )
 
+    def test_describe_limits(self) -> None:
+        """
+        DynamoDB Local answers C{DescribeLimits} with AWS's default quotas,
+        passed on as they are: 40,000 read and write capacity units per
+        table, 80,000 per account ("Read/write capacity mode and
+        throughput", AWS's DynamoDB developer guide, Service quotas).
+        """
+        raw, ours = self.both("describe_limits")
+        for answer in (raw, ours):
+            answer.pop("ResponseMetadata")
+            self.assertEqual(
+                answer,
+                {
+                    "AccountMaxReadCapacityUnits": 80000,
+                    "AccountMaxWriteCapacityUnits": 80000,
+                    "TableMaxReadCapacityUnits": 40000,
+                    "TableMaxWriteCapacityUnits": 40000,
+                },
+            )
+
     def test_billing_mode_summary(self) -> None:
         """
         C{BillingModeSummary} is described as AWS describes it, which is as

@@ -16,9 +16,11 @@ an C{UpdateTable} of only C{ReplicaUpdates} with "Nothing to update"):
   is recognised (keys and image) and not sent back.
 
 Streams are read every L{POLL_INTERVAL} seconds from where the previous
-read stopped (from the latest record when the daemon starts: changes made
-while it was down are not replicated). As in AWS, a member's stream must
-be C{NEW_AND_OLD_IMAGES}, and the last write wins.
+read stopped. A daemon started on a data directory reads each member's
+stream from its oldest record: what was written while no daemon ran is
+replicated, and what an earlier daemon replicated already is put again,
+which changes nothing. As in AWS, a member's stream must be
+C{NEW_AND_OLD_IMAGES}, and the last write wins.
 """
 
 from __future__ import annotations
