@@ -28,7 +28,7 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from awsemu.dynamodb.forwarding import local_authorization
 from awsemu.dynamodb.installer import INSTALL_COMMAND, default_cache_dir, find_dynamodb_local
-from awsemu.dynamodb.proxy import JSON_CONTENT_TYPE
+from awsemu.dynamodb.messages import JSON_CONTENT_TYPE
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID
 from tests.daemon import ROOT, TWISTD, free_port
 

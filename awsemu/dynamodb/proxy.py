@@ -30,9 +30,9 @@ several accounts and regions put right, and what it lacks made up for:
 - Table descriptions. ``CreateTable``, ``DescribeTable``, ``UpdateTable``
   and ``DeleteTable`` are parsed, and their answers rewritten as AWS
   describes tables, with the settings DynamoDB Local forgets kept in the
-  same store (L{awsemu.dynamodb.descriptions}). These four are the only
-  forwarded operations whose bodies are parsed: item operations are
-  passed on unread.
+  same store (L{awsemu.dynamodb.tableops}, L{awsemu.dynamodb.descriptions}).
+  These four are the only forwarded operations whose bodies are parsed:
+  item operations are passed on unread.
 - Table ARNs as names (L{awsemu.dynamodb.names}): a request that names a
   table by its ARN, which DynamoDB Local does not always accept, is
   forwarded with the name, and answered with the ARN.
@@ -82,18 +82,11 @@ from awsemu.dynamodb.backups import OPERATIONS as BACKUP_OPERATIONS
 from awsemu.dynamodb.backups import Backups, BackupStore
 from awsemu.dynamodb.descriptions import (
     DESCRIBED,
-    describe,
-    forwarded_update,
-    requested_settings,
-    settled,
 )
 from awsemu.dynamodb.errors import (
     ERROR_TYPE_PREFIX,
     REWORDED,
-    capacity_indexes,
-    capacity_refusal,
     client_error,
-    index_capacity_missing,
     malformed_request,
     refusal,
     reword,
@@ -103,6 +96,13 @@ from awsemu.dynamodb.exports import Exports, ExportStore, ObjectStore
 from awsemu.dynamodb.forwarding import forwarded_header, forwarded_lines, local_authorization
 from awsemu.dynamodb.keys import new_secret
 from awsemu.dynamodb.loopback import LoopbackResponse, ResponseTimeout
+from awsemu.dynamodb.messages import (
+    JSON_CONTENT_TYPE,
+    describe_table,
+    json_document,
+    own_request,
+    with_body,
+)
 from awsemu.dynamodb.names import ARN_MARK, to_arns, to_names
 from awsemu.dynamodb.recovery import recovery_description, recovery_specification
 from awsemu.dynamodb.replicas import Replication
@@ -110,6 +110,7 @@ from awsemu.dynamodb.stored import STORED, Stored, contributor_insights_summarie
 from awsemu.dynamodb.stored import Request as StoredRequest
 from awsemu.dynamodb.streams import StreamReader
 from awsemu.dynamodb.supervisor import CannotRun, Supervised
+from awsemu.dynamodb.tableops import TableOperations
 from awsemu.dynamodb.tables import Recovery, TableStore
 from awsemu.dynamodb.tags import InvalidTags, parse_tags
 from awsemu.gateway.context import DEFAULT_ACCOUNT_ID, RequestContext
@@ -121,11 +122,6 @@ from awsemu.protocol.http import HttpRequest, HttpResponse, wire_bytes
 READY_TIMEOUT: Final = 30.0
 """Seconds a request waits for DynamoDB Local to (re)start before it is refused."""
 
-JSON_CONTENT_TYPE: Final = "application/x-amz-json-1.0"
-
-_CREATE_TABLE: Final = "DynamoDB_20120810.CreateTable"
-_UPDATE_TABLE: Final = "DynamoDB_20120810.UpdateTable"
-_DELETE_TABLE: Final = "DynamoDB_20120810.DeleteTable"
 _TAG_RESOURCE: Final = "DynamoDB_20120810.TagResource"
 _UNTAG_RESOURCE: Final = "DynamoDB_20120810.UntagResource"
 _TAGGING: Final = frozenset(
@@ -208,17 +204,6 @@ def named_by_arn(
     return to_names(target, body, context)
 
 
-def _document(body: bytes) -> dict[str, Any]:
-    """A request's JSON object, for the few operations that are looked into here."""
-    try:
-        document = json.loads(body or b"{}")
-    except (ValueError, RecursionError):
-        document = None
-    if not isinstance(document, dict):
-        raise client_error("SerializationException", "The request body is not a JSON object")
-    return document
-
-
 def _described_table(response: HttpResponse, member: str) -> tuple[str, float]:
     """
     The ARN and creation time of the table a successful response describes
@@ -226,15 +211,6 @@ def _described_table(response: HttpResponse, member: str) -> tuple[str, float]:
     """
     table = json.loads(cast(bytes, response.body))[member]
     return table["TableArn"], table["CreationDateTime"]
-
-
-def _with_body(response: HttpResponse, body: bytes) -> HttpResponse:
-    """``response`` with ``body`` instead of its own, and that body's checksum."""
-    if body is response.body:
-        return response
-    headers = [(name, value) for name, value in response.headers if name.lower() != "x-amz-crc32"]
-    headers.append(("x-amz-crc32", str(zlib.crc32(body))))
-    return HttpResponse(response.status, headers, body)
 
 
 def note_table(context: RequestContext, body: bytes) -> None:
@@ -250,7 +226,7 @@ def reworded(target: str, response: HttpResponse, name: str | None) -> HttpRespo
     it does otherwise), for a request naming table ``name`` (see L{note_table}).
     """
     if response.status >= 400 and target in REWORDED:
-        return _with_body(response, reword(target, cast(bytes, response.body), name))
+        return with_body(response, reword(target, cast(bytes, response.body), name))
     return response
 
 
@@ -296,24 +272,6 @@ def _tag_keys(keys: Any) -> list[str]:
     return keys
 
 
-def _own_request(operation: str, document: dict[str, Any]) -> HttpRequest:
-    """A request of the proxy's own to DynamoDB Local."""
-    return HttpRequest.from_uri(
-        "POST",
-        "/",
-        [
-            ("X-Amz-Target", "DynamoDB_20120810." + operation),
-            ("Content-Type", JSON_CONTENT_TYPE),
-        ],
-        json.dumps(document).encode(),
-    )
-
-
-def _describe_table(name: Any) -> HttpRequest:
-    """A C{DescribeTable} of table ``name``: how the proxy learns whether it exists."""
-    return _own_request("DescribeTable", {"TableName": name})
-
-
 @attrs.define
 class DynamoDBProxy:
     """
@@ -337,6 +295,7 @@ class DynamoDBProxy:
     """S3's provider, where tables are exported to and imported from (None: no S3)."""
     replication: Replication = attrs.field(init=False)
     """What keeps global tables' members in sync."""
+    table_operations: TableOperations = attrs.field(init=False)
     ready_timeout: float = READY_TIMEOUT
     secret: str = attrs.field(factory=new_secret, kw_only=True)
     """What begins the access key id of every database (L{awsemu.dynamodb.keys})."""
@@ -353,6 +312,9 @@ class DynamoDBProxy:
     def __attrs_post_init__(self) -> None:
         reader = StreamReader(self, self.clock)
         self.replication = Replication(self._call, reader, self.tables, self.clock)
+        self.table_operations = TableOperations(
+            self._forward, self._call, self.tables, self.replication, self.clock
+        )
 
     def state(self) -> ServiceState:
         return self.supervised.state()
@@ -367,25 +329,25 @@ class DynamoDBProxy:
                     "UnknownOperationException", "An unknown operation was requested."
                 )
             if target in _TAGGING:
-                return await self._tagging(context, target, _document(request.read_body()))
+                return await self._tagging(context, target, json_document(request.read_body()))
             if target in _CONTINUOUS_BACKUPS:
-                document = _document(request.read_body())
+                document = json_document(request.read_body())
                 return await self._continuous_backups(context, target, document)
             if target in STORED:
-                document = _document(request.read_body())
+                document = json_document(request.read_body())
                 return await self._stored(context, STORED[target], document)
             if target == _LIST_CONTRIBUTOR_INSIGHTS:
-                document = _document(request.read_body())
+                document = json_document(request.read_body())
                 return await self._list_contributor_insights(context, document)
             if target in _COPYING:
-                document = _document(request.read_body())
+                document = json_document(request.read_body())
                 return _answer(context, await self._copying(context, target, document))
             if target == _DESCRIBE_ENDPOINTS:
                 return _answer(context, _endpoints(request))
             body = request.read_body()
             note_table(context, body)
             if target in DESCRIBED:
-                return await self._table_operation(context, target, request, body)
+                return await self.table_operations.answer(context, target, request, body)
             refused = refusal(target, body)
             if refused is not None:
                 raise refused
@@ -502,95 +464,6 @@ class DynamoDBProxy:
         if arns and response.status < 400 and target not in DESCRIBED:
             answer = to_arns(target, answer, arns)
         return self._response(context, response, answer)
-
-    async def _table_operation(
-        self, context: RequestContext, target: str, request: HttpRequest, body: bytes
-    ) -> HttpResponse:
-        """
-        Forward a C{CreateTable}, C{DescribeTable}, C{UpdateTable} or
-        C{DeleteTable}; keep what DynamoDB Local ignores of it (tags,
-        settings), and answer with the table described as AWS describes it.
-        Tags and settings it would refuse are refused before any change.
-        """
-        document = _document(body)
-        name = document.get("TableName")
-        updating = target == _UPDATE_TABLE
-        if target == _CREATE_TABLE or updating:
-            await self._check_capacities(context, document, updating)
-        tags = document.get("Tags") if target == _CREATE_TABLE else None
-        parsed = {} if tags is None else parse_tags(tags)
-        settings = (
-            requested_settings(document, context, self.clock.seconds(), updating=updating)
-            if updating or target == _CREATE_TABLE
-            else {}
-        )
-        member = DESCRIBED[target]
-        rest = forwarded_update(document) if updating else document
-        if rest is not document:
-            if rest.keys() <= {"TableName"}:
-                request, member = _describe_table(name), "Table"
-                body = request.read_body()
-            else:
-                body = json.dumps(rest).encode()
-        response = await self._forward(context, request, body)
-        if response.status != 200:
-            return _with_body(response, reword(target, cast(bytes, response.body), name))
-        table = json.loads(cast(bytes, response.body))[member]
-        arn, created = table["TableArn"], table["CreationDateTime"]
-        if parsed:
-            self.tables.tag(arn, created, parsed)
-        if settings:
-            self.tables.settle(arn, created, **settled(self.tables.record(arn, created), settings))
-        if updating and "ReplicaUpdates" in document:
-            await self.replication.update(context, table, document["ReplicaUpdates"])
-        record = self.tables.record(arn, created)
-        describe(table, record)
-        if target == _DELETE_TABLE:
-            self.tables.forget(arn)
-            if record.get("Replicas"):
-                others = [r for r in record["Replicas"] if r != context.region]
-                await self.replication.regroup(context, table["TableName"], others)
-        answer = json.dumps({DESCRIBED[target]: table}, separators=(",", ":")).encode()
-        return _with_body(response, answer)
-
-    async def _check_capacities(
-        self, context: RequestContext, document: dict[str, Any], updating: bool
-    ) -> None:
-        """
-        Refuse a C{CreateTable} or C{UpdateTable} (``updating``) ``document``
-        as AWS does (L{capacity_refusal}, L{index_capacity_missing}) if it
-        gives capacities to a table on demand once it is carried out (as the
-        document says, or, for an update that does not say, as the table
-        is), or makes an on-demand table provisioned without giving each of
-        its indexes capacities. A table DynamoDB Local does not find is left
-        to its answer.
-        """
-        mode = document.get("BillingMode")
-        given = "ProvisionedThroughput" in document or bool(capacity_indexes(document))
-        if not updating:
-            refused = capacity_refusal(document, True) if mode == "PAY_PER_REQUEST" else None
-        elif not (given or mode == "PROVISIONED"):
-            return
-        else:
-            try:
-                described = await self._call(
-                    context, "DescribeTable", {"TableName": document.get("TableName")}
-                )
-            except ServiceError:
-                return
-            table = described["Table"]
-            current = table.get("BillingModeSummary", {}).get("BillingMode")
-            refused = None
-            if (mode or current) == "PAY_PER_REQUEST":
-                refused = capacity_refusal(document, False)
-            elif mode == "PROVISIONED" and current == "PAY_PER_REQUEST":
-                updated = set(capacity_indexes(document))
-                for index in table.get("GlobalSecondaryIndexes", ()):
-                    if index["IndexName"] not in updated:
-                        refused = index_capacity_missing(index["IndexName"])
-                        break
-        if refused is not None:
-            raise refused
 
     async def _tagging(
         self, context: RequestContext, target: str, document: dict[str, Any]
@@ -713,7 +586,7 @@ class DynamoDBProxy:
         self, context: RequestContext, operation: str, document: dict[str, Any]
     ) -> dict[str, Any]:
         """DynamoDB Local's answer to ``operation`` in the caller's database, or its error."""
-        request = _own_request(operation, document)
+        request = own_request(operation, document)
         response = await self._forward(context, request, request.read_body())
         answer: dict[str, Any] = json.loads(cast(bytes, response.body))
         if response.status != 200:
@@ -730,7 +603,7 @@ class DynamoDBProxy:
         C{DescribeTable} forwarded to DynamoDB Local; ``missing`` raised if
         it has no such table, and any other error it answers passed on.
         """
-        describe = _describe_table(name)
+        describe = describe_table(name)
         described = await self._forward(context, describe, describe.read_body())
         if described.status == 200:
             return _described_table(described, "Table")
