@@ -166,6 +166,12 @@ class BackupTests(SynchronousTestCase):
             TableName="Recovered",
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
         )
+        with self.assertRaises(ClientError) as early:
+            self.client.restore_table_to_point_in_time(
+                SourceTableName="Recovered", TargetTableName="Copy", RestoreDateTime=1.0
+            )
+        self.assertEqual(early.exception.response["Error"]["Code"], "InvalidRestoreTimeException")
+        self.assertNotIn("Copy", self.client.list_tables()["TableNames"])
         self.addCleanup(self.client.delete_table, TableName="Copy")
         restored = self.client.restore_table_to_point_in_time(
             SourceTableName="Recovered", TargetTableName="Copy", UseLatestRestorableTime=True

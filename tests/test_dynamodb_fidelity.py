@@ -530,6 +530,11 @@ class FidelityTests(SynchronousTestCase):
             ExpressionAttributeValues={":b": {"S": "b"}},
         )
         self.assertEqual(query["Items"], [{"id": {"S": "b"}}])
+        got = self.ours.get_item(
+            TableName=arn, Key={"id": {"S": "b"}}, ReturnConsumedCapacity="TOTAL"
+        )
+        self.assertEqual(got["Item"], {"id": {"S": "b"}})
+        self.assertEqual(got["ConsumedCapacity"]["TableName"], arn)
         other = arn.replace(f":{ACCOUNT}:", ":123456789012:")
         with self.assertRaises(ClientError) as denied:
             self.ours.get_item(TableName=other, Key={"id": {"S": "a"}})

@@ -80,6 +80,17 @@ class GlobalTableTests(SynchronousTestCase):
             self.away.describe_table(TableName="Global")
         self.assertEqual(gone.exception.response["Error"]["Code"], "ResourceNotFoundException")
 
+    def test_member_deleted(self) -> None:
+        """A member deleted leaves the others a group without it (here, no group)."""
+        self.home.create_table(TableName="Pair", **TABLE)
+        self.home.update_table(TableName="Pair", ReplicaUpdates=[{"Create": {"RegionName": AWAY}}])
+        self.addCleanup(self.away.delete_table, TableName="Pair")
+        deleted = self.home.delete_table(TableName="Pair")["TableDescription"]
+        self.assertEqual(deleted["Replicas"], [{"RegionName": AWAY, "ReplicaStatus": "ACTIVE"}])
+        away = self.away.describe_table(TableName="Pair")["Table"]
+        self.assertNotIn("Replicas", away)
+        self.assertNotIn("GlobalTableVersion", away)
+
     def test_stream_required(self) -> None:
         self.home.create_table(
             TableName="Unstreamed", **{**TABLE, "StreamSpecification": {"StreamEnabled": False}}
