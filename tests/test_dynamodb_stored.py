@@ -125,6 +125,25 @@ class StoredTests(SynchronousTestCase):
         )
         self.assertClientError(
             "ValidationException",
+            f"Table Streaming is not streaming to {STREAM}",
+            self.client.disable_kinesis_streaming_destination,
+            TableName="Streaming",
+            StreamArn=STREAM,
+        )
+        self.assertClientError(
+            "ValidationException",
+            "1 validation error detected: Value 'NANOSECOND' at"
+            " 'approximateCreationDateTimePrecision' failed to satisfy constraint: Member must"
+            " satisfy enum value set: [MILLISECOND, MICROSECOND]",
+            self.client.enable_kinesis_streaming_destination,
+            TableName="Streaming",
+            StreamArn=STREAM,
+            EnableKinesisStreamingConfiguration={
+                "ApproximateCreationDateTimePrecision": "NANOSECOND"
+            },
+        )
+        self.assertClientError(
+            "ValidationException",
             "Invalid StreamArn provided as input arn:aws:sqs:sa-east-1:888888888881:q-long-enough",
             self.client.enable_kinesis_streaming_destination,
             TableName="Streaming",
