@@ -121,6 +121,35 @@ class BackupTests(SynchronousTestCase):
         )
         self.assertEqual(self.client.list_backups(TableName="Source")["BackupSummaries"], [])
 
+    def test_list_filters_and_pages(self) -> None:
+        """ListBackups by table, time and type, a page at a time."""
+        self.create("Listed")
+        arns = []
+        for n in range(3):
+            details = self.client.create_backup(TableName="Listed", BackupName=f"backup{n}")
+            arns.append(details["BackupDetails"]["BackupArn"])
+            self.addCleanup(self.client.delete_backup, BackupArn=arns[-1])
+        first = self.client.list_backups(TableName="Listed", Limit=2)
+        self.assertEqual(len(first["BackupSummaries"]), 2)
+        rest = self.client.list_backups(
+            TableName="Listed", ExclusiveStartBackupArn=first["LastEvaluatedBackupArn"]
+        )
+        self.assertNotIn("LastEvaluatedBackupArn", rest)
+        listed = [b["BackupArn"] for b in first["BackupSummaries"] + rest["BackupSummaries"]]
+        self.assertEqual(sorted(listed), sorted(arns))
+        created = min(
+            b["BackupCreationDateTime"] for b in first["BackupSummaries"] + rest["BackupSummaries"]
+        )
+        for filters, count in [
+            ({"TimeRangeUpperBound": created.timestamp() - 60}, 0),
+            ({"TimeRangeLowerBound": created.timestamp() - 60}, 3),
+            ({"BackupType": "SYSTEM"}, 0),
+            ({"BackupType": "ALL"}, 3),
+        ]:
+            found = self.client.list_backups(TableName="Listed", **filters)["BackupSummaries"]
+            self.assertEqual(len(found), count, filters)
+        self.assertEqual(self.client.list_backups(TableName="Unlisted")["BackupSummaries"], [])
+
     def test_missing_table(self) -> None:
         with self.assertRaises(ClientError) as raised:
             self.client.create_backup(TableName="Nowhere", BackupName="bak")
