@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from awsemu.dynamodb.errors import client_error
+from awsemu.dynamodb.errors import client_error, index_actions
 from awsemu.dynamodb.tables import Encryption, TableClass, TableRecord, Warm
 from awsemu.gateway.context import RequestContext
 
@@ -113,26 +113,13 @@ def _warm(given: object) -> Warm | None:
     )
 
 
-def _index_actions(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """
-    What a C{CreateTable} or C{UpdateTable} ``document`` does to global
-    secondary indexes: C{Create} (each of a new table's indexes), C{Update}
-    or C{Delete}, and the index it names.
-    """
-    actions = [("Create", index) for index in document.get("GlobalSecondaryIndexes") or ()]
-    for update in document.get("GlobalSecondaryIndexUpdates") or ():
-        if isinstance(update, dict):
-            actions += [(kind, index) for kind, index in update.items()]
-    return [(kind, index) for kind, index in actions if isinstance(index, dict)]
-
-
 def _index_warms(document: dict[str, Any]) -> dict[str, Warm | None]:
     """
     The warm throughput a ``document`` gives global secondary indexes, by
     name: None for an index it deletes (see L{settled}).
     """
     warms: dict[str, Warm | None] = {}
-    for kind, index in _index_actions(document):
+    for kind, index in index_actions(document):
         name, warm = index.get("IndexName"), _warm(index.get("WarmThroughput"))
         if isinstance(name, str) and (kind == "Delete" or warm is not None):
             warms[name] = warm
@@ -145,10 +132,10 @@ def settled(record: TableRecord, settings: dict[str, Any]) -> dict[str, Any]:
     settles them: warm throughput only ever increases, a table's and an
     index's alike, and what an index was given goes with it.
     """
-    settled = dict(settings)
+    result = dict(settings)
     kept = record.get("Warm")
     if "Warm" in settings and kept is not None:
-        settled["Warm"] = _higher(kept, settings["Warm"])
+        result["Warm"] = _higher(kept, settings["Warm"])
     if "IndexWarm" in settings:
         indexes = dict(record.get("IndexWarm", {}))
         for name, warm in settings["IndexWarm"].items():
@@ -156,8 +143,8 @@ def settled(record: TableRecord, settings: dict[str, Any]) -> dict[str, Any]:
                 indexes.pop(name, None)
             else:
                 indexes[name] = _higher(indexes[name], warm) if name in indexes else warm
-        settled["IndexWarm"] = indexes or None
-    return settled
+        result["IndexWarm"] = indexes or None
+    return result
 
 
 def _higher(kept: Warm, new: Warm) -> Warm:

@@ -164,23 +164,31 @@ def refusal(target: str, body: bytes) -> ServiceError | None:
     return None
 
 
-def capacity_indexes(document: dict[str, Any]) -> list[Any]:
+def index_actions(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """
-    The names of the global secondary indexes a C{CreateTable} or
-    C{UpdateTable} ``document`` gives capacities to (its
-    C{GlobalSecondaryIndexes}, or the C{Create} and C{Update} of its
-    C{GlobalSecondaryIndexUpdates}).
+    What a C{CreateTable} or C{UpdateTable} ``document`` does to global
+    secondary indexes: C{Create} (each of a new table's indexes, or of its
+    C{GlobalSecondaryIndexUpdates}), C{Update} or C{Delete}, and the index
+    it names.
     """
     indexes = document.get("GlobalSecondaryIndexes")
     updates = document.get("GlobalSecondaryIndexUpdates")
-    given = list(indexes) if isinstance(indexes, list) else []
+    actions = [("Create", index) for index in indexes] if isinstance(indexes, list) else []
     for update in updates if isinstance(updates, list) else ():
         if isinstance(update, dict):
-            given += [update.get("Create"), update.get("Update")]
+            actions += list(update.items())
+    return [(kind, index) for kind, index in actions if isinstance(index, dict)]
+
+
+def capacity_indexes(document: dict[str, Any]) -> list[Any]:
+    """
+    The names of the global secondary indexes a C{CreateTable} or
+    C{UpdateTable} ``document`` creates or updates with capacities.
+    """
     return [
         index.get("IndexName")
-        for index in given
-        if isinstance(index, dict) and "ProvisionedThroughput" in index
+        for kind, index in index_actions(document)
+        if kind != "Delete" and "ProvisionedThroughput" in index
     ]
 
 
