@@ -446,6 +446,25 @@ class FidelityTests(SynchronousTestCase):
             },
         )
 
+    def test_provisioned_index_without_capacities(self) -> None:
+        """A provisioned table's index given no capacities: AWS names the index."""
+        self.addCleanup(self.both, "delete_table", TableName="Both")
+        definition = {**PROVISIONED, "AttributeDefinitions": DEFINITIONS}
+        raw, ours = self.both(
+            "create_table", TableName="Both", GlobalSecondaryIndexes=[_INDEX], **definition
+        )
+        self.assertEqual(
+            raw["Message"], "No provisioned throughput specified for the global secondary index"
+        )
+        self.assertEqual(
+            ours,
+            {
+                "Code": "ValidationException",
+                "Message": "One or more parameter values were invalid:"
+                " ProvisionedThroughput is not specified for index: byG",
+            },
+        )
+
     def test_provisioned_without_index_capacities(self) -> None:
         """
         An on-demand table made provisioned without capacities for its

@@ -228,9 +228,11 @@ def index_capacity_missing(index: str) -> ServiceError:
     """
     AWS's error for an index of a provisioned table without capacities
     (AWS's answer to a CreateTable, as recorded in
-    awsdocs/amazon-dynamodb-developer-guide#246). DynamoDB Local fails with
-    a 500 when an C{UpdateTable} makes an on-demand table with indexes
-    provisioned without giving them capacities.
+    awsdocs/amazon-dynamodb-developer-guide#246). DynamoDB Local answers
+    such a C{CreateTable} with "No provisioned throughput specified for the
+    global secondary index", and fails with a 500 when an C{UpdateTable}
+    makes an on-demand table with indexes provisioned without giving them
+    capacities.
     """
     return _validation(
         "One or more parameter values were invalid:"

@@ -27,6 +27,7 @@ from awsemu.dynamodb.descriptions import (
 from awsemu.dynamodb.errors import (
     capacity_indexes,
     capacity_refusal,
+    index_actions,
     index_capacity_missing,
     reword,
 )
@@ -121,14 +122,24 @@ class TableOperations:
         as AWS does (L{capacity_refusal}, L{index_capacity_missing}) if it
         gives capacities to a table on demand once it is carried out (as the
         document says, or, for an update that does not say, as the table
-        is), or makes an on-demand table provisioned without giving each of
-        its indexes capacities. A table DynamoDB Local does not find is left
-        to its answer.
+        is), or makes a provisioned table, or an on-demand table
+        provisioned, without giving each of its indexes capacities. A table
+        DynamoDB Local does not find is left to its answer.
         """
         mode = document.get("BillingMode")
         given = "ProvisionedThroughput" in document or bool(capacity_indexes(document))
-        if not updating:
-            refused = capacity_refusal(document, True) if mode == "PAY_PER_REQUEST" else None
+        if not updating and mode == "PAY_PER_REQUEST":
+            refused = capacity_refusal(document, True)
+        elif not updating:
+            refused = next(
+                (
+                    index_capacity_missing(index["IndexName"])
+                    for _, index in index_actions(document)
+                    if isinstance(index.get("IndexName"), str)
+                    and "ProvisionedThroughput" not in index
+                ),
+                None,
+            )
         elif not (given or mode == "PROVISIONED"):
             return
         else:
